@@ -1,0 +1,291 @@
+"""Domain events: the permanent record. Frozen value objects named in the past tense (DOMAIN.md).
+
+An event's payload is one of the classes below; the envelope around it (case id, sequence, event id, time,
+actor, schema version, hash chain) is added by :class:`PendingEvent` and the store. Old schema versions are
+upcast when read (``domain.upcasting``), never rewritten."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from domain.vocabulary import (
+    ArchiveReason,
+    Channel,
+    Clock,
+    MediationMethod,
+    Outcome,
+    PartyRole,
+    RiskLevel,
+    Role,
+    Satisfaction,
+    TaskRole,
+)
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Actor(Frozen):
+    role: Role
+    id: str
+    department: str | None = None
+
+
+SYSTEM_ACTOR = Actor(role=Role.system, id="liandiao")
+
+
+class Party(Frozen):
+    name: str
+    role: PartyRole
+    phone: str | None = None
+    id_number: str | None = None
+
+
+class EventPayload(Frozen):
+    schema_version: ClassVar[int] = 1
+
+
+class CaseReceived(EventPayload):
+    type: Literal["CaseReceived"] = "CaseReceived"
+    title: str
+    description: str
+    category: str
+    channel: Channel
+    grid_id: str
+    risk_level: RiskLevel
+    parties: tuple[Party, ...]
+    policy: dict[str, Any]  # the policy in force when the case was received, pinned to the case
+    duplicate_of: str | None = None
+
+
+class CaseNotAccepted(EventPayload):
+    type: Literal["CaseNotAccepted"] = "CaseNotAccepted"
+    reason: str
+
+
+class CaseMarkedDuplicate(EventPayload):
+    type: Literal["CaseMarkedDuplicate"] = "CaseMarkedDuplicate"
+    duplicate_of: str
+
+
+class CaseRouted(EventPayload):
+    type: Literal["CaseRouted"] = "CaseRouted"
+    lead_department: str
+    co_departments: tuple[str, ...] = ()
+    note: str | None = None
+    suggested_lead: str | None = None  # what the routing rules proposed; differs when the mediator overrode
+
+
+class TaskAssigned(EventPayload):
+    type: Literal["TaskAssigned"] = "TaskAssigned"
+    task_id: str
+    department: str
+    role: TaskRole
+    acknowledge_due_at: datetime
+    reply_due_at: datetime
+
+
+class TaskAcknowledged(EventPayload):
+    type: Literal["TaskAcknowledged"] = "TaskAcknowledged"
+    task_id: str
+
+
+class TaskReturned(EventPayload):
+    type: Literal["TaskReturned"] = "TaskReturned"
+    task_id: str
+    reason: str
+
+
+class TaskReminded(EventPayload):
+    type: Literal["TaskReminded"] = "TaskReminded"
+    task_id: str
+    clock: Clock
+    fraction: float
+    due_at: datetime
+
+
+class TaskEscalated(EventPayload):
+    type: Literal["TaskEscalated"] = "TaskEscalated"
+    task_id: str
+    clock: Clock
+    level: Literal[2, 3]
+    due_at: datetime
+    notify_jurisdiction: str | None = None  # level 3: the next jurisdiction level up
+
+
+class EscalationCleared(EventPayload):
+    type: Literal["EscalationCleared"] = "EscalationCleared"
+    task_id: str
+    clock: Clock
+    level: int
+
+
+class ExtensionRequested(EventPayload):
+    type: Literal["ExtensionRequested"] = "ExtensionRequested"
+    task_id: str
+    extra: str
+    reason: str
+
+
+class ExtensionDecided(EventPayload):
+    type: Literal["ExtensionDecided"] = "ExtensionDecided"
+    task_id: str
+    approved: bool
+    note: str | None = None
+    reply_due_at: datetime  # the reply deadline after the decision (unchanged when refused)
+
+
+class ClockPaused(EventPayload):
+    type: Literal["ClockPaused"] = "ClockPaused"
+    reason: str
+
+
+class DueTimes(Frozen):
+    task_id: str
+    acknowledge_due_at: datetime
+    reply_due_at: datetime
+
+
+class ClockResumed(EventPayload):
+    type: Literal["ClockResumed"] = "ClockResumed"
+    reason: str
+    due_times: tuple[DueTimes, ...] = ()  # open tasks' deadlines, moved by the paused time
+
+
+class TaskReplied(EventPayload):
+    type: Literal["TaskReplied"] = "TaskReplied"
+    task_id: str
+    summary: str
+
+
+class MeetingConvened(EventPayload):
+    type: Literal["MeetingConvened"] = "MeetingConvened"
+    meeting_id: str
+    at: datetime
+    departments: tuple[str, ...]
+    agenda: str
+
+
+class MediationRecorded(EventPayload):
+    type: Literal["MediationRecorded"] = "MediationRecorded"
+    mediation_id: str
+    method: MediationMethod
+    agreement_reached: bool
+    terms: str | None = None
+
+
+class ResolutionSubmitted(EventPayload):
+    type: Literal["ResolutionSubmitted"] = "ResolutionSubmitted"
+    outcome: Outcome
+    summary: str
+
+
+class ResolutionVerified(EventPayload):
+    type: Literal["ResolutionVerified"] = "ResolutionVerified"
+    note: str | None = None
+
+
+class ResolutionRejected(EventPayload):
+    type: Literal["ResolutionRejected"] = "ResolutionRejected"
+    note: str | None = None
+
+
+class FollowUpRecorded(EventPayload):
+    type: Literal["FollowUpRecorded"] = "FollowUpRecorded"
+    satisfaction: Satisfaction
+    note: str | None = None
+
+
+class CaseReopened(EventPayload):
+    type: Literal["CaseReopened"] = "CaseReopened"
+    reason: str
+    reopen_count: int
+
+
+class CaseArchived(EventPayload):
+    type: Literal["CaseArchived"] = "CaseArchived"
+    reason: ArchiveReason
+
+
+DomainEvent = Annotated[
+    CaseReceived
+    | CaseNotAccepted
+    | CaseMarkedDuplicate
+    | CaseRouted
+    | TaskAssigned
+    | TaskAcknowledged
+    | TaskReturned
+    | TaskReminded
+    | TaskEscalated
+    | EscalationCleared
+    | ExtensionRequested
+    | ExtensionDecided
+    | ClockPaused
+    | ClockResumed
+    | TaskReplied
+    | MeetingConvened
+    | MediationRecorded
+    | ResolutionSubmitted
+    | ResolutionVerified
+    | ResolutionRejected
+    | FollowUpRecorded
+    | CaseReopened
+    | CaseArchived,
+    Field(discriminator="type"),
+]
+_payload_adapter: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)
+CURRENT_SCHEMA_VERSIONS: dict[str, int] = {
+    cls.model_fields["type"].default: cls.schema_version for cls in EventPayload.__subclasses__()
+}
+EVENT_TYPES: tuple[str, ...] = tuple(CURRENT_SCHEMA_VERSIONS)
+
+
+def payload_from(type_: str, data: dict[str, Any]) -> DomainEvent:
+    return _payload_adapter.validate_python({**data, "type": type_})
+
+
+def payload_data(payload: EventPayload) -> dict[str, Any]:
+    """The payload as stored in the ``data`` column: JSON-ready, without its ``type``."""
+    return payload.model_dump(mode="json", exclude={"type"})
+
+
+class PendingEvent(Frozen):
+    """An event decided but not yet stored: the workflow gives it a deterministic id so a retried append
+    is recognised and written once."""
+
+    event_id: UUID
+    occurred_at: datetime
+    actor: Actor
+    payload: DomainEvent
+
+    @property
+    def type(self) -> str:
+        return self.payload.type
+
+    @property
+    def schema_version(self) -> int:
+        return self.payload.schema_version
+
+
+class RecordedEvent(Frozen):
+    """An event as the store holds it: the envelope and its place in the case's hash chain."""
+
+    case_id: str
+    seq: int
+    event_id: UUID
+    occurred_at: datetime
+    actor: Actor
+    payload: DomainEvent
+    schema_version: int
+    prev_hash: str
+    hash: str
+    recorded_at: datetime | None = None
+
+    @property
+    def type(self) -> str:
+        return self.payload.type

@@ -1,0 +1,96 @@
+"""The words of DOMAIN.md as closed sets. Their string values are the API's names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Stage(StrEnum):
+    intake = "intake"
+    triage = "triage"
+    coordination = "coordination"
+    supervision = "supervision"
+    archived = "archived"
+
+
+class Role(StrEnum):
+    mediator = "mediator"
+    liaison = "liaison"
+    supervisor = "supervisor"
+    auditor = "auditor"
+    admin = "admin"
+    system = "system"  # the engine itself: timers, reminders, escalations
+
+
+class Channel(StrEnum):
+    walk_in = "walk_in"  # 来访
+    hotline = "hotline"  # 12345
+    grid_report = "grid_report"  # 网格上报
+    online = "online"  # 网上
+
+
+class RiskLevel(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+class TaskRole(StrEnum):
+    lead = "lead"
+    co = "co"
+
+
+class TaskStatus(StrEnum):
+    pending_ack = "pending_ack"
+    acknowledged = "acknowledged"
+    returned = "returned"
+    replied = "replied"
+    cancelled = "cancelled"
+
+
+class Clock(StrEnum):
+    """The two deadlines of every department task."""
+
+    acknowledge = "acknowledge"  # 签收时限
+    reply = "reply"  # 答复/办结时限
+
+
+class EscalationLevel(int):
+    NONE = 0
+    REMINDED = 1  # 催办
+    WARNED = 2  # 预警 (yellow)
+    FLAGGED = 3  # 挂牌督办 (red)
+
+
+class Outcome(StrEnum):
+    mediated = "mediated"
+    partially_resolved = "partially_resolved"
+    referred_to_litigation = "referred_to_litigation"
+    withdrawn = "withdrawn"
+    no_basis = "no_basis"
+
+
+class Satisfaction(StrEnum):
+    satisfied = "satisfied"
+    basically_satisfied = "basically_satisfied"
+    dissatisfied = "dissatisfied"
+
+
+class MediationMethod(StrEnum):
+    people = "people"  # 人民调解
+    administrative = "administrative"  # 行政调解
+    judicial = "judicial"  # 司法调解
+    public_security = "public_security"  # 治安调解
+
+
+class PartyRole(StrEnum):
+    applicant = "applicant"  # 申请人
+    respondent = "respondent"  # 被申请人
+    third_party = "third_party"
+
+
+class ArchiveReason(StrEnum):
+    resolved = "resolved"
+    not_accepted = "not_accepted"
+    duplicate = "duplicate"

@@ -1,0 +1,230 @@
+"""The event store on PostgreSQL: append with optimistic concurrency and idempotency by event id, a
+per-case hash chain (domain/chain.py), stream reads, a gap-free global read, chain verification.
+
+Global order and why it never skips an event: ``position`` comes from a sequence, and sequences are handed
+out at insert time, not commit time, so a reader ordering by position alone can pass over an event whose
+transaction commits after a later-numbered one. We order by ``(tx_id, position)`` and read only events whose
+transaction id is below the current snapshot's ``xmin``: every transaction below ``xmin`` has finished, so
+no event can ever appear behind the reader's checkpoint. The price is that a long-open transaction holds the
+reader back (it waits, it never skips). This costs no lock on the write path, unlike an insert lock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+
+from domain.chain import GENESIS_HASH, canonical_json, chain_hash, envelope_for_hash
+from domain.events import (
+    CURRENT_SCHEMA_VERSIONS,
+    Actor,
+    PendingEvent,
+    RecordedEvent,
+    payload_data,
+    payload_from,
+)
+from domain.upcasting import upcast
+
+
+class ConcurrencyConflict(Exception):
+    """The expected version was stale, or another event already holds that version. Nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    version: int  # the stream's version after the append
+    head_hash: str
+    written: int  # 0 when every event was already stored (a retry)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class GlobalPosition:
+    tx_id: int = 0
+    position: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalEvent:
+    position: GlobalPosition
+    event: RecordedEvent
+
+
+class ChainVerification(BaseModel):
+    case_id: str
+    valid: bool
+    events: int
+    head_hash: str | None
+    first_bad_seq: int | None
+    problem: str | None = None
+
+
+_APPEND_SQL = "SELECT out_seq, out_hash, out_written FROM liandiao_append($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+_COLUMNS = (
+    "case_id, seq, event_id, type, schema_version, occurred_at, recorded_at, actor, data, prev_hash, hash"
+)
+
+
+def _record(row: asyncpg.Record) -> RecordedEvent:
+    type_, version, data = row["type"], row["schema_version"], row["data"]
+    current = CURRENT_SCHEMA_VERSIONS.get(type_)
+    if current is not None and version < current:
+        data = upcast(type_, version, dict(data), current)
+    return RecordedEvent(
+        case_id=row["case_id"],
+        seq=row["seq"],
+        event_id=row["event_id"],
+        occurred_at=row["occurred_at"],
+        recorded_at=row["recorded_at"],
+        actor=Actor.model_validate(row["actor"]),
+        payload=payload_from(type_, data),
+        schema_version=row["schema_version"],
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
+    )
+
+
+def _append_args(case_id: str, expected_version: int, events: Sequence[PendingEvent]) -> list[Any]:
+    data = [payload_data(e.payload) for e in events]
+    actors = [e.actor.model_dump(mode="json") for e in events]
+    canonical = [
+        canonical_json(
+            envelope_for_hash(
+                case_id=case_id,
+                seq=expected_version + i + 1,
+                event_id=str(e.event_id),
+                type=e.type,
+                schema_version=e.schema_version,
+                occurred_at=e.occurred_at,
+                actor=actors[i],
+                data=data[i],
+            )
+        )
+        for i, e in enumerate(events)
+    ]
+    return [
+        case_id,
+        expected_version,
+        [e.event_id for e in events],
+        [e.type for e in events],
+        [e.schema_version for e in events],
+        [e.occurred_at for e in events],
+        actors,
+        data,
+        canonical,
+    ]
+
+
+class EventStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def append(
+        self,
+        case_id: str,
+        expected_version: int,
+        events: Sequence[PendingEvent],
+        *,
+        conn: asyncpg.Connection | None = None,
+    ) -> AppendResult:
+        """Append ``events`` after ``expected_version`` in one transaction. Appending events already stored
+        at those versions (a retried activity) succeeds and writes nothing. ``conn`` lets a caller append
+        inside its own transaction."""
+        if not events:
+            raise ValueError("append needs at least one event")
+        args = _append_args(case_id, expected_version, events)
+        try:
+            rows = await self._call_append(args, conn)
+        except asyncpg.UniqueViolationError as exc:
+            if conn is not None:
+                raise ConcurrencyConflict(str(exc)) from exc
+            # A concurrent writer took the version, or a concurrent retry stored these very events:
+            # asking again, now that the other has committed, tells the two apart.
+            try:
+                rows = await self._call_append(args, None)
+            except (asyncpg.PostgresError, ConcurrencyConflict) as again:
+                raise ConcurrencyConflict(str(again)) from exc
+        last = rows[-1]
+        return AppendResult(
+            version=last["out_seq"], head_hash=last["out_hash"], written=sum(r["out_written"] for r in rows)
+        )
+
+    async def _call_append(self, args: list[Any], conn: asyncpg.Connection | None) -> list[asyncpg.Record]:
+        try:
+            if conn is not None:
+                return list(await conn.fetch(_APPEND_SQL, *args))
+            async with self.pool.acquire() as own:
+                return list(await own.fetch(_APPEND_SQL, *args))
+        except asyncpg.PostgresError as exc:
+            if exc.sqlstate == "LD409":
+                raise ConcurrencyConflict(str(exc)) from exc
+            raise
+
+    async def read_stream(self, case_id: str, from_seq: int = 1, upto: int | None = None) -> list[RecordedEvent]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM events WHERE case_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
+                case_id, from_seq, upto if upto is not None else 2**31 - 1,
+            )
+        return [_record(r) for r in rows]
+
+    async def version(self, case_id: str) -> int:
+        async with self.pool.acquire() as conn:
+            value = await conn.fetchval("SELECT max(seq) FROM events WHERE case_id = $1", case_id)
+        return int(value or 0)
+
+    async def read_all(self, after: GlobalPosition = GlobalPosition(), limit: int = 1000) -> list[GlobalEvent]:
+        """Events in global order after ``after``, never past an unfinished transaction (module doc)."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"""SELECT tx_id::text::bigint AS tx, position, {_COLUMNS} FROM events
+                    WHERE (tx_id, position) > ($1::text::xid8, $2)
+                      AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+                    ORDER BY tx_id, position LIMIT $3""",
+                str(after.tx_id), after.position, limit,
+            )
+        return [GlobalEvent(GlobalPosition(r["tx"], r["position"]), _record(r)) for r in rows]
+
+    async def case_ids(self) -> list[str]:
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch("SELECT DISTINCT case_id FROM events ORDER BY case_id")
+        return [r["case_id"] for r in rows]
+
+    async def verify(self, case_id: str) -> ChainVerification:
+        """Walk the chain from the raw columns (not through the models, so nothing is normalised away)
+        and report the first sequence number whose link or hash does not hold."""
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(
+                f"SELECT {_COLUMNS} FROM events WHERE case_id = $1 ORDER BY seq", case_id
+            )
+        return verify_rows(case_id, rows)
+
+
+def verify_rows(case_id: str, rows: Sequence[Any]) -> ChainVerification:
+    prev = GENESIS_HASH
+    for expected_seq, row in enumerate(rows, start=1):
+        problem = None
+        if row["seq"] != expected_seq:
+            problem = f"sequence {expected_seq} is missing or out of place"
+        elif row["prev_hash"] != prev:
+            problem = "prev_hash does not match the previous event's hash"
+        else:
+            envelope = envelope_for_hash(
+                case_id=row["case_id"], seq=row["seq"], event_id=str(row["event_id"]), type=row["type"],
+                schema_version=row["schema_version"], occurred_at=row["occurred_at"], actor=row["actor"],
+                data=row["data"],
+            )
+            if chain_hash(prev, envelope) != row["hash"]:
+                problem = "hash does not match the event's content"
+        if problem:
+            return ChainVerification(
+                case_id=case_id, valid=False, events=len(rows), head_hash=rows[-1]["hash"],
+                first_bad_seq=expected_seq, problem=problem,
+            )
+        prev = row["hash"]
+    return ChainVerification(
+        case_id=case_id, valid=True, events=len(rows), head_hash=rows[-1]["hash"] if rows else None,
+        first_bad_seq=None,
+    )

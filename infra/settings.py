@@ -1,0 +1,34 @@
+"""Settings, read once from the environment (prefix ``LIANDIAO_``) and the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIANDIAO_", extra="ignore")
+
+    data_dir: Path = Path(".liandiao")
+    # Set both to run against an existing Temporal cluster and PostgreSQL instead of the embedded ones.
+    temporal_address: str | None = None
+    database_url: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = "liandiao-cases"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    temporal_port: int = Field(default=7233, ge=1, le=65535)
+    ui_port: int = Field(default=8233, ge=1, le=65535)
+    policy_file: Path | None = None
+    log_level: str = "INFO"
+    db_pool_max: int = Field(default=10, ge=1)
+
+    @property
+    def embedded_temporal(self) -> bool:
+        return self.temporal_address is None
+
+    @property
+    def embedded_postgres(self) -> bool:
+        return self.database_url is None

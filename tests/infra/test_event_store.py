@@ -1,0 +1,209 @@
+"""The event store against the real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from domain.events import Actor, ClockPaused, PendingEvent
+from domain.vocabulary import Role
+from infra.event_store import ConcurrencyConflict, EventStore, GlobalPosition
+
+ACTOR = Actor(role=Role.mediator, id="m-1", department="zongzhi")
+
+
+def new_case() -> str:
+    return f"T-{uuid.uuid4().hex[:12]}"
+
+
+def event(reason: str = "等待鉴定") -> PendingEvent:
+    return PendingEvent(
+        event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), actor=ACTOR, payload=ClockPaused(reason=reason)
+    )
+
+
+@pytest.fixture
+def store(pool: asyncpg.Pool) -> EventStore:
+    return EventStore(pool)
+
+
+async def test_two_concurrent_writers_exactly_one_wins(store: EventStore) -> None:
+    case = new_case()
+    await store.append(case, 0, [event()])
+    results = await asyncio.gather(
+        store.append(case, 1, [event("甲")]), store.append(case, 1, [event("乙")]), return_exceptions=True
+    )
+    assert sum(isinstance(r, ConcurrencyConflict) for r in results) == 1
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    assert [e.seq for e in await store.read_stream(case)] == [1, 2]
+
+
+async def test_stale_expected_version_is_a_conflict_and_writes_nothing(store: EventStore) -> None:
+    case = new_case()
+    await store.append(case, 0, [event(), event()])
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(case, 1, [event()])
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(case, 5, [event()])
+    assert await store.version(case) == 2
+
+
+async def test_retried_append_writes_nothing_twice(store: EventStore) -> None:
+    case = new_case()
+    batch = [event("一"), event("二")]
+    first = await store.append(case, 0, batch)
+    again = await store.append(case, 0, batch)
+    assert (first.written, again.written) == (2, 0)
+    assert again.version == first.version == 2
+    assert again.head_hash == first.head_hash
+    assert len(await store.read_stream(case)) == 2
+
+
+async def test_concurrent_retries_of_the_same_append_store_it_once(store: EventStore) -> None:
+    case = new_case()
+    batch = [event()]
+    results = await asyncio.gather(*(store.append(case, 0, batch) for _ in range(4)))
+    assert sum(r.written for r in results) == 1
+    assert await store.version(case) == 1
+
+
+async def test_different_event_at_an_occupied_version_is_a_conflict(store: EventStore) -> None:
+    case = new_case()
+    stored = event()
+    await store.append(case, 0, [stored])
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(case, 0, [stored, event()])  # first matches, second does not exist
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(case, 0, [event()])
+
+
+async def test_a_batch_is_one_transaction(store: EventStore) -> None:
+    case, other = new_case(), new_case()
+    taken = event()
+    await store.append(other, 0, [taken])
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(case, 0, [event(), taken])  # the second event's id is already used elsewhere
+    assert await store.version(case) == 0
+
+
+async def test_chain_links_each_event_to_the_previous(store: EventStore) -> None:
+    case = new_case()
+    await store.append(case, 0, [event() for _ in range(3)])
+    await store.append(case, 3, [event()])
+    events = await store.read_stream(case)
+    assert events[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    result = await store.verify(case)
+    assert result.valid and result.events == 4 and result.head_hash == events[-1].hash
+
+
+async def test_the_store_refuses_update_delete_and_truncate(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = new_case()
+    await store.append(case, 0, [event()])
+    async with pool.acquire() as conn:
+        for sql in (
+            "UPDATE events SET data = '{}' WHERE case_id = $1",
+            "DELETE FROM events WHERE case_id = $1",
+        ):
+            with pytest.raises(asyncpg.RaiseError, match="append-only"):
+                await conn.execute(sql, case)
+        with pytest.raises(asyncpg.RaiseError, match="append-only"):
+            await conn.execute("TRUNCATE events")
+    assert (await store.verify(case)).valid
+
+
+async def _tamper(pool: asyncpg.Pool, *statements: tuple[str, tuple[object, ...]]) -> None:
+    """Someone with superuser rights bypasses the triggers: verification must still notice."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        for sql, args in statements:
+            await conn.execute(sql, *args)
+
+
+async def _five_events(store: EventStore) -> str:
+    case = new_case()
+    await store.append(case, 0, [event(f"理由{i}") for i in range(5)])
+    return case
+
+
+async def test_verify_catches_a_modified_event(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = await _five_events(store)
+    await _tamper(pool, ("UPDATE events SET data = '{\"reason\": \"改过\"}' WHERE case_id=$1 AND seq=3", (case,)))
+    result = await store.verify(case)
+    assert (result.valid, result.first_bad_seq) == (False, 3)
+
+
+async def test_verify_catches_a_modified_time_or_actor(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = await _five_events(store)
+    await _tamper(
+        pool, ("UPDATE events SET occurred_at = occurred_at - interval '1 day' WHERE case_id=$1 AND seq=4", (case,))
+    )
+    assert (await store.verify(case)).first_bad_seq == 4
+    case = await _five_events(store)
+    await _tamper(pool, ("UPDATE events SET actor = '{\"role\": \"mediator\", \"id\": \"x\"}' "
+                         "WHERE case_id=$1 AND seq=2", (case,)))
+    assert (await store.verify(case)).first_bad_seq == 2
+
+
+async def test_verify_catches_a_deleted_event(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = await _five_events(store)
+    await _tamper(pool, ("DELETE FROM events WHERE case_id=$1 AND seq=2", (case,)))
+    assert (await store.verify(case)).first_bad_seq == 2
+
+
+async def test_verify_catches_an_inserted_event(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = await _five_events(store)
+    # Shift the tail up by one and slip a copy of event 2 in at seq 3, re-linking prev_hash to look plausible.
+    await _tamper(
+        pool,
+        ("UPDATE events SET seq = seq + 100 WHERE case_id=$1 AND seq >= 3", (case,)),
+        ("UPDATE events SET seq = seq - 99 WHERE case_id=$1 AND seq >= 103", (case,)),
+        ("INSERT INTO events (case_id, seq, event_id, type, schema_version, occurred_at, actor, data, prev_hash,"
+         " hash) SELECT case_id, 3, gen_random_uuid(), type, schema_version, occurred_at, actor, data, hash,"
+         " hash FROM events WHERE case_id=$1 AND seq=2", (case,)),
+    )
+    assert (await store.verify(case)).first_bad_seq == 3
+
+
+async def test_verify_catches_reordered_events(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = await _five_events(store)
+    await _tamper(
+        pool,
+        ("UPDATE events SET seq = 100 WHERE case_id=$1 AND seq = 2", (case,)),
+        ("UPDATE events SET seq = 2 WHERE case_id=$1 AND seq = 4", (case,)),
+        ("UPDATE events SET seq = 4 WHERE case_id=$1 AND seq = 100", (case,)),
+    )
+    assert (await store.verify(case)).first_bad_seq == 2
+
+
+async def test_global_read_never_skips_an_event_committed_out_of_order(
+    store: EventStore, pool: asyncpg.Pool
+) -> None:
+    # Catch up to the current end first, so only this test's events follow the checkpoint.
+    checkpoint = GlobalPosition()
+    while batch := await store.read_all(checkpoint):
+        checkpoint = batch[-1].position
+
+    early, late = new_case(), new_case()
+    seen: list[str] = []
+    async with pool.acquire() as slow, pool.acquire() as fast:
+        slow_tx = slow.transaction()
+        await slow_tx.start()
+        await store.append(early, 0, [event("先开始")], conn=slow)  # takes the lower position, commits last
+        async with fast.transaction():
+            await store.append(late, 0, [event("后开始")], conn=fast)
+
+        # The later transaction has committed, the earlier one has not: the reader must wait, not skip.
+        for item in await store.read_all(checkpoint):
+            seen.append(item.event.case_id)
+            checkpoint = item.position
+        assert late not in seen and early not in seen
+        await slow_tx.commit()
+
+    for item in await store.read_all(checkpoint):
+        seen.append(item.event.case_id)
+    assert seen == [early, late]
