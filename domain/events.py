@@ -88,6 +88,7 @@ class TaskAssigned(EventPayload):
     role: TaskRole
     acknowledge_due_at: datetime
     reply_due_at: datetime
+    escalate_to: str | None = None  # the jurisdiction one level up, told of listed supervision (挂牌督办)
 
 
 class TaskAcknowledged(EventPayload):
@@ -193,6 +194,7 @@ class ResolutionVerified(EventPayload):
 class ResolutionRejected(EventPayload):
     type: Literal["ResolutionRejected"] = "ResolutionRejected"
     note: str | None = None
+    reopened: tuple[DueTimes, ...] = ()  # tasks sent back to work, with their new reply deadlines
 
 
 class FollowUpRecorded(EventPayload):
@@ -205,6 +207,7 @@ class CaseReopened(EventPayload):
     type: Literal["CaseReopened"] = "CaseReopened"
     reason: str
     reopen_count: int
+    reopened: tuple[DueTimes, ...] = ()
 
 
 class CaseArchived(EventPayload):

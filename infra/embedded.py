@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sysconfig
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from infra.logging import get_logger
@@ -64,7 +65,13 @@ def ensure_writable_dir(path: Path) -> Path:
     return path.resolve()
 
 
-async def _wait_for(check, proc: subprocess.Popen[bytes], what: str, log_path: Path, timeout: float) -> None:
+async def _wait_for(
+    check: Callable[[], Awaitable[None]],
+    proc: subprocess.Popen[bytes],
+    what: str,
+    log_path: Path,
+    timeout: float,
+) -> None:
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -122,6 +129,7 @@ class EmbeddedPostgres:
         )
 
         entry = ensure_user_exists(_PG_SYSTEM_USER)
+        assert entry is not None
         bin_dir = self._bin("postgres").parent
         ensure_prefix_permissions(bin_dir)
         perm = stat.S_IRGRP | stat.S_IROTH
@@ -150,7 +158,7 @@ class EmbeddedPostgres:
         await asyncio.to_thread(self._init_cluster)
         if not port_is_free(self.port):
             raise StackError(f"port {self.port} (PostgreSQL) is already in use")
-        log_file = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
+        log_file = open(self.log_path, "ab")
         self._log_file = log_file
         self.proc = subprocess.Popen(
             [str(self._bin("postgres")), "-D", str(self.pgdata), "-p", str(self.port),
@@ -212,7 +220,7 @@ class EmbeddedTemporal:
         args += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"] if self.ui else ["--headless"]
         for key, kind in SEARCH_ATTRIBUTES.items():
             args += ["--search-attribute", f"{key}={kind}"]
-        log_file = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
+        log_file = open(self.log_path, "ab")
         self._log_file = log_file
         self.proc = subprocess.Popen(
             args, stdout=log_file, stderr=log_file, stdin=subprocess.DEVNULL,

@@ -45,3 +45,28 @@ async def temporal_address(session_dir: Path) -> AsyncIterator[str]:
     address = await server.start()
     yield address
     server.stop()
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_address: str):  # type: ignore[no-untyped-def]
+    from infra.temporal import connect_temporal
+
+    return await connect_temporal(temporal_address)
+
+
+@pytest.fixture(scope="session")
+async def case_worker(temporal_client, pool: asyncpg.Pool) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """One worker for the session on its own task queue; yields the task queue."""
+    from workers.case_worker import build_worker
+
+    task_queue = "tests-cases"
+    worker = build_worker(temporal_client, pool, task_queue)
+    async with worker:
+        yield task_queue
+
+
+@pytest.fixture
+def cases(temporal_client, case_worker: str):  # type: ignore[no-untyped-def]
+    from workers.client import CaseClient
+
+    return CaseClient(temporal_client, case_worker)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from datetime import UTC, datetime
 
@@ -96,7 +97,7 @@ async def test_chain_links_each_event_to_the_previous(store: EventStore) -> None
     await store.append(case, 3, [event()])
     events = await store.read_stream(case)
     assert events[0].prev_hash == "0" * 64
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(events))
     result = await store.verify(case)
     assert result.valid and result.events == 4 and result.head_hash == events[-1].hash
 

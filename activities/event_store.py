@@ -1,0 +1,71 @@
+"""Activity: append a case's events to the event store, with their notifications (transactional outbox).
+
+Idempotent under retries: the workflow gives every event a deterministic id, so a retried append finds its
+events already stored and writes nothing, and the outbox ignores notifications it already holds."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.events import PendingEvent
+from infra.event_store import ConcurrencyConflict, EventStore
+from infra.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class OutboxNotification(BaseModel):
+    event_id: UUID
+    recipient: str
+    channel: str
+    kind: str
+
+
+class AppendRequest(BaseModel):
+    case_id: str
+    expected_version: int
+    events: list[PendingEvent]
+    notifications: list[OutboxNotification] = []
+
+
+class AppendResponse(BaseModel):
+    version: int
+    head_hash: str
+    written: int
+
+
+class EventStoreActivities:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    @activity.defn(name="append_events")
+    async def append_events(self, request: AppendRequest) -> AppendResponse:
+        try:
+            result = await self._append_with_outbox(request)
+        except ConcurrencyConflict:
+            # Either another attempt of this very activity committed first (then this is a no-op that
+            # confirms it), or the stream really moved: one workflow writes each case, so that is a bug.
+            try:
+                result = await self.store.append(request.case_id, request.expected_version, request.events)
+            except ConcurrencyConflict as exc:
+                raise ApplicationError(str(exc), type="ConcurrencyConflict", non_retryable=True) from exc
+        for n in request.notifications:
+            log.info("notification recorded", case_id=request.case_id, recipient=n.recipient,
+                     channel=n.channel, kind=n.kind)
+        return AppendResponse(version=result.version, head_hash=result.head_hash, written=result.written)
+
+    async def _append_with_outbox(self, request: AppendRequest):  # type: ignore[no-untyped-def]
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            result = await self.store.append(request.case_id, request.expected_version, request.events,
+                                             conn=conn)
+            if result.written and request.notifications:
+                await conn.executemany(
+                    """INSERT INTO notification_outbox (event_id, case_id, recipient, channel, kind)
+                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+                    [(n.event_id, request.case_id, n.recipient, n.channel, n.kind) for n in request.notifications],
+                )
+            return result

@@ -1,0 +1,452 @@
+"""Event store throughput against the ``eventsourcing`` library and raw asyncpg, on one embedded PostgreSQL.
+
+    .venv/bin/python bench/event_store.py
+
+Rows (events/s, higher is better; ratio = ours / baseline):
+
+* ``append_single``: one event per ``EventStore.append`` (hash chain on), sequential, over many short case
+  streams, against ``eventsourcing``'s ``PostgresApplicationRecorder.insert_events`` saving one event per
+  call (the recorder that gives a global order, as ours does).
+* ``append_single_vs_raw``: the same figure against raw asyncpg single-row INSERTs (autocommit, one
+  statement per event) into a plain table with the same primary key: the floor the database allows.
+* ``append_batch10``: ten events per append, against our own ``append_single`` figure.
+* ``replay``: ``read_stream`` + fold of 20-event streams, against ``eventsourcing``'s ``repository.get`` of
+  an aggregate with 20 events (no snapshots, no cache). The fold is ``domain.case.fold(events)`` when that
+  exists, else a local count of events by type.
+
+Both sides run in this process, one after the other, each with a short warm-up; the ``eventsourcing``
+side (psycopg 3, synchronous) uses its own database in the same server. Inputs (domain events, stored
+events, raw rows) are built before the clock starts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncio
+import importlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID, uuid4
+
+from bench._common import Result, embedded_postgres, print_table, quiet_warnings, write_results
+
+quiet_warnings()
+
+import asyncpg  # noqa: E402
+
+from domain.events import (  # noqa: E402
+    Actor,
+    CaseReceived,
+    CaseRouted,
+    ClockPaused,
+    ClockResumed,
+    Party,
+    PendingEvent,
+    TaskAcknowledged,
+    TaskAssigned,
+    TaskReplied,
+    payload_data,
+)
+from domain.vocabulary import Channel, PartyRole, RiskLevel, Role, TaskRole  # noqa: E402
+from infra.db import create_pool, migrate  # noqa: E402
+from infra.event_store import EventStore  # noqa: E402
+
+# Sizes: keep the whole run well under three minutes on two cores.
+SINGLE_CASES, SINGLE_EVENTS = 300, 10  # append_single: 3,000 appends
+BATCH_CASES, BATCH_CALLS, BATCH_SIZE = 300, 2, 10  # append_batch10: 600 appends, 6,000 events
+REPLAY_CASES, REPLAY_EVENTS, REPLAY_PASSES = 300, 20, 4  # replay: 1,200 stream reads, 24,000 events
+WARMUP_CASES = 20
+ES_DBNAME = "es_bench"
+
+ACTOR = Actor(role=Role.liaison, id="liaison-017", department="城管执法局")
+T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------------------- inputs
+
+
+TASKS = 3
+
+
+def _payload(i: int) -> Any:
+    """Event ``i`` of a plausible case: received, routed, three tasks assigned, then acknowledgements,
+    pauses, resumptions and replies on those tasks, round and round."""
+    if i == 0:
+        return CaseReceived(
+            title="小区夜间施工噪音扰民", description="某工地连续多日夜间施工，居民多次投诉未果。" * 3,
+            category="environment.noise", channel=Channel.hotline, grid_id="G-0307",
+            risk_level=RiskLevel.medium,
+            parties=(Party(name="张某", role=PartyRole.applicant, phone="13800000000"),
+                     Party(name="某建筑公司", role=PartyRole.respondent)),
+            policy={"acknowledge_hours": 24, "reply_days": 5, "reminder_fractions": [0.5, 0.8]},
+        )
+    if i == 1:
+        return CaseRouted(lead_department="城管执法局", co_departments=("生态环境局", "住建局"))
+    if i < 2 + TASKS:
+        return TaskAssigned(
+            task_id=f"T-{i - 2}", department=("城管执法局", "生态环境局", "住建局")[i - 2],
+            role=TaskRole.lead if i == 2 else TaskRole.co,
+            acknowledge_due_at=T0 + timedelta(days=1), reply_due_at=T0 + timedelta(days=5),
+        )
+    task_id = f"T-{(i - 2 - TASKS) // 4 % TASKS}"
+    match (i - 2 - TASKS) % 4:
+        case 0:
+            return TaskAcknowledged(task_id=task_id)
+        case 1:
+            return ClockPaused(reason="等待当事人补充材料 (awaiting the parties' documents)")
+        case 2:
+            return ClockResumed(reason="材料已补齐")
+        case _:
+            return TaskReplied(task_id=task_id, summary="已现场核查并答复当事人，问题已整改。")
+
+
+def make_events(n: int) -> list[PendingEvent]:
+    return [
+        PendingEvent(
+            event_id=uuid4(), occurred_at=T0 + timedelta(minutes=i), actor=ACTOR, payload=_payload(i)
+        )
+        for i in range(n)
+    ]
+
+
+Cases = list[tuple[str, list[PendingEvent]]]  # (case id, its events)
+
+
+def make_cases(prefix: str, cases: int, events: int) -> Cases:
+    return [(f"{prefix}-{c:05d}", make_events(events)) for c in range(cases)]
+
+
+# --------------------------------------------------------------------------------------------- folds
+
+
+def _count_by_type(events: Sequence[Any]) -> dict[str, int]:
+    return dict(Counter(e.type for e in events))
+
+
+Fold = Callable[[Sequence[Any]], Any]
+
+
+def pick_fold() -> tuple[Fold, str]:
+    """``domain.case.fold`` once it exists, else a trivial local fold."""
+    try:
+        module = importlib.import_module("domain.case")
+    except ModuleNotFoundError as exc:
+        if exc.name != "domain.case":
+            raise
+        return _count_by_type, "local count-by-type fold (domain.case not present)"
+    fold = getattr(module, "fold", None)
+    if fold is None:
+        return _count_by_type, "local count-by-type fold (domain.case has no fold)"
+    return fold, "domain.case.fold"
+
+
+# --------------------------------------------------------------------------------------------- ours
+
+
+async def ours_append_single(store: EventStore, cases: Cases) -> float:
+    start = time.perf_counter()
+    for case_id, events in cases:
+        for version, event in enumerate(events):
+            await store.append(case_id, version, [event])
+    return time.perf_counter() - start
+
+
+async def ours_append_batch(store: EventStore, cases: Cases, size: int) -> float:
+    start = time.perf_counter()
+    for case_id, events in cases:
+        for version in range(0, len(events), size):
+            await store.append(case_id, version, events[version:version + size])
+    return time.perf_counter() - start
+
+
+async def ours_replay(store: EventStore, case_ids: Sequence[str], fold: Fold) -> int:
+    count = 0
+    for case_id in case_ids:
+        events = await store.read_stream(case_id)
+        fold(events)
+        count += len(events)
+    return count
+
+
+# --------------------------------------------------------------------------------------------- raw asyncpg
+
+
+RAW_TABLE = """CREATE TABLE raw_events (
+    case_id text NOT NULL, seq integer NOT NULL, event_id uuid NOT NULL, type text NOT NULL,
+    data jsonb NOT NULL, occurred_at timestamptz NOT NULL, PRIMARY KEY (case_id, seq))"""
+RAW_INSERT = (
+    "INSERT INTO raw_events (case_id, seq, event_id, type, data, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)"
+)
+
+
+def raw_rows(cases: Cases) -> list[tuple[str, int, UUID, str, str, datetime]]:
+    return [
+        (case_id, seq, e.event_id, e.type, json.dumps(payload_data(e.payload), ensure_ascii=False),
+         e.occurred_at)
+        for case_id, events in cases
+        for seq, e in enumerate(events, start=1)
+    ]
+
+
+async def raw_insert(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> float:
+    start = time.perf_counter()
+    for row in rows:
+        await conn.execute(RAW_INSERT, *row)
+    return time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------------------------- eventsourcing
+
+
+def es_stored_events(cases: Cases) -> list[Any]:
+    from eventsourcing.persistence import StoredEvent
+
+    out = []
+    for _case_id, events in cases:
+        originator = uuid4()
+        for version, e in enumerate(events, start=1):
+            state = json.dumps(payload_data(e.payload), ensure_ascii=False).encode()
+            out.append(StoredEvent(originator_id=originator, originator_version=version,
+                                   topic=f"bench:{e.type}", state=state))
+    return out
+
+
+def es_insert_single(recorder: Any, stored: list[Any]) -> float:
+    start = time.perf_counter()
+    for event in stored:
+        recorder.insert_events([event])
+    return time.perf_counter() - start
+
+
+def es_env(port: int) -> dict[str, str]:
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": ES_DBNAME,
+        "POSTGRES_HOST": "127.0.0.1",
+        "POSTGRES_PORT": str(port),
+        "POSTGRES_USER": "postgres",
+        "POSTGRES_PASSWORD": "",
+        "IS_SNAPSHOTTING_ENABLED": "n",
+        "AGGREGATE_CACHE_MAXSIZE": "",
+    }
+
+
+def es_replay_app(port: int) -> Any:
+    """An eventsourcing Application with an aggregate mirroring the same 20 case events (created from the
+    CaseReceived data, then one method per event type)."""
+    from eventsourcing.application import Application
+    from eventsourcing.domain import Aggregate, event
+
+    # Each event carries the payload's data as one dict, so it stores the same fields as ours whatever the
+    # payload classes hold.
+    class BenchCase(Aggregate):
+        @event("CaseReceived")
+        def __init__(self, data: dict[str, Any]) -> None:
+            self.title, self.category, self.parties = data["title"], data["category"], data["parties"]
+            self.stage = "triage"
+            self.tasks: dict[str, dict[str, Any]] = {}
+            self.paused = False
+
+        @event("CaseRouted")
+        def routed(self, data: dict[str, Any]) -> None:
+            self.stage = "coordination"
+
+        @event("TaskAssigned")
+        def assigned(self, data: dict[str, Any]) -> None:
+            self.tasks[data["task_id"]] = {**data, "status": "pending_ack"}
+
+        @event("TaskAcknowledged")
+        def acknowledged(self, data: dict[str, Any]) -> None:
+            self.tasks[data["task_id"]]["status"] = "acknowledged"
+
+        @event("ClockPaused")
+        def paused_(self, data: dict[str, Any]) -> None:
+            self.paused = True
+
+        @event("ClockResumed")
+        def resumed(self, data: dict[str, Any]) -> None:
+            self.paused = False
+
+        @event("TaskReplied")
+        def replied(self, data: dict[str, Any]) -> None:
+            self.tasks[data["task_id"]].update(status="replied", summary=data["summary"])
+
+    methods = {
+        "CaseRouted": "routed", "TaskAssigned": "assigned", "TaskAcknowledged": "acknowledged",
+        "ClockPaused": "paused_", "ClockResumed": "resumed", "TaskReplied": "replied",
+    }
+
+    class BenchCases(Application[UUID]):
+        is_snapshotting_enabled = False
+
+        def create(self, n_events: int) -> UUID:
+            case = BenchCase(payload_data(_payload(0)))
+            for i in range(1, n_events):
+                p = _payload(i)
+                getattr(case, methods[p.type])(payload_data(p))
+            self.save(case)
+            return case.id
+
+    app = BenchCases(env=es_env(port))
+    assert app.snapshots is None, "snapshotting must be off for the replay baseline"
+    return app
+
+
+def es_replay(app: Any, ids: Sequence[UUID]) -> int:
+    count = 0
+    for aggregate_id in ids:
+        count += app.repository.get(aggregate_id).version
+    return count
+
+
+# --------------------------------------------------------------------------------------------- the run
+
+
+async def run() -> tuple[list[Result], dict[str, Any]]:
+    fold, fold_name = pick_fold()
+    rows: list[Result] = []
+    context: dict[str, Any] = {"fold": fold_name}
+    async with embedded_postgres() as url:
+        port = urlsplit(url).port
+        assert port is not None
+        admin = await asyncpg.connect(url)
+        try:
+            await admin.execute(f"CREATE DATABASE {ES_DBNAME}")
+            context["server"] = {
+                name: await admin.fetchval(f"SHOW {name}")
+                for name in ("server_version", "fsync", "synchronous_commit", "wal_sync_method")
+            }
+        finally:
+            await admin.close()
+
+        pool = await create_pool(url)
+        try:
+            await migrate(pool)
+            store = EventStore(pool)
+
+            # ---- append_single: ours
+            await ours_append_single(store, make_cases("warm-single", WARMUP_CASES, 5))
+            single_cases = make_cases("single", SINGLE_CASES, SINGLE_EVENTS)
+            n_single = SINGLE_CASES * SINGLE_EVENTS
+            ours_single = n_single / await ours_append_single(store, single_cases)
+
+            # ---- append_single: eventsourcing recorder, one event per insert_events
+            from eventsourcing.postgres import (
+                PostgresAggregateRecorder,
+                PostgresApplicationRecorder,
+                PostgresDatastore,
+            )
+
+            datastore = PostgresDatastore(
+                dbname=ES_DBNAME, host="127.0.0.1", port=port, user="postgres", password="",
+            )
+            try:
+                recorder = PostgresApplicationRecorder(datastore, events_table_name="recorder_events")
+                recorder.create_table()
+                es_insert_single(recorder, es_stored_events(make_cases("w", WARMUP_CASES, 5)))
+                stored = es_stored_events(make_cases("es", SINGLE_CASES, SINGLE_EVENTS))
+                es_single = len(stored) / es_insert_single(recorder, stored)
+
+                # Context only: the recorder without a global order (no table lock, no notification id).
+                agg_recorder = PostgresAggregateRecorder(datastore, events_table_name="aggregate_events")
+                agg_recorder.create_table()
+                es_insert_single(agg_recorder, es_stored_events(make_cases("w", WARMUP_CASES, 5)))
+                stored = es_stored_events(make_cases("es", SINGLE_CASES, SINGLE_EVENTS))
+                context["eventsourcing_aggregate_recorder_single_events_per_s"] = round(
+                    len(stored) / es_insert_single(agg_recorder, stored), 1
+                )
+            finally:
+                datastore.close()
+
+            rows.append(Result(
+                "append_single", ours_single, "events/s",
+                "eventsourcing PostgresApplicationRecorder, 1 event/insert_events", es_single, ">= 4",
+            ))
+
+            # ---- append_single_vs_raw: raw asyncpg single-row inserts, autocommit
+            raw = await asyncpg.connect(url)
+            try:
+                await raw.execute(RAW_TABLE)
+                await raw_insert(raw, raw_rows(make_cases("warm-raw", WARMUP_CASES, 5)))
+                rows_raw = raw_rows(make_cases("raw", SINGLE_CASES, SINGLE_EVENTS))
+                raw_single = len(rows_raw) / await raw_insert(raw, rows_raw)
+            finally:
+                await raw.close()
+            rows.append(Result(
+                "append_single_vs_raw", ours_single, "events/s",
+                "raw asyncpg INSERT, 1 row/statement, autocommit", raw_single, ">= 0.8",
+            ))
+
+            # ---- append_batch10: ours, ten events per call, against our own single figure
+            await ours_append_batch(store, make_cases("warm-batch", WARMUP_CASES, BATCH_SIZE), BATCH_SIZE)
+            batch_cases = make_cases("batch", BATCH_CASES, BATCH_CALLS * BATCH_SIZE)
+            n_batch = BATCH_CASES * BATCH_CALLS * BATCH_SIZE
+            ours_batch = n_batch / await ours_append_batch(store, batch_cases, BATCH_SIZE)
+            rows.append(Result(
+                "append_batch10", ours_batch, "events/s", "our append_single", ours_single, ">= 5",
+            ))
+
+            # ---- replay: ours, read_stream + fold of 20-event streams
+            replay_cases = make_cases("replay", REPLAY_CASES, REPLAY_EVENTS)
+            await ours_append_batch(store, replay_cases, REPLAY_EVENTS)
+            replay_ids = [case_id for case_id, _ in replay_cases]
+            await ours_replay(store, replay_ids[:WARMUP_CASES], fold)
+            start = time.perf_counter()
+            replayed = 0
+            for _ in range(REPLAY_PASSES):
+                replayed += await ours_replay(store, replay_ids, fold)
+            ours_replay_rate = replayed / (time.perf_counter() - start)
+            assert replayed == REPLAY_CASES * REPLAY_EVENTS * REPLAY_PASSES, replayed
+        finally:
+            await pool.close()
+
+        # ---- replay: eventsourcing repository.get of a 20-event aggregate
+        app = es_replay_app(port)
+        try:
+            es_ids = [app.create(REPLAY_EVENTS) for _ in range(REPLAY_CASES)]
+            es_replay(app, es_ids[:WARMUP_CASES])
+            start = time.perf_counter()
+            es_replayed = 0
+            for _ in range(REPLAY_PASSES):
+                es_replayed += es_replay(app, es_ids)
+            es_replay_rate = es_replayed / (time.perf_counter() - start)
+            assert es_replayed == REPLAY_CASES * REPLAY_EVENTS * REPLAY_PASSES, es_replayed
+        finally:
+            app.close()
+        rows.append(Result(
+            "replay", ours_replay_rate, "events/s",
+            "eventsourcing Application repository.get, 20-event aggregate", es_replay_rate, ">= 3",
+            note=fold_name,
+        ))
+
+    context["sizes"] = {
+        "append_single": f"{SINGLE_CASES} cases x {SINGLE_EVENTS} events",
+        "append_batch10": f"{BATCH_CASES} cases x {BATCH_CALLS} appends x {BATCH_SIZE} events",
+        "replay": f"{REPLAY_CASES} streams x {REPLAY_EVENTS} events x {REPLAY_PASSES} passes",
+    }
+    return rows, context
+
+
+def main() -> None:
+    started = time.perf_counter()
+    rows, context = asyncio.run(run())
+    print_table(rows)
+    context["wall_seconds"] = round(time.perf_counter() - started, 1)
+    path = write_results("event_store", rows, context=context)
+    print(f"\nfold: {context.get('fold')}; server: {context.get('server')}")
+    print(f"eventsourcing aggregate recorder (context): "
+          f"{context.get('eventsourcing_aggregate_recorder_single_events_per_s')} events/s")
+    print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path} "
+          f"in {context['wall_seconds']} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,319 @@
+"""The state of one case, and what each event does to it: ``evolve`` and ``fold``.
+
+This is the one definition of what an event means: the workflow, the projections and the auditor's replay
+all fold the same events with these functions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from pydantic import Field
+
+from domain.events import (
+    CaseArchived,
+    CaseMarkedDuplicate,
+    CaseNotAccepted,
+    CaseReceived,
+    CaseReopened,
+    CaseRouted,
+    ClockPaused,
+    ClockResumed,
+    DomainEvent,
+    DueTimes,
+    EscalationCleared,
+    ExtensionDecided,
+    ExtensionRequested,
+    FollowUpRecorded,
+    Frozen,
+    MediationRecorded,
+    MeetingConvened,
+    Party,
+    RecordedEvent,
+    ResolutionRejected,
+    ResolutionSubmitted,
+    ResolutionVerified,
+    TaskAcknowledged,
+    TaskAssigned,
+    TaskEscalated,
+    TaskReminded,
+    TaskReplied,
+    TaskReturned,
+)
+from domain.vocabulary import (
+    ArchiveReason,
+    Channel,
+    Clock,
+    MediationMethod,
+    Outcome,
+    RiskLevel,
+    Satisfaction,
+    Stage,
+    TaskRole,
+    TaskStatus,
+)
+
+
+class Escalation(Frozen):
+    task_id: str
+    department: str
+    clock: Clock
+    level: int
+    at: datetime
+    cleared_at: datetime | None = None
+
+
+class PendingExtension(Frozen):
+    extra: str
+    reason: str
+    requested_at: datetime
+
+
+class Task(Frozen):
+    task_id: str
+    department: str
+    role: TaskRole
+    status: TaskStatus
+    assigned_at: datetime
+    acknowledge_due_at: datetime
+    reply_due_at: datetime
+    escalation_level: int = 0
+    reminded: tuple[tuple[Clock, float], ...] = ()
+    acknowledged_at: datetime | None = None
+    replied_at: datetime | None = None
+    reply_summary: str | None = None
+    return_reason: str | None = None
+    pending_extension: PendingExtension | None = None
+    escalate_to: str | None = None
+
+    @property
+    def open_clock(self) -> Clock | None:
+        """The deadline this task is being watched on now, if any."""
+        if self.status is TaskStatus.pending_ack:
+            return Clock.acknowledge
+        if self.status is TaskStatus.acknowledged:
+            return Clock.reply
+        return None
+
+    def due_at(self, clock: Clock) -> datetime:
+        return self.acknowledge_due_at if clock is Clock.acknowledge else self.reply_due_at
+
+
+class Meeting(Frozen):
+    meeting_id: str
+    at: datetime
+    departments: tuple[str, ...]
+    agenda: str
+
+
+class Mediation(Frozen):
+    mediation_id: str
+    method: MediationMethod
+    agreement_reached: bool
+    terms: str | None = None
+    at: datetime
+
+
+class FollowUp(Frozen):
+    satisfaction: Satisfaction
+    note: str | None = None
+    at: datetime
+
+
+class CaseState(Frozen):
+    case_id: str
+    version: int = 0  # the sequence number of the last event folded in
+    stage: Stage = Stage.intake
+    title: str = ""
+    description: str = ""
+    category: str = ""
+    channel: Channel | None = None
+    grid_id: str = ""
+    risk_level: RiskLevel = RiskLevel.medium
+    parties: tuple[Party, ...] = ()
+    policy: dict[str, object] = Field(default_factory=dict)
+    received_at: datetime | None = None
+    duplicate_of: str | None = None
+    not_accepted_reason: str | None = None
+    tasks: tuple[Task, ...] = ()
+    returned_by: tuple[str, ...] = ()  # departments that returned the case: not routed to again
+    escalations: tuple[Escalation, ...] = ()
+    paused_at: datetime | None = None
+    meetings: tuple[Meeting, ...] = ()
+    mediations: tuple[Mediation, ...] = ()
+    outcome: Outcome | None = None
+    resolution_summary: str | None = None
+    verified: bool = False
+    follow_ups: tuple[FollowUp, ...] = ()
+    reopen_count: int = 0
+    archive_reason: ArchiveReason | None = None
+    archived_at: datetime | None = None
+    last_event_at: datetime | None = None
+
+    def task(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.task_id == task_id), None)
+
+    @property
+    def active_tasks(self) -> tuple[Task, ...]:
+        return tuple(t for t in self.tasks if t.open_clock is not None)
+
+    @property
+    def open_escalations(self) -> tuple[Escalation, ...]:
+        return tuple(e for e in self.escalations if e.cleared_at is None)
+
+
+def _with_task(state: CaseState, task_id: str, **changes: object) -> tuple[Task, ...]:
+    return tuple(t.model_copy(update=changes) if t.task_id == task_id else t for t in state.tasks)
+
+
+def _close_escalations(state: CaseState, task_id: str, clock: Clock | None, at: datetime) -> tuple[Escalation, ...]:
+    return tuple(
+        e.model_copy(update={"cleared_at": at})
+        if e.task_id == task_id and e.cleared_at is None and (clock is None or e.clock is clock)
+        else e
+        for e in state.escalations
+    )
+
+
+def _apply_due_times(state: CaseState, due_times: Iterable[DueTimes], **changes: object) -> tuple[Task, ...]:
+    by_id = {d.task_id: d for d in due_times}
+    return tuple(
+        t.model_copy(update={
+            "acknowledge_due_at": by_id[t.task_id].acknowledge_due_at,
+            "reply_due_at": by_id[t.task_id].reply_due_at,
+            **changes,
+        })
+        if t.task_id in by_id
+        else t
+        for t in state.tasks
+    )
+
+
+def _cancel_open_tasks(state: CaseState) -> tuple[Task, ...]:
+    return tuple(
+        t.model_copy(update={"status": TaskStatus.cancelled, "pending_extension": None})
+        if t.open_clock is not None
+        else t
+        for t in state.tasks
+    )
+
+
+def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None = None) -> CaseState:
+    """The state after ``event`` (which occurred at ``at``). Pure; never fails on a recorded event."""
+    s = state
+    match event:
+        case CaseReceived():
+            s = s.model_copy(update={
+                "stage": Stage.triage, "title": event.title, "description": event.description,
+                "category": event.category, "channel": event.channel, "grid_id": event.grid_id,
+                "risk_level": event.risk_level, "parties": event.parties, "policy": event.policy,
+                "received_at": at,
+            })
+        case CaseNotAccepted():
+            s = s.model_copy(update={"not_accepted_reason": event.reason})
+        case CaseMarkedDuplicate():
+            s = s.model_copy(update={"duplicate_of": event.duplicate_of})
+        case CaseRouted():
+            s = s.model_copy(update={"stage": Stage.coordination})
+        case TaskAssigned():
+            assigned = Task(
+                task_id=event.task_id, department=event.department, role=event.role,
+                status=TaskStatus.pending_ack, assigned_at=at, acknowledge_due_at=event.acknowledge_due_at,
+                reply_due_at=event.reply_due_at, escalate_to=event.escalate_to,
+            )
+            s = s.model_copy(update={"tasks": (*s.tasks, assigned)})
+        case TaskAcknowledged():
+            s = s.model_copy(update={"tasks": _with_task(
+                s, event.task_id, status=TaskStatus.acknowledged, acknowledged_at=at, escalation_level=0)})
+        case TaskReturned():
+            returning = s.task(event.task_id)
+            returned = s.returned_by if returning is None or returning.department in s.returned_by \
+                else (*s.returned_by, returning.department)
+            s = s.model_copy(update={
+                "tasks": _with_task(s, event.task_id, status=TaskStatus.returned, return_reason=event.reason,
+                                    escalation_level=0, pending_extension=None),
+                "returned_by": returned,
+            })
+            # A return sends the whole case back to triage: the other departments' open tasks are cancelled.
+            s = s.model_copy(update={"stage": Stage.triage, "tasks": _cancel_open_tasks(s)})
+        case TaskReminded():
+            reminded = s.task(event.task_id)
+            if reminded is not None:
+                s = s.model_copy(update={"tasks": _with_task(
+                    s, event.task_id, escalation_level=max(reminded.escalation_level, 1),
+                    reminded=(*reminded.reminded, (event.clock, event.fraction)))})
+        case TaskEscalated():
+            escalated = s.task(event.task_id)
+            if escalated is not None:
+                escalation = Escalation(task_id=escalated.task_id, department=escalated.department,
+                                        clock=event.clock, level=event.level, at=at)
+                level = max(escalated.escalation_level, event.level)
+                s = s.model_copy(update={
+                    "tasks": _with_task(s, event.task_id, escalation_level=level),
+                    "escalations": (*_close_escalations(s, escalated.task_id, event.clock, at), escalation),
+                })
+        case EscalationCleared():
+            s = s.model_copy(update={
+                "escalations": _close_escalations(s, event.task_id, event.clock, at),
+                "tasks": _with_task(s, event.task_id, escalation_level=0),
+            })
+        case ExtensionRequested():
+            s = s.model_copy(update={"tasks": _with_task(
+                s, event.task_id, pending_extension=PendingExtension(extra=event.extra, reason=event.reason,
+                                                                     requested_at=at))})
+        case ExtensionDecided():
+            s = s.model_copy(update={"tasks": _with_task(
+                s, event.task_id, pending_extension=None, reply_due_at=event.reply_due_at)})
+        case ClockPaused():
+            s = s.model_copy(update={"paused_at": at})
+        case ClockResumed():
+            s = s.model_copy(update={"paused_at": None, "tasks": _apply_due_times(s, event.due_times)})
+        case TaskReplied():
+            s = s.model_copy(update={"tasks": _with_task(
+                s, event.task_id, status=TaskStatus.replied, replied_at=at, reply_summary=event.summary,
+                escalation_level=0)})
+        case MeetingConvened():
+            meeting = Meeting(meeting_id=event.meeting_id, at=event.at, departments=event.departments,
+                              agenda=event.agenda)
+            s = s.model_copy(update={"meetings": (*s.meetings, meeting)})
+        case MediationRecorded():
+            mediation = Mediation(mediation_id=event.mediation_id, method=event.method,
+                                  agreement_reached=event.agreement_reached, terms=event.terms, at=at)
+            s = s.model_copy(update={"mediations": (*s.mediations, mediation)})
+        case ResolutionSubmitted():
+            s = s.model_copy(update={
+                "stage": Stage.supervision, "outcome": event.outcome, "resolution_summary": event.summary,
+                "tasks": _cancel_open_tasks(s), "verified": False,
+            })
+        case ResolutionVerified():
+            s = s.model_copy(update={"verified": True})
+        case ResolutionRejected():
+            s = s.model_copy(update={
+                "stage": Stage.coordination, "outcome": None, "resolution_summary": None,
+                "tasks": _apply_due_times(s, event.reopened, status=TaskStatus.acknowledged, replied_at=None,
+                                          reminded=(), escalation_level=0),
+            })
+        case FollowUpRecorded():
+            follow_up = FollowUp(satisfaction=event.satisfaction, note=event.note, at=at)
+            s = s.model_copy(update={"follow_ups": (*s.follow_ups, follow_up)})
+        case CaseReopened():
+            s = s.model_copy(update={
+                "stage": Stage.coordination, "reopen_count": event.reopen_count, "verified": False,
+                "outcome": None, "resolution_summary": None,
+                "tasks": _apply_due_times(s, event.reopened, status=TaskStatus.acknowledged, replied_at=None,
+                                          reminded=(), escalation_level=0),
+            })
+        case CaseArchived():
+            s = s.model_copy(update={"stage": Stage.archived, "archive_reason": event.reason, "archived_at": at})
+    return s.model_copy(update={"version": seq if seq is not None else s.version + 1, "last_event_at": at})
+
+
+def fold(events: Iterable[RecordedEvent], state: CaseState | None = None) -> CaseState:
+    """The state of a case after ``events`` (in sequence order), starting from ``state`` or nothing."""
+    for recorded in events:
+        if state is None:
+            state = CaseState(case_id=recorded.case_id)
+        state = evolve(state, recorded.payload, recorded.occurred_at, recorded.seq)
+    if state is None:
+        raise ValueError("fold needs at least one event or a starting state")
+    return state

@@ -1,0 +1,159 @@
+"""Commands: what a user (or the engine's own timers) asks of a case. ``decide`` turns one into events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from domain.events import Frozen, Party
+from domain.vocabulary import Channel, Clock, MediationMethod, Outcome, RiskLevel, Satisfaction
+
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ReceiveCase(Frozen):
+    kind: Literal["receive"] = "receive"
+    title: ShortText
+    description: Text
+    category: ShortText
+    channel: Channel
+    grid_id: ShortText
+    risk_level: RiskLevel = RiskLevel.medium
+    parties: tuple[Party, ...] = Field(min_length=1, max_length=50)
+    policy: dict[str, object]  # a PinnedPolicy as JSON, pinned to the case
+    duplicate_of: str | None = None  # found by the caller's duplicate check (重复件)
+
+
+class DeclineCase(Frozen):
+    """不予受理: out of scope, already in litigation or arbitration."""
+
+    kind: Literal["not_accepted"] = "not_accepted"
+    reason: Text
+
+
+class RouteCase(Frozen):
+    kind: Literal["route"] = "route"
+    lead_department: ShortText
+    co_departments: tuple[ShortText, ...] = ()
+    note: str | None = None
+    suggested_lead: str | None = None
+    # department -> the jurisdiction one level up, notified on listed supervision (resolved from the org)
+    escalate_to: dict[str, str | None] = Field(default_factory=dict)
+
+
+class AcknowledgeTask(Frozen):
+    kind: Literal["acknowledge"] = "acknowledge"
+    task_id: ShortText
+
+
+class ReturnTask(Frozen):
+    kind: Literal["return"] = "return"
+    task_id: ShortText
+    reason: Text
+
+
+class RequestExtension(Frozen):
+    kind: Literal["request_extension"] = "request_extension"
+    task_id: ShortText
+    extra: ShortText  # a policy duration such as "3wd"
+    reason: Text
+
+
+class DecideExtension(Frozen):
+    kind: Literal["decide_extension"] = "decide_extension"
+    task_id: ShortText
+    approve: bool
+    note: str | None = None
+
+
+class ReplyTask(Frozen):
+    kind: Literal["reply"] = "reply"
+    task_id: ShortText
+    summary: Text
+
+
+class PauseClock(Frozen):
+    kind: Literal["pause_clock"] = "pause_clock"
+    reason: Text
+
+
+class ResumeClock(Frozen):
+    kind: Literal["resume_clock"] = "resume_clock"
+    reason: Text
+
+
+class ConveneMeeting(Frozen):
+    kind: Literal["convene_meeting"] = "convene_meeting"
+    at: datetime
+    departments: tuple[ShortText, ...] = Field(min_length=1)
+    agenda: Text
+
+
+class RecordMediation(Frozen):
+    kind: Literal["record_mediation"] = "record_mediation"
+    method: MediationMethod
+    agreement_reached: bool
+    terms: str | None = None
+
+
+class SubmitResolution(Frozen):
+    kind: Literal["submit_resolution"] = "submit_resolution"
+    outcome: Outcome
+    summary: Text
+
+
+class VerifyResolution(Frozen):
+    kind: Literal["verify"] = "verify"
+    accepted: bool
+    note: str | None = None
+
+
+class RecordFollowUp(Frozen):
+    kind: Literal["follow_up"] = "follow_up"
+    satisfaction: Satisfaction
+    note: str | None = None
+
+
+class ArchiveCase(Frozen):
+    kind: Literal["archive"] = "archive"
+
+
+# Issued by the engine's timers, never by a user.
+class RemindTask(Frozen):
+    kind: Literal["remind"] = "remind"
+    task_id: str
+    clock: Clock
+    fraction: float
+
+
+class EscalateTask(Frozen):
+    kind: Literal["escalate"] = "escalate"
+    task_id: str
+    clock: Clock
+    level: Literal[2, 3]
+
+
+Command = Annotated[
+    ReceiveCase
+    | DeclineCase
+    | RouteCase
+    | AcknowledgeTask
+    | ReturnTask
+    | RequestExtension
+    | DecideExtension
+    | ReplyTask
+    | PauseClock
+    | ResumeClock
+    | ConveneMeeting
+    | RecordMediation
+    | SubmitResolution
+    | VerifyResolution
+    | RecordFollowUp
+    | ArchiveCase
+    | RemindTask
+    | EscalateTask,
+    Field(discriminator="kind"),
+]

@@ -1,0 +1,48 @@
+"""The HTTP API (shared/API.md §3), under /api/v1."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import asyncpg
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from temporalio.client import Client
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass
+class AppState:
+    pool: asyncpg.Pool
+    temporal: Client
+
+
+async def _check(probe) -> str:  # type: ignore[no-untyped-def]
+    try:
+        await asyncio.wait_for(probe, timeout=3)
+        return "ok"
+    except Exception as exc:  # any failure is reported, not raised: health must always answer
+        return f"error: {type(exc).__name__}"
+
+
+def create_app(state: AppState) -> FastAPI:
+    app = FastAPI(
+        title="LianDiao 联调",
+        version="0.1.0",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.liandiao = state
+
+    @app.get(f"{API_PREFIX}/healthz", tags=["health"])
+    async def healthz() -> JSONResponse:
+        postgres = await _check(state.pool.fetchval("SELECT 1"))
+        temporal = await _check(state.temporal.service_client.check_health())
+        ok = postgres == "ok" and temporal == "ok"
+        body = {"status": "ok" if ok else "degraded", "temporal": temporal, "postgres": postgres}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    return app

@@ -1,0 +1,85 @@
+"""The client helper the API (and tests, and the demo loader) use to start cases and act on them."""
+
+from __future__ import annotations
+
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.case import CaseState
+from domain.commands import Command, ReceiveCase
+from domain.decide import ActionRefused, NotPermitted
+from domain.events import Actor
+from workflows.dispute_case import DisputeCaseWorkflow
+from workflows.messages import ActionRequest, ActionResult, CaseInput
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+def _translate(exc: WorkflowUpdateFailedError) -> Exception:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        if cause.type == "NotPermitted":
+            return NotPermitted(cause.message)
+        if cause.type == "ActionRefused":
+            return ActionRefused(cause.message)
+    return exc
+
+
+class CaseClient:
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    async def receive(
+        self, case_id: str, command: ReceiveCase, actor: Actor, request_id: str | None = None
+    ) -> ActionResult:
+        """Start the case's workflow and record its intake in one step (update-with-start): by the time this
+        returns, CaseReceived is in the event store. Repeating it with the same request id does nothing more."""
+        start = WithStartWorkflowOperation(
+            DisputeCaseWorkflow.run,
+            CaseInput(case_id=case_id),
+            id=case_id,
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        try:
+            return await self.client.execute_update_with_start_workflow(
+                DisputeCaseWorkflow.act,
+                ActionRequest(command=command, actor=actor),
+                start_workflow_operation=start,
+                id=request_id,
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise _translate(exc) from exc
+
+    async def act(
+        self, case_id: str, command: Command, actor: Actor, request_id: str | None = None
+    ) -> ActionResult:
+        handle = self.client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_id)
+        try:
+            return await handle.execute_update(
+                DisputeCaseWorkflow.act, ActionRequest(command=command, actor=actor), id=request_id
+            )
+        except WorkflowUpdateFailedError as exc:
+            raise _translate(exc) from exc
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(case_id) from exc
+            raise
+
+    async def state(self, case_id: str) -> CaseState:
+        handle = self.client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_id)
+        try:
+            return await handle.query(DisputeCaseWorkflow.current_state)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise CaseNotFound(case_id) from exc
+            raise

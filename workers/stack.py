@@ -1,0 +1,182 @@
+"""`liandiao up`: the whole stack in the foreground, stopped cleanly on SIGINT/SIGTERM.
+
+Order matters both ways: servers, migrations, worker, API up; API, worker, pool, Temporal, PostgreSQL down.
+Anything that fails on the way up is torn down before the error is reported, so nothing is half-started."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import uvicorn
+
+from infra.db import create_pool, migrate
+from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
+from infra.http.app import AppState, create_app
+from infra.logging import get_logger
+from infra.settings import Settings
+from infra.temporal import connect_temporal, ensure_search_attributes
+
+log = get_logger(__name__)
+STACK_FILE = "stack.json"
+
+
+class _Server(uvicorn.Server):
+    # The stack owns the signals; uvicorn must not install its own handlers.
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+def read_stack_file(data_dir: Path) -> dict[str, Any] | None:
+    path = data_dir / STACK_FILE
+    if not path.exists():
+        return None
+    return json.loads(path.read_text())  # type: ignore[no-any-return]
+
+
+class Stack:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._teardown: list[Callable[[], Awaitable[None] | None]] = []
+        self.database_url = settings.database_url
+        self.temporal_address = settings.temporal_address
+        self.pool: asyncpg.Pool | None = None
+
+    def _on_stop(self, fn: Callable[[], Awaitable[None] | None]) -> None:
+        self._teardown.append(fn)
+
+    async def stop(self) -> None:
+        while self._teardown:
+            fn = self._teardown.pop()
+            try:
+                result = fn()
+                if result is not None:
+                    await result
+            except Exception as exc:  # keep stopping the rest
+                log.warning("error while stopping", error=repr(exc))
+
+    def _lock_data_dir(self, data_dir: Path) -> None:
+        lock_file = open(data_dir / ".lock", "w")
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            lock_file.close()
+            raise StackError(f"another `liandiao up` is already running on {data_dir}") from exc
+        self._on_stop(lock_file.close)
+
+    async def start(self) -> None:
+        s = self.settings
+        data_dir = ensure_writable_dir(s.data_dir)
+        self.data_dir = data_dir
+        self._lock_data_dir(data_dir)
+        if not port_is_free(s.api_port, s.api_host):
+            raise StackError(f"port {s.api_port} (HTTP API) is already in use")
+        temporal_server = None
+        if s.embedded_temporal:
+            temporal_server = EmbeddedTemporal(data_dir, s.temporal_port, s.ui_port)
+            temporal_server.check_ports()
+        if s.embedded_postgres:
+            pg = EmbeddedPostgres(data_dir)
+            self._on_stop(pg.stop)
+            self.database_url = await pg.start()
+        if temporal_server is not None:
+            self._on_stop(temporal_server.stop)
+            self.temporal_address = await temporal_server.start()
+        assert self.database_url and self.temporal_address
+
+        try:
+            self.pool = await asyncio.wait_for(create_pool(self.database_url, max_size=s.db_pool_max), 10)
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            raise StackError(f"cannot reach PostgreSQL at {_redact(self.database_url)}: {exc}") from exc
+        pool: asyncpg.Pool = self.pool
+        self._on_stop(pool.close)
+        await migrate(self.pool)
+        try:
+            self.client = await asyncio.wait_for(
+                connect_temporal(self.temporal_address, s.temporal_namespace), 10
+            )
+        except Exception as exc:
+            raise StackError(f"cannot reach Temporal at {self.temporal_address}: {exc}") from exc
+        await ensure_search_attributes(self.client, s.temporal_namespace)
+
+    async def serve(self, stop: asyncio.Event, on_ready: Callable[[], Awaitable[None]] | None = None) -> None:
+        from workers.case_worker import build_worker
+
+        assert self.pool is not None
+        s = self.settings
+        worker = build_worker(self.client, self.pool, s.task_queue)
+        worker_task = asyncio.create_task(worker.run(), name="case-worker")
+        app = create_app(AppState(pool=self.pool, temporal=self.client))
+        config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None, lifespan="off")
+        server = _Server(config)
+        api_task = asyncio.create_task(server.serve(), name="http-api")
+        while not server.started:
+            if api_task.done():
+                await api_task
+                raise StackError(f"the HTTP API could not start on port {s.api_port}")
+            await asyncio.sleep(0.05)
+        stack_file = self.data_dir / STACK_FILE
+        stack_file.write_text(json.dumps({
+            "pid": os.getpid(), "database_url": self.database_url, "temporal_address": self.temporal_address,
+            "api": f"http://{s.api_host}:{s.api_port}/api/v1",
+        }))
+        self._on_stop(lambda: stack_file.unlink(missing_ok=True))
+        if on_ready is not None:
+            await on_ready()
+        done_waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait({done_waiter, worker_task, api_task}, return_when=asyncio.FIRST_COMPLETED)
+        server.should_exit = True
+        await asyncio.wait_for(worker.shutdown(), timeout=10)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(api_task, timeout=5)
+        done_waiter.cancel()
+        if worker_task.done() and worker_task.exception() and not stop.is_set():
+            raise StackError(f"the case worker stopped: {worker_task.exception()}")
+
+
+def _redact(url: str) -> str:
+    # never print a password
+    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
+        scheme, rest = url.split("//", 1)
+        user = rest.split(":", 1)[0]
+        return f"{scheme}//{user}:***@{rest.split('@', 1)[1]}"
+    return url
+
+
+async def run_up(settings: Settings, *, demo: bool, print_tokens: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    stack = Stack(settings)
+    try:
+        await stack.start()
+
+        async def ready() -> None:
+            if demo:
+                from workers.demo import load_demo
+
+                await load_demo(stack, print_tokens=print_tokens)
+            s = settings
+            lines = [
+                f"LianDiao is up. HTTP API: http://{s.api_host}:{s.api_port}/api/v1 "
+                f"(OpenAPI: /api/v1/openapi.json)",
+                f"Temporal: {stack.temporal_address}"
+                + (f" · Web UI: http://127.0.0.1:{s.ui_port}" if s.embedded_temporal else ""),
+                f"Data: {stack.data_dir}  ·  Ctrl-C stops everything.",
+            ]
+            print("\n".join(lines), flush=True)
+
+        await stack.serve(stop, ready)
+    finally:
+        await stack.stop()
+        log.info("stack stopped")

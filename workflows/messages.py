@@ -1,0 +1,26 @@
+"""What goes in and out of the case workflow."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from domain.case import CaseState
+from domain.commands import Command
+from domain.events import Actor
+
+
+class CaseInput(BaseModel):
+    case_id: str
+    state: CaseState | None = None  # carried over by continue-as-new
+
+
+class ActionRequest(BaseModel):
+    command: Command
+    actor: Actor
+
+
+class ActionResult(BaseModel):
+    case_id: str
+    version: int
+    stage: str
+    events: list[str]  # the types of the events this action recorded
