@@ -72,8 +72,20 @@ class CaseClient:
             raise _translate(exc) from exc
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
+                # An archived case's workflow has completed and takes no more updates.
+                if await self._exists(case_id):
+                    raise ActionRefused("the case is archived: its record is sealed") from exc
                 raise CaseNotFound(case_id) from exc
             raise
+
+    async def _exists(self, case_id: str) -> bool:
+        try:
+            await self.client.get_workflow_handle(case_id).describe()
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
 
     async def state(self, case_id: str) -> CaseState:
         handle = self.client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_id)

@@ -15,8 +15,9 @@ CREATE TABLE events (
     prev_hash      text        NOT NULL,
     hash           text        NOT NULL,
     -- Optimistic concurrency is this key: two writers of one version cannot both commit.
-    PRIMARY KEY (case_id, seq),
-    CONSTRAINT events_event_id_unique UNIQUE (event_id)
+    -- Idempotency needs no index of its own: a retry is recognised by its event ids at the same versions,
+    -- which the primary key finds (see liandiao_append).
+    PRIMARY KEY (case_id, seq)
 );
 CREATE INDEX events_global_order ON events (tx_id, position);
 
@@ -50,9 +51,8 @@ BEGIN
     head_seq := coalesce(head_seq, 0);
     head_hash := coalesce(head_hash, repeat('0', 64));
     IF head_seq <> p_expected THEN
-        IF (SELECT count(*) FROM events e
-              JOIN unnest(p_event_ids) WITH ORDINALITY AS u(id, i) ON e.event_id = u.id
-             WHERE e.case_id = p_case_id AND e.seq = p_expected + u.i) = n THEN
+        IF (SELECT count(*) FROM unnest(p_event_ids) WITH ORDINALITY AS u(id, i)
+              JOIN events e ON e.case_id = p_case_id AND e.seq = p_expected + u.i AND e.event_id = u.id) = n THEN
             RETURN QUERY SELECT e.seq, e.hash, false FROM events e
              WHERE e.case_id = p_case_id AND e.seq > p_expected AND e.seq <= p_expected + n ORDER BY e.seq;
             RETURN;

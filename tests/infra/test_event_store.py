@@ -82,12 +82,22 @@ async def test_different_event_at_an_occupied_version_is_a_conflict(store: Event
         await store.append(case, 0, [event()])
 
 
-async def test_a_batch_is_one_transaction(store: EventStore) -> None:
-    case, other = new_case(), new_case()
-    taken = event()
-    await store.append(other, 0, [taken])
-    with pytest.raises(ConcurrencyConflict):
-        await store.append(case, 0, [event(), taken])  # the second event's id is already used elsewhere
+async def test_a_batch_is_one_transaction(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = new_case()
+    # Make the database refuse the third event of the batch, after the first two were inserted.
+    async with pool.acquire() as conn:
+        await conn.execute(
+            """CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$;
+               CREATE TRIGGER test_refuse BEFORE INSERT ON events FOR EACH ROW
+               WHEN (NEW.data->>'reason' = 'refuse me') EXECUTE FUNCTION test_refuse();"""
+        )
+    try:
+        with pytest.raises(asyncpg.RaiseError, match="refused by test"):
+            await store.append(case, 0, [event(), event(), event("refuse me")])
+    finally:
+        async with pool.acquire() as conn:
+            await conn.execute("DROP TRIGGER test_refuse ON events; DROP FUNCTION test_refuse();")
     assert await store.version(case) == 0
 
 
