@@ -7,7 +7,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.event_store import EventStoreActivities
+from infra.db import create_pool
+from infra.embedded import StackError
 from infra.event_store import EventStore
+from infra.logging import get_logger
+from infra.settings import Settings
+from infra.temporal import connect_temporal
 from workflows.dispute_case import DisputeCaseWorkflow
 
 
@@ -20,3 +25,25 @@ def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str, **options:
         activities=[store_activities.append_events],
         **options,  # type: ignore[arg-type]
     )
+
+
+async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
+    """A standalone worker process (`liandiao worker`) until SIGINT/SIGTERM."""
+    import asyncio
+    import signal
+
+    try:
+        pool = await asyncio.wait_for(create_pool(database_url, max_size=settings.db_pool_max), 10)
+        client = await asyncio.wait_for(connect_temporal(temporal_address, settings.temporal_namespace), 10)
+    except Exception as exc:
+        raise StackError(f"cannot reach the stack: {exc}") from exc
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    worker = build_worker(client, pool, settings.task_queue)
+    get_logger(__name__).info("case worker started", task_queue=settings.task_queue)
+    try:
+        async with worker:
+            await stop.wait()
+    finally:
+        await pool.close()

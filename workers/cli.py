@@ -59,5 +59,38 @@ def up(
         fail(str(exc))
 
 
+def endpoints(settings: Settings) -> tuple[str, str]:
+    """The database URL and Temporal address: from LIANDIAO_* settings, else from the stack that
+    `liandiao up` runs on the data dir."""
+    from workers.stack import read_stack_file
+
+    stack = read_stack_file(settings.data_dir) or {}
+    database_url = settings.database_url or stack.get("database_url")
+    temporal_address = settings.temporal_address or stack.get("temporal_address")
+    if not database_url or not temporal_address:
+        fail(f"no stack is running on {settings.data_dir}: start it with `liandiao up` "
+             "or set LIANDIAO_DATABASE_URL and LIANDIAO_TEMPORAL_ADDRESS")
+    assert database_url and temporal_address
+    return database_url, temporal_address
+
+
+@app.command()
+def worker(data_dir: DataDir = None) -> None:
+    """Run one more case worker (scale out by running more of them); Ctrl-C stops it."""
+    from workers.case_worker import run_worker
+
+    settings = settings_for(data_dir)
+    configure_logging(settings.log_level)
+    database_url, temporal_address = endpoints(settings)
+    try:
+        asyncio.run(run_worker(settings, database_url, temporal_address))
+    except StackError as exc:
+        fail(str(exc))
+
+
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

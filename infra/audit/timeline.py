@@ -1,0 +1,279 @@
+"""Replay a case to any point and tell what happened, event by event (``liandiao audit replay``).
+
+The state comes from ``domain.case.evolve``, the same fold the workflow and the projections use; this
+module only describes events in words. Free text is passed through :func:`redact` so that no party's
+name, phone or ID number reaches the timeline."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.case import CaseState, evolve
+from domain.events import (
+    CaseArchived,
+    CaseMarkedDuplicate,
+    CaseNotAccepted,
+    CaseReceived,
+    CaseReopened,
+    CaseRouted,
+    ClockPaused,
+    ClockResumed,
+    EscalationCleared,
+    ExtensionDecided,
+    ExtensionRequested,
+    FollowUpRecorded,
+    MediationRecorded,
+    MeetingConvened,
+    RecordedEvent,
+    ResolutionRejected,
+    ResolutionSubmitted,
+    ResolutionVerified,
+    TaskAcknowledged,
+    TaskAssigned,
+    TaskEscalated,
+    TaskReminded,
+    TaskReplied,
+    TaskReturned,
+)
+from domain.vocabulary import (
+    ArchiveReason,
+    Channel,
+    Clock,
+    MediationMethod,
+    Outcome,
+    PartyRole,
+    RiskLevel,
+    Role,
+    Satisfaction,
+    Stage,
+    TaskRole,
+    TaskStatus,
+)
+from infra.audit.masking import redact
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+# The domain's words in the user-facing form: Chinese first, the API name after it.
+STAGE_LABELS = {
+    Stage.intake: "统一受理 intake", Stage.triage: "统一分流 triage", Stage.coordination: "统一协调 coordination",
+    Stage.supervision: "统一督办 supervision", Stage.archived: "统一归档 archived",
+}
+ROLE_LABELS = {
+    Role.mediator: "调解员", Role.liaison: "联络员", Role.supervisor: "督办人", Role.auditor: "审计",
+    Role.admin: "管理员", Role.system: "系统",
+}
+CHANNEL_LABELS = {
+    Channel.walk_in: "来访 walk-in", Channel.hotline: "12345 hotline", Channel.grid_report: "网格上报 grid report",
+    Channel.online: "网上 online",
+}
+RISK_LABELS = {
+    RiskLevel.low: "低 low", RiskLevel.medium: "中 medium", RiskLevel.high: "高 high",
+    RiskLevel.critical: "极高 critical",
+}
+PARTY_ROLE_LABELS = {
+    PartyRole.applicant: "申请人 applicant", PartyRole.respondent: "被申请人 respondent",
+    PartyRole.third_party: "第三人 third party",
+}
+TASK_ROLE_LABELS = {TaskRole.lead: "牵头 lead", TaskRole.co: "协办 co"}
+TASK_STATUS_LABELS = {
+    TaskStatus.pending_ack: "待签收 pending", TaskStatus.acknowledged: "已签收 acknowledged",
+    TaskStatus.returned: "已退回 returned", TaskStatus.replied: "已答复 replied",
+    TaskStatus.cancelled: "已撤销 cancelled",
+}
+CLOCK_LABELS = {Clock.acknowledge: "签收时限 acknowledge", Clock.reply: "答复时限 reply"}
+LEVEL_LABELS = {1: "催办 reminder", 2: "预警 warning", 3: "挂牌督办 listed supervision"}
+OUTCOME_LABELS = {
+    Outcome.mediated: "调解成功 mediated", Outcome.partially_resolved: "部分解决 partially resolved",
+    Outcome.referred_to_litigation: "引导诉讼/仲裁 referred to litigation", Outcome.withdrawn: "撤回 withdrawn",
+    Outcome.no_basis: "诉求不合理 no basis",
+}
+SATISFACTION_LABELS = {
+    Satisfaction.satisfied: "满意 satisfied", Satisfaction.basically_satisfied: "基本满意 basically satisfied",
+    Satisfaction.dissatisfied: "不满意 dissatisfied",
+}
+METHOD_LABELS = {
+    MediationMethod.people: "人民调解 people's", MediationMethod.administrative: "行政调解 administrative",
+    MediationMethod.judicial: "司法调解 judicial", MediationMethod.public_security: "治安调解 public security",
+}
+ARCHIVE_LABELS = {
+    ArchiveReason.resolved: "办结 resolved", ArchiveReason.not_accepted: "不予受理 not accepted",
+    ArchiveReason.duplicate: "重复件 duplicate",
+}
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    occurred_at: datetime
+    actor_role: str
+    actor_id: str
+    actor_department: str | None
+    event_type: str
+    description: str  # what happened, in Chinese and English, personal data masked
+    stage: Stage  # the stage after this event
+
+
+def case_timezone(state: CaseState) -> ZoneInfo:
+    """The timezone of the policy pinned to the case: deadlines were computed in it."""
+    pinned = state.policy.get("policy")
+    name = pinned.get("timezone") if isinstance(pinned, dict) else None
+    try:
+        return ZoneInfo(name if isinstance(name, str) else DEFAULT_TIMEZONE)
+    except (KeyError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def local_time(value: datetime | None, tz: ZoneInfo) -> str:
+    return "—" if value is None else value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def replay(events: Sequence[RecordedEvent], upto: int | None = None) -> tuple[CaseState, list[TimelineEntry]]:
+    """The case as it stood after event ``upto`` (all events when None), and the timeline up to there."""
+    chosen = [e for e in events if upto is None or e.seq <= upto]
+    if not chosen:
+        raise ValueError(f"no events to replay{'' if upto is None else f' up to seq {upto}'}")
+    state = CaseState(case_id=chosen[0].case_id)
+    entries: list[TimelineEntry] = []
+    for recorded in chosen:
+        before = state
+        state = evolve(state, recorded.payload, recorded.occurred_at, recorded.seq)
+        entries.append(TimelineEntry(
+            seq=recorded.seq, occurred_at=recorded.occurred_at, actor_role=recorded.actor.role.value,
+            actor_id=recorded.actor.id, actor_department=recorded.actor.department, event_type=recorded.type,
+            description=describe(recorded, before, state), stage=state.stage,
+        ))
+    return state, entries
+
+
+def _clip(text: str, width: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _on_time(at: datetime, due: datetime) -> str:
+    return "按时 on time" if at <= due else "超时 late"
+
+
+def describe(recorded: RecordedEvent, before: CaseState, after: CaseState) -> str:
+    """One line on what ``recorded`` did, given the case before and after it."""
+    tz = case_timezone(after)
+    parties = after.parties
+
+    def free(text: str | None) -> str:
+        return _clip(redact(text or "", parties))
+
+    def task_of(task_id: str) -> str:
+        task = before.task(task_id) or after.task(task_id)
+        return f"task {task_id}" + (f" ({task.department})" if task is not None else "")
+
+    e = recorded.payload
+    at = recorded.occurred_at
+    match e:
+        case CaseReceived():
+            text = (f"受理登记 received 「{free(e.title)}」: category {e.category}, {CHANNEL_LABELS[e.channel]}, "
+                    f"grid {e.grid_id}, risk {RISK_LABELS[e.risk_level]}, {len(e.parties)} parties 当事人")
+            return text + (f", possible duplicate of 疑似重复 {e.duplicate_of}" if e.duplicate_of else "")
+        case CaseNotAccepted():
+            return f"不予受理 not accepted: {free(e.reason)}"
+        case CaseMarkedDuplicate():
+            return f"重复件 duplicate, merged into 并入 {e.duplicate_of}"
+        case CaseRouted():
+            text = f"分流 routed: lead 牵头 {e.lead_department}"
+            if e.co_departments:
+                text += f", co 协办 {', '.join(e.co_departments)}"
+            if e.suggested_lead and e.suggested_lead != e.lead_department:
+                text += f" (rules suggested 规则建议 {e.suggested_lead})"
+            return text
+        case TaskAssigned():
+            return (f"派单 task {e.task_id} assigned to {e.department} ({TASK_ROLE_LABELS[e.role]}); "
+                    f"签收 ack due {local_time(e.acknowledge_due_at, tz)}, "
+                    f"答复 reply due {local_time(e.reply_due_at, tz)}")
+        case TaskAcknowledged():
+            task = before.task(e.task_id)
+            timing = f", {_on_time(at, task.acknowledge_due_at)}" if task is not None else ""
+            return f"签收 {task_of(e.task_id)} acknowledged{timing}"
+        case TaskReturned():
+            return f"退回 {task_of(e.task_id)} returned: {free(e.reason)}"
+        case TaskReminded():
+            return (f"{LEVEL_LABELS[1]} level 1 on {CLOCK_LABELS[e.clock]} clock of "
+                    f"{task_of(e.task_id)} at {e.fraction:.0%}, due {local_time(e.due_at, tz)}")
+        case TaskEscalated():
+            text = (f"{LEVEL_LABELS[e.level]} level {e.level} on {CLOCK_LABELS[e.clock]} clock "
+                    f"of {task_of(e.task_id)}, due {local_time(e.due_at, tz)}")
+            return text + (f", notify 报 {e.notify_jurisdiction}" if e.notify_jurisdiction else "")
+        case EscalationCleared():
+            return (f"督办解除 escalation level {e.level} on {CLOCK_LABELS[e.clock]} clock of "
+                    f"{task_of(e.task_id)} cleared")
+        case ExtensionRequested():
+            return f"申请延期 {task_of(e.task_id)} asks for +{e.extra}: {free(e.reason)}"
+        case ExtensionDecided():
+            verdict = "批准 approved" if e.approved else "不批准 refused"
+            return (f"延期审批 extension for {task_of(e.task_id)} {verdict}; "
+                    f"reply due {local_time(e.reply_due_at, tz)}")
+        case ClockPaused():
+            return f"中止计时 clock paused: {free(e.reason)}"
+        case ClockResumed():
+            return f"恢复计时 clock resumed: {free(e.reason)}; {len(e.due_times)} task deadlines moved"
+        case TaskReplied():
+            task = before.task(e.task_id)
+            timing = f", {_on_time(at, task.reply_due_at)}" if task is not None else ""
+            return f"答复 {task_of(e.task_id)} replied{timing}: {free(e.summary)}"
+        case MeetingConvened():
+            return (f"联席会议 meeting {e.meeting_id} at {local_time(e.at, tz)} with "
+                    f"{', '.join(e.departments)}: {free(e.agenda)}")
+        case MediationRecorded():
+            reached = "达成协议 agreement reached" if e.agreement_reached else "未达成协议 no agreement"
+            return f"调解 {METHOD_LABELS[e.method]} mediation: {reached}"
+        case ResolutionSubmitted():
+            return f"提交办结 resolution submitted: {OUTCOME_LABELS[e.outcome]}"
+        case ResolutionVerified():
+            return "验收通过 resolution verified" + (f": {free(e.note)}" if e.note else "")
+        case ResolutionRejected():
+            return (f"验收不通过 resolution rejected, {len(e.reopened)} tasks back to work"
+                    + (f": {free(e.note)}" if e.note else ""))
+        case FollowUpRecorded():
+            return f"回访 follow-up: {SATISFACTION_LABELS[e.satisfaction]}"
+        case CaseReopened():
+            return f"重新办理 case reopened (#{e.reopen_count}): {free(e.reason)}"
+        case CaseArchived():
+            return f"归档 archived: {ARCHIVE_LABELS[e.reason]}"
+    return recorded.type
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def render_timeline(entries: Sequence[TimelineEntry], timezone: str = DEFAULT_TIMEZONE) -> str:
+    """A fixed-width text table (CJK characters counted as two columns); the description comes last."""
+    tz = ZoneInfo(timezone)
+    header = ("seq", f"time ({timezone})", "actor", "department", "event", "stage after", "what happened")
+    rows = [
+        (
+            str(e.seq),
+            local_time(e.occurred_at, tz),
+            f"{e.actor_role}:{e.actor_id}",
+            e.actor_department or "-",
+            e.event_type,
+            e.stage.value,
+            e.description,
+        )
+        for e in entries
+    ]
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join([*(_pad(c, w) for c, w in zip(cells, widths, strict=False)), cells[-1]]).rstrip()
+
+    rule = "  ".join(["-" * w for w in widths] + ["-" * 13])
+    return "\n".join([line(header), rule, *(line(r) for r in rows)]) + "\n"

@@ -1,0 +1,302 @@
+"""The queries behind the list, inbox and board routes (API.md section 3), over the read models that
+infra/projections.py keeps (003_projections.sql). Every answer is a pydantic model shaped for the API; none
+carries personal data (parties appear only as a fingerprint, and only the duplicate check reads it)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+
+from domain.events import Party
+from domain.vocabulary import (
+    ArchiveReason,
+    Channel,
+    Clock,
+    Outcome,
+    PartyRole,
+    RiskLevel,
+    Satisfaction,
+    Stage,
+    TaskRole,
+    TaskStatus,
+)
+
+MAX_LIMIT = 500
+
+
+class CaseSummary(BaseModel):
+    case_id: str
+    stage: Stage
+    title: str
+    category: str
+    channel: Channel | None
+    grid_id: str
+    risk_level: RiskLevel
+    received_at: datetime | None
+    updated_at: datetime | None
+    version: int
+    departments: list[str]
+    lead_department: str | None
+    escalation_level: int
+    overdue: bool
+    overdue_since: datetime | None  # the earliest due time of an open clock (overdue once it has passed)
+    outcome: Outcome | None
+    satisfaction: Satisfaction | None
+    reopen_count: int
+    archive_reason: ArchiveReason | None
+
+
+class InboxItem(BaseModel):
+    """A department task with the summary of its case."""
+
+    task_id: str
+    case_id: str
+    department: str
+    role: TaskRole
+    status: TaskStatus
+    assigned_at: datetime
+    acknowledge_due_at: datetime
+    reply_due_at: datetime
+    acknowledged_at: datetime | None
+    replied_at: datetime | None
+    escalation_level: int
+    open_clock: Clock | None
+    due_at: datetime | None  # the due time of the open clock
+    overdue: bool
+    updated_at: datetime
+    title: str
+    category: str
+    stage: Stage
+    risk_level: RiskLevel
+    grid_id: str
+    received_at: datetime | None
+
+
+class BoardItem(BaseModel):
+    """An open escalation (预警 level 2, 挂牌督办 level 3) with its case."""
+
+    case_id: str
+    task_id: str
+    department: str
+    clock: Clock
+    level: int
+    since: datetime
+    due_at: datetime
+    title: str
+    category: str
+    risk_level: RiskLevel
+    stage: Stage
+
+
+class DepartmentStatistics(BaseModel):
+    department: str
+    tasks_assigned: int
+    acknowledged: int
+    acknowledged_on_time: int
+    replied: int
+    replied_on_time: int
+    returns: int
+    followups: int
+    satisfied: int
+    basically_satisfied: int
+    dissatisfied: int
+    on_time_acknowledgement_rate: float | None  # None until there is something to divide by
+    on_time_reply_rate: float | None
+    return_rate: float | None
+    satisfaction_rate: float | None  # satisfied or basically satisfied, over all follow-ups
+
+
+# --------------------------------------------------------------------------------------------- duplicates
+
+
+def _text(value: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", value).split()).casefold()
+
+
+def _phone(value: str) -> str:
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", value))
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+def party_fingerprint(category: str, grid_id: str, parties: Iterable[Party]) -> str:
+    """sha256 over the normalised applicants (name, phone, ID number; every party when none is an applicant),
+    the category and the grid: equal for the same people raising the same matter in the same place, and
+    no way back to the personal data."""
+    parties = tuple(parties)
+    applicants = [p for p in parties if p.role is PartyRole.applicant] or parties
+    people = sorted(
+        (_text(p.name), _phone(p.phone or ""), _text(p.id_number or "").upper()) for p in applicants
+    )
+    key = json.dumps([_text(category), _text(grid_id), people], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def find_duplicate(pool: asyncpg.Pool, fingerprint: str, *, exclude: str | None = None) -> str | None:
+    """The earliest open (not archived) case with this party fingerprint, other than ``exclude``."""
+    async with pool.acquire() as conn:
+        value = await conn.fetchval(
+            """SELECT case_id FROM case_summaries
+                WHERE party_fingerprint = $1 AND stage <> 'archived' AND case_id IS DISTINCT FROM $2
+                ORDER BY received_at, case_id LIMIT 1""",
+            fingerprint, exclude,
+        )
+    return str(value) if value is not None else None
+
+
+# --------------------------------------------------------------------------------------------- cases
+
+_SUMMARY_COLUMNS = """case_id, stage, title, category, channel, grid_id, risk_level, received_at, updated_at,
+    version, departments, lead_department, escalation_level, coalesce(overdue_since < now(), false) AS overdue,
+    overdue_since, outcome, satisfaction, reopen_count, archive_reason"""
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+
+
+def encode_cursor(received_at: datetime, case_id: str) -> str:
+    raw = json.dumps([received_at.isoformat(), case_id], ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The keyset in ``cursor``; ValueError saying so for anything that is not a cursor we handed out."""
+    try:
+        raw = base64.b64decode(cursor.encode("ascii"), altchars=b"-_", validate=True)
+        received, case_id = json.loads(raw.decode())
+        if not isinstance(received, str) or not isinstance(case_id, str):
+            raise TypeError
+        at = datetime.fromisoformat(received)
+        if at.tzinfo is None:
+            raise TypeError
+    except (UnicodeError, binascii.Error, TypeError, ValueError) as exc:
+        raise ValueError("malformed cursor: pass back the next_cursor of a previous page unchanged") from exc
+    return at, case_id
+
+
+async def list_cases(
+    pool: asyncpg.Pool,
+    *,
+    stage: Stage | str | None = None,
+    department: str | None = None,
+    overdue: bool | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[CaseSummary], str | None]:
+    """One page of cases, newest received first, and the cursor of the next page (None on the last)."""
+    _check_limit(limit)
+    where = ["received_at IS NOT NULL"]
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if stage is not None:
+        where.append(f"stage = {arg(Stage(stage).value)}")
+    if department is not None:
+        where.append(f"departments @> ARRAY[{arg(department)}::text]")
+    if overdue is True:
+        where.append("overdue_since < now()")
+    elif overdue is False:
+        where.append("(overdue_since IS NULL OR overdue_since >= now())")
+    if cursor is not None:
+        at, case_id = decode_cursor(cursor)
+        where.append(f"(received_at, case_id) < ({arg(at)}::timestamptz, {arg(case_id)}::text)")
+    sql = (f"SELECT {_SUMMARY_COLUMNS} FROM case_summaries WHERE {' AND '.join(where)}"
+           f" ORDER BY received_at DESC, case_id DESC LIMIT {arg(limit + 1)}")
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(sql, *args)
+    items = [CaseSummary.model_validate(dict(r)) for r in rows[:limit]]
+    last = items[-1] if len(rows) > limit else None
+    return items, encode_cursor(last.received_at, last.case_id) if last and last.received_at else None
+
+
+async def case_summary(pool: asyncpg.Pool, case_id: str) -> CaseSummary | None:
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(f"SELECT {_SUMMARY_COLUMNS} FROM case_summaries WHERE case_id = $1", case_id)
+    return CaseSummary.model_validate(dict(row)) if row is not None else None
+
+
+# --------------------------------------------------------------------------------------------- inbox, board
+
+_INBOX_COLUMNS = """t.task_id, t.case_id, t.department, t.role, t.status, t.assigned_at, t.acknowledge_due_at,
+    t.reply_due_at, t.acknowledged_at, t.replied_at, t.escalation_level, t.open_clock, t.open_due_at AS due_at,
+    coalesce(t.open_due_at < now(), false) AS overdue, t.updated_at, s.title, s.category, s.stage,
+    s.risk_level, s.grid_id, s.received_at"""
+
+# Open tasks first, soonest due first; then the closed ones, latest change first. Each half walks its own
+# partial index and stops at the limit.
+_INBOX_SQL = f"""
+SELECT * FROM (
+    (SELECT 0 AS part, {_INBOX_COLUMNS} FROM department_tasks t JOIN case_summaries s USING (case_id)
+      WHERE t.department = $1 AND t.open_due_at IS NOT NULL
+      ORDER BY t.open_due_at, t.case_id, t.task_id LIMIT $2)
+    UNION ALL
+    (SELECT 1 AS part, {_INBOX_COLUMNS} FROM department_tasks t JOIN case_summaries s USING (case_id)
+      WHERE t.department = $1 AND t.open_due_at IS NULL
+      ORDER BY t.updated_at DESC, t.case_id, t.task_id LIMIT $2)
+) inbox
+ORDER BY part, due_at, updated_at DESC, case_id, task_id LIMIT $2"""
+
+
+async def department_inbox(pool: asyncpg.Pool, department: str, limit: int = 100) -> list[InboxItem]:
+    """A department's tasks: open ones first by the due time of their open clock, then closed ones."""
+    _check_limit(limit)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(_INBOX_SQL, department, limit)
+    return [InboxItem.model_validate(dict(r)) for r in rows]
+
+
+_BOARD_SQL = """
+SELECT e.case_id, e.task_id, e.department, e.clock, e.level, e.since, e.due_at, s.title, s.category,
+       s.risk_level, s.stage
+  FROM open_escalations e JOIN case_summaries s USING (case_id) {where}
+ ORDER BY e.level DESC, e.since, e.case_id, e.task_id, e.clock LIMIT $1"""
+# Two statements rather than "$2 IS NULL OR ...", so each keeps a plan that walks its own index.
+_BOARD_ALL_SQL = _BOARD_SQL.format(where="")
+_BOARD_DEPARTMENT_SQL = _BOARD_SQL.format(where="WHERE e.department = $2")
+
+
+async def supervision_board(pool: asyncpg.Pool, limit: int = 100, *, department: str | None = None) -> list[BoardItem]:
+    """Open escalations, worst first: listed supervision before warnings, the longest-standing first."""
+    _check_limit(limit)
+    async with pool.acquire() as conn:
+        if department is None:
+            rows = await conn.fetch(_BOARD_ALL_SQL, limit)
+        else:
+            rows = await conn.fetch(_BOARD_DEPARTMENT_SQL, limit, department)
+    return [BoardItem.model_validate(dict(r)) for r in rows]
+
+
+# --------------------------------------------------------------------------------------------- statistics
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+async def department_statistics(pool: asyncpg.Pool) -> list[DepartmentStatistics]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT * FROM department_stats ORDER BY department")
+    return [
+        DepartmentStatistics(
+            **dict(r),
+            on_time_acknowledgement_rate=_rate(r["acknowledged_on_time"], r["acknowledged"]),
+            on_time_reply_rate=_rate(r["replied_on_time"], r["replied"]),
+            return_rate=_rate(r["returns"], r["tasks_assigned"]),
+            satisfaction_rate=_rate(r["satisfied"] + r["basically_satisfied"], r["followups"]),
+        )
+        for r in rows
+    ]

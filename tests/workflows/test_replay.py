@@ -1,0 +1,119 @@
+"""Determinism: recorded histories of real runs replay against today's workflow code.
+
+The histories in tests/histories/ were recorded from the scenarios below. A change to the workflow that
+would break a running case fails here; re-record only for a deliberate, patched change
+(`LIANDIAO_RECORD_HISTORIES=1 pytest tests/workflows/test_replay.py`, see the README)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from domain.commands import (
+    AcknowledgeTask,
+    ArchiveCase,
+    DecideExtension,
+    PauseClock,
+    RecordFollowUp,
+    ReplyTask,
+    RequestExtension,
+    ResumeClock,
+    ReturnTask,
+    RouteCase,
+    SubmitResolution,
+    VerifyResolution,
+)
+from domain.vocabulary import Outcome, Satisfaction
+from infra.event_store import EventStore
+from tests.workflows.scenario import (
+    CO,
+    FAST,
+    LEAD,
+    MEDIATOR,
+    OTHER,
+    SUPERVISOR,
+    liaison,
+    new_routed_case,
+    types,
+    wait_for_events,
+)
+from workers.client import CaseClient
+from workflows.dispute_case import DisputeCaseWorkflow
+
+HISTORIES = Path(__file__).parent.parent / "histories"
+RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
+
+
+def replayer() -> Replayer:
+    return Replayer(workflows=[DisputeCaseWorkflow], data_converter=pydantic_data_converter)
+
+
+async def full_lifecycle(cases: CaseClient) -> str:
+    case_id = await new_routed_case(cases)
+    t1, t2 = f"{case_id}-T1", f"{case_id}-T2"
+    await cases.act(case_id, ReturnTask(task_id=t2, reason="非本单位职责"), liaison(CO))
+    await cases.act(case_id, RouteCase(lead_department=LEAD, co_departments=(OTHER,)), MEDIATOR)
+    t3, t4 = f"{case_id}-T3", f"{case_id}-T4"
+    await cases.act(case_id, AcknowledgeTask(task_id=t3), liaison(LEAD))
+    await cases.act(case_id, AcknowledgeTask(task_id=t4), liaison(OTHER))
+    await cases.act(case_id, PauseClock(reason="等待鉴定"), SUPERVISOR)
+    await cases.act(case_id, ResumeClock(reason="鉴定完成"), SUPERVISOR)
+    await cases.act(case_id, RequestExtension(task_id=t3, extra="1h", reason="补充材料"), liaison(LEAD))
+    await cases.act(case_id, DecideExtension(task_id=t3, approve=True), SUPERVISOR)
+    await cases.act(case_id, ReplyTask(task_id=t3, summary="已答复"), liaison(LEAD))
+    await cases.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="调解成功"), MEDIATOR)
+    await cases.act(case_id, VerifyResolution(accepted=False, note="材料不全"), SUPERVISOR)
+    await cases.act(case_id, ReplyTask(task_id=t3, summary="补充答复"), liaison(LEAD))
+    await cases.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="调解成功"), MEDIATOR)
+    await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
+    await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied), MEDIATOR)
+    await cases.act(case_id, ReplyTask(task_id=t3, summary="再次处理"), liaison(LEAD))
+    await cases.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="调解成功"), MEDIATOR)
+    await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
+    await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.satisfied), MEDIATOR)
+    await cases.act(case_id, ArchiveCase(), MEDIATOR)
+    del t1
+    return case_id
+
+
+async def escalation(cases: CaseClient, store: EventStore) -> str:
+    case_id = await new_routed_case(cases, FAST, co=())
+    await wait_for_events(store, case_id, lambda es: types(es).count("TaskEscalated") == 2)
+    await cases.act(case_id, AcknowledgeTask(task_id=f"{case_id}-T1"), liaison(LEAD))
+    await cases.act(case_id, ReplyTask(task_id=f"{case_id}-T1", summary="已处理"), liaison(LEAD))
+    await cases.act(case_id, SubmitResolution(outcome=Outcome.withdrawn, summary="申请人撤回"), MEDIATOR)
+    await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
+    await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.basically_satisfied), MEDIATOR)
+    await cases.act(case_id, ArchiveCase(), MEDIATOR)
+    return case_id
+
+
+async def _history(cases: CaseClient, case_id: str) -> WorkflowHistory:
+    handle = cases.client.get_workflow_handle(case_id)
+    await handle.result()
+    return await handle.fetch_history()
+
+
+@pytest.mark.parametrize("scenario", ["full_lifecycle", "escalation"])
+async def test_a_fresh_run_replays_deterministically(cases: CaseClient, pool, scenario: str) -> None:
+    store = EventStore(pool)
+    case_id = await (full_lifecycle(cases) if scenario == "full_lifecycle" else escalation(cases, store))
+    history = await _history(cases, case_id)
+    if RECORD:
+        (HISTORIES / f"{scenario}.json").write_text(history.to_json())
+    await replayer().replay_workflow(history)
+
+
+@pytest.mark.parametrize("path", sorted(HISTORIES.glob("*.json")), ids=lambda p: p.stem)
+async def test_recorded_histories_replay_on_todays_code(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    await replayer().replay_workflow(history)
+
+
+def test_the_recorded_histories_are_there() -> None:
+    assert {p.stem for p in HISTORIES.glob("*.json")} >= {"full_lifecycle", "escalation"}
