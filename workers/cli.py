@@ -88,6 +88,59 @@ def worker(data_dir: DataDir = None) -> None:
         fail(str(exc))
 
 
+token_app = typer.Typer(help="bearer tokens for the HTTP API", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+async def _with_pool(database_url: str, work):  # type: ignore[no-untyped-def]
+    from infra.db import create_pool, migrate
+
+    try:
+        pool = await asyncio.wait_for(create_pool(database_url, max_size=2), 10)
+    except Exception as exc:
+        raise StackError(f"cannot reach PostgreSQL: {exc}") from exc
+    try:
+        await migrate(pool)
+        return await work(pool)
+    finally:
+        await pool.close()
+
+
+@token_app.command("issue")
+def token_issue(
+    role: Annotated[str, typer.Option("--role", help="mediator, liaison, supervisor, auditor or admin")],
+    department: Annotated[str | None, typer.Option("--department", help="a liaison's department id")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="whom the token is for")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Print one new bearer token (and nothing else on stdout). Only its hash is stored."""
+    from domain.organisation import UnknownId, demo_organisation
+    from domain.vocabulary import Role
+    from infra.tokens import ISSUABLE_ROLES, issue_token
+
+    try:
+        chosen = Role(role)
+        if chosen not in ISSUABLE_ROLES:
+            raise ValueError
+    except ValueError:
+        fail(f"unknown role {role!r}: use one of {', '.join(r.value for r in ISSUABLE_ROLES)}", 2)
+        return
+    if chosen is Role.liaison and not department:
+        fail("a liaison token needs --department ID (see GET /api/v1/departments)", 2)
+    if department is not None:
+        try:
+            demo_organisation().department(department)
+        except UnknownId as exc:
+            fail(str(exc), 2)
+    database_url, _ = endpoints(settings_for(data_dir))
+    try:
+        token = asyncio.run(_with_pool(database_url, lambda pool: issue_token(pool, chosen, department, name)))
+    except StackError as exc:
+        fail(str(exc))
+        return
+    print(token)
+
+
 def main() -> None:
     app()
 

@@ -20,10 +20,16 @@ import uvicorn
 
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
+from domain.organisation import demo_organisation
+from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
+from infra.event_store import EventStore
 from infra.http.app import AppState, create_app
+from infra.http.context import Services
+from infra.projections import Projector
 from infra.logging import get_logger
 from infra.settings import Settings
 from infra.temporal import connect_temporal, ensure_search_attributes
+from workers.client import CaseClient
 
 log = get_logger(__name__)
 STACK_FILE = "stack.json"
@@ -75,6 +81,7 @@ class Stack:
 
     async def start(self) -> None:
         s = self.settings
+        self.policy = load_policy(s.policy_file)  # a bad policy file stops us before anything starts
         data_dir = ensure_writable_dir(s.data_dir)
         self.data_dir = data_dir
         self._lock_data_dir(data_dir)
@@ -115,7 +122,15 @@ class Stack:
         s = self.settings
         worker = build_worker(self.client, self.pool, s.task_queue)
         worker_task = asyncio.create_task(worker.run(), name="case-worker")
-        app = create_app(AppState(pool=self.pool, temporal=self.client))
+        store = EventStore(self.pool)
+        projector = Projector(self.pool, store)
+        await projector.catch_up()
+        projector_task = asyncio.create_task(projector.run(stop), name="projector")
+        self.services = Services(
+            pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
+            projector=projector, org=demo_organisation(), policy=self.policy,
+        )
+        app = create_app(AppState(pool=self.pool, temporal=self.client), self.services)
         config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None, lifespan="off")
         server = _Server(config)
         api_task = asyncio.create_task(server.serve(), name="http-api")
@@ -139,8 +154,22 @@ class Stack:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(api_task, timeout=5)
         done_waiter.cancel()
+        projector_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await projector_task
         if worker_task.done() and worker_task.exception() and not stop.is_set():
             raise StackError(f"the case worker stopped: {worker_task.exception()}")
+
+
+def load_policy(path: Path | None) -> Policy:
+    if path is None:
+        return DEFAULT_POLICY
+    try:
+        return parse_policy(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StackError(f"cannot read the policy file {path}: {exc.strerror}") from exc
+    except PolicyError as exc:
+        raise StackError(f"{path}: {exc}") from exc
 
 
 def _redact(url: str) -> str:

@@ -10,6 +10,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
 
+from infra.http import cases, directory
+from infra.http.context import Services
+from infra.http.problems import install_problem_handlers
+
 API_PREFIX = "/api/v1"
 
 
@@ -27,7 +31,7 @@ async def _check(probe) -> str:  # type: ignore[no-untyped-def]
         return f"error: {type(exc).__name__}"
 
 
-def create_app(state: AppState) -> FastAPI:
+def create_app(state: AppState, services: Services | None = None) -> FastAPI:
     app = FastAPI(
         title="LianDiao 联调",
         version="0.1.0",
@@ -36,6 +40,11 @@ def create_app(state: AppState) -> FastAPI:
         redoc_url=None,
     )
     app.state.liandiao = state
+    app.state.services = services
+    install_problem_handlers(app)
+    if services is not None:
+        app.include_router(cases.router, prefix=API_PREFIX)
+        app.include_router(directory.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/healthz", tags=["health"])
     async def healthz() -> JSONResponse:

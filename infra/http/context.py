@@ -1,0 +1,152 @@
+"""What every route needs: the services, the caller behind the bearer token, role checks, the case as the
+read models hold it, and Idempotency-Key handling."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from temporalio.client import Client
+
+from domain.case import CaseState
+from domain.events import Actor
+from domain.organisation import Organisation
+from domain.policy import Policy
+from domain.vocabulary import Role
+from infra.event_store import EventStore
+from infra.http.problems import Problem
+from infra.projections import Projector
+from infra.tokens import actor_for
+from workers.client import CaseClient
+
+
+@dataclass
+class Services:
+    pool: asyncpg.Pool
+    temporal: Client
+    cases: CaseClient
+    store: EventStore
+    projector: Projector
+    org: Organisation
+    policy: Policy
+
+
+@dataclass(frozen=True)
+class Caller:
+    actor: Actor
+    token_hash: str
+
+    @property
+    def role(self) -> Role:
+        return self.actor.role
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+_bearer = HTTPBearer(auto_error=False, description="a token from `liandiao token issue`")
+
+
+async def caller(
+    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Problem(401, "this request needs an Authorization: Bearer TOKEN header")
+    found = await actor_for(services(request).pool, credentials.credentials)
+    if found is None:
+        raise Problem(401, "the bearer token is unknown or revoked")
+    return Caller(actor=found[0], token_hash=found[1])
+
+
+def roles(*allowed: Role) -> Callable[..., Awaitable[Caller]]:
+    """A dependency admitting only ``allowed`` roles (checked before the body, so a 403 wins over a 422)."""
+    names = ", ".join(r.value for r in allowed)
+
+    async def check(who: Caller = Depends(caller)) -> Caller:
+        if who.role not in allowed:
+            raise Problem(403, f"a {who.role.value} may not do this; it is for: {names}")
+        return who
+
+    return check
+
+
+async def load_case(svc: Services, case_id: str) -> CaseState:
+    if len(case_id) > 100:
+        raise Problem(404, f"no case {case_id[:100]}…")
+    raw = await svc.pool.fetchval("SELECT state::text FROM case_states WHERE case_id = $1", case_id)
+    if raw is None:
+        raise Problem(404, f"no case {case_id}")
+    return CaseState.model_validate_json(raw)
+
+
+def involves(state: CaseState, department: str | None) -> bool:
+    return department is not None and any(t.department == department for t in state.tasks)
+
+
+def require_visible(state: CaseState, who: Caller) -> None:
+    """Liaisons see only the cases their department has (or had) a task on."""
+    if who.role is Role.liaison and not involves(state, who.actor.department):
+        raise Problem(403, f"case {state.case_id} has no task for department {who.actor.department}")
+
+
+async def idempotent(
+    request: Request, who: Caller, body: Any, run: Callable[[str | None], Awaitable[tuple[int, Any]]]
+) -> JSONResponse:
+    """Run a write once per Idempotency-Key (per token): a repeat answers what the first answered. The key
+    also becomes the Temporal update id, so the case workflow itself never applies it twice."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        status, answer = await run(None)
+        return JSONResponse(answer, status_code=status)
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise Problem(400, "Idempotency-Key must be 1 to 200 printable characters")
+    fingerprint = hashlib.sha256(json.dumps(
+        [request.method, request.url.path, body], sort_keys=True, default=str, ensure_ascii=False
+    ).encode()).hexdigest()
+    pool = services(request).pool
+    claimed = await pool.fetchval(
+        """INSERT INTO idempotency_keys (token_hash, key, request_hash) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING RETURNING true""", who.token_hash, key, fingerprint)
+    if not claimed:
+        row = await pool.fetchrow(
+            "SELECT request_hash, status, response FROM idempotency_keys WHERE token_hash = $1 AND key = $2",
+            who.token_hash, key)
+        if row["request_hash"] != fingerprint:
+            raise Problem(422, "this Idempotency-Key was already used for a different request")
+        if row["status"] is None:
+            raise Problem(409, "a request with this Idempotency-Key is still in progress; repeat it later")
+        media = "application/problem+json" if row["status"] >= 400 else "application/json"
+        return JSONResponse(row["response"], status_code=row["status"], media_type=media)
+    update_id = f"{who.token_hash[:16]}:{key}"
+    try:
+        status, answer = await run(update_id)
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        # A refusal is an answer too: the repeat gets the same one.
+        status = problem.status
+        answer = {"type": "about:blank", "title": "", "status": status, "detail": problem.detail}
+        from infra.http.problems import TITLES
+
+        answer["title"] = TITLES.get(status, "Error")
+        await _remember(pool, who, key, status, answer)
+        raise
+    except BaseException:
+        await pool.execute("DELETE FROM idempotency_keys WHERE token_hash = $1 AND key = $2", who.token_hash, key)
+        raise
+    await _remember(pool, who, key, status, answer)
+    return JSONResponse(answer, status_code=status)
+
+
+async def _remember(pool: asyncpg.Pool, who: Caller, key: str, status: int, answer: Any) -> None:
+    await pool.execute(
+        "UPDATE idempotency_keys SET status = $3, response = $4 WHERE token_hash = $1 AND key = $2",
+        who.token_hash, key, status, answer)

@@ -1,0 +1,186 @@
+"""Request and response bodies of the HTTP API (shared/API.md §3). Strict: unknown fields, wrong types,
+empty or oversized strings and control characters are refused with a 422 that names the field."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+
+from domain.policy import Duration
+from domain.vocabulary import (
+    Channel,
+    MediationMethod,
+    Outcome,
+    PartyRole,
+    RiskLevel,
+    Satisfaction,
+    Stage,
+)
+
+
+def _printable(multiline: bool):  # type: ignore[no-untyped-def]
+    allowed = "\n\t" if multiline else ""
+
+    def check(value: str) -> str:
+        if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") and c not in allowed for c in value):
+            raise ValueError("control characters are not allowed")
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    return AfterValidator(check)
+
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=200), _printable(False)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000), _printable(True)]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9-]{5,19}$")]
+IdNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9Xx]$")]
+
+
+def _duration(value: str) -> str:
+    Duration.parse(value)
+    return value
+
+
+DurationText = Annotated[str, StringConstraints(min_length=2, max_length=20), AfterValidator(_duration)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PartyIn(Body):
+    name: Line
+    role: PartyRole
+    phone: Phone | None = None
+    id_number: IdNumber | None = None
+
+
+class NewCase(Body):
+    title: Line
+    description: Text
+    category: Id
+    channel: Channel
+    grid_id: Id
+    risk_level: RiskLevel = RiskLevel.medium
+    parties: list[PartyIn] = Field(min_length=1, max_length=20)
+
+
+class Reason(Body):
+    reason: Text
+
+
+class RouteIn(Body):
+    lead_department: Id
+    co_departments: list[Id] = Field(default_factory=list, max_length=20)
+    note: Text | None = None
+
+
+class Empty(Body):
+    pass
+
+
+class ExtensionIn(Body):
+    extra: DurationText
+    reason: Text
+
+
+class ExtensionDecisionIn(Body):
+    approve: StrictBool
+    note: Text | None = None
+
+
+class ReplyIn(Body):
+    summary: Text
+
+
+class MeetingIn(Body):
+    at: AwareDatetime
+    departments: list[Id] = Field(min_length=1, max_length=20)
+    agenda: Text
+
+
+class MediationIn(Body):
+    method: MediationMethod
+    agreement_reached: StrictBool
+    terms: Text | None = None
+
+
+class ResolutionIn(Body):
+    outcome: Outcome
+    summary: Text
+
+
+class VerificationIn(Body):
+    accepted: StrictBool
+    note: Text | None = None
+
+
+class FollowUpIn(Body):
+    satisfaction: Satisfaction
+    note: Text | None = None
+
+
+# ----------------------------------------------------------------------------------------------- answers
+
+
+class CaseCreated(BaseModel):
+    case_id: str
+    stage: Stage
+    duplicate_of: str | None
+    suggested_route: dict[str, Any] | None = None
+
+
+class ActionDone(BaseModel):
+    case_id: str
+    stage: Stage
+    version: int
+    events: list[str]
+
+
+class TaskView(BaseModel):
+    task_id: str
+    department: str
+    role: str
+    status: str
+    acknowledge_due_at: datetime
+    reply_due_at: datetime
+    escalation_level: int
+    assigned_at: datetime
+    acknowledged_at: datetime | None
+    replied_at: datetime | None
+    pending_extension: dict[str, Any] | None
+
+
+class CaseView(BaseModel):
+    case_id: str
+    stage: Stage
+    version: int
+    title: str
+    description: str
+    category: str
+    channel: str | None
+    grid_id: str
+    risk_level: RiskLevel
+    received_at: datetime | None
+    parties: list[dict[str, Any]]
+    parties_masked: bool
+    tasks: list[TaskView]
+    escalations: list[dict[str, Any]]
+    clock_paused: bool
+    meetings: list[dict[str, Any]]
+    mediations: list[dict[str, Any]]
+    outcome: Outcome | None
+    resolution_summary: str | None
+    verified: bool
+    follow_ups: list[dict[str, Any]]
+    reopen_count: int
+    duplicate_of: str | None
+    not_accepted_reason: str | None
+    archive_reason: str | None
+    returned_by: list[str]
+    suggested_route: dict[str, Any] | None = None
