@@ -70,3 +70,48 @@ def cases(temporal_client, case_worker: str):  # type: ignore[no-untyped-def]
     from workers.client import CaseClient
 
     return CaseClient(temporal_client, case_worker)
+
+
+@pytest.fixture(scope="session")
+async def api(pool: asyncpg.Pool, temporal_client, case_worker: str) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """The HTTP API served by uvicorn on a free port, over the session's real servers; yields its base URL."""
+    import asyncio
+
+    import uvicorn
+
+    from domain.organisation import demo_organisation
+    from domain.policy import DEFAULT_POLICY
+    from infra.event_store import EventStore
+    from infra.http.app import AppState, create_app
+    from infra.http.context import Services
+    from infra.projections import Projector
+    from workers.client import CaseClient
+
+    store = EventStore(pool)
+    services = Services(pool=pool, temporal=temporal_client, cases=CaseClient(temporal_client, case_worker),
+                        store=store, projector=Projector(pool, store), org=demo_organisation(), policy=DEFAULT_POLICY)
+    await services.projector.catch_up()
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(AppState(pool, temporal_client), services), host="127.0.0.1",
+                                           port=port, log_config=None, lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/api/v1"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture(scope="session")
+async def tokens(pool: asyncpg.Pool) -> dict[str, str]:
+    """One token per role, and liaisons of two departments (LEAD, CO of the scenarios) and of a third."""
+    from domain.vocabulary import Role
+    from infra.tokens import issue_token
+
+    made = {}
+    for role in ("mediator", "supervisor", "auditor", "admin"):
+        made[role] = await issue_token(pool, Role(role), None, f"test {role}")
+    for key, department in (("lead", "dept-donghu-huayuan-committee"), ("co", "dept-donghu-housing"),
+                            ("other", "dept-xicheng-police")):
+        made[f"liaison_{key}"] = await issue_token(pool, Role.liaison, department, f"test liaison {key}")
+    return made

@@ -79,6 +79,7 @@ def _case_action(path: str, body_model: type[s.Body], allowed: tuple[Role, ...],
         return await idempotent(request, who, body.model_dump(mode="json"),  # type: ignore[attr-defined]
                                 lambda update_id: perform(svc, who, case_id, build(body), update_id))
 
+    endpoint.__annotations__["body"] = body_model  # a local class: FastAPI cannot resolve it by name
     router.add_api_route(f"/{{case_id}}/{path}", endpoint, methods=["POST"], summary=summary,
                          response_model=s.ActionDone)
 
@@ -92,6 +93,7 @@ def _task_action(path: str, body_model: type[s.Body], allowed: tuple[Role, ...],
         return await idempotent(request, who, body.model_dump(mode="json"),  # type: ignore[attr-defined]
                                 lambda update_id: perform(svc, who, case_id, build(body, task_id), update_id))
 
+    endpoint.__annotations__["body"] = body_model
     router.add_api_route(f"/{{case_id}}/tasks/{{task_id}}/{path}", endpoint, methods=["POST"], summary=summary,
                          response_model=s.ActionDone)
 
