@@ -226,6 +226,10 @@ class Organisation(Frozen):
         level up from the department's own; ``None`` for a district department."""
         return self.parent_of(self.department(department_id).jurisdiction)
 
+    def escalation_targets(self, department_ids: Iterable[str]) -> dict[str, str | None]:
+        """For a route: each department and the jurisdiction its listed supervision goes to."""
+        return {d: (up.id if (up := self.escalation_target(d)) else None) for d in department_ids}
+
     def departments_of_kind(self, kind: str) -> tuple[Department, ...]:
         return tuple(d for d in self.departments if d.kind == kind)
 

@@ -95,7 +95,7 @@ async def api(pool: asyncpg.Pool, temporal_client, case_worker: str) -> AsyncIte
     server = uvicorn.Server(uvicorn.Config(create_app(AppState(pool, temporal_client), services), host="127.0.0.1",
                                            port=port, log_config=None, lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}/api/v1"
     server.should_exit = True

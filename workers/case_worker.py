@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import asyncpg
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.event_store import EventStoreActivities
+from activities.seals import SealActivities
 from infra.db import create_pool
 from infra.embedded import StackError
 from infra.event_store import EventStore
@@ -14,15 +17,19 @@ from infra.logging import get_logger
 from infra.settings import Settings
 from infra.temporal import connect_temporal
 from workflows.dispute_case import DisputeCaseWorkflow
+from workflows.seal import SealWorkflow
 
 
-def build_worker(client: Client, pool: asyncpg.Pool, task_queue: str, **options: object) -> Worker:
+def build_worker(
+    client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None, **options: object
+) -> Worker:
     store_activities = EventStoreActivities(EventStore(pool))
+    seals = SealActivities(pool, seal_file or Path(".liandiao") / "seals.jsonl")
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[DisputeCaseWorkflow],
-        activities=[store_activities.append_events],
+        workflows=[DisputeCaseWorkflow, SealWorkflow],
+        activities=[store_activities.append_events, seals.seal_chain_heads],
         **options,  # type: ignore[arg-type]
     )
 
@@ -40,7 +47,7 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    worker = build_worker(client, pool, settings.task_queue)
+    worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl")
     get_logger(__name__).info("case worker started", task_queue=settings.task_queue)
     try:
         async with worker:

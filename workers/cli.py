@@ -6,7 +6,7 @@ import asyncio
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -139,6 +139,123 @@ def token_issue(
         fail(str(exc))
         return
     print(token)
+
+
+audit_app = typer.Typer(help="auditors' tools: replay, verify, seal, export", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+projections_app = typer.Typer(help="the read models", no_args_is_help=True)
+app.add_typer(projections_app, name="projections")
+
+
+def _run_db(data_dir: Path | None, work):  # type: ignore[no-untyped-def]
+    """Run ``work(pool)`` against the stack's database; errors become one line and exit 1."""
+    database_url, _ = endpoints(settings_for(data_dir))
+    try:
+        return asyncio.run(_with_pool(database_url, work))
+    except StackError as exc:
+        fail(str(exc))
+
+
+@audit_app.command("replay")
+def audit_replay(
+    case_id: str,
+    upto: Annotated[int | None, typer.Option("--upto", min=1, help="stop after this sequence number")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Rebuild a case from its events and print its timeline (time, actor, what happened, stage after)."""
+    from infra.audit.timeline import case_timezone, render_timeline, replay
+    from infra.event_store import EventStore
+
+    events = _run_db(data_dir, lambda pool: EventStore(pool).read_stream(case_id, upto=upto))
+    if not events:
+        fail(f"no case {case_id}")
+    state, entries = replay(events, upto)
+    print(render_timeline(entries, case_timezone(state).key))
+    print(f"\n{case_id}: stage {state.stage.value} after event {state.version}")
+
+
+@audit_app.command("verify")
+def audit_verify(case_id: Annotated[str | None, typer.Argument()] = None, data_dir: DataDir = None) -> None:
+    """Verify hash chains (one case or all) and every stored seal; exit 1 on any break."""
+    from infra.audit.seals import verify_seal_file, verify_seals
+    from infra.event_store import EventStore
+
+    settings = settings_for(data_dir)
+    seal_file = settings.data_dir / "seals.jsonl"
+
+    async def work(pool):  # type: ignore[no-untyped-def]
+        store = EventStore(pool)
+        ids = [case_id] if case_id else await store.case_ids()
+        chains = [await store.verify(i) for i in ids]
+        problems = list(await verify_seals(pool))
+        if seal_file.exists():
+            problems += await verify_seal_file(pool, seal_file)
+        return chains, problems
+
+    chains, problems = _run_db(data_dir, work)
+    if case_id and chains[0].events == 0:
+        fail(f"no case {case_id}")
+    broken = [c for c in chains if not c.valid]
+    for c in broken:
+        print(f"BROKEN {c.case_id}: first bad seq {c.first_bad_seq} ({c.problem})", file=sys.stderr)
+    for p in problems:
+        print(f"SEAL PROBLEM: {p}", file=sys.stderr)
+    print(f"{len(chains) - len(broken)}/{len(chains)} chains intact, {len(problems)} seal problems")
+    if broken or problems:
+        raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    case_id: str,
+    out: Annotated[Path, typer.Option("--out", help="where to write the dossier")] = Path("dossiers"),
+    data_dir: DataDir = None,
+) -> None:
+    """Write the case's dossier (一案一档): HTML, raw events, chain and seal for offline verification."""
+    from infra.audit.dossier import UnknownCase, export_dossier
+
+    async def work(pool):  # type: ignore[no-untyped-def]
+        try:
+            return await export_dossier(pool, case_id, out)
+        except (UnknownCase, ValueError) as exc:
+            raise StackError(str(exc)) from exc
+
+    print(_run_db(data_dir, work))
+
+
+@audit_app.command("seal")
+def audit_seal(data_dir: DataDir = None) -> None:
+    """Seal every chain head now (the hourly schedule does this too) and print the Merkle root."""
+    from infra.temporal import connect_temporal
+    from workflows.seal import SealWorkflow
+
+    settings = settings_for(data_dir)
+    _, temporal_address = endpoints(settings)
+
+    async def run() -> Any:
+        import uuid
+
+        client = await connect_temporal(temporal_address, settings.temporal_namespace)
+        return await client.execute_workflow(SealWorkflow.run, id=f"liandiao-seal-{uuid.uuid4().hex[:8]}",
+                                             task_queue=settings.task_queue)
+
+    try:
+        summary = asyncio.run(run())
+    except Exception as exc:
+        fail(f"sealing failed: {exc}")
+        return
+    print(f"seal {summary.seal_id} at {summary.sealed_at.isoformat()}: {summary.cases} cases, "
+          f"{summary.events} events, merkle root {summary.merkle_root}")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(data_dir: DataDir = None) -> None:
+    """Rebuild every read model from the events."""
+    from infra.event_store import EventStore
+    from infra.projections import Projector
+
+    count = _run_db(data_dir, lambda pool: Projector(pool, EventStore(pool)).rebuild())
+    print(f"read models rebuilt from {count} events")
 
 
 def main() -> None:

@@ -18,15 +18,15 @@ from typing import Any
 import asyncpg
 import uvicorn
 
-from infra.db import create_pool, migrate
-from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
 from domain.organisation import demo_organisation
 from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
+from infra.db import create_pool, migrate
+from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
 from infra.event_store import EventStore
 from infra.http.app import AppState, create_app
 from infra.http.context import Services
-from infra.projections import Projector
 from infra.logging import get_logger
+from infra.projections import Projector
 from infra.settings import Settings
 from infra.temporal import connect_temporal, ensure_search_attributes
 from workers.client import CaseClient
@@ -115,12 +115,21 @@ class Stack:
             raise StackError(f"cannot reach Temporal at {self.temporal_address}: {exc}") from exc
         await ensure_search_attributes(self.client, s.temporal_namespace)
 
-    async def serve(self, stop: asyncio.Event, on_ready: Callable[[], Awaitable[None]] | None = None) -> None:
+    async def serve(
+        self,
+        stop: asyncio.Event,
+        before_api: Callable[[], Awaitable[None]] | None = None,
+        on_ready: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Run the worker, the projector and the API until ``stop``. ``before_api`` runs with the worker up
+        and the API not yet listening (the demo loads there, so a healthy API already shows its cases)."""
         from workers.case_worker import build_worker
+        from workflows.seal import ensure_seal_schedule
 
         assert self.pool is not None
         s = self.settings
-        worker = build_worker(self.client, self.pool, s.task_queue)
+        worker = build_worker(self.client, self.pool, s.task_queue, seal_file=self.data_dir / "seals.jsonl")
+        await ensure_seal_schedule(self.client, s.task_queue)
         worker_task = asyncio.create_task(worker.run(), name="case-worker")
         store = EventStore(self.pool)
         projector = Projector(self.pool, store)
@@ -130,6 +139,8 @@ class Stack:
             pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
             projector=projector, org=demo_organisation(), policy=self.policy,
         )
+        if before_api is not None:
+            await before_api()
         app = create_app(AppState(pool=self.pool, temporal=self.client), self.services)
         config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None, lifespan="off")
         server = _Server(config)
@@ -190,11 +201,13 @@ async def run_up(settings: Settings, *, demo: bool, print_tokens: bool) -> None:
     try:
         await stack.start()
 
-        async def ready() -> None:
+        async def demo_data() -> None:
             if demo:
                 from workers.demo import load_demo
 
                 await load_demo(stack, print_tokens=print_tokens)
+
+        async def ready() -> None:
             s = settings
             lines = [
                 f"LianDiao is up. HTTP API: http://{s.api_host}:{s.api_port}/api/v1 "
@@ -205,7 +218,7 @@ async def run_up(settings: Settings, *, demo: bool, print_tokens: bool) -> None:
             ]
             print("\n".join(lines), flush=True)
 
-        await stack.serve(stop, ready)
+        await stack.serve(stop, demo_data, ready)
     finally:
         await stack.stop()
         log.info("stack stopped")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -17,8 +17,8 @@ from domain.commands import (
     ArchiveCase,
     Command,
     ConveneMeeting,
-    DeclineCase,
     DecideExtension,
+    DeclineCase,
     PauseClock,
     ReceiveCase,
     RecordFollowUp,
@@ -36,11 +36,11 @@ from domain.events import Party
 from domain.organisation import InvalidRoute, JurisdictionLevel, UnknownId, validate_route
 from domain.policy import pin_policy
 from domain.vocabulary import Role, Stage
+from infra.audit.masking import masked_party
 from infra.audit.timeline import replay
 from infra.http import schemas as s
-from infra.http.context import Caller, Services, caller, idempotent, load_case, require_visible, roles, services
+from infra.http.context import Caller, Services, idempotent, load_case, require_visible, roles, services
 from infra.http.problems import Problem
-from infra.audit.masking import masked_party
 from infra.http.views import case_view, sees_personal_data, suggestion
 from infra.read_models import find_duplicate, list_cases, party_fingerprint
 from workers.client import CaseNotFound
@@ -130,8 +130,7 @@ async def route_case(request: Request, case_id: str, body: s.RouteIn, svc: Svc,
         raise Problem(422, str(exc)) from exc
     state = await load_case(svc, case_id)
     suggested = suggestion(state, svc.org)
-    departments = [body.lead_department, *body.co_departments]
-    escalate_to = {d: (up.id if (up := svc.org.escalation_target(d)) else None) for d in departments}
+    escalate_to = svc.org.escalation_targets([body.lead_department, *body.co_departments])
     command = RouteCase(lead_department=body.lead_department, co_departments=tuple(body.co_departments),
                         note=body.note, escalate_to=escalate_to,
                         suggested_lead=suggested["lead_department"] if suggested else None)
@@ -222,8 +221,9 @@ async def case_detail(case_id: str, svc: Svc, who: Caller = Depends(roles(*READE
 
 
 @router.get("/{case_id}/events", summary="the case's events in order, with their hash chain")
-async def case_events(case_id: str, svc: Svc,
-                      who: Caller = Depends(roles(Role.mediator, Role.supervisor, Role.auditor))) -> list[dict[str, Any]]:
+async def case_events(
+    case_id: str, svc: Svc, who: Caller = Depends(roles(Role.mediator, Role.supervisor, Role.auditor))
+) -> list[dict[str, Any]]:
     state = await load_case(svc, case_id)
     full = sees_personal_data(state, who)
     answer = []

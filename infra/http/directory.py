@@ -17,7 +17,7 @@ Svc = Annotated[Services, Depends(services)]
 ANY_ROLE = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin)
 
 
-@router.get("/jurisdictions", tags=["organisation"], summary="the jurisdiction tree: district > street > community > grid")
+@router.get("/jurisdictions", tags=["organisation"], summary="the jurisdiction tree: 区 > 街道 > 社区 > 网格")
 async def jurisdictions(svc: Svc, who: Caller = Depends(caller)) -> list[dict[str, Any]]:
     return [{"id": j.id, "name": j.name, "level": j.level.value, "parent": j.parent} for j in svc.org.jurisdictions]
 

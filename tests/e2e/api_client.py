@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+
 def case_body(**changes: Any) -> dict[str, Any]:
     """A new case whose applicant is unique, so the duplicate check (重复件) leaves it alone."""
     n = uuid.uuid4().int

@@ -49,7 +49,8 @@ async def test_a_case_through_its_whole_lifecycle_over_http(api_client: Api) -> 
 
     await a.ok("liaison_labour", "POST", f"/cases/{case_id}/tasks/{t1}/acknowledge", {})
     await a.ok("liaison_justice", "POST", f"/cases/{case_id}/tasks/{t2}/acknowledge", {})
-    await a.ok("liaison_labour", "POST", f"/cases/{case_id}/tasks/{t1}/extension", {"extra": "2wd", "reason": "核实工时"})
+    await a.ok("liaison_labour", "POST", f"/cases/{case_id}/tasks/{t1}/extension",
+               {"extra": "2wd", "reason": "核实工时"})
     await a.ok("supervisor", "POST", f"/cases/{case_id}/tasks/{t1}/extension/decision", {"approve": True})
     await a.ok("supervisor", "POST", f"/cases/{case_id}/clock/pause", {"reason": "等待劳动仲裁材料"})
     await a.ok("supervisor", "POST", f"/cases/{case_id}/clock/resume", {"reason": "材料已到"})

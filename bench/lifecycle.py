@@ -1,0 +1,418 @@
+"""The case workflow end to end on the real servers: lifecycle throughput and escalation punctuality.
+
+    .venv/bin/python bench/lifecycle.py [--cases N] [--deadlines M] [--in-flight K] [--ack-within 30s]
+
+One embedded PostgreSQL and one embedded Temporal dev server (headless) in a temp dir, both stopped at the
+end, error or not; the workers run in this process. Rows:
+
+* ``cases_per_s``: N cases driven by scripted actors (K in flight, each case's actions in sequence) from
+  intake to archive: receive (update-with-start) -> route (lead only) -> acknowledge -> reply -> resolution
+  -> verify -> follow-up -> archive, then the workflow's result. Baseline: ``BareCaseWorkflow`` below, the
+  same Temporal actions per case with no domain in them: the same update-with-start for the first action,
+  then one update per action, each running one activity that does a single asyncpg INSERT into a scratch
+  table (same pool, retry policy and timeout), the workflow closing after the last. Ours starts (and
+  cancels) a durable timer per action for its deadlines, none of which fire in this run (the policy gives
+  hours), so the bare side has none. Same client, converter, concurrency and worker options (SDK defaults).
+  The two sides alternate in halves (bare, ours, ours, bare) after a warm-up of each, so neither gets the
+  emptier Temporal database; ratio = ours / bare.
+* ``escalation_lateness_p99_ms``: M cases on a second-scale policy (continuous calendar, acknowledge within
+  ``--ack-within``, no reminders, warning at the deadline, flag after an hour), each routed to one
+  department and never acknowledged. For every level-2 TaskEscalated: ``recorded_at`` (set by PostgreSQL
+  at insert: the append transaction's start) minus the task's acknowledge due time (``due_at`` in the
+  payload). Value = p99 in ms; baseline = the 1000 ms target itself, ratio = 1000 / p99 (higher is better).
+  We wait for all M warnings (timeout: the deadline plus 5 minutes)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # not when the workflow sandbox re-imports this file (as __temporal_main__)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncio  # noqa: E402
+from datetime import timedelta  # noqa: E402
+
+from temporalio import activity, workflow  # noqa: E402
+
+# The Temporal sandbox re-imports this file for every run of BareCaseWorkflow (as it does
+# workflows/dispute_case.py for ours): everything else passes through, so that costs definitions only.
+with workflow.unsafe.imports_passed_through():
+    import argparse
+    import contextlib
+    import resource
+    import shutil
+    import statistics
+    import tempfile
+    import time
+    import uuid
+    from collections import Counter
+    from collections.abc import AsyncIterator, Awaitable, Callable
+    from datetime import UTC, datetime
+    from typing import Any
+
+    from bench._common import Result, print_table, quiet_warnings, write_results
+
+    quiet_warnings()
+
+    import asyncpg
+    from temporalio.api.enums.v1 import EventType
+    from temporalio.client import Client, WithStartWorkflowOperation
+    from temporalio.common import WorkflowIDConflictPolicy
+    from temporalio.worker import Worker
+
+    from domain.commands import (
+        AcknowledgeTask,
+        ArchiveCase,
+        ReceiveCase,
+        RecordFollowUp,
+        ReplyTask,
+        RouteCase,
+        SubmitResolution,
+        VerifyResolution,
+    )
+    from domain.events import Actor, Party
+    from domain.policy import parse_policy, pin_policy
+    from domain.vocabulary import Channel, Outcome, PartyRole, RiskLevel, Role, Satisfaction
+    from infra.db import create_pool, migrate
+    from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
+    from infra.logging import configure_logging
+    from infra.temporal import connect_temporal
+    from workers.case_worker import build_worker
+    from workers.client import CaseClient
+    from workflows.dispute_case import APPEND_RETRY
+
+# ------------------------------------------------------------------------------------------- defaults
+
+CASES = 200  # lifecycle cases per side (8 actions each)
+DEADLINES = 2_000  # escalation cases
+IN_FLIGHT = 32  # cases driven at once (lifecycle and escalation start)
+WARMUP = 16  # lifecycle cases per side before the clock starts
+ACK_WITHIN = "30s"
+POOL_SIZE = 20
+OURS_QUEUE, BARE_QUEUE = "bench-cases", "bench-bare"
+ACTIONS = 8  # receive, route, acknowledge, reply, resolution, verify, follow-up, archive
+
+MEDIATOR = Actor(role=Role.mediator, id="med-1", department="dept-donghu-zongzhi")
+SUPERVISOR = Actor(role=Role.supervisor, id="sup-1", department="dept-donghu-zongzhi")
+LEAD = "dept-donghu-huayuan-committee"
+LIAISON = Actor(role=Role.liaison, id=f"liaison-{LEAD}", department=LEAD)
+
+# Deadlines of hours: no timer fires during a lifecycle.
+CALM = '[risk.medium]\nacknowledge_within = "1h"\nreply_within = "2h"\n[escalation]\nremind_at = [0.5]\n'
+
+
+def escalation_policy(ack_within: str) -> str:
+    return f"""calendar = "continuous"
+[risk.medium]
+acknowledge_within = "{ack_within}"
+reply_within = "1h"
+[escalation]
+remind_at = []
+warn_after = "0s"
+flag_after = "1h"
+"""
+
+
+def receive_command(policy_toml: str) -> ReceiveCase:
+    pinned = pin_policy(parse_policy(policy_toml), datetime.now(UTC)).model_dump(mode="json")
+    return ReceiveCase(
+        title="楼上漏水", description="楼上卫生间漏水，天花板渗水三周", category="leak",
+        channel=Channel.walk_in, grid_id="grid-donghu-huayuan-1", risk_level=RiskLevel.medium,
+        parties=(Party(name="张三", role=PartyRole.applicant, phone="13800001234"),
+                 Party(name="李四", role=PartyRole.respondent)),
+        policy=pinned,
+    )
+
+
+# ------------------------------------------------------------------------------------- the bare side
+
+
+class BareActivities:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    @activity.defn(name="bare_insert")
+    async def insert(self, case_id: str, seq: int) -> int:
+        await self.pool.execute("INSERT INTO bench_scratch (case_id, seq) VALUES ($1, $2)", case_id, seq)
+        return seq
+
+
+@workflow.defn(name="BareCase")
+class BareCaseWorkflow:
+    """One update per action, one activity per update, closing after the last: Temporal's floor."""
+
+    @workflow.init
+    def __init__(self, case_id: str) -> None:
+        self._lock = asyncio.Lock()
+        self._seq = 0
+        self._done = False
+
+    @workflow.run
+    async def run(self, case_id: str) -> int:
+        await workflow.wait_condition(lambda: self._done)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._seq
+
+    @workflow.update
+    async def act(self, case_id: str, last: bool) -> int:
+        async with self._lock:
+            await workflow.execute_activity(
+                "bare_insert", args=[case_id, self._seq + 1], result_type=int,
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY,
+            )
+            self._seq += 1
+            self._done = self._done or last
+            return self._seq
+
+
+# ------------------------------------------------------------------------------------------- drivers
+
+
+async def ours_lifecycle(cases: CaseClient, case_id: str, receive: ReceiveCase) -> None:
+    t1 = f"{case_id}-T1"
+    await cases.receive(case_id, receive, MEDIATOR)
+    await cases.act(case_id, RouteCase(lead_department=LEAD), MEDIATOR)
+    await cases.act(case_id, AcknowledgeTask(task_id=t1), LIAISON)
+    await cases.act(case_id, ReplyTask(task_id=t1, summary="已联系楼上住户维修防水层"), LIAISON)
+    await cases.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="双方达成维修协议"), MEDIATOR)
+    await cases.act(case_id, VerifyResolution(accepted=True, note="验收通过"), SUPERVISOR)
+    await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.satisfied), MEDIATOR)
+    result = await cases.act(case_id, ArchiveCase(), MEDIATOR)
+    assert result.stage == "archived", result
+    await cases.client.get_workflow_handle(case_id).result()
+
+
+async def bare_lifecycle(client: Client, case_id: str) -> None:
+    start = WithStartWorkflowOperation(
+        BareCaseWorkflow.run, case_id, id=case_id, task_queue=BARE_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    await client.execute_update_with_start_workflow(
+        BareCaseWorkflow.act, args=[case_id, False], start_workflow_operation=start)
+    handle = client.get_workflow_handle_for(BareCaseWorkflow.run, case_id)
+    for i in range(2, ACTIONS + 1):
+        seq = await handle.execute_update(BareCaseWorkflow.act, args=[case_id, i == ACTIONS])
+        assert seq == i, (case_id, seq, i)
+    await handle.result()
+
+
+async def drive(ids: list[str], one: Callable[[str], Awaitable[None]], in_flight: int) -> float:
+    """Run ``one(case_id)`` for every id, ``in_flight`` at a time; the wall time in seconds."""
+    queue = iter(ids)
+
+    async def actor() -> None:
+        for case_id in queue:
+            await one(case_id)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(actor() for _ in range(min(in_flight, len(ids)))))
+    return time.perf_counter() - start
+
+
+def case_ids(prefix: str, n: int) -> list[str]:
+    run = uuid.uuid4().hex[:6]
+    return [f"{prefix}-{run}-{i:05d}" for i in range(n)]
+
+
+async def history_counts(client: Client, workflow_id: str) -> dict[str, int]:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    counts = Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events)
+    return {"HISTORY_EVENTS": len(history.events), **dict(sorted(counts.items()))}
+
+
+def max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+# --------------------------------------------------------------------------------------------- phases
+
+
+async def lifecycle_phase(
+    client: Client, cases: CaseClient, n: int, in_flight: int, context: dict[str, Any]
+) -> Result:
+    receive = receive_command(CALM)
+
+    async def ours(case_id: str) -> None:
+        await ours_lifecycle(cases, case_id, receive)
+
+    async def bare(case_id: str) -> None:
+        await bare_lifecycle(client, case_id)
+
+    await drive(case_ids("W-bare", WARMUP), bare, in_flight)
+    await drive(case_ids("W-ours", WARMUP), ours, in_flight)
+    half = n // 2
+    times = {"bare": 0.0, "ours": 0.0}
+    done = {"bare": 0, "ours": 0}
+    for side, size in (("bare", half), ("ours", half), ("ours", n - half), ("bare", n - half)):
+        one = bare if side == "bare" else ours
+        ids = case_ids(f"L-{side}", size)
+        times[side] += await drive(ids, one, in_flight)
+        done[side] += size
+        context.setdefault("last_case", {})[side] = ids[-1]
+    ours_rate, bare_rate = done["ours"] / times["ours"], done["bare"] / times["bare"]
+    context["lifecycle"] = {
+        "cases_per_side": n, "in_flight": in_flight, "actions_per_case": ACTIONS,
+        "ours_seconds": round(times["ours"], 2), "bare_seconds": round(times["bare"], 2),
+        "ours_actions_per_s": round(ours_rate * ACTIONS, 1), "bare_actions_per_s": round(bare_rate * ACTIONS, 1),
+    }
+    context["history_per_case"] = {
+        "ours": await history_counts(client, context["last_case"]["ours"]),
+        "bare": await history_counts(client, context["last_case"]["bare"]),
+    }
+    context["max_rss_mib_after_lifecycle"] = round(max_rss_mib(), 1)
+    return Result(
+        "cases_per_s", ours_rate, "cases/s",
+        f"bare workflow, same {ACTIONS} updates x 1 INSERT activity", bare_rate, ">= 0.8",
+        note=f"{n} cases/side, {in_flight} in flight, full lifecycle incl. workflow close",
+    )
+
+
+async def escalation_phase(
+    cases: CaseClient, pool: asyncpg.Pool, m: int, in_flight: int, ack_within: str, context: dict[str, Any]
+) -> Result:
+    receive = receive_command(escalation_policy(ack_within))
+    ids = case_ids("E", m)
+    prefix = ids[0].rsplit("-", 1)[0] + "-"
+
+    async def start_one(case_id: str) -> None:
+        await cases.receive(case_id, receive, MEDIATOR)
+        await cases.act(case_id, RouteCase(lead_department=LEAD), MEDIATOR)
+
+    started_at = datetime.now(UTC)
+    start_seconds = await drive(ids, start_one, in_flight)
+    first_due = await pool.fetchval(
+        "SELECT min((data->>'acknowledge_due_at')::timestamptz) FROM events "
+        "WHERE type = 'TaskAssigned' AND case_id LIKE $1", prefix + "%")
+    all_started = datetime.now(UTC)
+
+    count_sql = ("SELECT count(*) FROM events WHERE type = 'TaskEscalated' AND case_id LIKE $1 "
+                 "AND (data->>'level')::int = 2")
+    timeout = time.monotonic() + (first_due - started_at).total_seconds() + start_seconds + 300
+    arrived = 0
+    while time.monotonic() < timeout:
+        arrived = await pool.fetchval(count_sql, prefix + "%")
+        if arrived >= m:
+            break
+        await asyncio.sleep(1)
+    rows = await pool.fetch(
+        """SELECT extract(epoch FROM recorded_at - (data->>'due_at')::timestamptz) * 1000 AS late_ms,
+                  (data->>'due_at')::timestamptz AS due
+             FROM events WHERE type = 'TaskEscalated' AND case_id LIKE $1 AND (data->>'level')::int = 2
+            ORDER BY due""", prefix + "%")
+    late = sorted(float(r["late_ms"]) for r in rows)
+    if not late:
+        raise RuntimeError("no level-2 escalation arrived")
+    flagged = await pool.fetchval(
+        "SELECT count(*) FROM events WHERE type = 'TaskEscalated' AND case_id LIKE $1 "
+        "AND (data->>'level')::int = 3", prefix + "%")
+    pct = statistics.quantiles(late, n=100, method="inclusive") if len(late) > 1 else [late[0]] * 99
+    p50, p90, p99, worst = pct[49], pct[89], pct[98], late[-1]
+    spread = (rows[-1]["due"] - rows[0]["due"]).total_seconds()
+    context["escalation"] = {
+        "cases": m, "arrived": len(late), "level3": flagged, "in_flight_at_start": in_flight,
+        "acknowledge_within": ack_within, "start_seconds": round(start_seconds, 1),
+        "cases_started_per_s": round(m / start_seconds, 1),
+        "all_started_before_first_deadline": all_started <= first_due,
+        "first_deadline_after_start_s": round((first_due - started_at).total_seconds(), 1),
+        "deadline_spread_s": round(spread, 1),
+        "lateness_ms": {"min": round(late[0], 1), "p50": round(p50, 1), "p90": round(p90, 1),
+                        "p99": round(p99, 1), "max": round(worst, 1)},
+    }
+    context["max_rss_mib_after_escalation"] = round(max_rss_mib(), 1)
+    if len(late) < m:
+        context["escalation"]["timed_out"] = True
+    row = Result(
+        "escalation_lateness_p99_ms", p99, "ms", "the 1000 ms target (ratio = 1000 / p99, higher is better)",
+        1000.0, ">= 1", note=f"p50 {p50:.0f} ms, max {worst:.0f} ms over {len(late)}/{m} level-2 warnings",
+    )
+    row.ratio = 1000.0 / p99 if p99 > 0 else float("inf")
+    return row
+
+
+# -------------------------------------------------------------------------------------------- the run
+
+
+@contextlib.asynccontextmanager
+async def stack() -> AsyncIterator[tuple[str, str]]:
+    """One embedded PostgreSQL and one headless Temporal dev server in one temp dir; both stopped and the
+    dir removed on the way out, error or not."""
+    tmp = Path(tempfile.mkdtemp(prefix="liandiao-bench-lifecycle-"))
+    postgres = EmbeddedPostgres(tmp)
+    temporal = EmbeddedTemporal(tmp, port=free_port(), ui=False)
+    try:
+        url = await postgres.start()
+        address = await temporal.start()
+        yield url, address
+    finally:
+        try:
+            temporal.stop()
+        finally:
+            try:
+                postgres.stop()
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
+    context: dict[str, Any] = {}
+    async with stack() as (url, address):
+        pool = await create_pool(url, max_size=POOL_SIZE)
+        try:
+            await migrate(pool)
+            await pool.execute(
+                "CREATE TABLE bench_scratch (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+                "case_id text NOT NULL, seq integer NOT NULL, at timestamptz NOT NULL DEFAULT now())")
+            client = await connect_temporal(address)
+            cases = CaseClient(client, OURS_QUEUE)
+            # SDK default worker options on both sides (max_concurrent_workflow_tasks / activities = 100,
+            # max_cached_workflows = 1000, sandboxed workflows).
+            ours_worker = build_worker(client, pool, OURS_QUEUE)
+            bare_worker = Worker(client, task_queue=BARE_QUEUE, workflows=[BareCaseWorkflow],
+                                 activities=[BareActivities(pool).insert])
+            async with ours_worker, bare_worker:
+                rows = [await lifecycle_phase(client, cases, args.cases, args.in_flight, context)]
+                if args.deadlines:
+                    rows.append(await escalation_phase(cases, pool, args.deadlines, args.in_flight,
+                                                       args.ack_within, context))
+            context["server"] = await pool.fetchval("SHOW server_version")
+        finally:
+            await pool.close()
+    context["max_rss_mib"] = round(max_rss_mib(), 1)
+    return rows, context
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=CASES, help="lifecycle cases per side")
+    parser.add_argument("--deadlines", type=int, default=DEADLINES, help="escalation cases (0: skip)")
+    parser.add_argument("--in-flight", type=int, default=IN_FLIGHT, help="cases driven at once")
+    parser.add_argument("--ack-within", default=ACK_WITHIN, help="acknowledge deadline of the escalation cases")
+    args = parser.parse_args()
+    configure_logging("WARNING")  # as the tests: the activity's per-notification INFO lines off
+    started = time.perf_counter()
+    rows, context = asyncio.run(run(args))
+    context["wall_seconds"] = round(time.perf_counter() - started, 1)
+    print_table(rows)
+    print()
+    for side, counts in context["history_per_case"].items():
+        interesting = {k: v for k, v in counts.items() if k.startswith((
+            "HISTORY", "WORKFLOW_TASK_COMPLETED", "ACTIVITY_TASK_SCHEDULED", "TIMER", "WORKFLOW_EXECUTION_UPDATE_COMPLETED",
+            "UPSERT"))}
+        print(f"temporal history per case, {side}: " + ", ".join(f"{k.lower()}={v}" for k, v in interesting.items()))
+    lc = context["lifecycle"]
+    print(f"lifecycle: ours {lc['ours_actions_per_s']} actions/s, bare {lc['bare_actions_per_s']} actions/s")
+    if "escalation" in context:
+        esc = context["escalation"]
+        print(f"escalation: {esc['arrived']}/{esc['cases']} warnings, lateness ms {esc['lateness_ms']}; "
+              f"started {esc['cases_started_per_s']} cases/s in {esc['start_seconds']} s, first deadline at "
+              f"+{esc['first_deadline_after_start_s']} s, deadlines spread over {esc['deadline_spread_s']} s, "
+              f"all started before the first deadline: {esc['all_started_before_first_deadline']}")
+    print(f"peak RSS of this process (workers + drivers + client, in-process): {context['max_rss_mib']} MiB "
+          f"(after lifecycle: {context['max_rss_mib_after_lifecycle']} MiB)")
+    path = write_results("lifecycle", rows, context=context)
+    print(f"wrote {path} in {context['wall_seconds']} s")
+
+
+if __name__ == "__main__":
+    main()

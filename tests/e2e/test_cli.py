@@ -1,0 +1,106 @@
+"""The `liandiao` commands against a running `liandiao up --demo`, as an operator and an auditor use them."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra.db import connect
+from tests.e2e.stack import RunningStack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    stack = RunningStack(tmp_path_factory.mktemp("cli") / "data", "--demo").start()
+    yield stack
+    stack.stop()
+
+
+def liandiao(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "workers.cli", *args, "--data-dir", str(stack.data_dir)],
+                            capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+def test_token_issue_prints_one_token_and_refuses_bad_requests(demo_stack: RunningStack) -> None:
+    issued = liandiao(demo_stack, "token", "issue", "--role", "mediator", "--name", "调解员甲")
+    assert issued.returncode == 0 and issued.stdout.startswith("ld_") and len(issued.stdout.splitlines()) == 1
+    token = issued.stdout.strip()
+    cases = httpx.get(f"{demo_stack.api}/cases", headers={"Authorization": f"Bearer {token}"}).json()
+    assert {c["case_id"] for c in cases["items"]} >= {f"C-DEMO-{n:02d}" for n in range(1, 13)}
+    assert len({c["stage"] for c in cases["items"]}) == 4  # triage, coordination, supervision, archived
+
+    no_department = liandiao(demo_stack, "token", "issue", "--role", "liaison")
+    assert no_department.returncode != 0 and "--department" in no_department.stderr
+    bad_role = liandiao(demo_stack, "token", "issue", "--role", "king")
+    assert bad_role.returncode != 0 and "unknown role" in bad_role.stderr
+
+
+def test_audit_replay_verify_seal_export(demo_stack: RunningStack, tmp_path: Path) -> None:
+    timeline = liandiao(demo_stack, "audit", "replay", "C-DEMO-01")
+    assert timeline.returncode == 0
+    assert "CaseArchived" in timeline.stdout and "stage archived" in timeline.stdout
+    assert "张建国" not in timeline.stdout and "13800138001" not in timeline.stdout
+    early = liandiao(demo_stack, "audit", "replay", "C-DEMO-01", "--upto", "2")
+    assert early.returncode == 0 and "stage coordination after event 2" in early.stdout
+    assert liaison_missing(liandiao(demo_stack, "audit", "replay", "C-NOPE"))
+
+    sealed = liandiao(demo_stack, "audit", "seal")
+    assert sealed.returncode == 0 and "merkle root" in sealed.stdout, sealed.stderr
+    assert (demo_stack.data_dir / "seals.jsonl").exists()
+    verified = liandiao(demo_stack, "audit", "verify")
+    assert verified.returncode == 0 and "0 seal problems" in verified.stdout, verified.stderr
+
+    exported = liandiao(demo_stack, "audit", "export", "C-DEMO-01", "--out", str(tmp_path))
+    assert exported.returncode == 0, exported.stderr
+    dossier = Path(exported.stdout.strip())
+    html = (dossier / "dossier.html").read_text()
+    assert "楼上漏水" in html and "张建国" not in html
+    offline = subprocess.run([sys.executable, str(ROOT / "tools" / "verify_dossier.py"), str(dossier)],
+                             capture_output=True, text=True)
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+
+
+def liaison_missing(result: subprocess.CompletedProcess[str]) -> bool:
+    return result.returncode == 1 and "no case C-NOPE" in result.stderr
+
+
+def test_projections_rebuild_gives_the_same_read_models(demo_stack: RunningStack) -> None:
+    token = liandiao(demo_stack, "token", "issue", "--role", "auditor").stdout.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    settled = ",".join(f"C-DEMO-{n:02d}" for n in (1, 3, 4, 6, 7, 8, 9, 10, 11))  # no live timers
+
+    def snapshot() -> dict[str, object]:
+        items = httpx.get(f"{demo_stack.api}/cases?limit=500", headers=headers).json()["items"]
+        return {c["case_id"]: c for c in items if c["case_id"] in settled}
+
+    before = snapshot()
+    rebuilt = liandiao(demo_stack, "projections", "rebuild")
+    assert rebuilt.returncode == 0 and "rebuilt" in rebuilt.stdout
+    assert snapshot() == before
+
+
+def test_audit_verify_names_a_tampered_case_and_exits_1(demo_stack: RunningStack) -> None:
+    async def tamper() -> None:
+        conn = await connect(demo_stack.stack_file()["database_url"])
+        try:
+            async with conn.transaction():
+                await conn.execute("SET LOCAL session_replication_role = replica")
+                await conn.execute("UPDATE events SET data = jsonb_set(data, '{summary}', '\"改过\"') "
+                                   "WHERE case_id = 'C-DEMO-03' AND type = 'TaskReplied'")
+        finally:
+            await conn.close()
+
+    asyncio.run(tamper())
+    result = liandiao(demo_stack, "audit", "verify")
+    assert result.returncode == 1
+    assert "C-DEMO-03: first bad seq" in result.stderr

@@ -1,0 +1,182 @@
+"""`liandiao up --demo`: a dozen realistic cases in varied stages, so a newcomer sees a living system.
+
+Most cases run on the default policy (China working days). A few are pinned to a fast demo policy so that,
+within minutes of start-up, they climb the escalation ladder live: reminder, warning, listed supervision.
+Loading is idempotent: case ids and request ids are fixed, and nothing is loaded twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from domain.commands import (
+    AcknowledgeTask,
+    ArchiveCase,
+    Command,
+    DeclineCase,
+    PauseClock,
+    ReceiveCase,
+    RecordFollowUp,
+    RecordMediation,
+    ReplyTask,
+    RequestExtension,
+    ReturnTask,
+    RouteCase,
+    SubmitResolution,
+    VerifyResolution,
+)
+from domain.events import Actor, Party
+from domain.organisation import Organisation, suggest_route
+from domain.policy import DEFAULT_POLICY, parse_policy, pin_policy
+from domain.vocabulary import Channel, MediationMethod, Outcome, PartyRole, RiskLevel, Role, Satisfaction
+from infra.logging import get_logger
+from infra.tokens import issue_token
+
+if TYPE_CHECKING:
+    from workers.stack import Stack
+
+log = get_logger(__name__)
+MEDIATOR = Actor(role=Role.mediator, id="demo-mediator", department="dept-donghu-zongzhi")
+SUPERVISOR = Actor(role=Role.supervisor, id="demo-supervisor", department="dept-donghu-zongzhi")
+# Deadlines in minutes, on the wall clock: escalations happen while you watch.
+FAST = """calendar = "continuous"
+[risk.low]
+acknowledge_within = "3m"
+reply_within = "10m"
+[risk.medium]
+acknowledge_within = "2m"
+reply_within = "8m"
+[risk.high]
+acknowledge_within = "90s"
+reply_within = "6m"
+[risk.critical]
+acknowledge_within = "1m"
+reply_within = "5m"
+[escalation]
+remind_at = [0.5, 0.8]
+warn_after = "0s"
+flag_after = "2m"
+"""
+
+
+@dataclass
+class DemoCase:
+    number: int
+    title: str
+    category: str
+    grid: str
+    description: str
+    applicant: tuple[str, str]
+    respondent: str
+    steps: list[str]
+    risk: RiskLevel = RiskLevel.medium
+    channel: Channel = Channel.walk_in
+    fast: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def case_id(self) -> str:
+        return f"C-DEMO-{self.number:02d}"
+
+
+CASES = [
+    DemoCase(1, "楼上漏水", "leak", "grid-donghu-huayuan-1", "楼上卫生间防水层老化，我家天花板渗水三周，墙皮脱落。",
+             ("张建国", "13800138001"), "李卫东", ["route", "ack", "mediate", "reply", "resolve", "verify",
+                                                   "follow_up", "archive"]),
+    DemoCase(2, "拖欠工资", "wages", "grid-donghu-binhe-1",
+             "某装修公司拖欠五名工人三个月工资共计六万元，工人情绪激动。",
+             ("王师傅", "13900139002"), "某装修工程有限公司", ["route"], risk=RiskLevel.high,
+             channel=Channel.hotline, fast=True),
+    DemoCase(3, "物业费纠纷", "property_fee", "grid-xicheng-taoyuan-1",
+             "业主以电梯长期故障为由拒交物业费，物业公司威胁停水。",
+             ("陈女士", "13700137003"), "某物业服务有限公司", ["route", "ack", "reply", "resolve"]),
+    DemoCase(4, "小区车辆乱停", "parking", "grid-xicheng-gulou-2", "小区消防通道长期被私家车占用，救护车曾无法进入。",
+             ("刘大爷", "13600136004"), "部分车主", [], channel=Channel.grid_report),
+    DemoCase(5, "冬季供暖不热", "heating", "grid-donghu-huayuan-2", "入冬以来室温不足十四度，家中有老人和婴儿。",
+             ("赵女士", "13500135005"), "某热力公司", ["route"], channel=Channel.hotline, fast=True),
+    DemoCase(6, "宠物扰民", "pet_noise", "grid-xicheng-taoyuan-2", "邻居饲养三条大型犬，夜间吠叫，且未拴绳遛狗。",
+             ("孙先生", "13400134006"), "周某", ["route", "ack", "extension"], channel=Channel.online),
+    DemoCase(7, "婚姻家庭", "family", "grid-donghu-binhe-2", "夫妻因子女抚养和房产分割发生争执，双方父母介入。",
+             ("吴女士", "13300133007"), "郑某", ["route", "return"]),
+    DemoCase(8, "土地边界", "land_boundary", "grid-xicheng-gulou-1", "两户宅基地边界争议，涉及一堵院墙，需重新测绘。",
+             ("冯老汉", "13200132008"), "褚某", ["route", "ack", "pause"], risk=RiskLevel.high),
+    DemoCase(9, "邻里纠纷", "neighbour", "grid-donghu-huayuan-1", "邻居装修噪音纠纷，当事人已向法院起诉。",
+             ("卫先生", "13100131009"), "蒋某", ["decline"]),
+    DemoCase(10, "消费纠纷", "consumer", "grid-xicheng-taoyuan-1", "健身房预付卡跑路，三十余名会员要求退款。",
+             ("沈女士", "13000130010"), "某健身会所", ["route", "ack", "reply", "resolve", "verify"],
+             channel=Channel.online),
+    DemoCase(11, "小区车辆乱停", "parking", "grid-xicheng-gulou-2", "消防通道被占，同一反映人再次来电。",
+             ("刘大爷", "13600136004"), "部分车主", [], channel=Channel.hotline),
+    DemoCase(12, "拖欠工资（有过激言行）", "wages", "grid-xicheng-gulou-1",
+             "农民工讨薪无果，扬言采取过激行为，存在民转刑风险。",
+             ("韩师傅", "13800138012"), "某建筑劳务公司", ["route"], risk=RiskLevel.critical,
+             channel=Channel.hotline, fast=True),
+]
+
+
+def _liaison(department: str) -> Actor:
+    return Actor(role=Role.liaison, id=f"demo-liaison-{department}", department=department)
+
+
+def _commands(case: DemoCase, org: Organisation, lead: str) -> list[tuple[Command, Actor]]:
+    task = f"{case.case_id}-T1"
+    route = suggest_route(org, case.category, case.grid)
+    departments = [route.lead, *route.co]
+    steps: dict[str, tuple[Command, Actor]] = {
+        "route": (RouteCase(lead_department=route.lead, co_departments=route.co, suggested_lead=route.lead,
+                            escalate_to=org.escalation_targets(departments)), MEDIATOR),
+        "ack": (AcknowledgeTask(task_id=task), _liaison(lead)),
+        "mediate": (RecordMediation(method=MediationMethod.people, agreement_reached=True,
+                                    terms="责任方承担维修费用并于两周内完工"), MEDIATOR),
+        "reply": (ReplyTask(task_id=task, summary="已会同相关方现场核实并提出处理意见"), _liaison(lead)),
+        "resolve": (SubmitResolution(outcome=Outcome.mediated, summary="经调解双方达成一致"), MEDIATOR),
+        "verify": (VerifyResolution(accepted=True, note="材料齐全，验收通过"), SUPERVISOR),
+        "follow_up": (RecordFollowUp(satisfaction=Satisfaction.satisfied, note="当事人表示满意"), MEDIATOR),
+        "archive": (ArchiveCase(), MEDIATOR),
+        "return": (ReturnTask(task_id=task, reason="涉及财产分割诉讼，建议转人民法庭诉调对接"), _liaison(lead)),
+        "extension": (RequestExtension(task_id=task, extra="3wd", reason="需联系畜牧部门核查犬只登记"), _liaison(lead)),
+        "pause": (PauseClock(reason="等待自然资源部门重新测绘"), SUPERVISOR),
+        "decline": (DeclineCase(reason="当事人已向人民法院起诉，不予受理"), MEDIATOR),
+    }
+    return [steps[name] for name in case.steps]
+
+
+async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
+    services = stack.services
+    exists = await services.pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", CASES[0].case_id)
+    if not exists:
+        now = datetime.now(UTC)
+        fast = pin_policy(parse_policy(FAST), now).model_dump(mode="json")
+        normal = pin_policy(DEFAULT_POLICY, now - timedelta(days=1)).model_dump(mode="json")
+        for case in CASES:
+            lead = suggest_route(services.org, case.category, case.grid).lead
+            receive = ReceiveCase(
+                title=case.title, description=case.description, category=case.category, channel=case.channel,
+                grid_id=case.grid, risk_level=case.risk, policy=fast if case.fast else normal,
+                parties=(Party(name=case.applicant[0], role=PartyRole.applicant, phone=case.applicant[1]),
+                         Party(name=case.respondent, role=PartyRole.respondent)),
+                duplicate_of=CASES[3].case_id if case.number == 11 else None,
+            )
+            await services.cases.receive(case.case_id, receive, MEDIATOR, f"{case.case_id}-0")
+            for n, (command, actor) in enumerate(_commands(case, services.org, lead), start=1):
+                await services.cases.act(case.case_id, command, actor, f"{case.case_id}-{n}")
+        await services.projector.catch_up()
+        log.info("demo cases loaded", cases=len(CASES))
+    if print_tokens:
+        await _print_tokens(stack)
+
+
+async def _print_tokens(stack: Stack) -> None:
+    pool, org = stack.services.pool, stack.services.org
+    lines = ["", "Demo tokens (only their hashes are stored; issue more with `liandiao token issue`):"]
+    for role in (Role.mediator, Role.supervisor, Role.auditor, Role.admin):
+        lines.append(f"  {role.value:<11} {await issue_token(pool, role, None, f'demo {role.value}')}")
+    for department in ("dept-donghu-labour", "dept-donghu-housing", "dept-xicheng-taoyuan-committee"):
+        name = org.department(department).name
+        token = await issue_token(pool, Role.liaison, department, f"demo liaison {department}")
+        lines.append(f"  liaison     {token}   ({department} {name})")
+    api = f"http://{stack.settings.api_host}:{stack.settings.api_port}/api/v1"
+    lines += ["", "Try:", f'  curl -H "Authorization: Bearer <mediator token>" {api}/cases',
+              f'  curl -H "Authorization: Bearer <supervisor token>" {api}/supervision/board', ""]
+    print("\n".join(lines), flush=True)

@@ -1,0 +1,44 @@
+"""SealWorkflow: run hourly by a Temporal schedule (and on demand) to seal all chain heads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleSpec,
+)
+
+with workflow.unsafe.imports_passed_through():
+    from activities.seals import SealSummary
+
+SEAL_SCHEDULE_ID = "liandiao-seal-hourly"
+
+
+@workflow.defn(name="Seal")
+class SealWorkflow:
+    @workflow.run
+    async def run(self) -> SealSummary:
+        summary: SealSummary = await workflow.execute_activity(
+            "seal_chain_heads", result_type=SealSummary, start_to_close_timeout=timedelta(minutes=5)
+        )
+        return summary
+
+
+async def ensure_seal_schedule(client: Client, task_queue: str, every: timedelta = timedelta(hours=1)) -> None:
+    """Create the hourly seal schedule once; an existing one is left as it is."""
+    try:
+        await client.create_schedule(
+            SEAL_SCHEDULE_ID,
+            Schedule(
+                action=ScheduleActionStartWorkflow(SealWorkflow.run, id="liandiao-seal", task_queue=task_queue),
+                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
+            ),
+        )
+    except ScheduleAlreadyRunningError:
+        pass
