@@ -8,7 +8,15 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from domain.events import Frozen, Party
-from domain.vocabulary import Channel, Clock, MediationMethod, Outcome, RiskLevel, Satisfaction
+from domain.vocabulary import (
+    Channel,
+    Clock,
+    MediationMethod,
+    NotAcceptedReason,
+    Outcome,
+    RiskLevel,
+    Satisfaction,
+)
 
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
@@ -32,6 +40,7 @@ class DeclineCase(Frozen):
 
     kind: Literal["not_accepted"] = "not_accepted"
     reason: Text
+    reason_code: NotAcceptedReason = NotAcceptedReason.other
 
 
 class RouteCase(Frozen):

@@ -165,7 +165,8 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             return [received]
         case DeclineCase():
             _require_stage(state, Stage.intake, Stage.triage)
-            return [CaseNotAccepted(reason=command.reason), CaseArchived(reason=ArchiveReason.not_accepted)]
+            return [CaseNotAccepted(reason=command.reason, reason_code=command.reason_code),
+                    CaseArchived(reason=ArchiveReason.not_accepted)]
         case RouteCase():
             return _route(state, command, now)
         case AcknowledgeTask():

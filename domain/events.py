@@ -17,6 +17,7 @@ from domain.vocabulary import (
     Channel,
     Clock,
     MediationMethod,
+    NotAcceptedReason,
     Outcome,
     PartyRole,
     RiskLevel,
@@ -64,8 +65,12 @@ class CaseReceived(EventPayload):
 
 
 class CaseNotAccepted(EventPayload):
+    """v2 added ``reason_code``; v1 events are upcast (domain/upcasting.py)."""
+
+    schema_version: ClassVar[int] = 2
     type: Literal["CaseNotAccepted"] = "CaseNotAccepted"
     reason: str
+    reason_code: NotAcceptedReason
 
 
 class CaseMarkedDuplicate(EventPayload):

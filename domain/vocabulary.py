@@ -90,6 +90,13 @@ class PartyRole(StrEnum):
     third_party = "third_party"
 
 
+class NotAcceptedReason(StrEnum):
+    out_of_scope = "out_of_scope"  # 不属于受理范围
+    in_litigation = "in_litigation"  # 已进入诉讼或仲裁程序
+    duplicate = "duplicate"  # 重复件
+    other = "other"
+
+
 class ArchiveReason(StrEnum):
     resolved = "resolved"
     not_accepted = "not_accepted"

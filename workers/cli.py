@@ -177,7 +177,7 @@ def audit_replay(
 @audit_app.command("verify")
 def audit_verify(case_id: Annotated[str | None, typer.Argument()] = None, data_dir: DataDir = None) -> None:
     """Verify hash chains (one case or all) and every stored seal; exit 1 on any break."""
-    from infra.audit.seals import verify_seal_file, verify_seals
+    from infra.audit.seals import verify_archive_seals, verify_seal_file, verify_seals
     from infra.event_store import EventStore
 
     settings = settings_for(data_dir)
@@ -187,7 +187,7 @@ def audit_verify(case_id: Annotated[str | None, typer.Argument()] = None, data_d
         store = EventStore(pool)
         ids = [case_id] if case_id else await store.case_ids()
         chains = [await store.verify(i) for i in ids]
-        problems = list(await verify_seals(pool))
+        problems = [*await verify_seals(pool), *await verify_archive_seals(pool)]
         if seal_file.exists():
             problems += await verify_seal_file(pool, seal_file)
         return chains, problems

@@ -29,7 +29,16 @@ from domain.commands import (
 from domain.events import Actor, Party
 from domain.organisation import Organisation, suggest_route
 from domain.policy import DEFAULT_POLICY, parse_policy, pin_policy
-from domain.vocabulary import Channel, MediationMethod, Outcome, PartyRole, RiskLevel, Role, Satisfaction
+from domain.vocabulary import (
+    Channel,
+    MediationMethod,
+    NotAcceptedReason,
+    Outcome,
+    PartyRole,
+    RiskLevel,
+    Role,
+    Satisfaction,
+)
 from infra.logging import get_logger
 from infra.tokens import issue_token
 
@@ -137,7 +146,8 @@ def _commands(case: DemoCase, org: Organisation, lead: str) -> list[tuple[Comman
         "return": (ReturnTask(task_id=task, reason="涉及财产分割诉讼，建议转人民法庭诉调对接"), _liaison(lead)),
         "extension": (RequestExtension(task_id=task, extra="3wd", reason="需联系畜牧部门核查犬只登记"), _liaison(lead)),
         "pause": (PauseClock(reason="等待自然资源部门重新测绘"), SUPERVISOR),
-        "decline": (DeclineCase(reason="当事人已向人民法院起诉，不予受理"), MEDIATOR),
+        "decline": (DeclineCase(reason="当事人已向人民法院起诉，不予受理", reason_code=NotAcceptedReason.in_litigation),
+                    MEDIATOR),
     }
     return [steps[name] for name in case.steps]
 

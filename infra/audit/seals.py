@@ -267,3 +267,21 @@ async def verify_seal_file(db: asyncpg.Pool | asyncpg.Connection, path: Path) ->
             problems.append(SealProblem(seal_id=seal.id, problem="the stored seal differs from the seal file"))
         previous = seal
     return problems
+
+
+async def verify_archive_seals(db: asyncpg.Pool | asyncpg.Connection) -> list[SealProblem]:
+    """Every archived case's sealed final head (一案一档) must still be its head: nothing appended after
+    archiving, nothing cut from the end."""
+    async with _connection(db) as conn:
+        rows = await conn.fetch(
+            """SELECT s.case_id, s.version, s.head_hash, h.seq, h.hash
+                 FROM case_archive_seals s
+                 LEFT JOIN LATERAL (SELECT seq, hash FROM events e WHERE e.case_id = s.case_id
+                                    ORDER BY seq DESC LIMIT 1) h ON true""")
+    return [
+        SealProblem(seal_id=0, case_id=r["case_id"], problem=(
+            f"archived case {r['case_id']} was sealed at event {r['version']} but its stream now ends at "
+            f"event {r['seq']} with another hash"))
+        for r in rows
+        if (r["seq"], r["hash"]) != (r["version"], r["head_hash"])
+    ]

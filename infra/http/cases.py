@@ -99,7 +99,8 @@ def _task_action(path: str, body_model: type[s.Body], allowed: tuple[Role, ...],
 
 
 M, L, S = (Role.mediator,), (Role.liaison,), (Role.supervisor,)
-_case_action("not-accepted", s.Reason, M, lambda b: DeclineCase(reason=b.reason), "不予受理: not accepted")
+_case_action("not-accepted", s.NotAcceptedIn, M, lambda b: DeclineCase(reason=b.reason, reason_code=b.reason_code),
+             "不予受理: not accepted")
 _task_action("acknowledge", s.Empty, L, lambda b, t: AcknowledgeTask(task_id=t), "签收: acknowledge")
 _task_action("return", s.Reason, L, lambda b, t: ReturnTask(task_id=t, reason=b.reason), "退回: back to triage")
 _task_action("extension", s.ExtensionIn, L,

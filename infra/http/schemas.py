@@ -13,6 +13,7 @@ from domain.policy import Duration
 from domain.vocabulary import (
     Channel,
     MediationMethod,
+    NotAcceptedReason,
     Outcome,
     PartyRole,
     RiskLevel,
@@ -72,6 +73,11 @@ class NewCase(Body):
 
 class Reason(Body):
     reason: Text
+
+
+class NotAcceptedIn(Body):
+    reason: Text
+    reason_code: NotAcceptedReason = NotAcceptedReason.other
 
 
 class RouteIn(Body):

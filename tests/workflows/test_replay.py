@@ -47,6 +47,9 @@ from workflows.dispute_case import DisputeCaseWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
+# Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
+# a case started under older code may still be running.
+CURRENT = "archive-seal"
 
 
 def replayer() -> Replayer:
@@ -105,7 +108,7 @@ async def test_a_fresh_run_replays_deterministically(cases: CaseClient, pool, sc
     case_id = await (full_lifecycle(cases) if scenario == "full_lifecycle" else escalation(cases, store))
     history = await _history(cases, case_id)
     if RECORD:
-        (HISTORIES / f"{scenario}.json").write_text(history.to_json())
+        (HISTORIES / f"{scenario}-{CURRENT}.json").write_text(history.to_json())
     await replayer().replay_workflow(history)
 
 
@@ -116,4 +119,48 @@ async def test_recorded_histories_replay_on_todays_code(path: Path) -> None:
 
 
 def test_the_recorded_histories_are_there() -> None:
-    assert {p.stem for p in HISTORIES.glob("*.json")} >= {"full_lifecycle", "escalation"}
+    assert {p.stem for p in HISTORIES.glob("*.json")} >= {
+        f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
+        for tag in ("before-archive-seal", CURRENT)
+    }
+
+
+def _activities(path: Path) -> list[str]:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    return [e.activity_task_scheduled_event_attributes.activity_type.name for e in history.events
+            if e.HasField("activity_task_scheduled_event_attributes")]
+
+
+def test_the_patch_is_taken_by_new_runs_and_skipped_by_old_histories() -> None:
+    # `workflow.patched("seal-archived-case")`: a case that ran before it replays without the activity.
+    before = _activities(HISTORIES / "full_lifecycle-before-archive-seal.json")
+    after = _activities(HISTORIES / f"full_lifecycle-{CURRENT}.json")
+    assert "seal_archived_case" not in before
+    assert after[-1] == "seal_archived_case"
+
+
+async def test_an_archived_case_is_sealed_and_anything_after_it_is_caught(cases: CaseClient, pool) -> None:
+    from datetime import UTC, datetime
+    from uuid import uuid4
+
+    from domain.events import SYSTEM_ACTOR, ClockPaused, PendingEvent
+    from infra.audit.seals import verify_archive_seals
+
+    store = EventStore(pool)
+    case_id = await escalation(cases, store)
+    await cases.client.get_workflow_handle(case_id).result()
+    sealed = await pool.fetchrow("SELECT version, head_hash FROM case_archive_seals WHERE case_id = $1", case_id)
+    events = await store.read_stream(case_id)
+    assert (sealed["version"], sealed["head_hash"]) == (events[-1].seq, events[-1].hash)
+    assert not [p for p in await verify_archive_seals(pool) if p.case_id == case_id]
+    # Someone appends to the archived case behind the engine's back (rolled back: the database is shared).
+    late = PendingEvent(event_id=uuid4(), occurred_at=datetime.now(UTC), actor=SYSTEM_ACTOR,
+                        payload=ClockPaused(reason="x"))
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            await store.append(case_id, len(events), [late], conn=conn)
+            assert [p.case_id for p in await verify_archive_seals(conn) if p.case_id == case_id] == [case_id]
+        finally:
+            await tx.rollback()
