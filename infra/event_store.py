@@ -10,6 +10,7 @@ reader back (it waits, it never skips). This costs no lock on the write path, un
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from pydantic import BaseModel
 from domain.chain import GENESIS_HASH, canonical_json, chain_hash, envelope_for_hash
 from domain.events import (
     CURRENT_SCHEMA_VERSIONS,
+    PAYLOAD_CLASSES,
     Actor,
     PendingEvent,
     RecordedEvent,
@@ -65,22 +67,32 @@ _APPEND_SQL = "SELECT out_seq, out_hash, out_written FROM liandiao_append($1, $2
 _COLUMNS = (
     "case_id, seq, event_id, type, schema_version, occurred_at, recorded_at, actor, data, prev_hash, hash"
 )
+_READ_COLUMNS = (
+    "case_id, seq, event_id, type, schema_version, occurred_at, recorded_at, actor::text AS actor_json, "
+    "data::text AS data_json, prev_hash, hash"
+)
 
 
 def _record(row: asyncpg.Record) -> RecordedEvent:
-    type_, version, data = row["type"], row["schema_version"], row["data"]
+    """A stored row as a typed event. The JSON columns are read as text and parsed by pydantic's own JSON
+    parser, which is several times faster than decoding to dicts first; old schema versions are upcast."""
+    type_, version = row["type"], row["schema_version"]
     current = CURRENT_SCHEMA_VERSIONS.get(type_)
-    if current is not None and version < current:
-        data = upcast(type_, version, dict(data), current)
+    payload: Any
+    if current is not None and version == current:
+        payload = PAYLOAD_CLASSES[type_].model_validate_json(row["data_json"])
+    else:
+        data = json.loads(row["data_json"])
+        payload = payload_from(type_, upcast(type_, version, data, current) if current else data)
     return RecordedEvent(
         case_id=row["case_id"],
         seq=row["seq"],
         event_id=row["event_id"],
         occurred_at=row["occurred_at"],
         recorded_at=row["recorded_at"],
-        actor=Actor.model_validate(row["actor"]),
-        payload=payload_from(type_, data),
-        schema_version=row["schema_version"],
+        actor=Actor.model_validate_json(row["actor_json"]),
+        payload=payload,
+        schema_version=version,
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
@@ -165,7 +177,7 @@ class EventStore:
     async def read_stream(self, case_id: str, from_seq: int = 1, upto: int | None = None) -> list[RecordedEvent]:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                f"SELECT {_COLUMNS} FROM events WHERE case_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
+                f"SELECT {_READ_COLUMNS} FROM events WHERE case_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
                 case_id, from_seq, upto if upto is not None else 2**31 - 1,
             )
         return [_record(r) for r in rows]
@@ -179,7 +191,7 @@ class EventStore:
         """Events in global order after ``after``, never past an unfinished transaction (module doc)."""
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(
-                f"""SELECT tx_id::text::bigint AS tx, position, {_COLUMNS} FROM events
+                f"""SELECT tx_id::text::bigint AS tx, position, {_READ_COLUMNS} FROM events
                     WHERE (tx_id, position) > ($1::text::xid8, $2)
                       AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
                     ORDER BY tx_id, position LIMIT $3""",

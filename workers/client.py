@@ -63,7 +63,7 @@ class CaseClient:
     async def act(
         self, case_id: str, command: Command, actor: Actor, request_id: str | None = None
     ) -> ActionResult:
-        handle = self.client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_id)
+        handle = self.client.get_workflow_handle(case_id, result_type=CaseState)
         try:
             return await handle.execute_update(
                 DisputeCaseWorkflow.act, ActionRequest(command=command, actor=actor), id=request_id
@@ -88,7 +88,7 @@ class CaseClient:
         return True
 
     async def state(self, case_id: str) -> CaseState:
-        handle = self.client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_id)
+        handle = self.client.get_workflow_handle(case_id, result_type=CaseState)
         try:
             return await handle.query(DisputeCaseWorkflow.current_state)
         except RPCError as exc:
