@@ -194,7 +194,11 @@ def temporal_binary() -> Path:
 
 
 class EmbeddedTemporal:
-    def __init__(self, data_dir: Path, port: int = 7233, ui_port: int = 8233, ui: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, port: int = 7233, ui_port: int = 8233, ui: bool = True,
+        dynamic_config: dict[str, str] | None = None,
+    ) -> None:
+        self.dynamic_config = dynamic_config or {}
         self.db_path = data_dir / "temporal.db"
         self.log_path = data_dir / "temporal.log"
         self.port = port
@@ -218,6 +222,8 @@ class EmbeddedTemporal:
                 "--ip", "127.0.0.1", "--port", str(self.port), "--log-level", "warn",
                 "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"]
         args += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"] if self.ui else ["--headless"]
+        for key, value in self.dynamic_config.items():
+            args += ["--dynamic-config-value", f"{key}={value}"]
         for key, kind in SEARCH_ATTRIBUTES.items():
             args += ["--search-attribute", f"{key}={kind}"]
         log_file = open(self.log_path, "ab")

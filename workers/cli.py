@@ -6,7 +6,7 @@ import asyncio
 import sys
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -225,25 +225,14 @@ def audit_export(
 
 @audit_app.command("seal")
 def audit_seal(data_dir: DataDir = None) -> None:
-    """Seal every chain head now (the hourly schedule does this too) and print the Merkle root."""
-    from infra.temporal import connect_temporal
-    from workflows.seal import SealWorkflow
+    """Seal every chain head now and print the Merkle root (the hourly Temporal schedule runs the same code).
 
-    settings = settings_for(data_dir)
-    _, temporal_address = endpoints(settings)
+    It talks to the database directly, not through Temporal: a short-lived process holding a Temporal client
+    can abort at interpreter exit, and an auditor's command must not."""
+    from activities.seals import SealActivities
 
-    async def run() -> Any:
-        import uuid
-
-        client = await connect_temporal(temporal_address, settings.temporal_namespace)
-        return await client.execute_workflow(SealWorkflow.run, id=f"liandiao-seal-{uuid.uuid4().hex[:8]}",
-                                             task_queue=settings.task_queue)
-
-    try:
-        summary = asyncio.run(run())
-    except Exception as exc:
-        fail(f"sealing failed: {exc}")
-        return
+    seal_file = settings_for(data_dir).data_dir / "seals.jsonl"
+    summary = _run_db(data_dir, lambda pool: SealActivities(pool, seal_file).seal_chain_heads())
     print(f"seal {summary.seal_id} at {summary.sealed_at.isoformat()}: {summary.cases} cases, "
           f"{summary.events} events, merkle root {summary.merkle_root}")
 

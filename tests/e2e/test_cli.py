@@ -104,3 +104,28 @@ def test_audit_verify_names_a_tampered_case_and_exits_1(demo_stack: RunningStack
     result = liandiao(demo_stack, "audit", "verify")
     assert result.returncode == 1
     assert "C-DEMO-03: first bad seq" in result.stderr
+
+
+def test_the_hourly_seal_schedule_seals_through_the_worker(demo_stack: RunningStack) -> None:
+    from infra.temporal import connect_temporal
+    from workflows.seal import SEAL_SCHEDULE_ID
+
+    async def trigger_and_count() -> tuple[int, int]:
+        conn = await connect(demo_stack.stack_file()["database_url"])
+        try:
+            before = int(await conn.fetchval("SELECT count(*) FROM seals"))
+            client = await connect_temporal(demo_stack.stack_file()["temporal_address"])
+            schedule = client.get_schedule_handle(SEAL_SCHEDULE_ID)
+            assert (await schedule.describe()).schedule.spec.intervals[0].every.total_seconds() == 3600
+            await schedule.trigger()
+            for _ in range(100):
+                after = int(await conn.fetchval("SELECT count(*) FROM seals"))
+                if after > before:
+                    return before, after
+                await asyncio.sleep(0.2)
+            return before, before
+        finally:
+            await conn.close()
+
+    before, after = asyncio.run(trigger_and_count())
+    assert after == before + 1
