@@ -50,9 +50,9 @@ def alarms_for(task: Task, pinned: PinnedPolicy) -> list[Alarm]:
 
 def next_alarm(state: CaseState) -> Alarm | None:
     """The earliest pending alarm of the case; none while its clock is paused (中止)."""
-    if state.paused_at is not None or not state.active_tasks:
+    pinned = state.policy
+    if pinned is None or state.paused_at is not None or not state.active_tasks:
         return None
-    pinned = PinnedPolicy.model_validate(state.policy)
     alarms = [alarm for task in state.active_tasks for alarm in alarms_for(task, pinned)]
     # Ties keep the ladder's order: reminders before the warning before the flag.
     return min(alarms, key=lambda a: (a.at, a.command.kind != "remind", getattr(a.command, "level", 0)),

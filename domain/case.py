@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from pydantic import Field
-
 from domain.events import (
     CaseArchived,
     CaseMarkedDuplicate,
@@ -40,6 +38,7 @@ from domain.events import (
     TaskReplied,
     TaskReturned,
 )
+from domain.policy import PinnedPolicy
 from domain.vocabulary import (
     ArchiveReason,
     Channel,
@@ -131,7 +130,7 @@ class CaseState(Frozen):
     grid_id: str = ""
     risk_level: RiskLevel = RiskLevel.medium
     parties: tuple[Party, ...] = ()
-    policy: dict[str, object] = Field(default_factory=dict)
+    policy: PinnedPolicy | None = None  # parsed once, when the case is received
     received_at: datetime | None = None
     duplicate_of: str | None = None
     not_accepted_reason: str | None = None
@@ -206,7 +205,8 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
             s = s.model_copy(update={
                 "stage": Stage.triage, "title": event.title, "description": event.description,
                 "category": event.category, "channel": event.channel, "grid_id": event.grid_id,
-                "risk_level": event.risk_level, "parties": event.parties, "policy": event.policy,
+                "risk_level": event.risk_level, "parties": event.parties,
+                "policy": PinnedPolicy.model_validate(event.policy),
                 "received_at": at,
             })
         case CaseNotAccepted():

@@ -95,7 +95,9 @@ _LIAISON_COMMANDS = (AcknowledgeTask, ReturnTask, RequestExtension, ReplyTask)
 
 
 def pinned_policy(state: CaseState) -> PinnedPolicy:
-    return PinnedPolicy.model_validate(state.policy)
+    if state.policy is None:
+        raise ActionRefused("the case has not been received yet")
+    return state.policy
 
 
 def authorize(state: CaseState, command: Command, actor: Actor) -> None:

@@ -121,10 +121,9 @@ class TimelineEntry(BaseModel):
 
 def case_timezone(state: CaseState) -> ZoneInfo:
     """The timezone of the policy pinned to the case: deadlines were computed in it."""
-    pinned = state.policy.get("policy")
-    name = pinned.get("timezone") if isinstance(pinned, dict) else None
+    name = state.policy.policy.timezone if state.policy is not None else DEFAULT_TIMEZONE
     try:
-        return ZoneInfo(name if isinstance(name, str) else DEFAULT_TIMEZONE)
+        return ZoneInfo(name)
     except (KeyError, ValueError):
         return ZoneInfo(DEFAULT_TIMEZONE)
 
