@@ -55,6 +55,7 @@ from domain.events import (  # noqa: E402
     TaskReplied,
     payload_data,
 )
+from domain.policy import DEFAULT_POLICY, pin_policy  # noqa: E402
 from domain.vocabulary import Channel, PartyRole, RiskLevel, Role, TaskRole  # noqa: E402
 from infra.db import create_pool, migrate  # noqa: E402
 from infra.event_store import EventStore  # noqa: E402
@@ -76,6 +77,9 @@ T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 TASKS = 3
 
 
+# A real pinned policy (with its three years of calendar data), as every received case carries.
+PINNED_POLICY = pin_policy(DEFAULT_POLICY, datetime(2026, 11, 21, tzinfo=UTC)).model_dump(mode="json")
+
 def _payload(i: int) -> Any:
     """Event ``i`` of a plausible case: received, routed, three tasks assigned, then acknowledgements,
     pauses, resumptions and replies on those tasks, round and round."""
@@ -86,7 +90,7 @@ def _payload(i: int) -> Any:
             risk_level=RiskLevel.medium,
             parties=(Party(name="张某", role=PartyRole.applicant, phone="13800000000"),
                      Party(name="某建筑公司", role=PartyRole.respondent)),
-            policy={"acknowledge_hours": 24, "reply_days": 5, "reminder_fractions": [0.5, 0.8]},
+            policy=PINNED_POLICY,
         )
     if i == 1:
         return CaseRouted(lead_department="城管执法局", co_departments=("生态环境局", "住建局"))
