@@ -188,124 +188,118 @@ def _apply_due_times(state: CaseState, due_times: Iterable[DueTimes], **changes:
     )
 
 
-def _cancel_open_tasks(state: CaseState) -> tuple[Task, ...]:
+def _cancel_open_tasks(tasks: Iterable[Task]) -> tuple[Task, ...]:
     return tuple(
         t.model_copy(update={"status": TaskStatus.cancelled, "pending_extension": None})
         if t.open_clock is not None
         else t
-        for t in state.tasks
+        for t in tasks
     )
 
 
 def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None = None) -> CaseState:
-    """The state after ``event`` (which occurred at ``at``). Pure; never fails on a recorded event."""
+    """The state after ``event`` (which occurred at ``at``). Pure; never fails on a recorded event.
+
+    Each branch says what changes; one copy applies it (copies are most of the cost of a replay)."""
     s = state
+    changes: dict[str, object]
     match event:
         case CaseReceived():
-            s = s.model_copy(update={
+            changes = {
                 "stage": Stage.triage, "title": event.title, "description": event.description,
                 "category": event.category, "channel": event.channel, "grid_id": event.grid_id,
                 "risk_level": event.risk_level, "parties": event.parties,
-                "policy": PinnedPolicy.model_validate(event.policy),
-                "received_at": at,
-            })
+                "policy": PinnedPolicy.model_validate(event.policy), "received_at": at,
+            }
         case CaseNotAccepted():
-            s = s.model_copy(update={"not_accepted_reason": event.reason})
+            changes = {"not_accepted_reason": event.reason}
         case CaseMarkedDuplicate():
-            s = s.model_copy(update={"duplicate_of": event.duplicate_of})
+            changes = {"duplicate_of": event.duplicate_of}
         case CaseRouted():
-            s = s.model_copy(update={"stage": Stage.coordination})
+            changes = {"stage": Stage.coordination}
         case TaskAssigned():
             assigned = Task(
                 task_id=event.task_id, department=event.department, role=event.role,
                 status=TaskStatus.pending_ack, assigned_at=at, acknowledge_due_at=event.acknowledge_due_at,
                 reply_due_at=event.reply_due_at, escalate_to=event.escalate_to,
             )
-            s = s.model_copy(update={"tasks": (*s.tasks, assigned)})
+            changes = {"tasks": (*s.tasks, assigned)}
         case TaskAcknowledged():
-            s = s.model_copy(update={"tasks": _with_task(
-                s, event.task_id, status=TaskStatus.acknowledged, acknowledged_at=at, escalation_level=0)})
+            changes = {"tasks": _with_task(s, event.task_id, status=TaskStatus.acknowledged, acknowledged_at=at,
+                                           escalation_level=0)}
         case TaskReturned():
             returning = s.task(event.task_id)
             returned = s.returned_by if returning is None or returning.department in s.returned_by \
                 else (*s.returned_by, returning.department)
-            s = s.model_copy(update={
-                "tasks": _with_task(s, event.task_id, status=TaskStatus.returned, return_reason=event.reason,
-                                    escalation_level=0, pending_extension=None),
-                "returned_by": returned,
-            })
+            tasks = _with_task(s, event.task_id, status=TaskStatus.returned, return_reason=event.reason,
+                               escalation_level=0, pending_extension=None)
             # A return sends the whole case back to triage: the other departments' open tasks are cancelled.
-            s = s.model_copy(update={"stage": Stage.triage, "tasks": _cancel_open_tasks(s)})
+            changes = {"stage": Stage.triage, "tasks": _cancel_open_tasks(tasks), "returned_by": returned}
         case TaskReminded():
             reminded = s.task(event.task_id)
-            if reminded is not None:
-                s = s.model_copy(update={"tasks": _with_task(
-                    s, event.task_id, escalation_level=max(reminded.escalation_level, 1),
-                    reminded=(*reminded.reminded, (event.clock, event.fraction)))})
+            changes = {} if reminded is None else {"tasks": _with_task(
+                s, event.task_id, escalation_level=max(reminded.escalation_level, 1),
+                reminded=(*reminded.reminded, (event.clock, event.fraction)))}
         case TaskEscalated():
             escalated = s.task(event.task_id)
+            changes = {}
             if escalated is not None:
                 escalation = Escalation(task_id=escalated.task_id, department=escalated.department,
                                         clock=event.clock, level=event.level, at=at)
                 level = max(escalated.escalation_level, event.level)
-                s = s.model_copy(update={
+                changes = {
                     "tasks": _with_task(s, event.task_id, escalation_level=level),
                     "escalations": (*_close_escalations(s, escalated.task_id, event.clock, at), escalation),
-                })
+                }
         case EscalationCleared():
-            s = s.model_copy(update={
+            changes = {
                 "escalations": _close_escalations(s, event.task_id, event.clock, at),
                 "tasks": _with_task(s, event.task_id, escalation_level=0),
-            })
+            }
         case ExtensionRequested():
-            s = s.model_copy(update={"tasks": _with_task(
-                s, event.task_id, pending_extension=PendingExtension(extra=event.extra, reason=event.reason,
-                                                                     requested_at=at))})
+            changes = {"tasks": _with_task(s, event.task_id, pending_extension=PendingExtension(
+                extra=event.extra, reason=event.reason, requested_at=at))}
         case ExtensionDecided():
-            s = s.model_copy(update={"tasks": _with_task(
-                s, event.task_id, pending_extension=None, reply_due_at=event.reply_due_at)})
+            changes = {"tasks": _with_task(s, event.task_id, pending_extension=None, reply_due_at=event.reply_due_at)}
         case ClockPaused():
-            s = s.model_copy(update={"paused_at": at})
+            changes = {"paused_at": at}
         case ClockResumed():
-            s = s.model_copy(update={"paused_at": None, "tasks": _apply_due_times(s, event.due_times)})
+            changes = {"paused_at": None, "tasks": _apply_due_times(s, event.due_times)}
         case TaskReplied():
-            s = s.model_copy(update={"tasks": _with_task(
-                s, event.task_id, status=TaskStatus.replied, replied_at=at, reply_summary=event.summary,
-                escalation_level=0)})
+            changes = {"tasks": _with_task(s, event.task_id, status=TaskStatus.replied, replied_at=at,
+                                           reply_summary=event.summary, escalation_level=0)}
         case MeetingConvened():
             meeting = Meeting(meeting_id=event.meeting_id, at=event.at, departments=event.departments,
                               agenda=event.agenda)
-            s = s.model_copy(update={"meetings": (*s.meetings, meeting)})
+            changes = {"meetings": (*s.meetings, meeting)}
         case MediationRecorded():
             mediation = Mediation(mediation_id=event.mediation_id, method=event.method,
                                   agreement_reached=event.agreement_reached, terms=event.terms, at=at)
-            s = s.model_copy(update={"mediations": (*s.mediations, mediation)})
+            changes = {"mediations": (*s.mediations, mediation)}
         case ResolutionSubmitted():
-            s = s.model_copy(update={
-                "stage": Stage.supervision, "outcome": event.outcome, "resolution_summary": event.summary,
-                "tasks": _cancel_open_tasks(s), "verified": False,
-            })
+            changes = {"stage": Stage.supervision, "outcome": event.outcome, "resolution_summary": event.summary,
+                       "tasks": _cancel_open_tasks(s.tasks), "verified": False}
         case ResolutionVerified():
-            s = s.model_copy(update={"verified": True})
+            changes = {"verified": True}
         case ResolutionRejected():
-            s = s.model_copy(update={
-                "stage": Stage.coordination, "outcome": None, "resolution_summary": None,
-                "tasks": _apply_due_times(s, event.reopened, status=TaskStatus.acknowledged, replied_at=None,
-                                          reminded=(), escalation_level=0),
-            })
+            changes = {"stage": Stage.coordination, "outcome": None, "resolution_summary": None,
+                       "tasks": _apply_due_times(s, event.reopened, status=TaskStatus.acknowledged, replied_at=None,
+                                                 reminded=(), escalation_level=0)}
         case FollowUpRecorded():
             follow_up = FollowUp(satisfaction=event.satisfaction, note=event.note, at=at)
-            s = s.model_copy(update={"follow_ups": (*s.follow_ups, follow_up)})
+            changes = {"follow_ups": (*s.follow_ups, follow_up)}
         case CaseReopened():
-            s = s.model_copy(update={
-                "stage": Stage.coordination, "reopen_count": event.reopen_count, "verified": False,
-                "outcome": None, "resolution_summary": None,
-                "tasks": _apply_due_times(s, event.reopened, status=TaskStatus.acknowledged, replied_at=None,
-                                          reminded=(), escalation_level=0),
-            })
+            changes = {"stage": Stage.coordination, "reopen_count": event.reopen_count, "verified": False,
+                       "outcome": None, "resolution_summary": None,
+                       "tasks": _apply_due_times(s, event.reopened, status=TaskStatus.acknowledged, replied_at=None,
+                                                 reminded=(), escalation_level=0)}
         case CaseArchived():
-            s = s.model_copy(update={"stage": Stage.archived, "archive_reason": event.reason, "archived_at": at})
-    return s.model_copy(update={"version": seq if seq is not None else s.version + 1, "last_event_at": at})
+            changes = {"stage": Stage.archived, "archive_reason": event.reason, "archived_at": at}
+        case _:
+            changes = {}
+    changes["version"] = seq if seq is not None else s.version + 1
+    changes["last_event_at"] = at
+    return s.model_copy(update=changes)
 
 
 def fold(events: Iterable[RecordedEvent], state: CaseState | None = None) -> CaseState:
