@@ -84,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
     from infra.db import create_pool, migrate
     from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
     from infra.logging import configure_logging
+    from infra.settings import Settings
     from infra.temporal import connect_temporal
     from workers.case_worker import build_worker
     from workers.client import CaseClient
@@ -95,7 +96,7 @@ CASES = 200  # lifecycle cases per side (8 actions each)
 DEADLINES = 2_000  # escalation cases
 IN_FLIGHT = 32  # cases driven at once (lifecycle and escalation start)
 WARMUP = 16  # lifecycle cases per side before the clock starts
-ACK_WITHIN = "auto"  # max(30s, 1.5 x the routing time the lifecycle rate predicts + 10s)
+ACK_WITHIN = "auto"  # max(30s, 1.2 x the routing time the lifecycle rate predicts + 10s)
 POOL_SIZE = 20
 OURS_QUEUE, BARE_QUEUE = "bench-cases", "bench-bare"
 ACTIONS = 8  # receive, route, acknowledge, reply, resolution, verify, follow-up, archive
@@ -498,14 +499,16 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
                 "case_id text NOT NULL, seq integer NOT NULL, at timestamptz NOT NULL DEFAULT now())")
             client = await connect_temporal(address)
             cases = CaseClient(client, OURS_QUEUE)
-            # SDK default worker options on both sides (max_concurrent_workflow_tasks / activities = 100,
-            # max_cached_workflows = 1000, sandboxed workflows).
-            extra: dict[str, Any] = {}
+            # The engine's worker options on both sides: the SDK's defaults (100 concurrent workflow tasks and
+            # activities, sandboxed workflows) with the cache size `liandiao up` uses (settings).
+            options: dict[str, Any] = {"max_cached_workflows": args.max_cached_workflows}
+            context["worker_options"] = options
+            extra: dict[str, Any] = dict(options)
             if "seal_file" in inspect.signature(build_worker).parameters:
                 extra["seal_file"] = Path(tmp) / "seals.jsonl"  # not the repo's .liandiao/
             ours_worker = build_worker(client, pool, OURS_QUEUE, **extra)
             bare_worker = Worker(client, task_queue=BARE_QUEUE, workflows=[BareCaseWorkflow],
-                                 activities=[BareActivities(pool).insert])
+                                 activities=[BareActivities(pool).insert], **options)
             async with ours_worker, bare_worker:
                 rows = [await lifecycle_phase(client, cases, args.cases, args.in_flight, cpu, context)]
                 if args.deadlines:
@@ -514,7 +517,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
                         # Routing is one update per case: predict its time from the lifecycle's update rate
                         # so that every case is routed before the first deadline falls.
                         routes_per_s = context["lifecycle"]["ours_actions_per_s"]
-                        ack_within = f"{max(30, math.ceil(1.5 * args.deadlines / routes_per_s + 10))}s"
+                        ack_within = f"{max(30, math.ceil(1.2 * args.deadlines / routes_per_s + 10))}s"
                     rows.append(await escalation_phase(cases, pool, args.deadlines, args.in_flight,
                                                        ack_within, cpu, context))
             context["server"] = await pool.fetchval("SHOW server_version")
@@ -532,6 +535,8 @@ def main() -> None:
     parser.add_argument("--ack-within", default=ACK_WITHIN,
                         help='acknowledge deadline of the escalation cases, e.g. "30s"; "auto" (default): 30s, '
                              "or longer if the lifecycle rate predicts the cases cannot all be routed by then")
+    parser.add_argument("--max-cached-workflows", type=int, default=Settings().max_cached_workflows,
+                        help="worker option for both sides (default: the engine's setting)")
     args = parser.parse_args()
     configure_logging("WARNING")  # as the tests: the activity's per-notification INFO lines off
     started = time.perf_counter()

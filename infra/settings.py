@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     log_level: str = "INFO"
     db_pool_max: int = Field(default=10, ge=1)
+    # Open cases a worker keeps in memory. Size it above the open cases per worker: a case that falls out of
+    # the cache is replayed from its history when its next deadline fires, which makes escalations late.
+    max_cached_workflows: int = Field(default=5000, ge=0)
 
     @property
     def embedded_temporal(self) -> bool:

@@ -47,7 +47,8 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl")
+    worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl",
+                          max_cached_workflows=settings.max_cached_workflows)
     get_logger(__name__).info("case worker started", task_queue=settings.task_queue)
     try:
         async with worker:
