@@ -209,7 +209,7 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                 "stage": Stage.triage, "title": event.title, "description": event.description,
                 "category": event.category, "channel": event.channel, "grid_id": event.grid_id,
                 "risk_level": event.risk_level, "parties": event.parties,
-                "policy": PinnedPolicy.model_validate(event.policy), "received_at": at,
+                "policy": event.policy, "received_at": at,
             }
         case CaseNotAccepted():
             changes = {"not_accepted_reason": event.reason}

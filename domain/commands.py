@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from domain.events import Frozen, Party
+from domain.policy import PinnedPolicy
 from domain.vocabulary import (
     Channel,
     Clock,
@@ -31,7 +32,7 @@ class ReceiveCase(Frozen):
     grid_id: ShortText
     risk_level: RiskLevel = RiskLevel.medium
     parties: tuple[Party, ...] = Field(min_length=1, max_length=50)
-    policy: dict[str, object]  # a PinnedPolicy as JSON, pinned to the case
+    policy: PinnedPolicy  # pinned to the case
     duplicate_of: str | None = None  # found by the caller's duplicate check (重复件)
 
 

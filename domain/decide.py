@@ -155,7 +155,6 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
         case ReceiveCase():
             if state.version:
                 raise ActionRefused("the case has already been received")
-            PinnedPolicy.model_validate(command.policy)  # a malformed policy is refused before it is pinned
             received = CaseReceived(
                 title=command.title, description=command.description, category=command.category,
                 channel=command.channel, grid_id=command.grid_id, risk_level=command.risk_level,

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from domain.policy import PinnedPolicy
 from domain.vocabulary import (
     ArchiveReason,
     Channel,
@@ -61,7 +62,7 @@ class CaseReceived(EventPayload):
     grid_id: str
     risk_level: RiskLevel
     parties: tuple[Party, ...]
-    policy: dict[str, Any]  # the policy in force when the case was received, pinned to the case
+    policy: PinnedPolicy  # the policy in force when the case was received, with its calendar data
     duplicate_of: str | None = None
 
 

@@ -157,8 +157,8 @@ async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
     exists = await services.pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", CASES[0].case_id)
     if not exists:
         now = datetime.now(UTC)
-        fast = pin_policy(parse_policy(FAST), now).model_dump(mode="json")
-        normal = pin_policy(DEFAULT_POLICY, now - timedelta(days=1)).model_dump(mode="json")
+        fast = pin_policy(parse_policy(FAST), now)
+        normal = pin_policy(DEFAULT_POLICY, now - timedelta(days=1))
         for case in CASES:
             lead = suggest_route(services.org, case.category, case.grid).lead
             receive = ReceiveCase(

@@ -178,7 +178,7 @@ async def receive_case(request: Request, body: s.NewCase, svc: Svc,
         command = ReceiveCase(
             title=body.title, description=body.description, category=body.category, channel=body.channel,
             grid_id=body.grid_id, risk_level=body.risk_level, parties=parties, duplicate_of=duplicate_of,
-            policy=pin_policy(svc.policy, datetime.now(UTC)).model_dump(mode="json"),
+            policy=pin_policy(svc.policy, datetime.now(UTC)),
         )
         try:
             result = await svc.cases.receive(case_id, command, who.actor, update_id)

@@ -11,7 +11,7 @@ from typing import Any
 
 from domain.commands import ReceiveCase, RouteCase
 from domain.events import Actor, Party, RecordedEvent
-from domain.policy import parse_policy, pin_policy
+from domain.policy import PinnedPolicy, parse_policy, pin_policy
 from domain.vocabulary import Channel, PartyRole, RiskLevel, Role
 from infra.event_store import EventStore
 from workers.client import CaseClient
@@ -38,8 +38,8 @@ def liaison(department: str) -> Actor:
     return Actor(role=Role.liaison, id=f"liaison-{department}", department=department)
 
 
-def pinned(policy_toml: str = CALM) -> dict[str, Any]:
-    return pin_policy(parse_policy(policy_toml), datetime.now(UTC)).model_dump(mode="json")
+def pinned(policy_toml: str = CALM) -> PinnedPolicy:
+    return pin_policy(parse_policy(policy_toml), datetime.now(UTC))
 
 
 def receive_command(policy_toml: str = CALM, **changes: Any) -> ReceiveCase:
