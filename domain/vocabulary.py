@@ -56,13 +56,6 @@ class Clock(StrEnum):
     reply = "reply"  # 答复/办结时限
 
 
-class EscalationLevel(int):
-    NONE = 0
-    REMINDED = 1  # 催办
-    WARNED = 2  # 预警 (yellow)
-    FLAGGED = 3  # 挂牌督办 (red)
-
-
 class Outcome(StrEnum):
     mediated = "mediated"
     partially_resolved = "partially_resolved"

@@ -21,7 +21,7 @@ from domain.organisation import Organisation
 from domain.policy import Policy
 from domain.vocabulary import Role
 from infra.event_store import EventStore
-from infra.http.problems import Problem
+from infra.http.problems import TITLES, Problem
 from infra.projections import Projector
 from infra.tokens import actor_for
 from workers.client import CaseClient
@@ -133,10 +133,8 @@ async def idempotent(
             raise
         # A refusal is an answer too: the repeat gets the same one.
         status = problem.status
-        answer = {"type": "about:blank", "title": "", "status": status, "detail": problem.detail}
-        from infra.http.problems import TITLES
-
-        answer["title"] = TITLES.get(status, "Error")
+        answer = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
+                  "detail": problem.detail}
         await _remember(pool, who, key, status, answer)
         raise
     except BaseException:

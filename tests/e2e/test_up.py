@@ -27,25 +27,16 @@ def _wait_gone(data_dir: Path, timeout: float = 10) -> list[object]:
 
 
 async def _append_marker(url: str, case_id: str) -> None:
+    from infra.db import create_pool
     from infra.event_store import EventStore
 
-    conn = await connect(url)
+    pool = await create_pool(url)
     try:
-        class _OneConnPool:  # the store only needs acquire()
-            def acquire(self):  # type: ignore[no-untyped-def]
-                import contextlib
-
-                @contextlib.asynccontextmanager
-                async def _cm():  # type: ignore[no-untyped-def]
-                    yield conn
-
-                return _cm()
-
-        await EventStore(_OneConnPool()).append(  # type: ignore[arg-type]
+        await EventStore(pool).append(
             case_id, 0, [PendingEvent(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), actor=SYSTEM_ACTOR,
                                       payload=ClockPaused(reason="marker"))])
     finally:
-        await conn.close()
+        await pool.close()
 
 
 async def _count(url: str, case_id: str) -> int:
