@@ -115,8 +115,8 @@ def test_bad_values_name_their_key() -> None:
     assert error_of("[escalation]\nremind_at = [0.8, 0.5]\n").startswith(
         "policy: escalation.remind_at: fractions must be in ascending order"
     )
-    not_a_duration = "policy: follow_up.within: 3 is not a duration"
-    assert error_of("[follow_up]\nwithin = 3\n").startswith(not_a_duration)
+    bad_within = "policy: follow_up.within: 3 is not a duration"
+    assert error_of("[follow_up]\nwithin = 3\n").startswith(bad_within)
     assert error_of("[follow_up]\nreopen_on_dissatisfied = -1\n").startswith(
         "policy: follow_up.reopen_on_dissatisfied: "
     )
