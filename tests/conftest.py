@@ -82,7 +82,7 @@ async def api(pool: asyncpg.Pool, temporal_client, case_worker: str) -> AsyncIte
     from domain.organisation import demo_organisation
     from domain.policy import DEFAULT_POLICY
     from infra.event_store import EventStore
-    from infra.http.app import AppState, create_app
+    from infra.http.app import create_app
     from infra.http.context import Services
     from infra.projections import Projector
     from workers.client import CaseClient
@@ -92,7 +92,7 @@ async def api(pool: asyncpg.Pool, temporal_client, case_worker: str) -> AsyncIte
                         store=store, projector=Projector(pool, store), org=demo_organisation(), policy=DEFAULT_POLICY)
     await services.projector.catch_up()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(AppState(pool, temporal_client), services), host="127.0.0.1",
+    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1",
                                            port=port, log_config=None, lifespan="off"))
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on

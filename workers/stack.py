@@ -23,7 +23,7 @@ from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
 from infra.event_store import EventStore
-from infra.http.app import AppState, create_app
+from infra.http.app import create_app
 from infra.http.context import Services
 from infra.logging import get_logger
 from infra.projections import Projector
@@ -142,7 +142,7 @@ class Stack:
         )
         if before_api is not None:
             await before_api()
-        app = create_app(AppState(pool=self.pool, temporal=self.client), self.services)
+        app = create_app(self.services)
         config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None, lifespan="off")
         server = _Server(config)
         api_task = asyncio.create_task(server.serve(), name="http-api")

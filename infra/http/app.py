@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Awaitable
 
-import asyncpg
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from temporalio.client import Client
 
 from infra.http import cases, directory
 from infra.http.context import Services
@@ -17,13 +15,7 @@ from infra.http.problems import install_problem_handlers
 API_PREFIX = "/api/v1"
 
 
-@dataclass
-class AppState:
-    pool: asyncpg.Pool
-    temporal: Client
-
-
-async def _check(probe) -> str:  # type: ignore[no-untyped-def]
+async def _check(probe: Awaitable[object]) -> str:
     try:
         await asyncio.wait_for(probe, timeout=3)
         return "ok"
@@ -31,7 +23,7 @@ async def _check(probe) -> str:  # type: ignore[no-untyped-def]
         return f"error: {type(exc).__name__}"
 
 
-def create_app(state: AppState, services: Services | None = None) -> FastAPI:
+def create_app(services: Services) -> FastAPI:
     app = FastAPI(
         title="LianDiao 联调",
         version="0.1.0",
@@ -39,17 +31,15 @@ def create_app(state: AppState, services: Services | None = None) -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.liandiao = state
     app.state.services = services
     install_problem_handlers(app)
-    if services is not None:
-        app.include_router(cases.router, prefix=API_PREFIX)
-        app.include_router(directory.router, prefix=API_PREFIX)
+    app.include_router(cases.router, prefix=API_PREFIX)
+    app.include_router(directory.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/healthz", tags=["health"])
     async def healthz() -> JSONResponse:
-        postgres = await _check(state.pool.fetchval("SELECT 1"))
-        temporal = await _check(state.temporal.service_client.check_health())
+        postgres = await _check(services.pool.fetchval("SELECT 1"))
+        temporal = await _check(services.temporal.service_client.check_health())
         ok = postgres == "ok" and temporal == "ok"
         body = {"status": "ok" if ok else "degraded", "temporal": temporal, "postgres": postgres}
         return JSONResponse(body, status_code=200 if ok else 503)
