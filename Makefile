@@ -24,7 +24,7 @@ run: $(STAMP_RUN)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain workflows activities workers infra
+	$(BIN)/mypy domain workflows activities application workers infra
 
 test: lint
 	$(BIN)/pytest -q

@@ -68,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
     from temporalio.common import WorkflowIDConflictPolicy
     from temporalio.worker import Worker
 
+    from application.case_client import CaseClient
     from domain.commands import (
         AcknowledgeTask,
         ArchiveCase,
@@ -87,7 +88,6 @@ with workflow.unsafe.imports_passed_through():
     from infra.settings import Settings
     from infra.temporal import connect_temporal
     from workers.case_worker import build_worker
-    from workers.client import CaseClient
     from workflows.dispute_case import APPEND_RETRY
 
 # ------------------------------------------------------------------------------------------- defaults

@@ -94,6 +94,11 @@ PERMITTED: dict[type, frozenset[Role]] = {
 _LIAISON_COMMANDS = (AcknowledgeTask, ReturnTask, RequestExtension, ReplyTask)
 
 
+def roles_for(command_type: type) -> frozenset[Role]:
+    """The roles that may issue this kind of command: entry points check it early (before reading a body)."""
+    return PERMITTED[command_type]
+
+
 def pinned_policy(state: CaseState) -> PinnedPolicy:
     if state.policy is None:
         raise ActionRefused("the case has not been received yet")

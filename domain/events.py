@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
 
 from domain.policy import PinnedPolicy
 from domain.vocabulary import (
@@ -34,9 +34,20 @@ class Frozen(BaseModel):
 
 
 class Actor(Frozen):
+    """Who did it. ``name`` (a person's display name) came later: when it is absent the actor serializes
+    without the key, exactly as every event stored before it, so no stored hash changes."""
+
     role: Role
     id: str
     department: str | None = None
+    name: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_name(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("name") is None:
+            data.pop("name", None)
+        return data
 
 
 SYSTEM_ACTOR = Actor(role=Role.system, id="liandiao")

@@ -7,10 +7,11 @@ from importlib import resources
 
 import asyncpg
 
+from infra.locks import AdvisoryLock
 from infra.logging import get_logger
 
 log = get_logger(__name__)
-_MIGRATION_LOCK = 7_211_004  # pg_advisory_xact_lock key: one migrator at a time
+_MIGRATION_LOCK = int(AdvisoryLock.MIGRATION)  # one migrator at a time
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

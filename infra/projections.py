@@ -25,13 +25,14 @@ from domain.case import CaseState, Task, evolve
 from domain.events import FollowUpRecorded, TaskAcknowledged, TaskAssigned, TaskReplied, TaskReturned
 from domain.vocabulary import TaskRole, TaskStatus
 from infra.event_store import EventStore, GlobalEvent, GlobalPosition
+from infra.locks import AdvisoryLock
 from infra.logging import get_logger
 from infra.read_models import party_fingerprint
 
 log = get_logger(__name__)
 
 PROJECTION = "read_models"  # the checkpoint's name
-_LOCK = 7_211_005  # pg_advisory_xact_lock key: one projector writes at a time
+_LOCK = int(AdvisoryLock.PROJECTOR)  # one projector writes at a time
 _READ_MODELS = ("case_states", "case_summaries", "department_tasks", "open_escalations", "department_stats")
 STAT_COLUMNS = (
     "tasks_assigned", "acknowledged", "acknowledged_on_time", "replied", "replied_on_time", "returns",

@@ -67,7 +67,7 @@ async def case_worker(temporal_client, pool: asyncpg.Pool) -> AsyncIterator[str]
 
 @pytest.fixture
 def cases(temporal_client, case_worker: str):  # type: ignore[no-untyped-def]
-    from workers.client import CaseClient
+    from application.case_client import CaseClient
 
     return CaseClient(temporal_client, case_worker)
 
@@ -79,16 +79,16 @@ async def api(pool: asyncpg.Pool, temporal_client, case_worker: str) -> AsyncIte
 
     import uvicorn
 
+    from application.case_client import CaseClient
+    from application.cases import Application
     from domain.organisation import demo_organisation
     from domain.policy import DEFAULT_POLICY
     from infra.event_store import EventStore
     from infra.http.app import create_app
-    from infra.http.context import Services
     from infra.projections import Projector
-    from workers.client import CaseClient
 
     store = EventStore(pool)
-    services = Services(pool=pool, temporal=temporal_client, cases=CaseClient(temporal_client, case_worker),
+    services = Application(pool=pool, temporal=temporal_client, cases=CaseClient(temporal_client, case_worker),
                         store=store, projector=Projector(pool, store), org=demo_organisation(), policy=DEFAULT_POLICY)
     await services.projector.catch_up()
     port = free_port()

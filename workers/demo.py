@@ -2,32 +2,31 @@
 
 Most cases run on the default policy (China working days). A few are pinned to a fast demo policy so that,
 within minutes of start-up, they climb the escalation ladder live: reminder, warning, listed supervision.
-Loading is idempotent: case ids and request ids are fixed, and nothing is loaded twice."""
+Loading is idempotent: case ids and request ids are fixed, and nothing is loaded twice. Every case goes through
+the application layer, as a mediator's would: intake checks, the duplicate check, the routing rules' suggestion."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from application.cases import Intake
 from domain.commands import (
     AcknowledgeTask,
     ArchiveCase,
     Command,
     DeclineCase,
     PauseClock,
-    ReceiveCase,
     RecordFollowUp,
     RecordMediation,
     ReplyTask,
     RequestExtension,
     ReturnTask,
-    RouteCase,
     SubmitResolution,
     VerifyResolution,
 )
 from domain.events import Actor, Party
-from domain.organisation import Organisation, suggest_route
 from domain.policy import DEFAULT_POLICY, parse_policy, pin_policy
 from domain.vocabulary import (
     Channel,
@@ -128,13 +127,13 @@ def _liaison(department: str) -> Actor:
     return Actor(role=Role.liaison, id=f"demo-liaison-{department}", department=department)
 
 
-def _commands(case: DemoCase, org: Organisation, lead: str) -> list[tuple[Command, Actor]]:
+ROUTE = "route"  # the one step that is not a plain command: the application resolves it
+
+
+def _commands(case: DemoCase, lead: str) -> list[tuple[Command | str, Actor]]:
     task = f"{case.case_id}-T1"
-    route = suggest_route(org, case.category, case.grid)
-    departments = [route.lead, *route.co]
-    steps: dict[str, tuple[Command, Actor]] = {
-        "route": (RouteCase(lead_department=route.lead, co_departments=route.co, suggested_lead=route.lead,
-                            escalate_to=org.escalation_targets(departments)), MEDIATOR),
+    steps: dict[str, tuple[Command | str, Actor]] = {
+        "route": (ROUTE, MEDIATOR),
         "ack": (AcknowledgeTask(task_id=task), _liaison(lead)),
         "mediate": (RecordMediation(method=MediationMethod.people, agreement_reached=True,
                                     terms="责任方承担维修费用并于两周内完工"), MEDIATOR),
@@ -153,25 +152,32 @@ def _commands(case: DemoCase, org: Organisation, lead: str) -> list[tuple[Comman
 
 
 async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
-    services = stack.services
-    exists = await services.pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", CASES[0].case_id)
+    app = stack.services
+    exists = await app.pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", CASES[0].case_id)
     if not exists:
-        now = datetime.now(UTC)
+        now = app.clock()
         fast = pin_policy(parse_policy(FAST), now)
         normal = pin_policy(DEFAULT_POLICY, now - timedelta(days=1))
         for case in CASES:
-            lead = suggest_route(services.org, case.category, case.grid).lead
-            receive = ReceiveCase(
+            intake = Intake(
                 title=case.title, description=case.description, category=case.category, channel=case.channel,
-                grid_id=case.grid, risk_level=case.risk, policy=fast if case.fast else normal,
+                grid_id=case.grid, risk_level=case.risk,
                 parties=(Party(name=case.applicant[0], role=PartyRole.applicant, phone=case.applicant[1]),
                          Party(name=case.respondent, role=PartyRole.respondent)),
-                duplicate_of=CASES[3].case_id if case.number == 11 else None,
             )
-            await services.cases.receive(case.case_id, receive, MEDIATOR, f"{case.case_id}-0")
-            for n, (command, actor) in enumerate(_commands(case, services.org, lead), start=1):
-                await services.cases.act(case.case_id, command, actor, f"{case.case_id}-{n}")
-        await services.projector.catch_up()
+            # Case 11 repeats case 4's parties: the application's duplicate check marks it 重复件.
+            received = await app.receive(MEDIATOR, intake, f"{case.case_id}-0", case_id=case.case_id,
+                                         policy=fast if case.fast else normal)
+            suggested = received.suggested_route
+            lead = suggested.lead if suggested else ""
+            for n, (step, actor) in enumerate(_commands(case, lead), start=1):
+                request_id = f"{case.case_id}-{n}"
+                if step == ROUTE:
+                    assert suggested is not None, f"the demo organisation routes {case.category}"
+                    await app.route(actor, case.case_id, suggested.lead, suggested.co, request_id=request_id)
+                else:
+                    assert not isinstance(step, str)
+                    await app.act(actor, case.case_id, step, request_id)
         log.info("demo cases loaded", cases=len(CASES))
     if print_tokens:
         await _print_tokens(stack)

@@ -18,18 +18,18 @@ from typing import Any
 import asyncpg
 import uvicorn
 
+from application.case_client import CaseClient
+from application.cases import Application
 from domain.organisation import demo_organisation
 from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
 from infra.event_store import EventStore
 from infra.http.app import create_app
-from infra.http.context import Services
 from infra.logging import get_logger
 from infra.projections import Projector
 from infra.settings import Settings
 from infra.temporal import connect_temporal, ensure_search_attributes
-from workers.client import CaseClient
 
 log = get_logger(__name__)
 STACK_FILE = "stack.json"
@@ -136,7 +136,7 @@ class Stack:
         projector = Projector(self.pool, store)
         await projector.catch_up()
         projector_task = asyncio.create_task(projector.run(stop), name="projector")
-        self.services = Services(
+        self.services = Application(
             pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
             projector=projector, org=demo_organisation(), policy=self.policy,
         )

@@ -29,10 +29,11 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from domain.chain import GENESIS_HASH, canonical_json, format_time
+from infra.locks import AdvisoryLock
 
 Head = tuple[str, int, str]  # (case_id, version, head_hash)
 Side = Literal["left", "right"]
-_SEAL_LOCK = 7_211_005  # pg_advisory_xact_lock key: one sealer at a time, so the seals form one chain
+_SEAL_LOCK = int(AdvisoryLock.SEALER)  # one sealer at a time, so the seals form one chain
 _COLUMNS = "id, sealed_at, cases, events, merkle_root, heads, prev_seal_hash, seal_hash"
 
 

@@ -8,8 +8,8 @@ from collections.abc import Awaitable
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from application.cases import Application
 from infra.http import cases, directory
-from infra.http.context import Services
 from infra.http.problems import install_problem_handlers
 
 API_PREFIX = "/api/v1"
@@ -23,7 +23,7 @@ async def _check(probe: Awaitable[object]) -> str:
         return f"error: {type(exc).__name__}"
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Application) -> FastAPI:
     app = FastAPI(
         title="LianDiao 联调",
         version="0.1.0",

@@ -1,11 +1,11 @@
-"""What every route needs: the services, the caller behind the bearer token, role checks, the case as the
-read models hold it, and Idempotency-Key handling."""
+"""What every route needs: the application, the caller behind the bearer token, early role checks, and
+Idempotency-Key handling. Business rules live in ``application``, not here."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,29 +13,13 @@ import asyncpg
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from temporalio.client import Client
 
-from domain.case import CaseState
+from application.cases import Application
+from application.errors import ApplicationError
 from domain.events import Actor
-from domain.organisation import Organisation
-from domain.policy import Policy
 from domain.vocabulary import Role
-from infra.event_store import EventStore
-from infra.http.problems import TITLES, Problem
-from infra.projections import Projector
+from infra.http.problems import TITLES, Problem, problem_for
 from infra.tokens import actor_for
-from workers.client import CaseClient
-
-
-@dataclass
-class Services:
-    pool: asyncpg.Pool
-    temporal: Client
-    cases: CaseClient
-    store: EventStore
-    projector: Projector
-    org: Organisation
-    policy: Policy
 
 
 @dataclass(frozen=True)
@@ -48,7 +32,7 @@ class Caller:
         return self.actor.role
 
 
-def services(request: Request) -> Services:
+def services(request: Request) -> Application:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
@@ -66,35 +50,18 @@ async def caller(
     return Caller(actor=found[0], token_hash=found[1])
 
 
-def roles(*allowed: Role) -> Callable[..., Awaitable[Caller]]:
-    """A dependency admitting only ``allowed`` roles (checked before the body, so a 403 wins over a 422)."""
-    names = ", ".join(r.value for r in allowed)
+def roles(allowed: Iterable[Role]) -> Callable[..., Awaitable[Caller]]:
+    """A dependency admitting only ``allowed`` roles (checked before the body, so a 403 wins over a 422).
+    ``allowed`` comes from the domain's table (``roles_for``) or the application's read rules."""
+    admitted = frozenset(allowed)
+    names = ", ".join(sorted(r.value for r in admitted))
 
     async def check(who: Caller = Depends(caller)) -> Caller:
-        if who.role not in allowed:
+        if who.role not in admitted:
             raise Problem(403, f"a {who.role.value} may not do this; it is for: {names}")
         return who
 
     return check
-
-
-async def load_case(svc: Services, case_id: str) -> CaseState:
-    if len(case_id) > 100:
-        raise Problem(404, f"no case {case_id[:100]}…")
-    raw = await svc.pool.fetchval("SELECT state::text FROM case_states WHERE case_id = $1", case_id)
-    if raw is None:
-        raise Problem(404, f"no case {case_id}")
-    return CaseState.model_validate_json(raw)
-
-
-def involves(state: CaseState, department: str | None) -> bool:
-    return department is not None and any(t.department == department for t in state.tasks)
-
-
-def require_visible(state: CaseState, who: Caller) -> None:
-    """Liaisons see only the cases their department has (or had) a task on."""
-    if who.role is Role.liaison and not involves(state, who.actor.department):
-        raise Problem(403, f"case {state.case_id} has no task for department {who.actor.department}")
 
 
 async def idempotent(
@@ -104,7 +71,7 @@ async def idempotent(
     also becomes the Temporal update id, so the case workflow itself never applies it twice."""
     key = request.headers.get("Idempotency-Key")
     if key is None:
-        status, answer = await run(None)
+        status, answer = await run(None)  # an ApplicationError is answered by the app's handler
         return JSONResponse(answer, status_code=status)
     if not 1 <= len(key) <= 200 or not key.isprintable():
         raise Problem(400, "Idempotency-Key must be 1 to 200 printable characters")
@@ -127,7 +94,10 @@ async def idempotent(
         return JSONResponse(row["response"], status_code=row["status"], media_type=media)
     update_id = f"{who.token_hash[:16]}:{key}"
     try:
-        status, answer = await run(update_id)
+        try:
+            status, answer = await run(update_id)
+        except ApplicationError as exc:
+            raise problem_for(exc) from exc
     except Problem as problem:
         if problem.status >= 500:
             raise

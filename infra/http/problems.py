@@ -9,6 +9,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from application.errors import (
+    ApplicationError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Refused,
+    Unavailable,
+)
 from infra.logging import get_logger
 
 log = get_logger(__name__)
@@ -26,9 +34,24 @@ class Problem(Exception):
         self.extra = extra
 
 
+# How the application's answers read over HTTP: the one mapping (the CLI and the workbench have their own).
+STATUS: dict[type[ApplicationError], int] = {NotFound: 404, Forbidden: 403, Refused: 409, InvalidInput: 422,
+                                             Unavailable: 503}
+
+
+def problem_for(exc: ApplicationError) -> Problem:
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
+    if isinstance(exc, Unavailable):
+        return Problem(status, exc.message, retry_after=exc.retry_after_s)
+    return Problem(status, exc.message)
+
+
 def problem_response(status: int, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    retry_after = extra.pop("retry_after", None)
+    if retry_after is not None:
+        headers = {"Retry-After": str(retry_after)}
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -46,6 +69,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.detail, **exc.extra)
+
+    @app.exception_handler(ApplicationError)
+    async def _application(_: Request, exc: ApplicationError) -> JSONResponse:
+        problem = problem_for(exc)
+        return problem_response(problem.status, problem.detail, **problem.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from application.case_client import CaseClient
 from domain.commands import ReceiveCase, RouteCase
 from domain.events import Actor, Party, RecordedEvent
 from domain.policy import PinnedPolicy, parse_policy, pin_policy
 from domain.vocabulary import Channel, PartyRole, RiskLevel, Role
 from infra.event_store import EventStore
-from workers.client import CaseClient
 
 MEDIATOR = Actor(role=Role.mediator, id="med-1", department="dept-donghu-zongzhi")
 SUPERVISOR = Actor(role=Role.supervisor, id="sup-1", department="dept-donghu-zongzhi")

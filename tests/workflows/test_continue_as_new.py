@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from application.case_client import CaseClient
 from domain.case import CaseState, fold
 from domain.commands import (
     AcknowledgeTask,
@@ -26,7 +27,6 @@ from infra.event_store import EventStore
 from infra.temporal import connect_temporal
 from tests.workflows.scenario import LEAD, MEDIATOR, SUPERVISOR, liaison, new_routed_case
 from workers.case_worker import build_worker
-from workers.client import CaseClient
 
 
 @pytest.fixture(scope="module")

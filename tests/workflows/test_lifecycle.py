@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from application.case_client import CaseClient
 from domain.commands import (
     AcknowledgeTask,
     ArchiveCase,
@@ -42,7 +43,6 @@ from tests.workflows.scenario import (
     types,
     wait_for_events,
 )
-from workers.client import CaseClient
 from workflows.dispute_case import DisputeCaseWorkflow
 
 

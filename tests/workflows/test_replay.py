@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from application.case_client import CaseClient
 from domain.commands import (
     AcknowledgeTask,
     ArchiveCase,
@@ -42,7 +43,6 @@ from tests.workflows.scenario import (
     types,
     wait_for_events,
 )
-from workers.client import CaseClient
 from workflows.dispute_case import DisputeCaseWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"

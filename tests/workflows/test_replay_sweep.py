@@ -7,11 +7,11 @@ import asyncio
 import asyncpg
 from temporalio.service import RPCError
 
+from application.case_client import CaseClient
 from domain.case import fold
 from infra.audit.timeline import replay
 from infra.event_store import EventStore
 from tests.workflows.test_replay import escalation, full_lifecycle
-from workers.client import CaseClient
 
 
 async def test_every_case_replays_to_its_live_state(cases: CaseClient, pool: asyncpg.Pool) -> None:

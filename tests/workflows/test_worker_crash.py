@@ -11,6 +11,7 @@ import uuid
 
 import asyncpg
 
+from application.case_client import CaseClient
 from domain.commands import (
     AcknowledgeTask,
     ArchiveCase,
@@ -22,7 +23,6 @@ from domain.commands import (
 from domain.vocabulary import Outcome, Satisfaction, Stage
 from infra.event_store import EventStore
 from tests.workflows.scenario import LEAD, MEDIATOR, SUPERVISOR, liaison, new_routed_case
-from workers.client import CaseClient
 
 
 def start_worker(pg_url: str, temporal_address: str, task_queue: str) -> subprocess.Popen[bytes]:

@@ -1,4 +1,5 @@
-"""The client helper the API (and tests, and the demo loader) use to start cases and act on them."""
+"""The Temporal case client: starts a case's workflow and sends it actions (the application layer, tests and
+benchmarks use it; entry points go through `application.cases`)."""
 
 from __future__ import annotations
 

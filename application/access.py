@@ -1,0 +1,44 @@
+"""Who may read what, and who sees parties' personal data in full. Who may *act* is the domain's one table
+(``domain.decide.PERMITTED``, via ``roles_for``); these are the read-side rules, kept here so every entry
+point (HTTP, CLI, workbench) applies the same ones.
+
+Who reads parties' names, phones and ID numbers in full: mediators (they register cases, mediate and make
+the follow-up calls), auditors (they read everything and must be able to recompute hashes from raw events)
+and the liaisons of departments holding a task on the case (they contact the parties). Supervisors and
+admins see them masked (张* / 138****0000 / 110***********1234)."""
+
+from __future__ import annotations
+
+from application.errors import Forbidden
+from domain.case import CaseState
+from domain.events import Actor
+from domain.vocabulary import Role
+
+READ_CASES = frozenset({Role.mediator, Role.supervisor, Role.auditor, Role.liaison})
+READ_EVENTS = frozenset({Role.mediator, Role.supervisor, Role.auditor})
+REPLAY = frozenset({Role.auditor, Role.supervisor})
+VERIFY = frozenset({Role.auditor})
+READ_INBOX = frozenset({Role.liaison, Role.mediator, Role.supervisor})
+READ_BOARD = frozenset({Role.supervisor, Role.mediator, Role.auditor})  # the board and the statistics
+
+
+def require_role(actor: Actor, allowed: frozenset[Role]) -> None:
+    if actor.role not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise Forbidden(f"a {actor.role.value} may not do this; it is for: {names}")
+
+
+def involves(state: CaseState, department: str | None) -> bool:
+    return department is not None and any(t.department == department for t in state.tasks)
+
+
+def require_visible(state: CaseState, actor: Actor) -> None:
+    """Liaisons see only the cases their department has (or had) a task on."""
+    if actor.role is Role.liaison and not involves(state, actor.department):
+        raise Forbidden(f"case {state.case_id} has no task for department {actor.department}")
+
+
+def sees_personal_data(state: CaseState, actor: Actor) -> bool:
+    if actor.role in (Role.mediator, Role.auditor):
+        return True
+    return actor.role is Role.liaison and involves(state, actor.department)

@@ -1,0 +1,309 @@
+"""The use cases on cases: receive, route, act, read, list, replay, verify, and the organisation's lists.
+
+Every entry point (HTTP, CLI, demo loader, workbench) calls these and holds no business rule of its own.
+Writes go to the case workflow and answer once the read models show their effect (read-your-writes).
+Failures are :mod:`application.errors`; the domain's refusals are translated here, once."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from temporalio.client import Client
+
+from application.access import (
+    READ_BOARD,
+    READ_CASES,
+    READ_EVENTS,
+    READ_INBOX,
+    REPLAY,
+    VERIFY,
+    require_role,
+    require_visible,
+    sees_personal_data,
+)
+from application.case_client import CaseClient, CaseNotFound
+from application.errors import Forbidden, InvalidInput, NotFound, Refused, from_domain
+from domain.actions import AvailableAction, available_actions
+from domain.case import CaseState
+from domain.commands import Command, ConveneMeeting, ReceiveCase, RouteCase
+from domain.decide import ActionRefused, NotPermitted, authorize
+from domain.events import Actor, Party
+from domain.organisation import (
+    Department,
+    InvalidRoute,
+    Jurisdiction,
+    JurisdictionLevel,
+    NoRoute,
+    Organisation,
+    RouteSuggestion,
+    UnknownId,
+    suggest_route,
+    validate_route,
+)
+from domain.policy import PinnedPolicy, Policy, pin_policy
+from domain.vocabulary import Channel, RiskLevel, Role, Stage
+from infra.audit.masking import masked_party
+from infra.audit.timeline import replay
+from infra.event_store import ChainVerification, EventStore
+from infra.projections import Projector
+from infra.read_models import (
+    BoardItem,
+    CaseSummary,
+    DepartmentStatistics,
+    InboxItem,
+    department_inbox,
+    department_statistics,
+    find_duplicate,
+    list_cases,
+    party_fingerprint,
+    supervision_board,
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What a mediator registers (统一受理)."""
+
+    title: str
+    description: str
+    category: str
+    channel: Channel
+    grid_id: str
+    parties: tuple[Party, ...]
+    risk_level: RiskLevel = RiskLevel.medium
+
+
+@dataclass(frozen=True)
+class Received:
+    case_id: str
+    stage: Stage
+    version: int
+    duplicate_of: str | None
+    suggested_route: RouteSuggestion | None
+
+
+@dataclass(frozen=True)
+class Done:
+    """An action's effect, already visible in the read models."""
+
+    case_id: str
+    stage: Stage
+    version: int
+    events: list[str]  # the types of the events the action recorded
+
+
+@dataclass
+class Application:
+    """The services the use cases need. ``clock`` is injected so policy pinning and case ids are testable."""
+
+    pool: asyncpg.Pool
+    temporal: Client
+    cases: CaseClient
+    store: EventStore
+    projector: Projector
+    org: Organisation
+    policy: Policy
+    clock: Callable[[], datetime] = field(default=_utc_now)
+
+    # ------------------------------------------------------------------------------------------- writes
+
+    def new_case_id(self, request_id: str | None) -> str:
+        # With a request id (an Idempotency-Key) the id is derived from it, so even a repeat after a lost
+        # answer names one case.
+        day = self.clock().strftime("%Y%m%d")
+        if request_id is not None:
+            return f"C-{day}-{hashlib.sha256(request_id.encode()).hexdigest()[:10]}"
+        return f"C-{day}-{uuid.uuid4().hex[:10]}"
+
+    def check_intake(self, intake: Intake) -> None:
+        """The category exists and the place is a grid (网格) of the organisation."""
+        try:
+            self.org.category(intake.category)
+        except UnknownId as exc:
+            raise InvalidInput(str(exc), "category") from exc
+        try:
+            grid = self.org.jurisdiction(intake.grid_id)
+        except UnknownId as exc:
+            raise InvalidInput(str(exc), "grid_id") from exc
+        if grid.level is not JurisdictionLevel.grid:
+            raise InvalidInput(f"{intake.grid_id} is a {grid.level.value}, not a grid", "grid_id")
+
+    async def receive(self, actor: Actor, intake: Intake, request_id: str | None = None, *,
+                      case_id: str | None = None, policy: PinnedPolicy | None = None) -> Received:
+        """统一受理: register a case. The policy in force is pinned to it (with its calendar); a case with the
+        same category, grid and parties as an open one is recorded as its duplicate (重复件) and archived.
+        ``case_id`` and ``policy`` are for loaders that need fixed ids or a policy of their own."""
+        self.check_intake(intake)
+        case_id = case_id or self.new_case_id(request_id)
+        duplicate_of = await find_duplicate(
+            self.pool, party_fingerprint(intake.category, intake.grid_id, intake.parties))
+        command = ReceiveCase(
+            title=intake.title, description=intake.description, category=intake.category, channel=intake.channel,
+            grid_id=intake.grid_id, risk_level=intake.risk_level, parties=intake.parties,
+            duplicate_of=duplicate_of, policy=policy or pin_policy(self.policy, self.clock()),
+        )
+        try:
+            result = await self.cases.receive(case_id, command, actor, request_id)
+        except (ActionRefused, NotPermitted) as exc:
+            raise Refused(str(exc)) from exc  # at intake both mean "not now": e.g. the case id is taken
+        await self.projector.catch_up()
+        state = await self._state(case_id)
+        return Received(case_id=case_id, stage=Stage(result.stage), version=result.version,
+                        duplicate_of=duplicate_of, suggested_route=self.suggested_route(state))
+
+    async def route(self, actor: Actor, case_id: str, lead_department: str,
+                    co_departments: Sequence[str] = (), note: str | None = None,
+                    request_id: str | None = None) -> Done:
+        """统一分流: assign the lead and co-departments. The routing rules' suggestion is recorded beside the
+        mediator's choice, and each department's escalation target is resolved from the organisation."""
+        self._check_route(lead_department, co_departments)
+        state = await self._state(case_id)
+        suggested = self.suggested_route(state)
+        command = RouteCase(lead_department=lead_department, co_departments=tuple(co_departments), note=note,
+                            escalate_to=self.org.escalation_targets([lead_department, *co_departments]),
+                            suggested_lead=suggested.lead if suggested else None)
+        return await self._send(actor, state, command, request_id)
+
+    async def act(self, actor: Actor, case_id: str, command: Command, request_id: str | None = None) -> Done:
+        """Any other action (签收, 退回, 答复, 验收, ...): checked, authorized, sent to the case workflow."""
+        if isinstance(command, ConveneMeeting):
+            for department in command.departments:
+                try:
+                    self.org.department(department)
+                except UnknownId as exc:
+                    raise InvalidInput(str(exc), "departments") from exc
+        if isinstance(command, RouteCase):
+            self._check_route(command.lead_department, command.co_departments)
+        return await self._send(actor, await self._state(case_id), command, request_id)
+
+    def _check_route(self, lead: str, co: Sequence[str]) -> None:
+        try:
+            validate_route(self.org, lead, co)
+        except (InvalidRoute, UnknownId) as exc:
+            raise InvalidInput(str(exc)) from exc
+
+    async def _send(self, actor: Actor, state: CaseState, command: Command, request_id: str | None) -> Done:
+        task_id = getattr(command, "task_id", None)
+        if task_id is not None and state.task(task_id) is None:
+            raise NotFound(f"case {state.case_id} has no task {task_id}")
+        try:
+            authorize(state, command, actor)  # refused here without a round trip to Temporal
+            result = await self.cases.act(state.case_id, command, actor, request_id)
+        except (ActionRefused, NotPermitted) as exc:
+            raise from_domain(exc) from exc
+        except CaseNotFound as exc:
+            raise NotFound(f"no case {state.case_id}") from exc
+        await self.projector.catch_up()
+        return Done(case_id=state.case_id, stage=Stage(result.stage), version=result.version, events=result.events)
+
+    # -------------------------------------------------------------------------------------------- reads
+
+    async def _state(self, case_id: str) -> CaseState:
+        """The case as the read models hold it (they include every answered write)."""
+        if len(case_id) > 100:
+            raise NotFound(f"no case {case_id[:100]}…")
+        raw = await self.pool.fetchval("SELECT state::text FROM case_states WHERE case_id = $1", case_id)
+        if raw is None:
+            raise NotFound(f"no case {case_id}")
+        return CaseState.model_validate_json(raw)
+
+    async def get_case(self, actor: Actor, case_id: str) -> CaseState:
+        require_role(actor, READ_CASES)
+        state = await self._state(case_id)
+        require_visible(state, actor)
+        return state
+
+    async def list_cases(self, actor: Actor, *, stage: Stage | None = None, department: str | None = None,
+                         overdue: bool | None = None, limit: int = 50, cursor: str | None = None,
+                         ) -> tuple[list[CaseSummary], str | None]:
+        """Cases newest first, a page at a time. A liaison sees only their own department's."""
+        require_role(actor, READ_CASES)
+        if actor.role is Role.liaison:
+            if department not in (None, actor.department):
+                raise Forbidden(f"a liaison sees only the cases of department {actor.department}")
+            department = actor.department
+        try:
+            return await list_cases(self.pool, stage=stage, department=department, overdue=overdue,
+                                    limit=limit, cursor=cursor)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), "cursor") from exc
+
+    async def events(self, actor: Actor, case_id: str) -> list[dict[str, Any]]:
+        """The case's events in order with their hash chain; parties masked for those who see them masked."""
+        require_role(actor, READ_EVENTS)
+        state = await self._state(case_id)
+        full = sees_personal_data(state, actor)
+        answer = []
+        for e in await self.store.read_stream(case_id):
+            data = e.payload.model_dump(mode="json", exclude={"type"})
+            if not full and "parties" in data:
+                data["parties"] = [masked_party(p) for p in state.parties]
+            answer.append({"seq": e.seq, "type": e.type, "occurred_at": e.occurred_at.isoformat(),
+                           "actor": e.actor.model_dump(mode="json"), "data": data,
+                           "schema_version": e.schema_version, "event_id": str(e.event_id),
+                           "prev_hash": e.prev_hash, "hash": e.hash})
+        return answer
+
+    async def replay(self, actor: Actor, case_id: str, upto: int | None = None) -> CaseState:
+        """The case as it stood after event ``upto``, folded from the event store (not the read models)."""
+        require_role(actor, REPLAY)
+        events = await self.store.read_stream(case_id, upto=upto)
+        if not events:
+            raise NotFound(f"no case {case_id}")
+        return replay(events, upto)[0]
+
+    async def verify(self, actor: Actor, case_id: str) -> ChainVerification:
+        require_role(actor, VERIFY)
+        result = await self.store.verify(case_id)
+        if result.events == 0:
+            raise NotFound(f"no case {case_id}")
+        return result
+
+    def suggested_route(self, state: CaseState) -> RouteSuggestion | None:
+        """The routing rules' proposal (归口调处), which the mediator confirms or overrides; None once routed."""
+        if state.stage not in (Stage.intake, Stage.triage):
+            return None
+        try:
+            return suggest_route(self.org, state.category, state.grid_id, frozenset(state.returned_by))
+        except (NoRoute, UnknownId):
+            return None
+
+    def available_actions(self, state: CaseState, actor: Actor) -> list[AvailableAction]:
+        """Which actions ``actor`` may take on the case now (for the workbench's buttons)."""
+        return available_actions(state, actor, self.clock())
+
+    # ----------------------------------------------------------------------- organisation and supervision
+
+    def jurisdictions(self) -> Sequence[Jurisdiction]:
+        return self.org.jurisdictions
+
+    def departments(self) -> Sequence[Department]:
+        return self.org.departments
+
+    async def inbox(self, actor: Actor, department_id: str, limit: int = 100) -> list[InboxItem]:
+        require_role(actor, READ_INBOX)
+        try:
+            self.org.department(department_id)
+        except UnknownId as exc:
+            raise NotFound(str(exc)) from exc
+        if actor.role is Role.liaison and actor.department != department_id:
+            raise Forbidden(f"a liaison sees only the inbox of department {actor.department}")
+        return await department_inbox(self.pool, department_id, limit)
+
+    async def board(self, actor: Actor, limit: int = 100) -> list[BoardItem]:
+        require_role(actor, READ_BOARD)
+        return await supervision_board(self.pool, limit)
+
+    async def statistics(self, actor: Actor) -> list[DepartmentStatistics]:
+        require_role(actor, READ_BOARD)
+        return await department_statistics(self.pool)

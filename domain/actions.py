@@ -1,0 +1,85 @@
+"""``available_actions(state, actor, now)``: which actions a person may take on a case right now.
+
+Derived from ``decide`` itself, not from a second copy of its rules: each kind of action is tried as a probe
+command on the current state, and it is available when ``decide`` neither refuses nor forbids it. Probes
+carry placeholder text; only the role, the stage and the task's status decide the answer. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.case import CaseState
+from domain.commands import (
+    AcknowledgeTask,
+    ArchiveCase,
+    Command,
+    ConveneMeeting,
+    DecideExtension,
+    DeclineCase,
+    PauseClock,
+    RecordFollowUp,
+    RecordMediation,
+    ReplyTask,
+    RequestExtension,
+    ResumeClock,
+    ReturnTask,
+    RouteCase,
+    SubmitResolution,
+    VerifyResolution,
+)
+from domain.decide import ActionRefused, NotPermitted, decide
+from domain.events import Actor
+from domain.vocabulary import MediationMethod, Outcome, Satisfaction
+
+_PROBE = "-"  # placeholder text: decide never looks at free text when it checks preconditions
+
+
+@dataclass(frozen=True)
+class AvailableAction:
+    kind: str  # the command's ``kind`` ("route", "acknowledge", ...)
+    task_id: str | None = None  # set for actions on one task
+
+
+def _case_probes(now: datetime) -> list[Command]:
+    return [
+        DeclineCase(reason=_PROBE),
+        # A department id no case can hold: the route's own checks (stage, returned departments) still run.
+        RouteCase(lead_department="\x00probe"),
+        PauseClock(reason=_PROBE),
+        ResumeClock(reason=_PROBE),
+        ConveneMeeting(at=now, departments=(_PROBE,), agenda=_PROBE),
+        RecordMediation(method=MediationMethod.people, agreement_reached=False),
+        # A withdrawal is the one resolution possible before the lead department replies.
+        SubmitResolution(outcome=Outcome.withdrawn, summary=_PROBE),
+        VerifyResolution(accepted=True),
+        RecordFollowUp(satisfaction=Satisfaction.satisfied),
+        ArchiveCase(),
+    ]
+
+
+def _task_probes(task_id: str) -> list[Command]:
+    return [
+        AcknowledgeTask(task_id=task_id),
+        ReturnTask(task_id=task_id, reason=_PROBE),
+        RequestExtension(task_id=task_id, extra="1d", reason=_PROBE),
+        DecideExtension(task_id=task_id, approve=False),
+        ReplyTask(task_id=task_id, summary=_PROBE),
+    ]
+
+
+def _allowed(state: CaseState, command: Command, actor: Actor, now: datetime) -> bool:
+    try:
+        decide(state, command, actor, now)
+    except (ActionRefused, NotPermitted):
+        return False
+    return True
+
+
+def available_actions(state: CaseState, actor: Actor, now: datetime) -> list[AvailableAction]:
+    """The actions ``actor`` may take on the case now: case actions first, then each task's, in task order."""
+    found = [AvailableAction(c.kind) for c in _case_probes(now) if _allowed(state, c, actor, now)]
+    for task in state.tasks:
+        found += [AvailableAction(c.kind, task.task_id) for c in _task_probes(task.task_id)
+                  if _allowed(state, c, actor, now)]
+    return found

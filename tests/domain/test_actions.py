@@ -1,0 +1,60 @@
+"""available_actions: what decide would allow, per role, stage and task status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from domain.actions import AvailableAction, available_actions
+from domain.case import CaseState, evolve
+from domain.commands import AcknowledgeTask, Command, ReceiveCase, ReplyTask, RouteCase, SubmitResolution
+from domain.decide import PERMITTED, decide, roles_for
+from domain.events import Actor, Party
+from domain.policy import DEFAULT_POLICY, pin_policy
+from domain.vocabulary import Channel, Outcome, PartyRole, Role
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+MEDIATOR = Actor(role=Role.mediator, id="m")
+SUPERVISOR = Actor(role=Role.supervisor, id="s")
+LEAD = Actor(role=Role.liaison, id="l", department="dept-a")
+OTHER = Actor(role=Role.liaison, id="o", department="dept-b")
+
+
+def run(state: CaseState, command: Command, actor: Actor) -> CaseState:
+    for event in decide(state, command, actor, NOW):
+        state = evolve(state, event, NOW + timedelta(seconds=state.version))
+    return state
+
+
+def received() -> CaseState:
+    return run(CaseState(case_id="C-1"), ReceiveCase(
+        title="t", description="d", category="leak", channel=Channel.walk_in, grid_id="g",
+        parties=(Party(name="张三", role=PartyRole.applicant),), policy=pin_policy(DEFAULT_POLICY, NOW)), MEDIATOR)
+
+
+def kinds(state: CaseState, actor: Actor) -> set[tuple[str, str | None]]:
+    return {(a.kind, a.task_id) for a in available_actions(state, actor, NOW)}
+
+
+def test_triage_offers_the_mediator_route_and_decline_and_nothing_to_a_liaison() -> None:
+    state = received()
+    assert kinds(state, MEDIATOR) == {("not_accepted", None), ("route", None)}
+    assert kinds(state, LEAD) == set()
+    assert kinds(state, SUPERVISOR) == {("pause_clock", None)}
+
+
+def test_tasks_offer_actions_only_to_their_own_department_by_status() -> None:
+    state = run(received(), RouteCase(lead_department="dept-a", co_departments=("dept-b",)), MEDIATOR)
+    assert kinds(state, LEAD) == {("acknowledge", "C-1-T1"), ("return", "C-1-T1")}
+    assert kinds(state, OTHER) == {("acknowledge", "C-1-T2"), ("return", "C-1-T2")}
+    state = run(state, AcknowledgeTask(task_id="C-1-T1"), LEAD)
+    assert kinds(state, LEAD) == {("return", "C-1-T1"), ("request_extension", "C-1-T1"), ("reply", "C-1-T1")}
+    # Before the lead replies only a withdrawal can be submitted; the action is still on offer.
+    assert ("submit_resolution", None) in kinds(state, MEDIATOR)
+    state = run(state, ReplyTask(task_id="C-1-T1", summary="done"), LEAD)
+    state = run(state, SubmitResolution(outcome=Outcome.mediated, summary="ok"), MEDIATOR)
+    assert kinds(state, SUPERVISOR) == {("verify", None)}
+    assert AvailableAction("verify") in available_actions(state, SUPERVISOR, NOW)
+
+
+def test_roles_for_is_the_domain_table() -> None:
+    assert roles_for(RouteCase) == PERMITTED[RouteCase] == frozenset({Role.mediator})
