@@ -148,11 +148,14 @@ app.add_typer(projections_app, name="projections")
 
 
 def _run_db(data_dir: Path | None, work):  # type: ignore[no-untyped-def]
-    """Run ``work(pool)`` against the stack's database; errors become one line and exit 1."""
+    """Run ``work(pool)`` against the stack's database; errors (the application's refusals included) become
+    one line and exit 1."""
+    from application.errors import ApplicationError
+
     database_url, _ = endpoints(settings_for(data_dir))
     try:
         return asyncio.run(_with_pool(database_url, work))
-    except StackError as exc:
+    except (StackError, ApplicationError) as exc:
         fail(str(exc))
 
 
@@ -163,13 +166,10 @@ def audit_replay(
     data_dir: DataDir = None,
 ) -> None:
     """Rebuild a case from its events and print its timeline (time, actor, what happened, stage after)."""
-    from infra.audit.timeline import case_timezone, render_timeline, replay
-    from infra.event_store import EventStore
+    from application.audit import timeline
+    from infra.audit.timeline import case_timezone, render_timeline
 
-    events = _run_db(data_dir, lambda pool: EventStore(pool).read_stream(case_id, upto=upto))
-    if not events:
-        fail(f"no case {case_id}")
-    state, entries = replay(events, upto)
+    state, entries = _run_db(data_dir, lambda pool: timeline(pool, case_id, upto))
     print(render_timeline(entries, case_timezone(state).key))
     print(f"\n{case_id}: stage {state.stage.value} after event {state.version}")
 
@@ -177,25 +177,12 @@ def audit_replay(
 @audit_app.command("verify")
 def audit_verify(case_id: Annotated[str | None, typer.Argument()] = None, data_dir: DataDir = None) -> None:
     """Verify hash chains (one case or all) and every stored seal; exit 1 on any break."""
-    from infra.audit.seals import verify_archive_seals, verify_seal_file, verify_seals
-    from infra.event_store import EventStore
+    from application.audit import verify_all
 
-    settings = settings_for(data_dir)
-    seal_file = settings.data_dir / "seals.jsonl"
-
-    async def work(pool):  # type: ignore[no-untyped-def]
-        store = EventStore(pool)
-        ids = [case_id] if case_id else await store.case_ids()
-        chains = [await store.verify(i) for i in ids]
-        problems = [*await verify_seals(pool), *await verify_archive_seals(pool)]
-        if seal_file.exists():
-            problems += await verify_seal_file(pool, seal_file)
-        return chains, problems
-
-    chains, problems = _run_db(data_dir, work)
-    if case_id and chains[0].events == 0:
-        fail(f"no case {case_id}")
-    broken = [c for c in chains if not c.valid]
+    seal_file = settings_for(data_dir).data_dir / "seals.jsonl"
+    kept = seal_file if seal_file.exists() else None
+    result = _run_db(data_dir, lambda pool: verify_all(pool, case_id, kept))
+    chains, problems, broken = result.chains, result.seal_problems, result.broken
     for c in broken:
         print(f"BROKEN {c.case_id}: first bad seq {c.first_bad_seq} ({c.problem})", file=sys.stderr)
     for p in problems:

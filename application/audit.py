@@ -1,0 +1,49 @@
+"""The auditor's use cases that need only the database: replay a case into its timeline, verify every chain
+and seal. The CLI calls these on a stopped or running stack without a Temporal connection; the HTTP API's
+per-case replay and verify are ``Application.replay`` and ``Application.verify``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from application.errors import NotFound
+from domain.case import CaseState
+from infra.audit.seals import SealProblem, verify_archive_seals, verify_seal_file, verify_seals
+from infra.audit.timeline import TimelineEntry, replay
+from infra.event_store import ChainVerification, EventStore
+
+
+async def timeline(pool: asyncpg.Pool, case_id: str, upto: int | None = None,
+                   ) -> tuple[CaseState, list[TimelineEntry]]:
+    """The case as it stood after event ``upto`` (all when None), and what happened up to there."""
+    events = await EventStore(pool).read_stream(case_id, upto=upto)
+    if not events:
+        raise NotFound(f"no case {case_id}")
+    return replay(events, upto)
+
+
+@dataclass(frozen=True)
+class Verification:
+    chains: list[ChainVerification]
+    seal_problems: list[SealProblem]
+
+    @property
+    def broken(self) -> list[ChainVerification]:
+        return [c for c in self.chains if not c.valid]
+
+
+async def verify_all(pool: asyncpg.Pool, case_id: str | None, seal_file: Path | None) -> Verification:
+    """One case's chain (or every case's), every stored seal, every archived case's sealed head, and the seal
+    file kept outside the database when given (the caller passes it only when it exists)."""
+    store = EventStore(pool)
+    ids = [case_id] if case_id else await store.case_ids()
+    chains = [await store.verify(i) for i in ids]
+    if case_id and chains[0].events == 0:
+        raise NotFound(f"no case {case_id}")
+    problems = [*await verify_seals(pool), *await verify_archive_seals(pool)]
+    if seal_file is not None:
+        problems += await verify_seal_file(pool, seal_file)
+    return Verification(chains=chains, seal_problems=problems)
