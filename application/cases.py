@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from application.access import (
     READ_BOARD,
@@ -28,7 +29,7 @@ from application.access import (
     sees_personal_data,
 )
 from application.case_client import CaseClient, CaseNotFound
-from application.errors import Forbidden, InvalidInput, NotFound, Refused, from_domain
+from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable, from_domain
 from domain.actions import AvailableAction, available_actions
 from domain.case import CaseState
 from domain.commands import Command, ConveneMeeting, ReceiveCase, RouteCase
@@ -68,6 +69,13 @@ from infra.read_models import (
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _unavailable(exc: RPCError) -> Exception:
+    """Temporal out of reach is worth repeating later (503); any other RPC failure is a fault, raised as is."""
+    if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return Unavailable("the workflow service is unavailable; repeat the request shortly")
+    return exc
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,8 @@ class Application:
             result = await self.cases.receive(case_id, command, actor, request_id)
         except (ActionRefused, NotPermitted) as exc:
             raise Refused(str(exc)) from exc  # at intake both mean "not now": e.g. the case id is taken
+        except RPCError as exc:
+            raise _unavailable(exc) from exc
         await self.projector.catch_up()
         state = await self._state(case_id)
         return Received(case_id=case_id, stage=Stage(result.stage), version=result.version,
@@ -203,6 +213,8 @@ class Application:
             raise from_domain(exc) from exc
         except CaseNotFound as exc:
             raise NotFound(f"no case {state.case_id}") from exc
+        except RPCError as exc:
+            raise _unavailable(exc) from exc
         await self.projector.catch_up()
         return Done(case_id=state.case_id, stage=Stage(result.stage), version=result.version, events=result.events)
 
