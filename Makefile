@@ -27,7 +27,8 @@ lint: $(STAMP_DEV)
 	$(BIN)/mypy domain workflows activities application workers infra
 
 test: lint
-	$(BIN)/pytest -q
+	@mkdir -p .pytest-tmp
+	PYTEST_DEBUG_TEMPROOT=$(CURDIR)/.pytest-tmp $(BIN)/pytest -q
 
 bench: $(STAMP_DEV)
 	$(BIN)/python bench/event_store.py
@@ -36,4 +37,4 @@ bench: $(STAMP_DEV)
 	done
 
 clean:
-	rm -rf $(VENV) .liandiao .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .liandiao .pytest-tmp .pytest_cache .mypy_cache .ruff_cache
