@@ -10,7 +10,8 @@ from pathlib import Path
 import asyncpg
 
 from application.errors import NotFound
-from domain.case import CaseState
+from application.organisation import organisation_of_case
+from domain.case import CaseState, fold
 from infra.audit.seals import SealProblem, verify_archive_seals, verify_seal_file, verify_seals
 from infra.audit.timeline import TimelineEntry, replay
 from infra.event_store import ChainVerification, EventStore
@@ -18,11 +19,13 @@ from infra.event_store import ChainVerification, EventStore
 
 async def timeline(pool: asyncpg.Pool, case_id: str, upto: int | None = None,
                    ) -> tuple[CaseState, list[TimelineEntry]]:
-    """The case as it stood after event ``upto`` (all when None), and what happened up to there."""
+    """The case as it stood after event ``upto`` (all when None), and what happened up to there, with the
+    names of the organisation the case was received under."""
     events = await EventStore(pool).read_stream(case_id, upto=upto)
     if not events:
         raise NotFound(f"no case {case_id}")
-    return replay(events, upto)
+    received = fold(events[:1])
+    return replay(events, upto, await organisation_of_case(pool, received.organisation))
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from domain.commands import Command, ConveneMeeting, ReceiveCase, RouteCase
 from domain.decide import ActionRefused, NotPermitted, authorize
 from domain.events import Actor, Party
 from domain.organisation import (
+    Category,
     Department,
     InvalidRoute,
     Jurisdiction,
@@ -159,6 +160,7 @@ class Application:
             title=intake.title, description=intake.description, category=intake.category, channel=intake.channel,
             grid_id=intake.grid_id, risk_level=intake.risk_level, parties=intake.parties,
             duplicate_of=duplicate_of, policy=policy or pin_policy(self.policy, self.clock()),
+            organisation=self.org.fingerprint,  # which organisation routed it, for replay and audit
         )
         try:
             result = await self.cases.receive(case_id, command, actor, request_id)
@@ -301,6 +303,10 @@ class Application:
 
     def departments(self) -> Sequence[Department]:
         return self.org.departments
+
+    def categories(self) -> Sequence[Category]:
+        """The categories that intake accepts."""
+        return self.org.categories
 
     async def inbox(self, actor: Actor, department_id: str, limit: int = 100) -> list[InboxItem]:
         require_role(actor, READ_INBOX)

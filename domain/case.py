@@ -132,6 +132,7 @@ class CaseState(Frozen):
     parties: tuple[Party, ...] = ()
     policy: PinnedPolicy | None = None  # parsed once, when the case is received
     received_at: datetime | None = None
+    organisation: str | None = None  # fingerprint of the organisation the case was received under
     duplicate_of: str | None = None
     not_accepted_reason: str | None = None
     tasks: tuple[Task, ...] = ()
@@ -209,7 +210,7 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                 "stage": Stage.triage, "title": event.title, "description": event.description,
                 "category": event.category, "channel": event.channel, "grid_id": event.grid_id,
                 "risk_level": event.risk_level, "parties": event.parties,
-                "policy": event.policy, "received_at": at,
+                "policy": event.policy, "received_at": at, "organisation": event.organisation,
             }
         case CaseNotAccepted():
             changes = {"not_accepted_reason": event.reason}

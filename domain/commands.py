@@ -34,6 +34,7 @@ class ReceiveCase(Frozen):
     parties: tuple[Party, ...] = Field(min_length=1, max_length=50)
     policy: PinnedPolicy  # pinned to the case
     duplicate_of: str | None = None  # found by the caller's duplicate check (重复件)
+    organisation: str | None = None  # the fingerprint of the organisation in force (Organisation.fingerprint)
 
 
 class DeclineCase(Frozen):

@@ -164,6 +164,7 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                 title=command.title, description=command.description, category=command.category,
                 channel=command.channel, grid_id=command.grid_id, risk_level=command.risk_level,
                 parties=command.parties, policy=command.policy, duplicate_of=command.duplicate_of,
+                organisation=command.organisation,
             )
             if command.duplicate_of:
                 return [received, CaseMarkedDuplicate(duplicate_of=command.duplicate_of),

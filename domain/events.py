@@ -75,6 +75,10 @@ class CaseReceived(EventPayload):
     parties: tuple[Party, ...]
     policy: PinnedPolicy  # the policy in force when the case was received, with its calendar data
     duplicate_of: str | None = None
+    # sha256 of the organisation in force at intake (Organisation.fingerprint): which one routed the case.
+    # Added by issue 14 without a new schema version: events stored before have no such key, read as None,
+    # and their hashes cover the data as stored.
+    organisation: str | None = None
 
 
 class CaseNotAccepted(EventPayload):

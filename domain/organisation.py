@@ -4,17 +4,23 @@ categories and the routing rules (归口调处).
 Jurisdictions form a tree district 区 > street 街道 > community 社区 > grid 网格. Routing follows
 "小事不出网格，大事不出社区": :func:`suggest_route` walks up from the case's grid and proposes the
 lowest-level department of the kind the category's rule names. Pure code: the only I/O is
-:func:`demo_organisation`, which reads the packaged demo ``domain/data/org.json``."""
+:func:`demo_organisation`, which reads the packaged demo ``domain/data/org.json``.
+
+A district brings its own organisation as a JSON file (API.md §4). :func:`organisation_problems` lists every
+problem of such a file with its JSON path (``departments[3].jurisdiction: unknown jurisdiction 'st-x'``), and
+:attr:`Organisation.fingerprint` identifies the organisation a case was received under."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from importlib import resources
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError, model_validator
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 
@@ -40,7 +46,12 @@ class UnknownId(OrganisationError, KeyError):
 
 
 class InvalidOrganisation(OrganisationError, ValueError):
-    """Organisation data that does not hold together (bad JSON, missing or dangling ids, wrong levels)."""
+    """Organisation data that does not hold together (bad JSON, missing or dangling ids, wrong levels).
+    ``problems`` holds every problem found, one line each, led by its JSON path."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("invalid organisation: " + "; ".join(problems))
+        self.problems = tuple(problems)
 
 
 class NoRoute(OrganisationError, LookupError):
@@ -90,22 +101,35 @@ class Frozen(BaseModel):
 
 class Jurisdiction(Frozen):
     id: Slug
-    name: str
+    name: str = Field(min_length=1)
     level: JurisdictionLevel
     parent: Slug | None = None
 
 
+NotifyUrl = Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$", max_length=2000)]
+
+
+class Notify(Frozen):
+    """Where a department's messages go (DOMAIN.md, "Notifications"): Apprise URLs (``wecombot://``,
+    ``dingtalk://``, ``mailto://``, ``json://``, ...) for its liaisons and for its head. The notifier reads
+    ``department.notify.liaisons`` and ``department.notify.head``."""
+
+    liaisons: tuple[NotifyUrl, ...] = ()
+    head: tuple[NotifyUrl, ...] = ()
+
+
 class Department(Frozen):
     id: Slug
-    name: str
+    name: str = Field(min_length=1)
     level: JurisdictionLevel
     jurisdiction: Slug
     kind: Slug  # the department type: zongzhi, justice, police, labour, housing, committee, ...
+    notify: Notify | None = None
 
 
 class Category(Frozen):
     id: Slug
-    name: str
+    name: str = Field(min_length=1)
 
 
 class RoutingRule(Frozen):
@@ -135,52 +159,50 @@ class Organisation(Frozen):
     _departments: dict[str, Department] = PrivateAttr(default_factory=dict)
     _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
     _rules: dict[str, RoutingRule] = PrivateAttr(default_factory=dict)
+    _fingerprint: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
     def _check_integrity(self) -> Organisation:
-        self._jurisdictions = _index("jurisdiction", ((j.id, j) for j in self.jurisdictions))
-        self._departments = _index("department", ((d.id, d) for d in self.departments))
-        self._categories = _index("category", ((c.id, c) for c in self.categories))
-        self._rules = _index("routing rule for category", ((r.category, r) for r in self.rules))
-        for j in self.jurisdictions:
-            if j.parent is None:
-                if j.level is not JurisdictionLevel.district:
-                    raise ValueError(f"jurisdiction {j.id!r} ({j.level}) has no parent")
-                continue
-            parent = self._jurisdictions.get(j.parent)
-            if parent is None:
-                raise ValueError(f"jurisdiction {j.id!r} has unknown parent {j.parent!r}")
-            if parent.level is not j.level.above:
-                raise ValueError(
-                    f"jurisdiction {j.id!r} ({j.level}) has parent {parent.id!r} of level {parent.level}, "
-                    f"expected {j.level.above}"
-                )
-        for d in self.departments:
-            where = self._jurisdictions.get(d.jurisdiction)
-            if where is None:
-                raise ValueError(f"department {d.id!r} has unknown jurisdiction {d.jurisdiction!r}")
-            if where.level is not d.level:
-                raise ValueError(
-                    f"department {d.id!r} has level {d.level} "
-                    f"but its jurisdiction {where.id!r} is a {where.level}"
-                )
-        kinds = {d.kind for d in self.departments}
-        for r in self.rules:
-            if r.category != FALLBACK_CATEGORY and r.category not in self._categories:
-                raise ValueError(f"routing rule for unknown category {r.category!r}")
-            for kind in (r.lead_kind, *r.co_kinds):
-                if kind not in kinds:
-                    raise ValueError(
-                        f"routing rule for {r.category!r} names department kind {kind!r}, "
-                        "which no department has"
-                    )
-            if r.lead_kind in r.co_kinds:
-                raise ValueError(
-                    f"routing rule for {r.category!r} has lead kind {r.lead_kind!r} among co kinds"
-                )
-            if len(set(r.co_kinds)) != len(r.co_kinds):
-                raise ValueError(f"routing rule for {r.category!r} repeats a co kind")
+        problems = _integrity_problems(
+            list(enumerate(self.jurisdictions)), list(enumerate(self.departments)),
+            list(enumerate(self.categories)), list(enumerate(self.rules)),
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        self._jurisdictions = {j.id: j for j in self.jurisdictions}
+        self._departments = {d.id: d for d in self.departments}
+        self._categories = {c.id: c for c in self.categories}
+        self._rules = {r.category: r for r in self.rules}
+        self._fingerprint = hashlib.sha256(self.canonical_json.encode("utf-8")).hexdigest()
         return self
+
+    @property
+    def canonical_json(self) -> str:
+        """The organisation in canonical JSON (keys sorted, no whitespace, defaults left out): what
+        :attr:`fingerprint` hashes, and what is kept so an auditor can see which organisation routed a case."""
+        return json.dumps(self.model_dump(mode="json", exclude_defaults=True), sort_keys=True,
+                          ensure_ascii=False, separators=(",", ":"))
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 (lowercase hex) of :attr:`canonical_json`: names this organisation on the cases it receives."""
+        return self._fingerprint
+
+    def department_name(self, id: str) -> str:
+        """The department's name, or the id itself when this organisation does not know it (an old case)."""
+        found = self._departments.get(id)
+        return found.name if found is not None else id
+
+    def jurisdiction_name(self, id: str) -> str:
+        """The jurisdiction's name with its parents' for a grid or community (东湖街道花园社区第一网格)."""
+        if id not in self._jurisdictions:
+            return id
+        chain = [j for j in self.ancestors(id) if j.level is not JurisdictionLevel.district]
+        return "".join(j.name for j in reversed(chain)) or self._jurisdictions[id].name
+
+    def category_name(self, id: str) -> str:
+        found = self._categories.get(id)
+        return found.name if found is not None else id
 
     def jurisdiction(self, id: str) -> Jurisdiction:
         try:
@@ -236,18 +258,6 @@ class Organisation(Frozen):
     def departments_in(self, jurisdiction_id: str) -> tuple[Department, ...]:
         self.jurisdiction(jurisdiction_id)
         return tuple(d for d in self.departments if d.jurisdiction == jurisdiction_id)
-
-
-_T = TypeVar("_T")
-
-
-def _index(what: str, items: Iterable[tuple[str, _T]]) -> dict[str, _T]:
-    index: dict[str, _T] = {}
-    for key, item in items:
-        if key in index:
-            raise ValueError(f"duplicate {what} {key!r}")
-        index[key] = item
-    return index
 
 
 def _lowest(
@@ -318,20 +328,154 @@ def validate_route(
 
 def load_organisation(text: str) -> Organisation:
     """Parse and check organisation JSON: ``{"jurisdictions", "departments", "categories", "rules"}``.
-    Raises :class:`InvalidOrganisation` naming the first problem found."""
+    Raises :class:`InvalidOrganisation` listing every problem found."""
+    org, problems = check_organisation(text)
+    if org is None:
+        raise InvalidOrganisation(problems)
+    return org
+
+
+_SECTIONS: dict[str, type[Frozen]] = {
+    "jurisdictions": Jurisdiction, "departments": Department, "categories": Category, "rules": RoutingRule,
+}
+
+
+def check_organisation(text: str) -> tuple[Organisation | None, list[str]]:
+    """The organisation in ``text`` and an empty list, or ``None`` and every problem, one line each, led by
+    its JSON path (``departments[3].jurisdiction: unknown jurisdiction 'st-x'``).
+
+    Each item is checked on its own, so one malformed department does not hide the dangling reference of
+    another: items that parse are cross-checked, items that do not are reported as they are."""
     try:
-        return Organisation.model_validate_json(text)
-    except ValidationError as e:
-        raise InvalidOrganisation(_describe(e.errors())) from None
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        return None, [f"$: not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"]
+    if not isinstance(data, dict):
+        return None, ["$: must be a JSON object with jurisdictions, departments, categories and rules"]
+    problems = [f"{key}: unknown field" for key in data if key not in _SECTIONS]
+    parsed: dict[str, list[tuple[int, Any]]] = {}
+    # Ids and kinds of items that did not parse: their own problem is reported; references to them are not.
+    unparsed: set[str] = set()
+    for section, model in _SECTIONS.items():
+        parsed[section] = []
+        items = data.get(section)
+        if items is None:
+            problems.append(f"{section}: missing (a list is needed, possibly empty)")
+            continue
+        if not isinstance(items, list):
+            problems.append(f"{section}: must be a list")
+            continue
+        adapter: TypeAdapter[Any] = TypeAdapter(model)
+        for i, item in enumerate(items):
+            try:
+                parsed[section].append((i, adapter.validate_python(item)))
+            except ValidationError as e:
+                problems += [_problem(f"{section}[{i}]", error) for error in e.errors()]
+                if isinstance(item, dict):
+                    unparsed |= {str(item[key]) for key in ("id", "kind") if key in item}
+    problems += _integrity_problems(parsed["jurisdictions"], parsed["departments"], parsed["categories"],
+                                    parsed["rules"], unparsed)
+    if problems:
+        return None, problems
+    return Organisation.model_validate({section: [item for _, item in parsed[section]] for section in _SECTIONS}), []
 
 
-def _describe(errors: Sequence[Any]) -> str:
-    parts = []
-    for error in errors:
-        loc = ".".join(str(p) for p in error.get("loc", ()))
-        msg = str(error.get("msg", "")).removeprefix("Value error, ")
-        parts.append(f"{loc}: {msg}" if loc else msg)
-    return "invalid organisation: " + "; ".join(parts)
+def organisation_problems(text: str) -> list[str]:
+    """Every problem of an organisation file (empty when it is valid): see :func:`check_organisation`."""
+    return check_organisation(text)[1]
+
+
+def _problem(prefix: str, error: Any) -> str:
+    path = prefix
+    for part in error.get("loc", ()):
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    if error.get("type") == "extra_forbidden":
+        message = "unknown field"
+    elif error.get("type") == "missing":
+        message = "missing"
+    elif isinstance(error.get("input"), str | int | float | bool):
+        message += f" (got {error['input']!r})"
+    return f"{path}: {message}"
+
+
+_Item = TypeVar("_Item", Jurisdiction, Department, Category, RoutingRule)
+
+
+def _integrity_problems(
+    jurisdictions: Sequence[tuple[int, Jurisdiction]],
+    departments: Sequence[tuple[int, Department]],
+    categories: Sequence[tuple[int, Category]],
+    rules: Sequence[tuple[int, RoutingRule]],
+    unparsed: frozenset[str] | set[str] = frozenset(),
+) -> list[str]:
+    """Cross-references that hold the organisation together; each problem names its item's JSON path.
+    References to ids or kinds in ``unparsed`` (items reported as malformed) are not reported again."""
+    problems: list[str] = []
+
+    def index(section: str, what: str, items: Sequence[tuple[int, _Item]], key: str) -> dict[str, _Item]:
+        seen: dict[str, tuple[int, _Item]] = {}
+        for i, item in items:
+            value = getattr(item, key)
+            if value in seen:
+                problems.append(f"{section}[{i}].{key}: duplicate {what} {value!r} "
+                                f"(also {section}[{seen[value][0]}])")
+            else:
+                seen[value] = (i, item)
+        return {k: item for k, (_, item) in seen.items()}
+
+    places = index("jurisdictions", "jurisdiction", jurisdictions, "id")
+    index("departments", "department", departments, "id")
+    known_categories = index("categories", "category", categories, "id")
+    index("rules", "routing rule for category", rules, "category")
+    for i, j in jurisdictions:
+        if j.parent is None:
+            if j.level is not JurisdictionLevel.district:
+                problems.append(f"jurisdictions[{i}].parent: jurisdiction {j.id!r} ({j.level}) has no parent")
+            continue
+        parent = places.get(j.parent)
+        if parent is None and j.parent in unparsed:
+            continue
+        if parent is None:
+            problems.append(f"jurisdictions[{i}].parent: jurisdiction {j.id!r} has unknown parent {j.parent!r}")
+        elif parent.level is not j.level.above:
+            problems.append(
+                f"jurisdictions[{i}].parent: jurisdiction {j.id!r} ({j.level}) has parent {parent.id!r} of level "
+                f"{parent.level}, expected {j.level.above}"
+            )
+    for i, d in departments:
+        where = places.get(d.jurisdiction)
+        if where is None and d.jurisdiction in unparsed:
+            continue
+        if where is None:
+            problems.append(f"departments[{i}].jurisdiction: unknown jurisdiction {d.jurisdiction!r}")
+        elif where.level is not d.level:
+            problems.append(f"departments[{i}].level: department {d.id!r} has level {d.level} "
+                            f"but its jurisdiction {where.id!r} is a {where.level}")
+    kinds = {d.kind for _, d in departments} | set(unparsed)
+    for i, r in rules:
+        if r.category != FALLBACK_CATEGORY and r.category not in known_categories and r.category not in unparsed:
+            problems.append(f"rules[{i}].category: routing rule for unknown category {r.category!r}")
+        if r.lead_kind not in kinds:
+            problems.append(f"rules[{i}].lead_kind: routing rule for {r.category!r} names department kind "
+                            f"{r.lead_kind!r}, which no department has")
+        for k, kind in enumerate(r.co_kinds):
+            if kind not in kinds:
+                problems.append(f"rules[{i}].co_kinds[{k}]: routing rule for {r.category!r} names department "
+                                f"kind {kind!r}, which no department has")
+            elif kind == r.lead_kind:
+                problems.append(f"rules[{i}].co_kinds[{k}]: routing rule for {r.category!r} has lead kind "
+                                f"{kind!r} among co kinds")
+            elif kind in r.co_kinds[:k]:
+                problems.append(f"rules[{i}].co_kinds[{k}]: routing rule for {r.category!r} repeats a co kind "
+                                f"{kind!r}")
+    return problems
+
+
+def summary(org: Organisation) -> str:
+    """One line of counts, as ``liandiao org check`` prints for a valid file."""
+    return (f"{len(org.jurisdictions)} jurisdictions, {len(org.departments)} departments, "
+            f"{len(org.categories)} categories, {len(org.rules)} rules")
 
 
 def _read_demo() -> str:

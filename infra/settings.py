@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     ui_port: int = Field(default=8233, ge=1, le=65535)
     policy_file: Path | None = None
+    # The district's own organisation (API.md §4); without it the built-in demo district (临江区) is used.
+    organisation_file: Path | None = None
     log_level: str = "INFO"
     db_pool_max: int = Field(default=10, ge=1)
     # Open cases a worker keeps in memory. Size it above the open cases per worker: a case that falls out of

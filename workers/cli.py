@@ -40,6 +40,7 @@ def up(
     temporal_port: Annotated[int | None, typer.Option("--temporal-port")] = None,
     ui_port: Annotated[int | None, typer.Option("--ui-port")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="load realistic sample cases")] = False,
+    org: Annotated[Path | None, typer.Option("--org", help="the district's organisation file (JSON)")] = None,
     print_tokens: Annotated[bool, typer.Option("--print-tokens", help="print demo tokens")] = False,
 ) -> None:
     """Start the whole stack in the foreground; Ctrl-C stops it."""
@@ -47,7 +48,8 @@ def up(
 
     try:
         settings = settings_for(
-            data_dir, policy_file=policy, api_port=api_port, temporal_port=temporal_port, ui_port=ui_port
+            data_dir, policy_file=policy, api_port=api_port, temporal_port=temporal_port, ui_port=ui_port,
+            organisation_file=org,
         )
     except Exception as exc:
         fail(f"bad settings: {exc}", 2)
@@ -108,36 +110,22 @@ async def _with_pool(database_url: str, work):  # type: ignore[no-untyped-def]
 
 @token_app.command("issue")
 def token_issue(
-    role: Annotated[str, typer.Option("--role", help="mediator, liaison, supervisor, auditor or admin")],
+    role: Annotated[str | None, typer.Option("--role", help="mediator, liaison, supervisor, auditor or admin")]
+    = None,
     department: Annotated[str | None, typer.Option("--department", help="a liaison's department id")] = None,
     name: Annotated[str | None, typer.Option("--name", help="whom the token is for")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="the login of the user it belongs to (default: a "
+                                                             "new machine user)")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Print one new bearer token (and nothing else on stdout). Only its hash is stored."""
-    from domain.organisation import UnknownId, demo_organisation
-    from domain.vocabulary import Role
-    from infra.tokens import ISSUABLE_ROLES, issue_token
+    from workers.cli_people import parse_role, people_work
 
-    try:
-        chosen = Role(role)
-        if chosen not in ISSUABLE_ROLES:
-            raise ValueError
-    except ValueError:
-        fail(f"unknown role {role!r}: use one of {', '.join(r.value for r in ISSUABLE_ROLES)}", 2)
-        return
-    if chosen is Role.liaison and not department:
-        fail("a liaison token needs --department ID (see GET /api/v1/departments)", 2)
-    if department is not None:
-        try:
-            demo_organisation().department(department)
-        except UnknownId as exc:
-            fail(str(exc), 2)
-    database_url, _ = endpoints(settings_for(data_dir))
-    try:
-        token = asyncio.run(_with_pool(database_url, lambda pool: issue_token(pool, chosen, department, name)))
-    except StackError as exc:
-        fail(str(exc))
-        return
+    chosen = None if role is None else parse_role(role, fail)
+    if chosen is None and user is None:
+        fail("a token needs --role ROLE (or --user LOGIN)", 2)
+    token = _run_db(data_dir, people_work(lambda people: people.issue_token(
+        role=chosen, department=department, name=name, user_login=user)))
     print(token)
 
 
@@ -232,6 +220,11 @@ def projections_rebuild(data_dir: DataDir = None) -> None:
 
     count = _run_db(data_dir, lambda pool: Projector(pool, EventStore(pool)).rebuild())
     print(f"read models rebuilt from {count} events")
+
+
+from workers import cli_people  # noqa: E402 - registered last: it uses the helpers above
+
+cli_people.register(app, token_app, fail, _run_db)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import uvicorn
 
 from application.case_client import CaseClient
 from application.cases import Application
-from domain.organisation import demo_organisation
+from domain.organisation import Organisation
 from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
@@ -82,6 +82,7 @@ class Stack:
     async def start(self) -> None:
         s = self.settings
         self.policy = load_policy(s.policy_file)  # a bad policy file stops us before anything starts
+        self.org = load_org(s.organisation_file)  # so does a bad organisation file
         data_dir = ensure_writable_dir(s.data_dir)
         self.data_dir = data_dir
         self._lock_data_dir(data_dir)
@@ -107,6 +108,7 @@ class Stack:
         pool: asyncpg.Pool = self.pool
         self._on_stop(pool.close)
         await migrate(self.pool)
+        await self._put_org_in_force()
         try:
             self.client = await asyncio.wait_for(
                 connect_temporal(self.temporal_address, s.temporal_namespace), 10
@@ -114,6 +116,17 @@ class Stack:
         except Exception as exc:
             raise StackError(f"cannot reach Temporal at {self.temporal_address}: {exc}") from exc
         await ensure_search_attributes(self.client, s.temporal_namespace)
+
+    async def _put_org_in_force(self) -> None:
+        """Refuse an organisation that removes what open cases need; the read models are caught up first."""
+        from application.organisation import OrganisationProblems, put_in_force
+
+        assert self.pool is not None
+        await Projector(self.pool, EventStore(self.pool)).catch_up()
+        try:
+            await put_in_force(self.pool, self.org)
+        except OrganisationProblems as exc:
+            raise StackError(str(exc)) from exc
 
     async def serve(
         self,
@@ -138,7 +151,7 @@ class Stack:
         projector_task = asyncio.create_task(projector.run(stop), name="projector")
         self.services = Application(
             pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
-            projector=projector, org=demo_organisation(), policy=self.policy,
+            projector=projector, org=self.org, policy=self.policy,
         )
         if before_api is not None:
             await before_api()
@@ -171,6 +184,15 @@ class Stack:
             await projector_task
         if worker_task.done() and worker_task.exception() and not stop.is_set():
             raise StackError(f"the case worker stopped: {worker_task.exception()}")
+
+
+def load_org(path: Path | None) -> Organisation:
+    from application.organisation import OrganisationProblems, read_organisation
+
+    try:
+        return read_organisation(path)
+    except OrganisationProblems as exc:
+        raise StackError(str(exc)) from exc
 
 
 def load_policy(path: Path | None) -> Policy:

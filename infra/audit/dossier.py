@@ -17,7 +17,9 @@ import asyncpg
 from domain.case import CaseState, Task
 from domain.chain import format_time
 from domain.events import RecordedEvent, TaskReminded
+from domain.organisation import Organisation
 from domain.vocabulary import Clock, TaskStatus
+from infra import organisations
 from infra.audit.masking import masked_party, redact
 from infra.audit.seals import Seal, latest_seal_covering, leaf_hash, merkle_proof, verify_proof
 from infra.audit.timeline import (
@@ -33,6 +35,7 @@ from infra.audit.timeline import (
     STAGE_LABELS,
     TASK_ROLE_LABELS,
     TASK_STATUS_LABELS,
+    Names,
     case_timezone,
     local_time,
     replay,
@@ -97,7 +100,7 @@ def deadline_result(task: Task, clock: Clock, flagged: bool) -> tuple[str, str]:
     return "na", "不适用 n/a"
 
 
-def _tasks(state: CaseState, tz: ZoneInfo) -> str:
+def _tasks(state: CaseState, tz: ZoneInfo, names: Names) -> str:
     flagged = {(e.task_id, e.clock) for e in state.escalations if e.level >= 2}
     rows = []
     for t in state.tasks:
@@ -105,7 +108,8 @@ def _tasks(state: CaseState, tz: ZoneInfo) -> str:
         reply_css, reply_label = deadline_result(t, Clock.reply, (t.task_id, Clock.reply) in flagged)
         note = t.reply_summary or t.return_reason
         rows.append([
-            _e(t.task_id), _e(t.department), _e(TASK_ROLE_LABELS[t.role]), _e(TASK_STATUS_LABELS[t.status]),
+            _e(t.task_id), _e(names.department(t.department)), _e(TASK_ROLE_LABELS[t.role]),
+            _e(TASK_STATUS_LABELS[t.status]),
             _e(local_time(t.assigned_at, tz)),
             _e(local_time(t.acknowledge_due_at, tz)), _e(local_time(t.acknowledged_at, tz)), _mark(ack_css, ack_label),
             _e(local_time(t.reply_due_at, tz)), _e(local_time(t.replied_at, tz)), _mark(reply_css, reply_label),
@@ -119,7 +123,7 @@ def _tasks(state: CaseState, tz: ZoneInfo) -> str:
     )
 
 
-def _escalations(state: CaseState, events: Sequence[RecordedEvent], tz: ZoneInfo) -> str:
+def _escalations(state: CaseState, events: Sequence[RecordedEvent], tz: ZoneInfo, names: Names) -> str:
     rows: list[tuple[datetime, list[str]]] = []
     for recorded in events:
         reminder = recorded.payload
@@ -131,14 +135,15 @@ def _escalations(state: CaseState, events: Sequence[RecordedEvent], tz: ZoneInfo
                        if acted is not None and acted >= recorded.occurred_at else _mark("na", "—"))
             rows.append((recorded.occurred_at, [
                 _e(local_time(recorded.occurred_at, tz)), _e(reminder.task_id),
-                _e(task.department if task else None), _e(CLOCK_LABELS[reminder.clock]),
+                _e(names.department(task.department) if task else None), _e(CLOCK_LABELS[reminder.clock]),
                 _e(f"1 {LEVEL_LABELS[1]} ({reminder.fraction:.0%})"), cleared,
             ]))
     for esc in state.escalations:
         cleared = (_mark("ok", f"已解除 cleared {local_time(esc.cleared_at, tz)}") if esc.cleared_at is not None
                    else _mark("missed", "未解除 open"))
         rows.append((esc.at, [
-            _e(local_time(esc.at, tz)), _e(esc.task_id), _e(esc.department), _e(CLOCK_LABELS[esc.clock]),
+            _e(local_time(esc.at, tz)), _e(esc.task_id), _e(names.department(esc.department)),
+            _e(CLOCK_LABELS[esc.clock]),
             _e(f"{esc.level} {LEVEL_LABELS.get(esc.level, '')}"), cleared,
         ]))
     rows.sort(key=lambda r: r[0])
@@ -193,21 +198,26 @@ def render_dossier_html(
     events: Sequence[RecordedEvent],
     verification: ChainVerification,
     seal_info: dict[str, Any] | None,
+    org: Organisation | None = None,
 ) -> str:
-    """The dossier as one HTML page: inline CSS, nothing external, every value escaped, parties masked."""
+    """The dossier as one HTML page: inline CSS, nothing external, every value escaped, parties masked.
+    Departments, grids and categories by their names in ``org``, the organisation the case was received under."""
     tz = case_timezone(state)
+    names = Names(org)
     parties = state.parties
 
     def free(text: str | None) -> str | None:
         return redact(text, parties) if text else None
 
-    _, timeline = replay(events)
+    _, timeline = replay(events, org=org)
     sections = [
         ("案件基本情况 Case facts", _facts([
             ("案件编号 case id", state.case_id), ("标题 title", free(state.title)),
-            ("事由 description", free(state.description)), ("类别 category", state.category),
+            ("事由 description", free(state.description)),
+            ("类别 category", names.category(state.category) if state.category else None),
             ("来源 channel", CHANNEL_LABELS[state.channel] if state.channel else None),
-            ("网格 grid", state.grid_id), ("风险等级 risk", RISK_LABELS[state.risk_level]),
+            ("网格 grid", names.place(state.grid_id) if state.grid_id else None),
+            ("风险等级 risk", RISK_LABELS[state.risk_level]),
             ("受理时间 received at", local_time(state.received_at, tz)),
             ("当前阶段 stage", STAGE_LABELS[state.stage]), ("重复件 duplicate of", state.duplicate_of),
             ("不予受理理由 not accepted", free(state.not_accepted_reason)),
@@ -219,13 +229,14 @@ def render_dossier_html(
         ("办理过程 Timeline", _table(
             ["序号 seq", "时间 time", "操作人 actor", "事件 event", "说明 what happened", "阶段 stage after"],
             [[_e(t.seq), _e(local_time(t.occurred_at, tz)),
-              _e(f"{t.actor_role}:{t.actor_id}" + (f"@{t.actor_department}" if t.actor_department else "")),
+              _e(t.actor_label),
               _e(t.event_type), _e(t.description), _e(STAGE_LABELS[t.stage])] for t in timeline])),
-        ("责任单位任务与时限 Tasks and deadlines", _tasks(state, tz)),
-        ("督办记录 Escalations", _escalations(state, events, tz)),
+        ("责任单位任务与时限 Tasks and deadlines", _tasks(state, tz, names)),
+        ("督办记录 Escalations", _escalations(state, events, tz, names)),
         ("联席会议 Joint meetings", _table(
             ["会议 meeting", "时间 at", "参会单位 departments", "议题 agenda"],
-            [[_e(m.meeting_id), _e(local_time(m.at, tz)), _e("、".join(m.departments)), _e(free(m.agenda))]
+            [[_e(m.meeting_id), _e(local_time(m.at, tz)), _e(names.departments(m.departments)),
+              _e(free(m.agenda))]
              for m in state.meetings])),
         ("调解记录 Mediation records", _table(
             ["编号 id", "时间 at", "方式 method", "结果 result", "协议内容 terms"],
@@ -305,7 +316,8 @@ README = """一案一档 案件 {case_id} / Case dossier {case_id}
 
 
 async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path) -> Path:
-    """Write ``out_dir/<case_id>/`` with dossier.html, events.json, chain.json, seal.json and README.txt."""
+    """Write ``out_dir/<case_id>/`` with dossier.html, events.json, chain.json, seal.json and README.txt.
+    Names come from the organisation the case was received under (else the one in force)."""
     if not case_id or "/" in case_id or "\\" in case_id or case_id in {".", ".."}:
         raise ValueError(f"not a case id: {case_id!r}")
     async with pool.acquire() as conn:
@@ -315,6 +327,7 @@ async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path) -> Pat
     verification = verify_rows(case_id, rows)
     events = await EventStore(pool).read_stream(case_id, upto=rows[-1]["seq"])
     state, _ = replay(events)
+    org = await organisations.by_fingerprint(pool, state.organisation) or await organisations.in_force(pool)
     seal = await latest_seal_covering(pool, case_id)
     seal_info = seal_record(seal, case_id) if seal is not None else None
 
@@ -326,7 +339,7 @@ async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path) -> Pat
         "valid": verification.valid, "first_bad_seq": verification.first_bad_seq,
     }), encoding="utf-8")
     (target / "seal.json").write_text(_dump(seal_info), encoding="utf-8")
-    (target / "dossier.html").write_text(render_dossier_html(state, events, verification, seal_info),
+    (target / "dossier.html").write_text(render_dossier_html(state, events, verification, seal_info, org),
                                          encoding="utf-8")
     (target / "README.txt").write_text(README.format(case_id=case_id), encoding="utf-8")
     if _VERIFIER.is_file():

@@ -2,7 +2,9 @@
 
 The state comes from ``domain.case.evolve``, the same fold the workflow and the projections use; this
 module only describes events in words. Free text is passed through :func:`redact` so that no party's
-name, phone or ID number reaches the timeline."""
+name, phone or ID number reaches the timeline. Departments, jurisdictions and categories are shown by their
+names in the organisation the case was received under (ids only when that organisation does not know them),
+and each step by who took it: the person's name, role and department."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.case import CaseState, evolve
 from domain.events import (
+    Actor,
     CaseArchived,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -40,6 +43,7 @@ from domain.events import (
     TaskReplied,
     TaskReturned,
 )
+from domain.organisation import Organisation
 from domain.vocabulary import (
     ArchiveReason,
     Channel,
@@ -114,6 +118,9 @@ class TimelineEntry(BaseModel):
     actor_role: str
     actor_id: str
     actor_department: str | None
+    actor_name: str | None = None  # the person's display name (events before issue 14 have none)
+    actor_label: str = ""  # who, for people: 王敏（调解员，东湖街道综治中心）
+    actor_department_name: str | None = None
     event_type: str
     description: str  # what happened, in Chinese and English, personal data masked
     stage: Stage  # the stage after this event
@@ -132,8 +139,40 @@ def local_time(value: datetime | None, tz: ZoneInfo) -> str:
     return "—" if value is None else value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def replay(events: Sequence[RecordedEvent], upto: int | None = None) -> tuple[CaseState, list[TimelineEntry]]:
-    """The case as it stood after event ``upto`` (all events when None), and the timeline up to there."""
+class Names:
+    """Department, jurisdiction and category names from an organisation; the id itself without one."""
+
+    def __init__(self, org: Organisation | None) -> None:
+        self.org = org
+
+    def department(self, id: str) -> str:
+        return self.org.department_name(id) if self.org is not None else id
+
+    def departments(self, ids: Sequence[str]) -> str:
+        return "、".join(self.department(d) for d in ids)
+
+    def place(self, id: str) -> str:
+        return self.org.jurisdiction_name(id) if self.org is not None else id
+
+    def category(self, id: str) -> str:
+        return self.org.category_name(id) if self.org is not None else id
+
+
+def actor_label(actor: Actor, names: Names) -> str:
+    """Who took a step: 王敏（调解员，东湖街道综治中心）; the engine itself is 系统."""
+    if actor.role is Role.system:
+        return ROLE_LABELS[Role.system]
+    who = actor.name or actor.id
+    where = f"，{names.department(actor.department)}" if actor.department else ""
+    return f"{who}（{ROLE_LABELS[actor.role]}{where}）"
+
+
+def replay(
+    events: Sequence[RecordedEvent], upto: int | None = None, org: Organisation | None = None
+) -> tuple[CaseState, list[TimelineEntry]]:
+    """The case as it stood after event ``upto`` (all events when None), and the timeline up to there, with
+    names from ``org`` (the organisation the case was received under)."""
+    names = Names(org)
     chosen = [e for e in events if upto is None or e.seq <= upto]
     if not chosen:
         raise ValueError(f"no events to replay{'' if upto is None else f' up to seq {upto}'}")
@@ -144,8 +183,10 @@ def replay(events: Sequence[RecordedEvent], upto: int | None = None) -> tuple[Ca
         state = evolve(state, recorded.payload, recorded.occurred_at, recorded.seq)
         entries.append(TimelineEntry(
             seq=recorded.seq, occurred_at=recorded.occurred_at, actor_role=recorded.actor.role.value,
-            actor_id=recorded.actor.id, actor_department=recorded.actor.department, event_type=recorded.type,
-            description=describe(recorded, before, state), stage=state.stage,
+            actor_id=recorded.actor.id, actor_department=recorded.actor.department,
+            actor_name=recorded.actor.name, actor_label=actor_label(recorded.actor, names),
+            actor_department_name=names.department(recorded.actor.department) if recorded.actor.department else None,
+            event_type=recorded.type, description=describe(recorded, before, state, names), stage=state.stage,
         ))
     return state, entries
 
@@ -159,8 +200,9 @@ def _on_time(at: datetime, due: datetime) -> str:
     return "按时 on time" if at <= due else "超时 late"
 
 
-def describe(recorded: RecordedEvent, before: CaseState, after: CaseState) -> str:
+def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names: Names | None = None) -> str:
     """One line on what ``recorded`` did, given the case before and after it."""
+    names = names or Names(None)
     tz = case_timezone(after)
     parties = after.parties
 
@@ -169,28 +211,29 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState) -> st
 
     def task_of(task_id: str) -> str:
         task = before.task(task_id) or after.task(task_id)
-        return f"task {task_id}" + (f" ({task.department})" if task is not None else "")
+        return f"task {task_id}" + (f"（{names.department(task.department)}）" if task is not None else "")
 
     e = recorded.payload
     at = recorded.occurred_at
     match e:
         case CaseReceived():
-            text = (f"受理登记 received 「{free(e.title)}」: category {e.category}, {CHANNEL_LABELS[e.channel]}, "
-                    f"grid {e.grid_id}, risk {RISK_LABELS[e.risk_level]}, {len(e.parties)} parties 当事人")
+            text = (f"受理登记 received 「{free(e.title)}」: 类别 {names.category(e.category)}, "
+                    f"{CHANNEL_LABELS[e.channel]}, 网格 {names.place(e.grid_id)}, risk {RISK_LABELS[e.risk_level]}, "
+                    f"{len(e.parties)} parties 当事人")
             return text + (f", possible duplicate of 疑似重复 {e.duplicate_of}" if e.duplicate_of else "")
         case CaseNotAccepted():
             return f"不予受理 not accepted: {free(e.reason)}"
         case CaseMarkedDuplicate():
             return f"重复件 duplicate, merged into 并入 {e.duplicate_of}"
         case CaseRouted():
-            text = f"分流 routed: lead 牵头 {e.lead_department}"
+            text = f"分流 routed: lead 牵头 {names.department(e.lead_department)}"
             if e.co_departments:
-                text += f", co 协办 {', '.join(e.co_departments)}"
+                text += f", co 协办 {names.departments(e.co_departments)}"
             if e.suggested_lead and e.suggested_lead != e.lead_department:
-                text += f" (rules suggested 规则建议 {e.suggested_lead})"
+                text += f" (rules suggested 规则建议 {names.department(e.suggested_lead)})"
             return text
         case TaskAssigned():
-            return (f"派单 task {e.task_id} assigned to {e.department} ({TASK_ROLE_LABELS[e.role]}); "
+            return (f"派单 task {e.task_id} assigned to {names.department(e.department)} ({TASK_ROLE_LABELS[e.role]}); "
                     f"签收 ack due {local_time(e.acknowledge_due_at, tz)}, "
                     f"答复 reply due {local_time(e.reply_due_at, tz)}")
         case TaskAcknowledged():
@@ -205,7 +248,7 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState) -> st
         case TaskEscalated():
             text = (f"{LEVEL_LABELS[e.level]} level {e.level} on {CLOCK_LABELS[e.clock]} clock "
                     f"of {task_of(e.task_id)}, due {local_time(e.due_at, tz)}")
-            return text + (f", notify 报 {e.notify_jurisdiction}" if e.notify_jurisdiction else "")
+            return text + (f", notify 报 {names.place(e.notify_jurisdiction)}" if e.notify_jurisdiction else "")
         case EscalationCleared():
             return (f"督办解除 escalation level {e.level} on {CLOCK_LABELS[e.clock]} clock of "
                     f"{task_of(e.task_id)} cleared")
@@ -225,7 +268,7 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState) -> st
             return f"答复 {task_of(e.task_id)} replied{timing}: {free(e.summary)}"
         case MeetingConvened():
             return (f"联席会议 meeting {e.meeting_id} at {local_time(e.at, tz)} with "
-                    f"{', '.join(e.departments)}: {free(e.agenda)}")
+                    f"{names.departments(e.departments)}: {free(e.agenda)}")
         case MediationRecorded():
             reached = "达成协议 agreement reached" if e.agreement_reached else "未达成协议 no agreement"
             return f"调解 {METHOD_LABELS[e.method]} mediation: {reached}"
@@ -261,8 +304,8 @@ def render_timeline(entries: Sequence[TimelineEntry], timezone: str = DEFAULT_TI
         (
             str(e.seq),
             local_time(e.occurred_at, tz),
-            f"{e.actor_role}:{e.actor_id}",
-            e.actor_department or "-",
+            e.actor_label or f"{e.actor_role}:{e.actor_id}",
+            e.actor_department_name or "-",
             e.event_type,
             e.stage.value,
             e.description,

@@ -128,7 +128,14 @@ def test_suggest_route_takes_the_lowest_level() -> None:
     )
     assert suggest_route(org, "consumer", GRID) == RouteSuggestion(lead="dept-donghu-market")
     # no land office below the district: walk up to it
-    assert suggest_route(org, "land_boundary", GRID).lead == "dept-linjiang-land"
+    assert suggest_route(org, "land_boundary", GRID) == RouteSuggestion(
+        lead="dept-donghu-land", co=("dept-donghu-justice", "dept-donghu-tribunal"))
+    # 访调对接 and 诉调对接: the petitions office and the tribunal take the categories that call for them
+    assert suggest_route(org, "petition", GRID) == RouteSuggestion(
+        lead="dept-linjiang-petitions", co=("dept-donghu-justice",))
+    assert suggest_route(org, "pre_litigation", GRID) == RouteSuggestion(
+        lead="dept-donghu-justice", co=("dept-donghu-tribunal",))
+    assert suggest_route(org, "family", GRID).co == ("dept-donghu-huayuan-committee", "dept-donghu-tribunal")
 
 
 def test_excluded_departments_are_skipped() -> None:
@@ -190,7 +197,7 @@ def test_no_route() -> None:
         (lambda o: o["rules"][0].update(co_kinds=["committee"]), "lead kind 'committee' among co kinds"),
         (lambda o: o["rules"].append(dict(o["rules"][0])), "duplicate routing rule for category 'neighbour'"),
         (lambda o: o["departments"][0].update(colour="red"), "colour"),
-        (lambda o: o["departments"][0].update(id="Not A Slug"), "departments.0.id"),
+        (lambda o: o["departments"][0].update(id="Not A Slug"), r"departments\[0\]\.id"),
     ],
 )
 def test_referential_integrity_errors(change: Any, message: str) -> None:

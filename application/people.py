@@ -1,0 +1,187 @@
+"""People and access: add, list and disable users; sign in (with slowing down and lockout); workbench
+sessions; bearer tokens (issue, list, revoke). The CLI, the HTTP API and the workbench call these.
+
+Nothing here caches who may do what: every request looks its token or session up again, so a disabled user
+or a revoked token is refused on its very next request."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from application.errors import ApplicationError, InvalidInput, NotFound
+from domain.access import (
+    LOCKED_FOR,
+    WINDOW,
+    failure_delay,
+    locked_until,
+    login_problem,
+    password_problem,
+    role_problem,
+)
+from domain.events import Actor
+from domain.organisation import Organisation, UnknownId
+from domain.vocabulary import Role
+from infra import tokens, users
+from infra.passwords import generate_password, hash_password, password_matches
+from infra.tokens import TokenInfo
+from infra.users import User
+
+SESSION_LIFETIME = timedelta(hours=12)
+_FAILURES_KEPT = WINDOW + LOCKED_FOR
+
+
+class SignInRefused(ApplicationError):
+    """Wrong login or password, a disabled user, or a locked login. The message (Chinese, for the sign-in
+    page) never says which of login or password was wrong. ``locked_until`` is set when the login is locked."""
+
+    def __init__(self, message: str, locked_until: datetime | None = None) -> None:
+        super().__init__(message)
+        self.locked_until = locked_until
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user: User
+    password: str | None  # the generated password, to hand over once; None when the caller chose one
+
+
+def actor_of(user: User) -> Actor:
+    """The actor on the events this user causes: the user's id, role and department."""
+    return user.actor
+
+
+@dataclass
+class People:
+    pool: asyncpg.Pool
+    org: Organisation
+
+    def _check_role(self, role: Role, department: str | None) -> None:
+        problem = role_problem(role, department)
+        if problem:
+            raise InvalidInput(problem)
+        if department is not None:
+            try:
+                self.org.department(department)
+            except UnknownId as exc:
+                raise InvalidInput(str(exc), "department") from exc
+
+    # ---------------------------------------------------------------------------------------------- users
+
+    async def add_user(
+        self, *, name: str, role: Role, department: str | None = None, login: str | None = None,
+        password: str | None = None, user_id: str | None = None,
+    ) -> NewUser:
+        """Add a person who signs in. Without ``password`` one is generated and answered (once)."""
+        name = name.strip()
+        if not name or len(name) > 100 or not name.isprintable():
+            raise InvalidInput("a name is 1 to 100 printable characters", "name")
+        self._check_role(role, department)
+        login = login or f"user-{users.new_user_id()[4:10]}"
+        if problem := login_problem(login):
+            raise InvalidInput(problem, "login")
+        generated = None
+        if password is None:
+            password = generated = generate_password()
+        if problem := password_problem(password):
+            raise InvalidInput(problem, "password")
+        try:
+            user = await users.insert_user(
+                self.pool, user_id=user_id or users.new_user_id(), login=login, name=name, role=role,
+                department=department, password_hash=await hash_password(password),
+            )
+        except users.LoginTaken as exc:
+            raise InvalidInput(f"login {login!r} is taken", "login") from exc
+        return NewUser(user=user, password=generated)
+
+    async def list_users(self, include_machines: bool = True) -> list[User]:
+        return await users.list_users(self.pool, include_machines)
+
+    async def disable_user(self, login: str) -> User:
+        """From the next request on, the user cannot sign in and its tokens and sessions get 401."""
+        user = await users.disable_user(self.pool, login)
+        if user is None:
+            raise NotFound(f"no user with login {login!r}")
+        return user
+
+    async def user(self, user_id: str) -> User | None:
+        return await users.user_by_id(self.pool, user_id)
+
+    # -------------------------------------------------------------------------------------------- sign-in
+
+    async def sign_in(self, login: str, password: str) -> User:
+        """The user behind ``login`` and ``password``, or :class:`SignInRefused`.
+
+        Each failure waits a little longer before answering (domain/access.py ``failure_delay``); 5 failures
+        within 15 minutes lock the login for 15 minutes, during which even the right password is refused.
+        Unknown logins are counted and timed like known ones, so the answer does not tell which exist."""
+        login = login.strip().lower()[:64]
+        failures, now = await users.recent_failures(self.pool, login, _FAILURES_KEPT)
+        if until := locked_until(failures, now):
+            raise SignInRefused(f"登录失败次数过多，该账号已锁定，请于 {until.astimezone().strftime('%H:%M')} 后再试",
+                                locked_until=until)
+        found = await users.password_hash_of(self.pool, login)
+        user, password_hash = found if found is not None else (None, None)
+        # An unknown login is checked against a dummy hash: the same work, the same answer.
+        if await password_matches(password_hash, password) and user is not None:
+            if not user.active:
+                raise SignInRefused("该账号已停用，请联系管理员")
+            await users.clear_failures(self.pool, login)
+            return user
+        failures = await users.record_failure(self.pool, login, _FAILURES_KEPT)
+        await asyncio.sleep(failure_delay(len(failures)))
+        if until := locked_until(failures, failures[-1]):
+            raise SignInRefused("登录失败次数过多，该账号已锁定 15 分钟", locked_until=until)
+        raise SignInRefused("用户名或密码错误")
+
+    # ---------------------------------------------------------------------------------------- sessions
+
+    async def start_session(self, user: User, lifetime: timedelta = SESSION_LIFETIME) -> str:
+        """A new session for a signed-in user: answers the secret for the cookie (only its hash is kept)."""
+        return await users.insert_session(self.pool, user.id, lifetime)
+
+    async def session_user(self, secret: str) -> User | None:
+        """The user of a live session: ``None`` when unknown, ended, expired, or the user is disabled."""
+        if not secret or len(secret) > 200:
+            return None
+        return await users.session_user(self.pool, secret)
+
+    async def end_session(self, secret: str) -> None:
+        await users.end_session(self.pool, secret)
+
+    # ------------------------------------------------------------------------------------------- tokens
+
+    async def issue_token(
+        self, *, role: Role | None, department: str | None = None, name: str | None = None,
+        user_login: str | None = None,
+    ) -> str:
+        """A new bearer token. With ``user_login`` it belongs to that user and carries its role and department;
+        without, a machine user is made for it (a machine user is a user that cannot sign in)."""
+        if user_login is not None:
+            user = await users.user_by_login(self.pool, user_login)
+            if user is None:
+                raise NotFound(f"no user with login {user_login!r}")
+            if not user.active:
+                raise InvalidInput(f"user {user_login!r} is disabled", "user")
+            if role is not None and role is not user.role:
+                raise InvalidInput(f"user {user_login!r} is a {user.role.value}, not a {role.value}", "role")
+            if department is not None and department != user.department:
+                raise InvalidInput(f"user {user_login!r} belongs to {user.department}", "department")
+            return await tokens.insert_token(self.pool, user.id, user.role, user.department, name)
+        if role is None:
+            raise InvalidInput("a token needs --role (or --user)", "role")
+        self._check_role(role, department)
+        return await tokens.issue_token(self.pool, role, department, name)
+
+    async def list_tokens(self, include_revoked: bool = False) -> list[TokenInfo]:
+        return await tokens.list_tokens(self.pool, include_revoked)
+
+    async def revoke_token(self, token_or_id: str) -> TokenInfo:
+        """Revoke by the token itself or by its listed id: its next request gets 401."""
+        found = await tokens.revoke_token(self.pool, token_or_id.strip())
+        if found is None:
+            raise NotFound("no such token (give the token itself or its id from `liandiao token list`)")
+        return found
