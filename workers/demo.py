@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from application.cases import Intake
+from application.people import People
 from domain.commands import (
     AcknowledgeTask,
     ArchiveCase,
@@ -27,6 +28,7 @@ from domain.commands import (
     VerifyResolution,
 )
 from domain.events import Actor, Party
+from domain.organisation import demo_organisation, suggest_route
 from domain.policy import DEFAULT_POLICY, parse_policy, pin_policy
 from domain.vocabulary import (
     Channel,
@@ -35,18 +37,20 @@ from domain.vocabulary import (
     Outcome,
     PartyRole,
     RiskLevel,
-    Role,
     Satisfaction,
 )
+from infra.embedded import StackError
 from infra.logging import get_logger
-from infra.tokens import issue_token
+from workers import demo_people
+from workers.demo_people import PEOPLE, liaison_of
 
 if TYPE_CHECKING:
     from workers.stack import Stack
 
 log = get_logger(__name__)
-MEDIATOR = Actor(role=Role.mediator, id="demo-mediator", department="dept-donghu-zongzhi")
-SUPERVISOR = Actor(role=Role.supervisor, id="demo-supervisor", department="dept-donghu-zongzhi")
+# The demo's steps are taken by its people (workers/demo_people.py), so every step names a person.
+MEDIATOR = demo_people.MEDIATOR.actor
+SUPERVISOR = demo_people.SUPERVISOR.actor
 # Deadlines in minutes, on the wall clock: escalations happen while you watch.
 FAST = """calendar = "continuous"
 [risk.low]
@@ -124,7 +128,7 @@ CASES = [
 
 
 def _liaison(department: str) -> Actor:
-    return Actor(role=Role.liaison, id=f"demo-liaison-{department}", department=department)
+    return liaison_of(department).actor
 
 
 ROUTE = "route"  # the one step that is not a plain command: the application resolves it
@@ -153,6 +157,10 @@ def _commands(case: DemoCase, lead: str) -> list[tuple[Command | str, Actor]]:
 
 async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
     app = stack.services
+    if app.org.fingerprint != demo_organisation().fingerprint:
+        raise StackError("--demo loads cases of the built-in demo district: leave out --org (or --demo)")
+    leads = sorted({suggest_route(app.org, case.category, case.grid).lead for case in CASES})
+    people = await demo_people.ensure_demo_people(People(app.pool, app.org), leads)
     exists = await app.pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", CASES[0].case_id)
     if not exists:
         now = app.clock()
@@ -180,18 +188,22 @@ async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
                     await app.act(actor, case.case_id, step, request_id)
         log.info("demo cases loaded", cases=len(CASES))
     if print_tokens:
-        await _print_tokens(stack)
+        await _print_people(stack, people)
 
 
-async def _print_tokens(stack: Stack) -> None:
-    pool, org = stack.services.pool, stack.services.org
-    lines = ["", "Demo tokens (only their hashes are stored; issue more with `liandiao token issue`):"]
-    for role in (Role.mediator, Role.supervisor, Role.auditor, Role.admin):
-        lines.append(f"  {role.value:<11} {await issue_token(pool, role, None, f'demo {role.value}')}")
-    for department in ("dept-donghu-labour", "dept-donghu-housing", "dept-xicheng-taoyuan-committee"):
-        name = org.department(department).name
-        token = await issue_token(pool, Role.liaison, department, f"demo liaison {department}")
-        lines.append(f"  liaison     {token}   ({department} {name})")
+async def _print_people(stack: Stack, everyone: list[demo_people.DemoPerson]) -> None:
+    """Logins, passwords and a fresh token for each demo person (demo passwords: never outside a demo)."""
+    app = stack.services
+    people = People(app.pool, app.org)
+    lines = ["", "Demo people (sign in with login and password; each token is theirs, only its hash is stored):",
+             f"  {'role':<11} {'login':<12} {'password':<18} {'name':<6} token"]
+    for person in PEOPLE:
+        token = await people.issue_token(role=None, user_login=person.login, name=f"demo {person.login}")
+        where = f"  ({app.org.department(person.department).name})" if person.department else ""
+        lines.append(f"  {person.role.value:<11} {person.login:<12} {person.password:<18} {person.name:<6}"
+                     f"{token}{where}")
+    others = [p.login for p in everyone if p not in PEOPLE]
+    lines.append(f"  liaisons of the other demo departments (password demo-<login>): {', '.join(others)}")
     api = f"http://{stack.settings.api_host}:{stack.settings.api_port}/api/v1"
     lines += ["", "Try:", f'  curl -H "Authorization: Bearer <mediator token>" {api}/cases',
               f'  curl -H "Authorization: Bearer <supervisor token>" {api}/supervision/board', ""]

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    stack = RunningStack(tmp_path_factory.mktemp("cli") / "data", "--demo").start()
+    stack = RunningStack(tmp_path_factory.mktemp("cli") / "data", "--demo", "--print-tokens").start()
     yield stack
     stack.stop()
 
@@ -65,6 +65,11 @@ def test_audit_replay_verify_seal_export(demo_stack: RunningStack, tmp_path: Pat
     dossier = Path(exported.stdout.strip())
     html = (dossier / "dossier.html").read_text()
     assert "楼上漏水" in html and "张建国" not in html
+    # Who did each step, and departments, grids and categories by their names (not their ids).
+    for shown in ("王敏（调解员，东湖街道综治中心）", "陈静（督办人，东湖街道综治中心）", "花园社区居委会",
+                  "东湖街道花园社区第一网格", "东湖街道住建物业办"):
+        assert shown in html, shown
+    assert "dept-" not in html and "grid-donghu" not in html
     offline = subprocess.run([sys.executable, str(ROOT / "tools" / "verify_dossier.py"), str(dossier)],
                              capture_output=True, text=True)
     assert offline.returncode == 0, offline.stdout + offline.stderr
@@ -129,3 +134,32 @@ def test_the_hourly_seal_schedule_seals_through_the_worker(demo_stack: RunningSt
 
     before, after = asyncio.run(trigger_and_count())
     assert after == before + 1
+
+
+def test_demo_people_sign_in_and_are_named_on_every_step(demo_stack: RunningStack) -> None:
+    import re
+
+    from application.people import People
+    from domain.organisation import demo_organisation
+    from infra.db import create_pool
+
+    printed = (demo_stack.data_dir.parent / f"{demo_stack.data_dir.name}-up.log").read_text()
+    for login in ("mediator", "liaison", "supervisor", "auditor", "admin"):
+        assert re.search(rf" {login} +demo-{login} ", printed), login
+    found = re.search(r"mediator +mediator +demo-mediator +\S+ *(ld_\S+)", printed)
+    assert found is not None, printed[-2000:]
+    cases = httpx.get(f"{demo_stack.api}/cases", headers={"Authorization": f"Bearer {found.group(1)}"})
+    assert cases.status_code == 200
+
+    timeline = liandiao(demo_stack, "audit", "replay", "C-DEMO-01")
+    for who in ("王敏（调解员，东湖街道综治中心）", "孙丽（联络员，花园社区居委会）", "系统"):
+        assert who in timeline.stdout or who == "系统", who
+
+    async def sign_in() -> str:
+        pool = await create_pool(demo_stack.stack_file()["database_url"], max_size=2)
+        try:
+            return (await People(pool, demo_organisation()).sign_in("liaison", "demo-liaison")).name
+        finally:
+            await pool.close()
+
+    assert asyncio.run(sign_in()) == "李强"
