@@ -144,16 +144,18 @@ def test_the_county_routes_escalates_and_names_its_people(county: tuple[RunningS
     inbox = _ok(stack, village, "GET", "/departments/liuwan-cunwei/inbox")
     assert case_id in {item["case_id"] for item in inbox["items"]}
 
-    # The lead is a village committee: its listed supervision (挂牌督办) goes one level up, to 石门镇.
+    # Listed supervision (挂牌督办) goes one level up from each department: the village committee's to 石门镇,
+    # the town's water station's to 青山县.
     deadline = time.monotonic() + 120
     while True:
         events = _ok(stack, mediator, "GET", f"/cases/{case_id}/events")
-        flagged = [e for e in events if e["type"] == "TaskEscalated" and e["data"]["level"] == 3]
-        if flagged or time.monotonic() > deadline:
+        department_of = {e["data"]["task_id"]: e["data"]["department"] for e in events if e["type"] == "TaskAssigned"}
+        flagged = {department_of[e["data"]["task_id"]]: e["data"]["notify_jurisdiction"]
+                   for e in events if e["type"] == "TaskEscalated" and e["data"]["level"] == 3}
+        if len(flagged) == 2 or time.monotonic() > deadline:
             break
         time.sleep(1)
-    assert flagged, [e["type"] for e in events]
-    assert {e["data"]["notify_jurisdiction"] for e in flagged} == {"tn-shimen"}
+    assert flagged == {"liuwan-cunwei": "tn-shimen", "shimen-water": "cty-qingshan"}, [e["type"] for e in events]
     received = events[0]
     assert received["data"]["organisation"] == load_organisation(org_file.read_text()).fingerprint
     assert received["actor"]["department"] == "shimen-zongzhi" and received["actor"]["id"].startswith("usr-")
