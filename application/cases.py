@@ -30,6 +30,7 @@ from application.access import (
 )
 from application.case_client import CaseClient, CaseNotFound
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable, from_domain
+from application.people import People
 from domain.actions import AvailableAction, available_actions
 from domain.case import CaseState
 from domain.commands import Command, ConveneMeeting, ReceiveCase, RouteCase
@@ -303,6 +304,11 @@ class Application:
 
     def departments(self) -> Sequence[Department]:
         return self.org.departments
+
+    @property
+    def people(self) -> People:
+        """Users, sign-in, sessions and tokens (application/people.py) on this application's database."""
+        return People(self.pool, self.org)
 
     def categories(self) -> Sequence[Category]:
         """The categories that intake accepts."""

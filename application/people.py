@@ -32,6 +32,7 @@ from infra.users import User
 
 SESSION_LIFETIME = timedelta(hours=12)
 _FAILURES_KEPT = WINDOW + LOCKED_FOR
+LOCKED_MESSAGE = "登录失败次数过多，该账号已锁定 15 分钟，请稍后再试"
 
 
 class SignInRefused(ApplicationError):
@@ -121,8 +122,7 @@ class People:
         login = login.strip().lower()[:64]
         failures, now = await users.recent_failures(self.pool, login, _FAILURES_KEPT)
         if until := locked_until(failures, now):
-            raise SignInRefused(f"登录失败次数过多，该账号已锁定，请于 {until.astimezone().strftime('%H:%M')} 后再试",
-                                locked_until=until)
+            raise SignInRefused(LOCKED_MESSAGE, locked_until=until)
         found = await users.password_hash_of(self.pool, login)
         user, password_hash = found if found is not None else (None, None)
         # An unknown login is checked against a dummy hash: the same work, the same answer.
