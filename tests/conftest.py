@@ -92,8 +92,11 @@ async def api(pool: asyncpg.Pool, temporal_client, case_worker: str) -> AsyncIte
                         store=store, projector=Projector(pool, store), org=demo_organisation(), policy=DEFAULT_POLICY)
     await services.projector.catch_up()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1",
-                                           port=port, log_config=None, lifespan="off"))
+    # Keep-alive outlasts any pause between a test's requests: a batch of concurrent requests on a loaded
+    # machine can leave a connection idle past uvicorn's 5 s default, and a reuse racing the server's close
+    # is a ReadError that says nothing about the code under test.
+    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_config=None,
+                                           lifespan="off", timeout_keep_alive=300))
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
         await asyncio.sleep(0.05)
