@@ -6,12 +6,12 @@ from pathlib import Path
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.event_store import EventStoreActivities
 from activities.seals import SealActivities
 from infra.db import create_pool
-from infra.embedded import StackError
+from infra.embedded import StackError, port_is_free
 from infra.event_store import EventStore
 from infra.logging import get_logger
 from infra.settings import Settings
@@ -21,10 +21,14 @@ from workflows.seal import SealWorkflow
 
 
 def build_worker(
-    client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None, **options: object
+    client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None, sandboxed: bool = False,
+    **options: object,
 ) -> Worker:
+    """``sandboxed``: run workflows in Temporal's sandbox (settings.workflow_sandbox explains the default)."""
     store_activities = EventStoreActivities(EventStore(pool))
     seals = SealActivities(pool, seal_file or Path(".liandiao") / "seals.jsonl")
+    if not sandboxed:
+        options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     return Worker(
         client,
         task_queue=task_queue,
@@ -34,6 +38,13 @@ def build_worker(
     )
 
 
+def check_metrics_port(settings: Settings) -> str | None:
+    """The metrics address to serve, after checking its port is free (a one-line error, not a panic)."""
+    if settings.metrics_port is not None and not port_is_free(settings.metrics_port, settings.metrics_host):
+        raise StackError(f"port {settings.metrics_port} (metrics) is already in use")
+    return settings.metrics_address
+
+
 async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
     """A standalone worker process (`liandiao worker`) until SIGINT/SIGTERM."""
     import asyncio
@@ -41,15 +52,19 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
 
     try:
         pool = await asyncio.wait_for(create_pool(database_url, max_size=settings.db_pool_max), 10)
-        client = await asyncio.wait_for(connect_temporal(temporal_address, settings.temporal_namespace), 10)
+        client = await asyncio.wait_for(
+            connect_temporal(temporal_address, settings.temporal_namespace, check_metrics_port(settings)), 10)
+    except StackError:
+        raise
     except Exception as exc:
         raise StackError(f"cannot reach the stack: {exc}") from exc
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl",
-                          max_cached_workflows=settings.max_cached_workflows)
-    get_logger(__name__).info("case worker started", task_queue=settings.task_queue)
+                          max_cached_workflows=settings.max_cached_workflows, sandboxed=settings.workflow_sandbox)
+    get_logger(__name__).info("case worker started", task_queue=settings.task_queue,
+                              metrics=settings.metrics_address and f"http://{settings.metrics_address}/metrics")
     try:
         async with worker:
             await stop.wait()

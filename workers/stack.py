@@ -30,6 +30,7 @@ from infra.logging import get_logger
 from infra.projections import Projector
 from infra.settings import Settings
 from infra.temporal import connect_temporal, ensure_search_attributes
+from workers.case_worker import check_metrics_port
 
 log = get_logger(__name__)
 STACK_FILE = "stack.json"
@@ -88,6 +89,7 @@ class Stack:
         self._lock_data_dir(data_dir)
         if not port_is_free(s.api_port, s.api_host):
             raise StackError(f"port {s.api_port} (HTTP API) is already in use")
+        metrics_address = check_metrics_port(s)
         temporal_server = None
         if s.embedded_temporal:
             temporal_server = EmbeddedTemporal(data_dir, s.temporal_port, s.ui_port)
@@ -111,7 +113,7 @@ class Stack:
         await self._put_org_in_force()
         try:
             self.client = await asyncio.wait_for(
-                connect_temporal(self.temporal_address, s.temporal_namespace), 10
+                connect_temporal(self.temporal_address, s.temporal_namespace, metrics_address), 10
             )
         except Exception as exc:
             raise StackError(f"cannot reach Temporal at {self.temporal_address}: {exc}") from exc
@@ -142,7 +144,7 @@ class Stack:
         assert self.pool is not None
         s = self.settings
         worker = build_worker(self.client, self.pool, s.task_queue, seal_file=self.data_dir / "seals.jsonl",
-                              max_cached_workflows=s.max_cached_workflows)
+                              max_cached_workflows=s.max_cached_workflows, sandboxed=s.workflow_sandbox)
         await ensure_seal_schedule(self.client, s.task_queue)
         worker_task = asyncio.create_task(worker.run(), name="case-worker")
         store = EventStore(self.pool)
@@ -239,6 +241,8 @@ async def run_up(settings: Settings, *, demo: bool, print_tokens: bool) -> None:
                 + (f" · Web UI: http://127.0.0.1:{s.ui_port}" if s.embedded_temporal else ""),
                 f"Data: {stack.data_dir}  ·  Ctrl-C stops everything.",
             ]
+            if s.metrics_address:
+                lines.insert(2, f"Temporal SDK metrics (Prometheus): http://{s.metrics_address}/metrics")
             print("\n".join(lines), flush=True)
 
         await stack.serve(stop, demo_data, ready)
