@@ -7,12 +7,12 @@ import uuid
 import asyncpg
 import httpx
 
+from application.case_client import CaseClient
 from domain.commands import AcknowledgeTask
 from infra.embedded import free_port
 from infra.temporal import connect_temporal
 from tests.workflows.scenario import LEAD, liaison, new_routed_case
 from workers.case_worker import build_worker
-from workers.client import CaseClient
 
 # (temporal_sticky_cache_miss appears with the first miss, which a single short case need not have)
 WATCH = ("temporal_workflow_task_schedule_to_start_latency", "temporal_workflow_task_execution_latency",
