@@ -1,30 +1,42 @@
 """The case workflow end to end on the real servers: lifecycle throughput and escalation punctuality.
 
-    .venv/bin/python bench/lifecycle.py [--cases N] [--deadlines M] [--in-flight K] [--ack-within 30s]
+    .venv/bin/python bench/lifecycle.py [--cases N] [--deadlines M] [--in-flight K] [--shape instant|overlap]
+        [--ack-within 120s] [--max-cached-workflows C] [--workers W] [--scale-out S]
 
 One embedded PostgreSQL and one embedded Temporal dev server (headless) in a temp dir, both stopped at the
-end, error or not; the workers run in this process. Rows:
+end, error or not; the workers run in this process (plus ``--workers``/``--scale-out`` worker processes).
+The default run (``make bench``) is the lifecycle and 2,000 deadlines due at one instant. Rows:
 
 * ``cases_per_s``: N cases driven by scripted actors (K in flight, each case's actions in sequence) from
   intake to archive: receive (update-with-start) -> route (lead only) -> acknowledge -> reply -> resolution
   -> verify -> follow-up -> archive, then the workflow's result. Baseline: ``BareCaseWorkflow`` below, the
   same Temporal actions per case with no domain in them: the same update-with-start for the first action,
-  then one update per action, each running one activity that does a single asyncpg INSERT into a scratch
+  then one update per action, each running one activity (a local one when ours appends in local
+  activities, as read from a warm-up case's history) that does a single asyncpg INSERT into a scratch
   table (same pool, retry policy and timeout), the workflow closing after the last, after as many extra
-  INSERT activities as ours runs once archived (counted from a warm-up case's history: the archive seal).
+  INSERT activities as ours runs once archived (the archive seal).
   Ours also starts and cancels a durable timer while a task's clock runs (2 per case here); none fires
-  (the policy gives hours), so the bare side has none. Same client, converter, concurrency and worker
-  options (SDK defaults).
+  (the policy gives hours), so the bare side has none. Same client, converter, concurrency, workflow runner
+  and worker options.
   The two sides alternate in halves (bare, ours, ours, bare) after a warm-up of each, so neither gets the
   emptier Temporal database; ratio = ours / bare.
-* ``escalation_lateness_p99_ms``: M cases on a second-scale policy (continuous calendar, acknowledge within
-  ``--ack-within`` (default: 30 s, lengthened when the measured lifecycle rate predicts the M cases could
-  not all be started and routed before the first deadline), no reminders, warning at the deadline, flag
-  after an hour), each routed to one department and never acknowledged. For every level-2 TaskEscalated:
-  ``recorded_at`` (set by PostgreSQL at insert: the append transaction's start) minus the task's
-  acknowledge due time (``due_at`` in the payload). Value = p99 in ms; baseline = the 1000 ms target
-  itself, ratio = 1000 / p99 (higher is better).
-  We wait for all M warnings (timeout: the deadline plus 5 minutes)."""
+* ``escalation_lateness_p99_ms[_M][_cacheC][_workersW]``: M cases on a second-scale policy (continuous
+  calendar, no reminders, warning at the deadline, flag after an hour), each routed to one department and
+  never acknowledged. ``--shape instant`` (default): each case is received with "acknowledge within T -
+  now" and routed at once, so all M fall due at one instant T after the intake (the note gives the real
+  spread); ``overlap``: all received, then all routed, acknowledge within a quarter of the predicted intake
+  time (or ``--ack-within``), so the first deadlines fall while intake continues. For every level-2
+  TaskEscalated: ``recorded_at`` (set by PostgreSQL at insert: the append transaction's start) minus the
+  task's acknowledge due time (``due_at`` in the payload). Value = p99 in ms; baseline = the target (1 s for
+  2,000 at one instant, 2 s for 6,000 overlapping intake, 3 s with a 1,000-case cache), ratio = target / p99.
+  Context: the lateness breakdown from Temporal histories (timer fired late, workflow task waiting for a
+  worker, our code with the local append), intake and drain rates, CPU per server, peak RSS.
+* ``peak_rss_mib_at_open_cases`` (M >= 6,000): this process's peak RSS with M open cases.
+* ``scale_out_{intake,warnings}_{2,3}_workers`` (``--scale-out 3``): the escalation run on 1, 2 and 3 worker
+  processes, each on a fresh task queue; intake (cases/s) and warnings drained per second against 1 worker
+  process in the same run; the note gives the per-worker speed-up.
+  Updates whose RPC times out on an overloaded machine are repeated with the same update id (applied once).
+  We wait for all M warnings (timeout: the deadline plus 10 minutes)."""
 
 from __future__ import annotations
 
