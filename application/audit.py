@@ -4,7 +4,8 @@ per-case replay and verify are ``Application.replay`` and ``Application.verify``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
@@ -12,6 +13,7 @@ import asyncpg
 from application.errors import NotFound
 from application.organisation import organisation_of_case
 from domain.case import CaseState, fold
+from infra.audit.log import LogProblem, TreeHead, verify_log
 from infra.audit.seals import SealProblem, verify_archive_seals, verify_seal_file, verify_seals
 from infra.audit.timeline import TimelineEntry, replay
 from infra.event_store import ChainVerification, EventStore
@@ -30,23 +32,30 @@ async def timeline(pool: asyncpg.Pool, case_id: str, upto: int | None = None,
 
 @dataclass(frozen=True)
 class Verification:
-    chains: list[ChainVerification]
+    chains: list[ChainVerification]  # the one case asked for (every case's chain is in ``log_problems``)
     seal_problems: list[SealProblem]
+    log_problems: list[LogProblem] = field(default_factory=list)
 
     @property
     def broken(self) -> list[ChainVerification]:
         return [c for c in self.chains if not c.valid]
 
+    @property
+    def problem_count(self) -> int:
+        return len(self.broken) + len(self.seal_problems) + len(self.log_problems)
 
-async def verify_all(pool: asyncpg.Pool, case_id: str | None, seal_file: Path | None) -> Verification:
-    """One case's chain (or every case's), every stored seal, every archived case's sealed head, and the seal
-    file kept outside the database when given (the caller passes it only when it exists)."""
-    store = EventStore(pool)
-    ids = [case_id] if case_id else await store.case_ids()
-    chains = [await store.verify(i) for i in ids]
+
+async def verify_all(pool: asyncpg.Pool, case_id: str | None, seal_file: Path | None,
+                     witnesses: Mapping[str, Sequence[TreeHead]] | None = None) -> Verification:
+    """The transparency log (every chain, every leaf, the tree, every signed tree head and the heads in
+    ``witnesses``, checked by consistency proofs), one case's chain when asked, every earlier seal, every
+    archived case's sealed head, and the seal file kept outside the database when given (the caller passes it
+    only when it exists)."""
+    chains = [await EventStore(pool).verify(case_id)] if case_id else []
     if case_id and chains[0].events == 0:
         raise NotFound(f"no case {case_id}")
+    log_problems = await verify_log(pool, witnesses)
     problems = [*await verify_seals(pool), *await verify_archive_seals(pool)]
     if seal_file is not None:
         problems += await verify_seal_file(pool, seal_file)
-    return Verification(chains=chains, seal_problems=problems)
+    return Verification(chains=chains, seal_problems=problems, log_problems=log_problems)

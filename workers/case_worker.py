@@ -33,7 +33,8 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=[DisputeCaseWorkflow, SealWorkflow],
-        activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads],
+        activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
+                    seals.sign_tree_head],
         **options,  # type: ignore[arg-type]
     )
 

@@ -22,6 +22,8 @@ from application.case_client import CaseClient
 from application.cases import Application
 from domain.organisation import Organisation
 from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
+from infra.audit.keys import MissingKey, key_path, load_or_create_key
+from infra.audit.log import run_integrator
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
 from infra.event_store import EventStore
@@ -87,6 +89,10 @@ class Stack:
         data_dir = ensure_writable_dir(s.data_dir)
         self.data_dir = data_dir
         self._lock_data_dir(data_dir)
+        try:
+            load_or_create_key(key_path(data_dir))  # the log's signing key: README tells operators to back it up
+        except (OSError, MissingKey) as exc:
+            raise StackError(f"cannot read or create the log signing key: {exc}") from exc
         if not port_is_free(s.api_port, s.api_host):
             raise StackError(f"port {s.api_port} (HTTP API) is already in use")
         metrics_address = check_metrics_port(s)
@@ -151,6 +157,7 @@ class Stack:
         projector = Projector(self.pool, store)
         await projector.catch_up()
         projector_task = asyncio.create_task(projector.run(stop), name="projector")
+        log_task = asyncio.create_task(run_integrator(self.pool, stop), name="transparency-log")
         self.services = Application(
             pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
             projector=projector, org=self.org, policy=self.policy,
@@ -182,8 +189,11 @@ class Stack:
             await asyncio.wait_for(api_task, timeout=5)
         done_waiter.cancel()
         projector_task.cancel()
+        log_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await projector_task
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await log_task
         if worker_task.done() and worker_task.exception() and not stop.is_set():
             raise StackError(f"the case worker stopped: {worker_task.exception()}")
 
