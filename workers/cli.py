@@ -239,10 +239,15 @@ def audit_export(
 ) -> None:
     """Write the case's dossier (一案一档): HTML, raw events, chain and seal for offline verification."""
     from infra.audit.dossier import UnknownCase, export_dossier
+    from infra.audit.keys import key_path, load_key
+
+    path = key_path(settings_for(data_dir).data_dir)
+    # With the log's key a fresh tree head proves every event; without it, the latest head proves those it covers.
+    key = load_key(path) if path.exists() else None
 
     async def work(pool):  # type: ignore[no-untyped-def]
         try:
-            return await export_dossier(pool, case_id, out)
+            return await export_dossier(pool, case_id, out, key)
         except (UnknownCase, ValueError) as exc:
             raise StackError(str(exc)) from exc
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -79,12 +80,15 @@ def test_audit_replay_verify_seal_export(demo_stack: RunningStack, tmp_path: Pat
     assert exported.returncode == 0, exported.stderr
     dossier = Path(exported.stdout.strip())
     html = (dossier / "dossier.html").read_text()
-    assert "楼上漏水" in html and "张建国" not in html
+    page = re.sub(r'<script type="application/json" id="evidence">.*?</script>', "", html, flags=re.S)
+    assert "楼上漏水" in page and "张建国" not in page  # the raw events it carries for verification hold them
     # Who did each step, and departments, grids and categories by their names (not their ids).
     for shown in ("王敏（调解员，东湖街道综治中心）", "陈静（督办人，东湖街道综治中心）", "花园社区居委会",
                   "东湖街道花园社区第一网格", "东湖街道住建物业办"):
-        assert shown in html, shown
-    assert "dept-" not in html and "grid-donghu" not in html
+        assert shown in page, shown
+    assert "dept-" not in page and "grid-donghu" not in page
+    masked = (dossier / "dossier_masked.html").read_text()
+    assert "楼上漏水" in masked and "张建国" not in masked and "dept-" not in masked
     offline = subprocess.run([sys.executable, str(ROOT / "tools" / "verify_dossier.py"), str(dossier)],
                              capture_output=True, text=True)
     assert offline.returncode == 0, offline.stdout + offline.stderr
