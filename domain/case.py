@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from domain.events import (
+    AttachmentAdded,
     CaseArchived,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -119,6 +120,14 @@ class FollowUp(Frozen):
     at: datetime
 
 
+class Attachment(Frozen):
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+    added_at: datetime  # who added it is the event's actor (the timeline shows it)
+
+
 class CaseState(Frozen):
     case_id: str
     version: int = 0  # the sequence number of the last event folded in
@@ -149,6 +158,7 @@ class CaseState(Frozen):
     archive_reason: ArchiveReason | None = None
     archived_at: datetime | None = None
     last_event_at: datetime | None = None
+    attachments: tuple[Attachment, ...] = ()  # issue 12
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
@@ -296,6 +306,10 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                                                  reminded=(), escalation_level=0)}
         case CaseArchived():
             changes = {"stage": Stage.archived, "archive_reason": event.reason, "archived_at": at}
+        # issue 12
+        case AttachmentAdded():
+            changes = {"attachments": (*s.attachments, Attachment(
+                sha256=event.sha256, name=event.name, media_type=event.media_type, size=event.size, added_at=at))}
         case _:
             changes = {}
     changes["version"] = seq if seq is not None else s.version + 1

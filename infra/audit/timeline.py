@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.case import CaseState, evolve
 from domain.events import (
     Actor,
+    AttachmentAdded,
     CaseArchived,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -285,6 +286,8 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             return f"重新办理 case reopened (#{e.reopen_count}): {free(e.reason)}"
         case CaseArchived():
             return f"归档 archived: {ARCHIVE_LABELS[e.reason]}"
+        case AttachmentAdded():  # issue 12
+            return f"附件 attachment 「{free(e.name)}」 ({e.media_type}, {e.size} bytes, sha256 {e.sha256[:12]}…)"
     return recorded.type
 
 

@@ -23,6 +23,7 @@ from domain.chain import (
 from domain.events import (
     EVENT_TYPES,
     Actor,
+    AttachmentAdded,
     CaseArchived,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -105,6 +106,7 @@ def one_of_each() -> list[EventPayload]:
         FollowUpRecorded(satisfaction=Satisfaction.dissatisfied, note=TRICKY),
         CaseReopened(reason=TRICKY, reopen_count=2, reopened=(DUE,)),
         CaseArchived(reason=ArchiveReason.resolved),
+        AttachmentAdded(sha256="ab" * 32, name="调解协议书\t(签字版).pdf", media_type="application/pdf", size=2**31),
     ]
 
 
