@@ -14,6 +14,7 @@ Standard library only, on purpose: an auditor runs it without the system. It rep
   proven event, whose RFC 9162 inclusion proof leads to the tree head's root_hash; the head's Ed25519 signature
   (RFC 8032, verified here in pure Python) over RFC 6962's TreeHeadSignature 0x00 0x01 uint64(timestamp)
   uint64(tree_size) root_hash, and key_id = hex(sha256(DER SubjectPublicKeyInfo));
+- attachments/<sha256>: each AttachmentAdded event's file hashes to the sha256 the event recorded;
 - seal.json (the earlier kind of seal, when present and not null): leaf = hex(sha256(utf8(case_id:version:
   head_hash))); each proof step (side, sibling) gives hex(sha256(bytes(sibling) + bytes(node))) for "left",
   hex(sha256(bytes(node) + bytes(sibling))) for "right", ending at merkle_root; seal_hash =
@@ -290,6 +291,19 @@ def check_log(record: Any, events: list[dict[str, Any]]) -> str:
             f"(compare it with the heads your witness keeps)")
 
 
+def check_attachments(directory: Path, events: list[dict[str, Any]]) -> str:
+    """Each AttachmentAdded event's file, attachments/<sha256>, must be there and hash to that value."""
+    added = [e for e in events if e["type"] == "AttachmentAdded"]
+    for event in added:
+        digest = event["data"].get("sha256", "")
+        path = directory / "attachments" / digest
+        if not path.is_file():
+            raise Broken(f"attachment {digest} is missing from attachments/", event["seq"])
+        if sha256_hex(path.read_bytes()) != digest:
+            raise Broken(f"attachment {digest} has been changed: its content no longer has that hash", event["seq"])
+    return f"{len(added)} attachments, each matching the hash its event recorded"
+
+
 def load(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -305,6 +319,7 @@ def verify(directory: Path) -> list[str]:
     check_events(events, None)
     check_chain(load(directory / "chain.json"), events)
     lines = [f"case {events[0]['case_id']}: {len(events)} events, head {events[-1]['hash']}"]
+    lines.append(check_attachments(directory, events))
     if (directory / "proof.json").exists():
         lines.append(check_log(load(directory / "proof.json"), events))
     seal_path = directory / "seal.json"

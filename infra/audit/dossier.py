@@ -261,6 +261,10 @@ def render_dossier_html(
             [[_e(local_time(f.at, tz)), _e(SATISFACTION_LABELS[f.satisfaction]), _e(free(f.note))]
              for f in state.follow_ups])
             + (f"<p>重新办理次数 reopened: {_e(state.reopen_count)}</p>" if state.reopen_count else "")),
+        ("附件 Attachments", _table(
+            ["名称 name", "类型 type", "大小 size (bytes)", "添加时间 added", "SHA-256"],
+            [[_e(free(a.name)), _e(a.media_type), _e(a.size), _e(local_time(a.added_at, tz)),
+              f'<span class="hash">{_e(a.sha256)}</span>'] for a in state.attachments])),
         ("归档 Archive", _facts([
             ("归档原因 reason",
              ARCHIVE_LABELS[state.archive_reason] if state.archive_reason else "未归档 not archived"),
@@ -330,6 +334,8 @@ README = """一案一档 案件 {case_id} / Case dossier {case_id}
   dossier_masked.html  仅脱敏页面，可对外出示（不含原始事件，不能自校验）/ masked page only, to show outside
   events.json   原始事件，按存储原样导出（含当事人完整信息，请按涉密材料保管）
                 the raw events exactly as stored (parties in full: keep it confidential)
+  attachments/  附件，文件名为其 SHA-256；attachments.json 列出名称与类型 / the attached files, each named by
+                its SHA-256 (the AttachmentAdded event in the chain fixes it); attachments.json gives their names
   proof.json    签名树头、公钥与每个事件的包含证明 / the signed tree head, its public key, each event's
                 inclusion proof: {{tree_head, public_key, proofs: [{{seq, leaf_index, leaf_hash, path}}]}}
   chain.json    导出时的链校验结果 / the chain verification at export: {{case_id, events, head_hash, valid}}
@@ -410,6 +416,22 @@ async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path,
     (target / "dossier_masked.html").write_text(render_dossier_html(state, events, verification, seal_info, org),
                                                 encoding="utf-8")
     (target / "README.txt").write_text(README.format(case_id=case_id), encoding="utf-8")
+    await _write_attachments(pool, rows, target)
     if _VERIFIER.is_file():
         shutil.copyfile(_VERIFIER, target / "verify_dossier.py")
     return target
+
+
+async def _write_attachments(pool: asyncpg.Pool, rows: Sequence[Any], target: Path) -> None:
+    """attachments/<sha256> for each AttachmentAdded, and attachments.json listing them with their names."""
+    listed = [{"seq": r["seq"], **r["data"]} for r in rows if r["type"] == "AttachmentAdded"]
+    (target / "attachments.json").write_text(_dump(listed), encoding="utf-8")
+    if not listed:
+        return
+    folder = target / "attachments"
+    folder.mkdir(exist_ok=True)
+    async with pool.acquire() as conn:
+        for item in listed:
+            content = await conn.fetchval("SELECT content FROM attachment_blobs WHERE sha256 = $1", item["sha256"])
+            if content is not None:  # a missing file is reported by the verifier, not hidden here
+                (folder / item["sha256"]).write_bytes(bytes(content))
