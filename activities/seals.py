@@ -13,12 +13,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from infra.audit.keys import KEY_FILE, MissingKey, load_key
-from infra.audit.log import TreeHead, append_tree_head, sign_tree_head
+from infra.audit.log import TREE_HEAD_FILE, TreeHead, append_tree_head, sign_tree_head
 from infra.audit.seals import append_seal_file, create_seal
 from infra.logging import get_logger
 
 log = get_logger(__name__)
-TREE_HEAD_FILE = "tree_heads.jsonl"
 
 
 class SealSummary(BaseModel):

@@ -6,14 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 
-from application.errors import NotFound
+from application.errors import InvalidInput, NotFound
 from application.organisation import organisation_of_case
 from domain.case import CaseState, fold
-from infra.audit.log import LogProblem, TreeHead, verify_log
+from infra.audit.dossier import UnknownCase, export_dossier
+from infra.audit.keys import MissingKey, key_path, load_key
+from infra.audit.log import (
+    TREE_HEAD_FILE,
+    LogProblem,
+    TreeHead,
+    append_tree_head,
+    sign_tree_head,
+    tree_heads,
+    verify_log,
+)
 from infra.audit.seals import SealProblem, verify_archive_seals, verify_seal_file, verify_seals
 from infra.audit.timeline import TimelineEntry, replay
 from infra.event_store import ChainVerification, EventStore
@@ -59,3 +70,33 @@ async def verify_all(pool: asyncpg.Pool, case_id: str | None, seal_file: Path | 
     if seal_file is not None:
         problems += await verify_seal_file(pool, seal_file)
     return Verification(chains=chains, seal_problems=problems, log_problems=log_problems)
+
+
+async def sign_tree_head_now(pool: asyncpg.Pool, data_dir: Path) -> TreeHead:
+    """Sign a tree head over every event with the log's key (under ``data_dir``) and keep a copy beside it."""
+    try:
+        key = load_key(key_path(data_dir))
+    except MissingKey as exc:
+        raise NotFound(str(exc)) from exc
+    head = await sign_tree_head(pool, key, datetime.now(UTC))
+    append_tree_head(head, data_dir / TREE_HEAD_FILE)
+    return head
+
+
+async def witness_heads(pool: asyncpg.Pool) -> list[TreeHead]:
+    """Every signed tree head, oldest first: what a witness keeps (`liandiao audit seals export`)."""
+    async with pool.acquire() as conn:
+        return await tree_heads(conn)
+
+
+async def export_case(pool: asyncpg.Pool, case_id: str, out: Path, data_dir: Path) -> Path:
+    """The dossier (一案一档). With the log's key at hand a fresh tree head proves every event; without it the
+    latest head proves the events it covers."""
+    path = key_path(data_dir)
+    key = load_key(path) if path.exists() else None
+    try:
+        return await export_dossier(pool, case_id, out, key)
+    except UnknownCase as exc:
+        raise NotFound(f"no case {case_id}") from exc
+    except ValueError as exc:
+        raise InvalidInput(str(exc), "case_id") from exc

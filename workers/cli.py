@@ -171,9 +171,8 @@ def audit_verify(
 ) -> None:
     """Verify hash chains, the transparency log and its signed tree heads, and every earlier seal; exit 1 on
     any break. With --against, also prove today's log consistent with the heads in FILE."""
-    from activities.seals import TREE_HEAD_FILE
     from application.audit import verify_all
-    from infra.audit.log import read_tree_heads
+    from infra.audit.log import TREE_HEAD_FILE, read_tree_heads
 
     settings = settings_for(data_dir)
     seal_file = settings.data_dir / "seals.jsonl"
@@ -217,13 +216,10 @@ def audit_seals_export(
 ) -> None:
     """Write every signed tree head as JSON lines {tree_size, root_hash, timestamp, key_id, signature} for a
     witness (纪检, a notary, another LianDiao) to keep."""
-    from infra.audit.log import tree_heads, write_tree_heads
+    from application.audit import witness_heads
+    from infra.audit.log import write_tree_heads
 
-    async def work(pool):  # type: ignore[no-untyped-def]
-        async with pool.acquire() as conn:
-            return await tree_heads(conn)
-
-    heads = _run_db(data_dir, work)
+    heads = _run_db(data_dir, witness_heads)
     try:
         write_tree_heads(heads, file)
     except OSError as exc:
@@ -237,21 +233,12 @@ def audit_export(
     out: Annotated[Path, typer.Option("--out", help="where to write the dossier")] = Path("dossiers"),
     data_dir: DataDir = None,
 ) -> None:
-    """Write the case's dossier (一案一档): HTML, raw events, chain and seal for offline verification."""
-    from infra.audit.dossier import UnknownCase, export_dossier
-    from infra.audit.keys import key_path, load_key
+    """Write the case's dossier (一案一档): self-verifying HTML, raw events, inclusion proofs, the signed tree
+    head, attachments, for offline verification."""
+    from application.audit import export_case
 
-    path = key_path(settings_for(data_dir).data_dir)
-    # With the log's key a fresh tree head proves every event; without it, the latest head proves those it covers.
-    key = load_key(path) if path.exists() else None
-
-    async def work(pool):  # type: ignore[no-untyped-def]
-        try:
-            return await export_dossier(pool, case_id, out, key)
-        except (UnknownCase, ValueError) as exc:
-            raise StackError(str(exc)) from exc
-
-    print(_run_db(data_dir, work))
+    data = settings_for(data_dir).data_dir
+    print(_run_db(data_dir, lambda pool: export_case(pool, case_id, out, data)))
 
 
 @audit_app.command("seal")
@@ -260,24 +247,10 @@ def audit_seal(data_dir: DataDir = None) -> None:
 
     It talks to the database directly, not through Temporal: a short-lived process holding a Temporal client
     can abort at interpreter exit, and an auditor's command must not."""
-    from activities.seals import TREE_HEAD_FILE
-    from infra.audit.keys import MissingKey, key_path, load_key
-    from infra.audit.log import append_tree_head, sign_tree_head
+    from application.audit import sign_tree_head_now
 
-    settings = settings_for(data_dir)
-    try:
-        key = load_key(key_path(settings.data_dir))
-    except MissingKey as exc:
-        fail(str(exc))
-        return
-
-    async def work(pool):  # type: ignore[no-untyped-def]
-        from datetime import UTC, datetime
-
-        return await sign_tree_head(pool, key, datetime.now(UTC))
-
-    head = _run_db(data_dir, work)
-    append_tree_head(head, settings.data_dir / TREE_HEAD_FILE)
+    data = settings_for(data_dir).data_dir
+    head = _run_db(data_dir, lambda pool: sign_tree_head_now(pool, data))
     print(f"tree head at {head.sealed_at.isoformat()}: {head.tree_size} events, root {head.root_hash}, "
           f"key {head.key_id}")
     print(head.line())

@@ -52,6 +52,7 @@ from infra.logging import get_logger
 log = get_logger(__name__)
 
 LOG_LOCK = int(AdvisoryLock.TRANSPARENCY_LOG)
+TREE_HEAD_FILE = "tree_heads.jsonl"  # under the data dir: each new head, a copy outside the database
 BATCH = 5000
 
 
