@@ -57,6 +57,9 @@ async def test_upload_read_back_and_the_event(api_client: Api, pool: asyncpg.Poo
     photo = await upload(a, "liaison_labour", case_id, "C:\\现场\\照片.png", PNG, "image/png")
     assert photo.status_code == 201 and photo.json()["attachment"]["name"] == "照片.png", photo.text
 
+    listed_in_case = (await a.ok("liaison_labour", "GET", f"/cases/{case_id}"))["attachments"]
+    assert [(x["sha256"], x["name"]) for x in listed_in_case] == [(digest, "调解协议书.pdf"),
+                                                                  (hashlib.sha256(PNG).hexdigest(), "照片.png")]
     got = await a.call("liaison_labour", "GET", f"/cases/{case_id}/attachments/{digest}")
     assert got.status_code == 200 and got.content == PDF
     assert got.headers["content-type"] == "application/pdf" and "UTF-8''" in got.headers["content-disposition"]
