@@ -28,6 +28,7 @@ from application.access import (
     require_visible,
     sees_personal_data,
 )
+from application.access_log import record_access
 from application.case_client import CaseClient, CaseNotFound
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable, from_domain
 from application.people import People
@@ -157,6 +158,8 @@ class Application:
         case_id = case_id or self.new_case_id(request_id)
         duplicate_of = await find_duplicate(
             self.pool, party_fingerprint(intake.category, intake.grid_id, intake.parties))
+        if duplicate_of == case_id:  # a repeat of this very intake, whose first try got through (issue 11)
+            duplicate_of = None
         command = ReceiveCase(
             title=intake.title, description=intake.description, category=intake.category, channel=intake.channel,
             grid_id=intake.grid_id, risk_level=intake.risk_level, parties=intake.parties,
@@ -172,7 +175,7 @@ class Application:
         await self.projector.catch_up()
         state = await self._state(case_id)
         return Received(case_id=case_id, stage=Stage(result.stage), version=result.version,
-                        duplicate_of=duplicate_of, suggested_route=self.suggested_route(state))
+                        duplicate_of=state.duplicate_of, suggested_route=self.suggested_route(state))
 
     async def route(self, actor: Actor, case_id: str, lead_department: str,
                     co_departments: Sequence[str] = (), note: str | None = None,
@@ -210,7 +213,11 @@ class Application:
         if task_id is not None and state.task(task_id) is None:
             raise NotFound(f"case {state.case_id} has no task {task_id}")
         try:
-            authorize(state, command, actor)  # refused here without a round trip to Temporal
+            if request_id is None:  # refused here without a round trip to Temporal
+                authorize(state, command, actor)
+            # With a request id, the workflow decides (its validator runs the same rules): a repeat of an
+            # update that got through while its answer was lost (an outage) gets the first outcome back,
+            # where the read models, already moved on, would refuse it.
             result = await self.cases.act(state.case_id, command, actor, request_id)
         except (ActionRefused, NotPermitted) as exc:
             raise from_domain(exc) from exc
@@ -236,7 +243,13 @@ class Application:
         require_role(actor, READ_CASES)
         state = await self._state(case_id)
         require_visible(state, actor)
+        await self._record_if_unmasked(state, actor, "case")
         return state
+
+    async def _record_if_unmasked(self, state: CaseState, actor: Actor, what: str) -> None:
+        # Who saw what (application/access_log.py): recorded before the answer leaves.
+        if state.parties and sees_personal_data(state, actor):
+            await record_access(self.pool, actor, state.case_id, what)
 
     async def list_cases(self, actor: Actor, *, stage: Stage | None = None, department: str | None = None,
                          overdue: bool | None = None, limit: int = 50, cursor: str | None = None,
@@ -258,6 +271,7 @@ class Application:
         require_role(actor, READ_EVENTS)
         state = await self._state(case_id)
         full = sees_personal_data(state, actor)
+        await self._record_if_unmasked(state, actor, "events")
         answer = []
         for e in await self.store.read_stream(case_id):
             data = e.payload.model_dump(mode="json", exclude={"type"})
@@ -275,7 +289,9 @@ class Application:
         events = await self.store.read_stream(case_id, upto=upto)
         if not events:
             raise NotFound(f"no case {case_id}")
-        return replay(events, upto)[0]
+        state: CaseState = replay(events, upto)[0]
+        await self._record_if_unmasked(state, actor, "replay")
+        return state
 
     async def verify(self, actor: Actor, case_id: str) -> ChainVerification:
         require_role(actor, VERIFY)

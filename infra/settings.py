@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     @property
     def metrics_address(self) -> str | None:
         return None if self.metrics_port is None else f"{self.metrics_host}:{self.metrics_port}"
+    # The payload codec's keys (infra/codec.py). Default: DATA_DIR/temporal-keys.json, made by the first `up`.
+    codec_key_file: Path | None = None
+    # `up` restarts an embedded server that dies, waiting RESTART_BACKOFF seconds, doubling per attempt; more
+    # than RESTART_ATTEMPTS deaths within five minutes stop the stack (infra/watchdog.py).
+    restart_attempts: int = Field(default=5, ge=0)
+    restart_backoff: float = Field(default=1.0, ge=0)
 
     @property
     def embedded_temporal(self) -> bool:

@@ -1,10 +1,16 @@
-"""The Temporal client, with pydantic models on the wire."""
+"""The Temporal client, with pydantic models on the wire, encrypted by the payload codec (infra/codec.py)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, PayloadCodec
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+from infra.codec import KEY_FILE_NAME, CodecError, EncryptionCodec, load_key_ring, with_codec
+from infra.settings import Settings
 
 _runtimes: dict[str, Runtime] = {}
 
@@ -18,11 +24,37 @@ def metrics_runtime(bind_address: str) -> Runtime:
     return _runtimes[bind_address]
 
 
-async def connect_temporal(address: str, namespace: str = "default", metrics_address: str | None = None) -> Client:
-    """A client (and the workers built on it) with pydantic on the wire; with ``metrics_address``, its
+
+def key_file(data_dir: Path, setting: Path | None = None) -> Path:
+    return setting if setting is not None else data_dir / KEY_FILE_NAME
+
+
+def load_codec(path: Path, *, create: bool = False) -> EncryptionCodec:
+    return EncryptionCodec(load_key_ring(path, create=create))
+
+
+def codec_for(settings: Settings, *, create: bool = False) -> EncryptionCodec:
+    """The codec of the stack these settings name; a missing or broken key file is a one-line StackError."""
+    from infra.embedded import StackError
+
+    try:
+        return load_codec(key_file(settings.data_dir, settings.codec_key_file), create=create)
+    except CodecError as exc:
+        raise StackError(f"payload codec: {exc}") from exc
+
+
+def data_converter(codec: PayloadCodec | None) -> DataConverter:
+    """What every client, worker and replayer of LianDiao uses (the same one, or payloads cannot be read)."""
+    return with_codec(pydantic_data_converter, codec)
+
+
+async def connect_temporal(address: str, namespace: str = "default", codec: PayloadCodec | None = None,
+                           metrics_address: str | None = None) -> Client:
+    """A client whose workers inherit its converter. ``codec`` None only for tools that never touch a case's
+    payloads (health checks); a payload it sends would go to Temporal in clear. With ``metrics_address``, its
     runtime exports the SDK's metrics there."""
     runtime = metrics_runtime(metrics_address) if metrics_address else None
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter,
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter(codec),
                                 runtime=runtime)
 
 

@@ -47,11 +47,23 @@ async def temporal_address(session_dir: Path) -> AsyncIterator[str]:
     server.stop()
 
 
+TEST_KEYS = Path(__file__).parent / "temporal-test-keys.json"
+
+
 @pytest.fixture(scope="session")
-async def temporal_client(temporal_address: str):  # type: ignore[no-untyped-def]
+def codec():  # type: ignore[no-untyped-def]
+    """The payload codec every test client, worker and replayer uses. Its key ring is the tests' own (never a
+    real stack's), committed so that histories recorded through it replay in any later run."""
+    from infra.temporal import load_codec
+
+    return load_codec(TEST_KEYS)
+
+
+@pytest.fixture(scope="session")
+async def temporal_client(temporal_address: str, codec):  # type: ignore[no-untyped-def]
     from infra.temporal import connect_temporal
 
-    return await connect_temporal(temporal_address)
+    return await connect_temporal(temporal_address, codec=codec)
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from infra.embedded import StackError, port_is_free
 from infra.event_store import EventStore
 from infra.logging import get_logger
 from infra.settings import Settings
-from infra.temporal import connect_temporal
+from infra.temporal import codec_for, connect_temporal
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.seal import SealWorkflow
 
@@ -51,10 +51,12 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     import asyncio
     import signal
 
+    codec = codec_for(settings)
     try:
         pool = await asyncio.wait_for(create_pool(database_url, max_size=settings.db_pool_max), 10)
         client = await asyncio.wait_for(
-            connect_temporal(temporal_address, settings.temporal_namespace, check_metrics_port(settings)), 10)
+            connect_temporal(temporal_address, settings.temporal_namespace, codec,
+                             check_metrics_port(settings)), 10)
     except StackError:
         raise
     except Exception as exc:

@@ -31,7 +31,8 @@ from infra.http.app import create_app
 from infra.logging import get_logger
 from infra.projections import Projector
 from infra.settings import Settings
-from infra.temporal import connect_temporal, ensure_search_attributes
+from infra.temporal import codec_for, connect_temporal, ensure_search_attributes
+from infra.watchdog import Server, Watchdog
 from workers.case_worker import check_metrics_port
 
 log = get_logger(__name__)
@@ -59,6 +60,7 @@ class Stack:
         self.database_url = settings.database_url
         self.temporal_address = settings.temporal_address
         self.pool: asyncpg.Pool | None = None
+        self.embedded: dict[str, Server] = {}  # the servers we started, which the watchdog keeps up
 
     def _on_stop(self, fn: Callable[[], Awaitable[None] | None]) -> None:
         self._teardown.append(fn)
@@ -104,9 +106,11 @@ class Stack:
             pg = EmbeddedPostgres(data_dir)
             self._on_stop(pg.stop)
             self.database_url = await pg.start()
+            self.embedded["postgres"] = pg
         if temporal_server is not None:
             self._on_stop(temporal_server.stop)
             self.temporal_address = await temporal_server.start()
+            self.embedded["temporal"] = temporal_server
         assert self.database_url and self.temporal_address
 
         try:
@@ -117,9 +121,10 @@ class Stack:
         self._on_stop(pool.close)
         await migrate(self.pool)
         await self._put_org_in_force()
+        codec = codec_for(s, create=True)  # the first start makes the key file
         try:
             self.client = await asyncio.wait_for(
-                connect_temporal(self.temporal_address, s.temporal_namespace, metrics_address), 10
+                connect_temporal(self.temporal_address, s.temporal_namespace, codec, metrics_address), 10
             )
         except Exception as exc:
             raise StackError(f"cannot reach Temporal at {self.temporal_address}: {exc}") from exc
@@ -162,9 +167,11 @@ class Stack:
             pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
             projector=projector, org=self.org, policy=self.policy,
         )
+        watchdog = Watchdog(self.embedded, max_restarts=s.restart_attempts, backoff=s.restart_backoff)
+        watchdog_task = asyncio.create_task(watchdog.run(stop), name="watchdog")
         if before_api is not None:
             await before_api()
-        app = create_app(self.services)
+        app = create_app(self.services, server_status=watchdog.server_status)
         config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None, lifespan="off")
         server = _Server(config)
         api_task = asyncio.create_task(server.serve(), name="http-api")
@@ -182,8 +189,9 @@ class Stack:
         if on_ready is not None:
             await on_ready()
         done_waiter = asyncio.create_task(stop.wait())
-        await asyncio.wait({done_waiter, worker_task, api_task}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({done_waiter, worker_task, api_task, watchdog_task}, return_when=asyncio.FIRST_COMPLETED)
         server.should_exit = True
+        watchdog_task.cancel()
         await asyncio.wait_for(worker.shutdown(), timeout=10)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(api_task, timeout=5)
@@ -194,6 +202,8 @@ class Stack:
             await projector_task
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await log_task
+        if watchdog_task.done() and not watchdog_task.cancelled() and watchdog_task.exception():
+            raise watchdog_task.exception()  # type: ignore[misc]  # a StackError: one line, exit 1
         if worker_task.done() and worker_task.exception() and not stop.is_set():
             raise StackError(f"the case worker stopped: {worker_task.exception()}")
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from application.cases import Application
-from infra.http import attachments, cases, directory, organisation
+from infra.http import attachments, audit_log, cases, codec, directory, organisation
+from infra.http.openapi import install_openapi
 from infra.http.problems import install_problem_handlers
+from infra.outages import RETRY_AFTER_S
 
 API_PREFIX = "/api/v1"
 
@@ -23,7 +25,8 @@ async def _check(probe: Awaitable[object]) -> str:
         return f"error: {type(exc).__name__}"
 
 
-def create_app(services: Application) -> FastAPI:
+def create_app(services: Application, server_status: Callable[[str], str | None] | None = None) -> FastAPI:
+    """``server_status(name)``: what `up`'s watchdog says of an embedded server it is restarting, if anything."""
     app = FastAPI(
         title="LianDiao 联调",
         version="0.1.0",
@@ -37,13 +40,20 @@ def create_app(services: Application) -> FastAPI:
     app.include_router(directory.router, prefix=API_PREFIX)
     app.include_router(organisation.router, prefix=API_PREFIX)
     app.include_router(attachments.router, prefix=API_PREFIX)
+    app.include_router(codec.router, prefix=API_PREFIX)  # issue 11
+    app.include_router(audit_log.router, prefix=API_PREFIX)  # issue 11
 
     @app.get(f"{API_PREFIX}/healthz", tags=["health"])
     async def healthz() -> JSONResponse:
         postgres = await _check(services.pool.fetchval("SELECT 1"))
         temporal = await _check(services.temporal.service_client.check_health())
+        if server_status is not None:
+            postgres = server_status("postgres") or postgres
+            temporal = server_status("temporal") or temporal
         ok = postgres == "ok" and temporal == "ok"
         body = {"status": "ok" if ok else "degraded", "temporal": temporal, "postgres": postgres}
-        return JSONResponse(body, status_code=200 if ok else 503)
+        return JSONResponse(body, status_code=200 if ok else 503,
+                            headers=None if ok else {"Retry-After": str(RETRY_AFTER_S)})
 
+    install_openapi(app, services.org)  # issue 11: error statuses and the organisation's ids, declared
     return app

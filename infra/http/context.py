@@ -3,6 +3,7 @@ Idempotency-Key handling. Business rules live in ``application``, not here."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable
@@ -20,6 +21,8 @@ from domain.events import Actor
 from domain.vocabulary import Role
 from infra.http.problems import TITLES, Problem, problem_for
 from infra.tokens import actor_for
+
+ABANDONED_AFTER_S = 30.0  # longer than any write takes while the servers are up (issue 11)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,8 @@ async def idempotent(
         """INSERT INTO idempotency_keys (token_hash, key, request_hash) VALUES ($1, $2, $3)
            ON CONFLICT DO NOTHING RETURNING true""", who.token_hash, key, fingerprint)
     if not claimed:
+        claimed = await _take_over_abandoned(pool, who, key, fingerprint)
+    if not claimed:
         row = await pool.fetchrow(
             "SELECT request_hash, status, response FROM idempotency_keys WHERE token_hash = $1 AND key = $2",
             who.token_hash, key)
@@ -99,7 +104,8 @@ async def idempotent(
         except ApplicationError as exc:
             raise problem_for(exc) from exc
     except Problem as problem:
-        if problem.status >= 500:
+        if problem.status >= 500:  # not an answer (an outage): the key is free for the repeat
+            await _let_go(pool, who, key)
             raise
         # A refusal is an answer too: the repeat gets the same one.
         status = problem.status
@@ -108,10 +114,27 @@ async def idempotent(
         await _remember(pool, who, key, status, answer)
         raise
     except BaseException:
-        await pool.execute("DELETE FROM idempotency_keys WHERE token_hash = $1 AND key = $2", who.token_hash, key)
+        await _let_go(pool, who, key)
         raise
     await _remember(pool, who, key, status, answer)
     return JSONResponse(answer, status_code=status)
+
+
+async def _let_go(pool: asyncpg.Pool, who: Caller, key: str) -> None:
+    # With the database gone this cannot work either; the claim is then taken over later (below).
+    with contextlib.suppress(Exception):
+        await pool.execute("DELETE FROM idempotency_keys WHERE token_hash = $1 AND key = $2", who.token_hash, key)
+
+
+async def _take_over_abandoned(pool: asyncpg.Pool, who: Caller, key: str, fingerprint: str) -> bool:
+    """A claim left without an answer by a request that died with the database (it could not even let go of
+    its key) is taken over after a while. Running again is safe: the key is the Temporal update id, so the
+    case workflow answers a repeat with the first outcome instead of acting twice."""
+    return bool(await pool.fetchval(
+        """UPDATE idempotency_keys SET created_at = now()
+           WHERE token_hash = $1 AND key = $2 AND request_hash = $3 AND status IS NULL
+             AND created_at < now() - make_interval(secs => $4) RETURNING true""",
+        who.token_hash, key, fingerprint, ABANDONED_AFTER_S))
 
 
 async def _remember(pool: asyncpg.Pool, who: Caller, key: str, status: int, answer: Any) -> None:

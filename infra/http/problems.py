@@ -20,6 +20,7 @@ from application.errors import (
     UnsupportedType,
 )
 from infra.logging import get_logger
+from infra.outages import OUTAGE_CLASSES, RETRY_AFTER_S, outage_detail, unreachable
 
 log = get_logger(__name__)
 PROBLEM = "application/problem+json"
@@ -51,11 +52,21 @@ def problem_for(exc: ApplicationError) -> Problem:
 
 def problem_response(status: int, detail: str, **extra: Any) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    retry_after = extra.pop("retry_after", None)
+    retry_after = extra.pop("retry_after", RETRY_AFTER_S if status == 503 else None)
     if retry_after is not None:
         headers = {"Retry-After": str(retry_after)}
     body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def outage_response(exc: BaseException) -> JSONResponse | None:
+    """503 + Retry-After when ``exc`` is an outage of PostgreSQL or Temporal, else None. The workbench's own
+    error handler calls this too, so an outage is never a 500 there either."""
+    server = unreachable(exc)
+    if server is None:
+        return None
+    log.warning("server unreachable", server=server, error=type(exc).__name__)
+    return problem_response(503, outage_detail(server), server=server)
 
 
 def _describe(errors: list[dict[str, Any]]) -> tuple[int, str]:
@@ -85,10 +96,23 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(status, detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = problem_response(exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # Allow names every method of the path (RFC 9110), not just one route's
+            from infra.http.openapi import allowed_methods
 
-    @app.exception_handler(Exception)
+            response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+        return response
+
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        outage = outage_response(exc)
+        if outage is not None:
+            return outage
         log.exception("unexpected error", path=request.url.path)
         return problem_response(500, "an unexpected error occurred; it has been logged")
+
+    # The drivers' error classes get the handler directly (Starlette's last-resort handler would re-raise
+    # after answering and log a traceback for what is only an outage); anything else still lands in it.
+    for kind in (*OUTAGE_CLASSES, Exception):
+        app.add_exception_handler(kind, _unexpected)

@@ -7,7 +7,16 @@ import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from domain.policy import Duration
 from domain.vocabulary import (
@@ -35,9 +44,26 @@ def _printable(multiline: bool):  # type: ignore[no-untyped-def]
     return AfterValidator(check)
 
 
+# The same rules as JSON Schema patterns, so the OpenAPI says what _printable enforces (issue 11): no control,
+# format or surrogate characters (Unicode Cc, Cf, Cs), and at least one character that is not a space.
+# Written as regex escapes (ASCII text), not as the characters themselves: the OpenAPI stays valid UTF-8.
+_CONTROL = (r"\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+            r"\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+            r"\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+            r"\U000e0001\U000e0020-\U000e007f")
+_SPACE = r" \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _documented(min_length: int, max_length: int, multiline: bool) -> WithJsonSchema:
+    control = _CONTROL.replace(r"\x00-\x1f", r"\x00-\x08\x0b-\x1f") if multiline else _CONTROL
+    space = _SPACE + (r"\t\n" if multiline else "")
+    pattern = f"^[{space}]*[^{space}{control}][^{control}]*$"
+    return WithJsonSchema({"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": pattern})
+
+
 Id = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")]
-Line = Annotated[str, StringConstraints(min_length=1, max_length=200), _printable(False)]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=4000), _printable(True)]
+Line = Annotated[str, StringConstraints(min_length=1, max_length=200), _printable(False), _documented(1, 200, False)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000), _printable(True), _documented(1, 4000, True)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9-]{5,19}$")]
 IdNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9Xx]$")]
 
@@ -47,7 +73,9 @@ def _duration(value: str) -> str:
     return value
 
 
-DurationText = Annotated[str, StringConstraints(min_length=2, max_length=20), AfterValidator(_duration)]
+DurationText = Annotated[str, StringConstraints(min_length=2, max_length=20), AfterValidator(_duration),
+                         WithJsonSchema({"type": "string", "minLength": 2, "maxLength": 20,
+                                         "pattern": "^[0-9]+(s|m|h|d|wd|wh)$"})]
 
 
 class Body(BaseModel):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from application.case_client import CaseClient
@@ -31,6 +30,8 @@ from domain.commands import (
 )
 from domain.vocabulary import Outcome, Satisfaction
 from infra.event_store import EventStore
+from infra.temporal import data_converter, load_codec
+from tests.conftest import TEST_KEYS
 from tests.workflows.scenario import (
     CO,
     FAST,
@@ -53,7 +54,8 @@ CURRENT = "local-append"
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=[DisputeCaseWorkflow], data_converter=pydantic_data_converter)
+    # With the payload codec: histories recorded before it (payloads in clear) pass through it unchanged.
+    return Replayer(workflows=[DisputeCaseWorkflow], data_converter=data_converter(load_codec(TEST_KEYS)))
 
 
 async def full_lifecycle(cases: CaseClient) -> str:
