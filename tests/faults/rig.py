@@ -100,7 +100,7 @@ class Rig:
                             projector=self.projector, org=demo_organisation(), policy=parse_policy(QUICK))
         port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                                                    log_config=None, lifespan="off"))
+                                                    log_config=None, lifespan="off", timeout_keep_alive=300))
         self._tasks.append(asyncio.create_task(self.server.serve()))
         while not self.server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
             await asyncio.sleep(0.05)
