@@ -26,6 +26,7 @@ class ProblemDetails(BaseModel):
 _WHY = {400: "malformed JSON, a bad cursor or Idempotency-Key", 401: "no or unknown bearer token",
         403: "this role or department may not do this", 404: "no such case, task or department",
         409: "the case is not in a state that allows this (or the Idempotency-Key is in use)",
+        413: "the body (an attachment) is too large", 415: "this kind of file is not accepted",
         422: "a field is invalid (the detail names it)",
         503: "PostgreSQL or Temporal is unreachable just now: repeat after Retry-After seconds"}
 
@@ -40,7 +41,7 @@ def _declare_errors(schema: dict[str, Any]) -> None:
             if "{" in path:
                 statuses.append(404)
             if method == "post":
-                statuses.append(409)
+                statuses += [409, 413, 415]
             responses = operation.setdefault("responses", {})
             if path.endswith("/healthz"):  # health answers its own body, degraded, with Retry-After
                 responses["503"] = {"description": "a server is away", "headers": retry,
