@@ -9,7 +9,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.event_store import EventStoreActivities
+from activities.notifications import NotificationActivities
 from activities.seals import SealActivities
+from domain.organisation import Organisation, demo_organisation, load_organisation
 from infra.db import create_pool
 from infra.embedded import StackError
 from infra.event_store import EventStore
@@ -21,17 +23,32 @@ from workflows.seal import SealWorkflow
 
 
 def build_worker(
-    client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None, **options: object
+    client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None,
+    org: Organisation | None = None, settings: Settings | None = None, **options: object
 ) -> Worker:
+    settings = settings or Settings()
     store_activities = EventStoreActivities(EventStore(pool))
     seals = SealActivities(pool, seal_file or Path(".liandiao") / "seals.jsonl")
+    notify = NotificationActivities(pool, org or load_worker_organisation(settings), settings.public_url,
+                                    settings.notify_give_up_after_s)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[DisputeCaseWorkflow, SealWorkflow],
-        activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads],
+        activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
+                    notify.resolve_notifications, notify.deliver_notification],
         **options,  # type: ignore[arg-type]
     )
+
+
+def load_worker_organisation(settings: Settings) -> Organisation:
+    """The organisation file named by LIANDIAO_ORGANISATION_FILE, else the packaged demo."""
+    if settings.organisation_file is None:
+        return demo_organisation()
+    try:
+        return load_organisation(settings.organisation_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StackError(f"cannot read the organisation file: {exc}") from exc
 
 
 async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
@@ -48,7 +65,7 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl",
-                          max_cached_workflows=settings.max_cached_workflows)
+                          settings=settings, max_cached_workflows=settings.max_cached_workflows)
     get_logger(__name__).info("case worker started", task_queue=settings.task_queue)
     try:
         async with worker:
