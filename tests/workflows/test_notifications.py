@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from domain.commands import ReceiveCase, RouteCase
 from domain.events import NotificationDeferred, NotificationDelivered
@@ -31,8 +35,18 @@ from tests.workflows.notify_setup import (
 from tests.workflows.scenario import CALM, CO, FAST, LEAD, MEDIATOR, receive_command, wait_for_events
 from workers.case_worker import build_worker
 from workers.client import CaseClient
+from workflows.dispute_case import DisputeCaseWorkflow
 
 TASK_QUEUE = "tests-notify"
+HISTORIES = Path(__file__).parent.parent / "histories"
+
+
+async def replays(client, case_id: str, scenario: str) -> None:  # type: ignore[no-untyped-def]
+    """The case's history so far replays on today's code; recorded with LIANDIAO_RECORD_HISTORIES=1."""
+    history = await client.get_workflow_handle(case_id).fetch_history()
+    if os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1":
+        (HISTORIES / f"{scenario}-notify.json").write_text(history.to_json())
+    await Replayer(workflows=[DisputeCaseWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +106,7 @@ async def test_an_unacknowledged_tasks_reminder_warning_and_listing_reach_the_ri
                for n in issued(events) for t in n.targets)
     assert {t.address for t in listing.targets} == {f"json://127.0.0.1:{hook.port}", f"mailto://127.0.0.1:{mail.port}"}
     assert (await store.verify(case_id)).valid
+    await replays(notifying.client, case_id, "notify_ladder")
 
 
 async def test_a_receiver_that_fails_three_times_then_recovers_gets_the_message_once(
@@ -149,6 +164,7 @@ async def test_quiet_hours_defer_a_medium_risk_reminder_and_let_a_critical_alert
     sent = outcomes(events)[(reminder.notification_id, reminder.targets[0].channel_id)]
     assert isinstance(sent.payload, NotificationDelivered) and sent.occurred_at >= end
     assert [m.split("】")[0] for m in posts_for(hook, medium, "/lead/liaison")][:2] == ["【联调·派单", "【联调·催办"]
+    await replays(notifying.client, medium, "notify_quiet")
 
 
 async def test_no_personal_data_in_any_message(
