@@ -52,29 +52,29 @@ DEPARTMENTS = (
 )
 TZ = ZoneInfo("Asia/Shanghai")
 
-# The receiver: its own process, answering 200 to every POST and recording (path, arrival time).
-RECEIVER = r'''
-import http.server, json, sys, threading, time
+# The receiver: its own process (uvicorn, a bare ASGI app), answering 200 to every POST and recording
+# (path, arrival time); GET answers the arrivals so far.
+RECEIVER = r"""
+import json, sys, time
+import uvicorn
 arrivals = []
-lock = threading.Lock()
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        self.rfile.read(int(self.headers["Content-Length"]))
-        with lock:
-            arrivals.append((self.path, time.time()))
-        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
-    def do_GET(self):
-        with lock:
-            body = json.dumps(arrivals).encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *a): pass
-s = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
-s.daemon_threads = True
-s.request_queue_size = 1024
-s.serve_forever()
-'''
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    body = b""
+    if scope["method"] == "POST":
+        arrivals.append((scope["path"], time.time()))
+    else:
+        body = json.dumps(arrivals).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", backlog=4096, access_log=False)
+"""
 
 
 async def arrivals(receiver: str, prefix: str) -> list[float]:
