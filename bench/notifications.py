@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 import psutil
 
+from application.case_client import CaseClient
 from bench._common import Result, print_table, write_results
 from domain.commands import RouteCase
 from domain.organisation import _read_demo
@@ -42,7 +43,6 @@ from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
 from infra.logging import configure_logging
 from infra.temporal import connect_temporal
 from tests.workflows.scenario import MEDIATOR, receive_command
-from workers.client import CaseClient
 
 CASES, TASKS = 500, 10
 DEPARTMENTS = (

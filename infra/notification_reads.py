@@ -1,8 +1,5 @@
 """Reading notifications (014_notifications.sql) and marking them read per person (015_notification_reads.sql).
-
-Who sees which (API.md §3 ``GET /notifications``): a liaison, what was sent to its department; anyone else with
-a department, what was sent to the departments of that department's jurisdiction and below; anyone without one
-(a district-wide token), everything."""
+Who may see which is the application's rule (application/notifications.py)."""
 
 from __future__ import annotations
 
@@ -12,22 +9,6 @@ from typing import Any
 import asyncpg
 
 from domain.case import NotificationRecord
-from domain.events import Actor
-from domain.organisation import Organisation, UnknownId
-from domain.vocabulary import Role
-
-
-def audience(actor: Actor, org: Organisation) -> list[str] | None:
-    """The departments whose notifications ``actor`` sees; ``None`` for all."""
-    if actor.department is None:
-        return [] if actor.role is Role.liaison else None
-    if actor.role is Role.liaison:
-        return [actor.department]
-    try:
-        home = org.department(actor.department).jurisdiction
-    except UnknownId:
-        return [actor.department]
-    return [d.id for d in org.departments if any(j.id == home for j in org.ancestors(d.jurisdiction))]
 
 
 def notification_view(record: NotificationRecord, case_id: str, read_at: datetime | None = None) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import asyncpg
 
+from application.case_client import CaseClient
 from domain.commands import RouteCase
 from domain.events import NotificationDelivered
 from infra.event_store import EventStore
 from tests.receivers import Webhook
 from tests.workflows.notify_setup import NO_QUIET, SECRET, issued, organisation_data, outcomes, posts_for, settled
 from tests.workflows.scenario import CALM, CO, LEAD, MEDIATOR, receive_command, wait_for_events
-from workers.client import CaseClient
 
 
 def start_worker(pg_url: str, temporal_address: str, task_queue: str, org_file: Path, log: Path

@@ -16,6 +16,7 @@ import pytest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from application.case_client import CaseClient
 from domain.commands import ReceiveCase, RouteCase
 from domain.events import NotificationDeferred, NotificationDelivered
 from domain.vocabulary import RiskLevel
@@ -36,7 +37,6 @@ from tests.workflows.notify_setup import (
 )
 from tests.workflows.scenario import CALM, CO, FAST, LEAD, MEDIATOR, receive_command, wait_for_events
 from workers.case_worker import build_worker
-from workers.client import CaseClient
 from workflows.dispute_case import DisputeCaseWorkflow
 
 TASK_QUEUE = "tests-notify"
