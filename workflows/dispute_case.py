@@ -84,7 +84,7 @@ class DisputeCaseWorkflow:
                     self._start_delivery(n)
         while self.state.stage is not Stage.archived:
             if workflow.info().is_continue_as_new_suggested() and workflow.all_handlers_finished() \
-                    and not self._lock.locked():
+                    and not self._lock.locked() and not self._outcomes:
                 workflow.continue_as_new(CaseInput(case_id=self.state.case_id, state=self.state))
             await self._sleep_until_next_alarm()
         await workflow.wait_condition(workflow.all_handlers_finished)
