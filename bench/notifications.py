@@ -115,7 +115,10 @@ async def bare_loop(url: str, bodies: list[dict[str, Any]], in_flight: int = 100
 
 
 async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
-    tmp = Path(tempfile.mkdtemp(prefix="liandiao-bench-notify-"))
+    # Under the checkout's .liandiao/ (ignored by git), not /tmp: nobody else's clean-up can remove it mid-run.
+    scratch = Path(__file__).resolve().parent.parent / ".liandiao"  # noqa: ASYNC240
+    scratch.mkdir(exist_ok=True)  # noqa: ASYNC240
+    tmp = Path(tempfile.mkdtemp(prefix="bench-notify-", dir=scratch))
     postgres, temporal = EmbeddedPostgres(tmp), EmbeddedTemporal(tmp, port=free_port(), ui=False)
     port = free_port()
     receiver_proc = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port)])  # noqa: ASYNC220
@@ -199,7 +202,11 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
         for p in (worker, receiver_proc):
             if p is not None and p.poll() is None:
                 p.terminate()
-                p.wait(10)
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:  # a worker still finishing activities
+                    p.kill()
+                    p.wait(10)
         try:
             temporal.stop()
         finally:
