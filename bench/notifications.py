@@ -117,7 +117,7 @@ async def bare_loop(url: str, bodies: list[dict[str, Any]], in_flight: int = 100
 async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
     # Under the checkout's .liandiao/ (ignored by git), not /tmp: nobody else's clean-up can remove it mid-run.
     scratch = Path(__file__).resolve().parent.parent / ".liandiao"  # noqa: ASYNC240
-    scratch.mkdir(exist_ok=True)  # noqa: ASYNC240
+    scratch.mkdir(exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-notify-", dir=scratch))
     postgres, temporal = EmbeddedPostgres(tmp), EmbeddedTemporal(tmp, port=free_port(), ui=False)
     port = free_port()
