@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 from activities.event_store import EventStoreActivities
 from activities.notifications import NotificationActivities
 from activities.seals import SealActivities
-from domain.organisation import Organisation, demo_organisation, load_organisation
+from domain.organisation import Organisation
 from infra.db import create_pool
 from infra.embedded import StackError
 from infra.event_store import EventStore
@@ -42,13 +42,14 @@ def build_worker(
 
 
 def load_worker_organisation(settings: Settings) -> Organisation:
-    """The organisation file named by LIANDIAO_ORGANISATION_FILE, else the packaged demo."""
-    if settings.organisation_file is None:
-        return demo_organisation()
+    """The organisation file named by LIANDIAO_ORGANISATION_FILE (with each department's notify URLs), else the
+    built-in demo district."""
+    from application.organisation import OrganisationProblems, read_organisation
+
     try:
-        return load_organisation(settings.organisation_file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise StackError(f"cannot read the organisation file: {exc}") from exc
+        return read_organisation(settings.organisation_file)
+    except OrganisationProblems as exc:
+        raise StackError(str(exc)) from exc
 
 
 async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
