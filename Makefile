@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,19 @@ lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy domain workflows activities application workers infra
 
-test: lint
+# The dossier and workbench tests drive Debian's Chromium (Playwright launches /usr/bin/chromium; it never
+# downloads a browser). Installed here when missing and apt-get can (root); otherwise one line says what to add.
+browser:
+	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null \
+				|| echo "make test: could not install$$missing (browser tests will be skipped)"; \
+		else echo "make test: install Debian packages$$missing for the browser tests (skipped without them)"; fi; \
+	fi
+
+test: lint browser
 	@mkdir -p .pytest-tmp
 	PYTEST_DEBUG_TEMPROOT=$(CURDIR)/.pytest-tmp $(BIN)/pytest -q
 

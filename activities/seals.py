@@ -1,4 +1,6 @@
-"""Activity: seal every case's chain head under one Merkle root, and write the seal outside the database."""
+"""Activities: sign a tree head over every event (since issue 12), and the earlier Merkle seal over the chain
+heads (kept for workflows started before the change). Each new head is also appended to a file outside the
+database and written to the log."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ from pathlib import Path
 import asyncpg
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from infra.audit.keys import KEY_FILE, MissingKey, load_key
+from infra.audit.log import TREE_HEAD_FILE, TreeHead, append_tree_head, sign_tree_head
 from infra.audit.seals import append_seal_file, create_seal
 from infra.logging import get_logger
 
@@ -28,6 +33,7 @@ class SealActivities:
     def __init__(self, pool: asyncpg.Pool, seal_file: Path) -> None:
         self.pool = pool
         self.seal_file = seal_file
+        self.data_dir = seal_file.parent
 
     @activity.defn(name="seal_chain_heads")
     async def seal_chain_heads(self) -> SealSummary:
@@ -38,3 +44,14 @@ class SealActivities:
                  events=seal.events, merkle_root=seal.merkle_root, seal_hash=seal.seal_hash)
         return SealSummary(seal_id=seal.id, sealed_at=seal.sealed_at, cases=seal.cases, events=seal.events,
                            merkle_root=seal.merkle_root, seal_hash=seal.seal_hash)
+
+    @activity.defn(name="sign_tree_head")
+    async def sign_tree_head(self) -> TreeHead:
+        try:
+            key = load_key(self.data_dir / KEY_FILE)
+        except MissingKey as exc:
+            raise ApplicationError(str(exc), non_retryable=True) from None
+        head = await sign_tree_head(self.pool, key, datetime.now(UTC))
+        append_tree_head(head, self.data_dir / TREE_HEAD_FILE)
+        log.info("tree head", **head.model_dump())
+        return head

@@ -4,14 +4,27 @@ per-case replay and verify are ``Application.replay`` and ``Application.verify``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 
-from application.errors import NotFound
+from application.errors import InvalidInput, NotFound
 from application.organisation import organisation_of_case
 from domain.case import CaseState, fold
+from infra.audit.dossier import UnknownCase, export_dossier
+from infra.audit.keys import MissingKey, key_path, load_key
+from infra.audit.log import (
+    TREE_HEAD_FILE,
+    LogProblem,
+    TreeHead,
+    append_tree_head,
+    sign_tree_head,
+    tree_heads,
+    verify_log,
+)
 from infra.audit.seals import SealProblem, verify_archive_seals, verify_seal_file, verify_seals
 from infra.audit.timeline import TimelineEntry, replay
 from infra.event_store import ChainVerification, EventStore
@@ -30,23 +43,60 @@ async def timeline(pool: asyncpg.Pool, case_id: str, upto: int | None = None,
 
 @dataclass(frozen=True)
 class Verification:
-    chains: list[ChainVerification]
+    chains: list[ChainVerification]  # the one case asked for (every case's chain is in ``log_problems``)
     seal_problems: list[SealProblem]
+    log_problems: list[LogProblem] = field(default_factory=list)
 
     @property
     def broken(self) -> list[ChainVerification]:
         return [c for c in self.chains if not c.valid]
 
+    @property
+    def problem_count(self) -> int:
+        return len(self.broken) + len(self.seal_problems) + len(self.log_problems)
 
-async def verify_all(pool: asyncpg.Pool, case_id: str | None, seal_file: Path | None) -> Verification:
-    """One case's chain (or every case's), every stored seal, every archived case's sealed head, and the seal
-    file kept outside the database when given (the caller passes it only when it exists)."""
-    store = EventStore(pool)
-    ids = [case_id] if case_id else await store.case_ids()
-    chains = [await store.verify(i) for i in ids]
+
+async def verify_all(pool: asyncpg.Pool, case_id: str | None, seal_file: Path | None,
+                     witnesses: Mapping[str, Sequence[TreeHead]] | None = None) -> Verification:
+    """The transparency log (every chain, every leaf, the tree, every signed tree head and the heads in
+    ``witnesses``, checked by consistency proofs), one case's chain when asked, every earlier seal, every
+    archived case's sealed head, and the seal file kept outside the database when given (the caller passes it
+    only when it exists)."""
+    chains = [await EventStore(pool).verify(case_id)] if case_id else []
     if case_id and chains[0].events == 0:
         raise NotFound(f"no case {case_id}")
+    log_problems = await verify_log(pool, witnesses)
     problems = [*await verify_seals(pool), *await verify_archive_seals(pool)]
     if seal_file is not None:
         problems += await verify_seal_file(pool, seal_file)
-    return Verification(chains=chains, seal_problems=problems)
+    return Verification(chains=chains, seal_problems=problems, log_problems=log_problems)
+
+
+async def sign_tree_head_now(pool: asyncpg.Pool, data_dir: Path) -> TreeHead:
+    """Sign a tree head over every event with the log's key (under ``data_dir``) and keep a copy beside it."""
+    try:
+        key = load_key(key_path(data_dir))
+    except MissingKey as exc:
+        raise NotFound(str(exc)) from exc
+    head = await sign_tree_head(pool, key, datetime.now(UTC))
+    append_tree_head(head, data_dir / TREE_HEAD_FILE)
+    return head
+
+
+async def witness_heads(pool: asyncpg.Pool) -> list[TreeHead]:
+    """Every signed tree head, oldest first: what a witness keeps (`liandiao audit seals export`)."""
+    async with pool.acquire() as conn:
+        return await tree_heads(conn)
+
+
+async def export_case(pool: asyncpg.Pool, case_id: str, out: Path, data_dir: Path) -> Path:
+    """The dossier (一案一档). With the log's key at hand a fresh tree head proves every event; without it the
+    latest head proves the events it covers."""
+    path = key_path(data_dir)
+    key = load_key(path) if path.exists() else None
+    try:
+        return await export_dossier(pool, case_id, out, key)
+    except UnknownCase as exc:
+        raise NotFound(f"no case {case_id}") from exc
+    except ValueError as exc:
+        raise InvalidInput(str(exc), "case_id") from exc

@@ -36,6 +36,14 @@ class InvalidInput(ApplicationError):
         self.field = field
 
 
+class TooLarge(ApplicationError):
+    """The upload is bigger than allowed (HTTP 413)."""
+
+
+class UnsupportedType(ApplicationError):
+    """The upload's type is not one we accept, or its content is not what it claims (HTTP 415)."""
+
+
 class Unavailable(ApplicationError):
     """PostgreSQL or Temporal cannot be reached just now; repeating later may work (HTTP 503)."""
 

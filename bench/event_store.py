@@ -14,6 +14,17 @@ Rows (events/s, higher is better; ratio = ours / baseline):
   an aggregate with 20 events (no snapshots, no cache). The fold is ``domain.case.fold(events)`` when that
   exists, else a local count of events by type.
 
+* ``append_single_with_log``: ``append_single`` again while the transparency log's integrator runs beside it
+  (as ``liandiao up`` runs it, every second), against the same appends without it, in alternating rounds.
+  Target >= 0.9.
+* ``log_integrate``: leaves integrated per second (reading events in global order, hashing, storing leaves and
+  subtrees) for a log of ``LOG_EVENTS`` events, against a plain read of the same events in global order.
+* ``inclusion_proof_p99_ms``: one event's inclusion proof (leaf lookup + one query for the nodes) in a tree
+  of ``LOG_EVENTS`` leaves, ``PROOFS`` random events; ratio = 20 ms / p99.
+* ``audit_verify``: ``verify_log`` (every chain recomputed, every leaf checked, the whole tree recomputed and
+  compared with the stored subtrees, every head) over ``LOG_EVENTS`` events, against a plain cursor read of
+  the same rows. The events (10 per case) are generated with valid chains and COPYed in directly.
+
 Both sides run in this process, one after the other, each with a short warm-up; the ``eventsourcing``
 side (psycopg 3, synchronous) uses its own database in the same server. Inputs (domain events, stored
 events, raw rows) are built before the clock starts."""
@@ -26,8 +37,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncio
+import hashlib
 import importlib
 import json
+import os
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -42,6 +56,7 @@ quiet_warnings()
 
 import asyncpg  # noqa: E402
 
+from domain.chain import GENESIS_HASH, canonical_json, envelope_for_hash  # noqa: E402
 from domain.events import (  # noqa: E402
     Actor,
     CaseReceived,
@@ -66,6 +81,11 @@ BATCH_CASES, BATCH_CALLS, BATCH_SIZE = 300, 2, 10  # append_batch10: 600 appends
 REPLAY_CASES, REPLAY_EVENTS, REPLAY_PASSES = 300, 20, 4  # replay: 1,200 stream reads, 24,000 events
 WARMUP_CASES = 20
 ES_DBNAME = "es_bench"
+LOG_DBNAME = "log_bench"
+LOG_EVENTS = int(os.environ.get("LIANDIAO_BENCH_LOG_EVENTS", "1000000"))
+LOG_EVENTS_PER_CASE = 10
+PROOFS = 1000
+LOG_ROUNDS = 6
 
 ACTOR = Actor(role=Role.liaison, id="liaison-017", department="城管执法局")
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -389,6 +409,9 @@ async def run() -> tuple[list[Result], dict[str, Any]]:
                 "raw asyncpg INSERT, 1 row/statement, autocommit", raw_single, ">= 0.8",
             ))
 
+            # ---- append_single_with_log: the same appends with the transparency log integrating beside them
+            rows.append(await append_with_and_without_log(pool, store))
+
             # ---- append_batch10: ours, ten events per call, against our own single figure
             await ours_append_batch(store, make_cases("warm-batch", WARMUP_CASES, BATCH_SIZE), BATCH_SIZE)
             batch_cases = make_cases("batch", BATCH_CASES, BATCH_CALLS * BATCH_SIZE)
@@ -431,11 +454,154 @@ async def run() -> tuple[list[Result], dict[str, Any]]:
             note=fold_name,
         ))
 
+        log_results, context["log"] = await log_rows(url)
+        rows += log_results
+
     context["sizes"] = {
         "append_single": f"{SINGLE_CASES} cases x {SINGLE_EVENTS} events",
         "append_batch10": f"{BATCH_CASES} cases x {BATCH_CALLS} appends x {BATCH_SIZE} events",
         "replay": f"{REPLAY_CASES} streams x {REPLAY_EVENTS} events x {REPLAY_PASSES} passes",
     }
+    return rows, context
+
+
+# --------------------------------------------------------------------------------------------- the log
+
+
+async def append_with_and_without_log(pool: asyncpg.Pool, store: EventStore) -> Result:
+    """Alternate rounds without and with the integrator running beside the appends (as ``liandiao up`` runs it,
+    every second), so a machine busy with other work slows both sides alike; events/s over all rounds."""
+    from infra.audit.log import integrate, run_integrator
+
+    seconds = {False: 0.0, True: 0.0}
+    per_round = SINGLE_CASES // LOG_ROUNDS
+    for n in range(LOG_ROUNDS):
+        for with_log in (False, True):
+            await integrate(pool)  # each round starts from an integrated log, as a running stack is
+            stop = asyncio.Event()
+            integrator = asyncio.create_task(run_integrator(pool, stop, interval=1.0)) if with_log else None
+            try:
+                seconds[with_log] += await ours_append_single(
+                    store, make_cases(f"log{int(with_log)}-{n}", per_round, SINGLE_EVENTS))
+            finally:
+                stop.set()
+                if integrator is not None:
+                    await integrator
+    appends = LOG_ROUNDS * per_round * SINGLE_EVENTS
+    return Result("append_single_with_log", appends / seconds[True], "events/s",
+                  f"append_single without the log, alternating {LOG_ROUNDS} rounds with it", appends / seconds[False],
+                  ">= 0.9", note=f"{appends} appends each side")
+
+
+def generated_events(n: int) -> list[tuple[Any, ...]]:
+    """``n`` events, ten per case, with valid chains: the rows COPY writes into ``events``."""
+    rows = []
+    actor = ACTOR.model_dump(mode="json")
+    rng = random.Random(12)
+    prev = GENESIS_HASH
+    for i in range(n):
+        case, seq = f"L-{i // LOG_EVENTS_PER_CASE:07d}", i % LOG_EVENTS_PER_CASE + 1
+        if seq == 1:
+            prev = GENESIS_HASH
+        event_id = UUID(int=rng.getrandbits(128), version=4)
+        at = T0 + timedelta(seconds=i)
+        data = {"reason": f"等待鉴定结果 第{seq}次", "task_id": f"T{seq}"}
+        envelope = envelope_for_hash(case_id=case, seq=seq, event_id=str(event_id), type="ClockPaused",
+                                     schema_version=1, occurred_at=at, actor=actor, data=data)
+        digest = hashlib.sha256((prev + canonical_json(envelope)).encode()).hexdigest()
+        rows.append((case, seq, event_id, "ClockPaused", 1, at, actor, data, prev, digest))
+        prev = digest
+    return rows
+
+
+async def log_rows(url: str) -> tuple[list[Result], dict[str, Any]]:
+    """The log at ``LOG_EVENTS`` events, in its own database of the same server."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from infra.audit.log import inclusion_proof, integrate, sign_tree_head, verify_log
+
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f"CREATE DATABASE {LOG_DBNAME}")
+    finally:
+        await admin.close()
+    pool = await create_pool(url.rsplit("/", 1)[0] + f"/{LOG_DBNAME}", max_size=4)
+    rows: list[Result] = []
+    context: dict[str, Any] = {}
+    try:
+        await migrate(pool)
+        start = time.perf_counter()
+        generated = generated_events(LOG_EVENTS)
+        context["generate_s"] = round(time.perf_counter() - start, 1)
+        start = time.perf_counter()
+        async with pool.acquire() as conn:
+            for i in range(0, len(generated), 20_000):
+                chunk = generated[i:i + 20_000]
+                columns = list(zip(*chunk, strict=True))
+                async with conn.transaction():  # one transaction a chunk, as many appends would be
+                    await conn.execute(
+                        """INSERT INTO events (case_id, seq, event_id, type, schema_version, occurred_at, actor,
+                                               data, prev_hash, hash)
+                           SELECT c, s, e, t, v, o, a::jsonb, d::jsonb, p, h FROM unnest($1::text[], $2::int[],
+                                  $3::uuid[], $4::text[], $5::int[], $6::timestamptz[], $7::text[], $8::text[],
+                                  $9::text[], $10::text[]) AS u(c, s, e, t, v, o, a, d, p, h)""",
+                        *columns[:6], [json.dumps(a, ensure_ascii=False) for a in columns[6]],
+                        [json.dumps(d, ensure_ascii=False) for d in columns[7]], columns[8], columns[9])
+            await conn.execute("ANALYZE events")
+        context["copy_s"] = round(time.perf_counter() - start, 1)
+        del generated
+
+        # Plain read in global order: the baseline for integration and verification.
+        start = time.perf_counter()
+        read = 0
+        async with pool.acquire() as conn, conn.transaction():
+            async for _ in conn.cursor("SELECT * FROM events ORDER BY tx_id, position", prefetch=2000):
+                read += 1
+        scan_rate = read / (time.perf_counter() - start)
+
+        start = time.perf_counter()
+        integrated = await integrate(pool)
+        integrate_rate = integrated / (time.perf_counter() - start)
+        assert integrated == LOG_EVENTS, integrated
+        rows.append(Result("log_integrate", integrate_rate, "events/s",
+                           "cursor read of the same events in global order", scan_rate, "",
+                           note=f"{LOG_EVENTS:,} events"))
+
+        rng = random.Random(3)
+        samples = [(f"L-{c:07d}", rng.randrange(1, LOG_EVENTS_PER_CASE + 1))
+                   for c in (rng.randrange(LOG_EVENTS // LOG_EVENTS_PER_CASE) for _ in range(PROOFS))]
+        timings = []
+        select1 = []
+        async with pool.acquire() as conn:
+            for case, seq in samples[:50]:
+                await inclusion_proof(conn, case, seq, LOG_EVENTS)  # warm-up
+            for case, seq in samples:
+                t = time.perf_counter()
+                proof = await inclusion_proof(conn, case, seq, LOG_EVENTS)
+                timings.append((time.perf_counter() - t) * 1000)
+                assert proof.path and proof.leaf_index < LOG_EVENTS
+                t = time.perf_counter()
+                await conn.fetchval("SELECT 1")
+                select1.append((time.perf_counter() - t) * 1000)
+        timings.sort()
+        select1.sort()
+        p99 = timings[int(len(timings) * 0.99) - 1]
+        row = Result("inclusion_proof_p99_ms", p99, "ms", "SELECT 1 round trip p99, same connection (context)",
+                     select1[int(len(select1) * 0.99) - 1], ">= 1",
+                     note=f"tree of {LOG_EVENTS:,} leaves, {PROOFS} random events; ratio = 20 ms / p99; "
+                          f"median {timings[len(timings) // 2]:.2f} ms")
+        row.ratio = 20 / p99
+        rows.append(row)
+
+        await sign_tree_head(pool, Ed25519PrivateKey.generate(), datetime.now(UTC))
+        start = time.perf_counter()
+        problems = await verify_log(pool)
+        verify_rate = LOG_EVENTS / (time.perf_counter() - start)
+        assert problems == [], problems[:3]
+        rows.append(Result("audit_verify", verify_rate, "events/s", "cursor read of the same events", scan_rate, "",
+                           note=f"verify_log over {LOG_EVENTS:,} events: chains, leaves, tree, heads"))
+    finally:
+        await pool.close()
     return rows, context
 
 

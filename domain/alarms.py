@@ -27,25 +27,38 @@ def _clock_started_at(task: Task, clock: Clock) -> datetime:
     return task.assigned_at
 
 
-def alarms_for(task: Task, pinned: PinnedPolicy) -> list[Alarm]:
+# (when, ladder rank, what): the ladder rank breaks ties, reminders before the warning before the flag. The
+# command is only built for the winner: validating a command per candidate was most of next_alarm's cost.
+_Candidate = tuple[datetime, int, str, Clock, float]
+
+
+def _candidates(task: Task, pinned: PinnedPolicy) -> list[_Candidate]:
     clock = task.open_clock
     if clock is None:
         return []
     escalation = pinned.policy.escalation
     due = task.due_at(clock)
     start = min(_clock_started_at(task, clock), due)
-    alarms: list[Alarm] = []
+    found: list[_Candidate] = []
     if task.escalation_level < 2:
         for fraction in escalation.remind_at:
             if (clock, fraction) not in task.reminded:
-                alarms.append(Alarm(at=start + (due - start) * fraction,
-                                    command=RemindTask(task_id=task.task_id, clock=clock, fraction=fraction)))
-        alarms.append(Alarm(at=due_at(due, escalation.warn_after, pinned.calendar),
-                            command=EscalateTask(task_id=task.task_id, clock=clock, level=2)))
+                found.append((start + (due - start) * fraction, 0, task.task_id, clock, fraction))
+        found.append((due_at(due, escalation.warn_after, pinned.calendar), 2, task.task_id, clock, 0.0))
     if task.escalation_level < 3:
-        alarms.append(Alarm(at=due_at(due, escalation.flag_after, pinned.calendar),
-                            command=EscalateTask(task_id=task.task_id, clock=clock, level=3)))
-    return alarms
+        found.append((due_at(due, escalation.flag_after, pinned.calendar), 3, task.task_id, clock, 0.0))
+    return found
+
+
+def _alarm(candidate: _Candidate) -> Alarm:
+    at, rank, task_id, clock, fraction = candidate
+    if rank == 0:
+        return Alarm(at=at, command=RemindTask(task_id=task_id, clock=clock, fraction=fraction))
+    return Alarm(at=at, command=EscalateTask(task_id=task_id, clock=clock, level=rank))
+
+
+def alarms_for(task: Task, pinned: PinnedPolicy) -> list[Alarm]:
+    return [_alarm(c) for c in _candidates(task, pinned)]
 
 
 def next_alarm(state: CaseState) -> Alarm | None:
@@ -53,7 +66,6 @@ def next_alarm(state: CaseState) -> Alarm | None:
     pinned = state.policy
     if pinned is None or state.paused_at is not None or not state.active_tasks:
         return None
-    alarms = [alarm for task in state.active_tasks for alarm in alarms_for(task, pinned)]
-    # Ties keep the ladder's order: reminders before the warning before the flag.
-    return min(alarms, key=lambda a: (a.at, a.command.kind != "remind", getattr(a.command, "level", 0)),
-               default=None)
+    candidates = [c for task in state.active_tasks for c in _candidates(task, pinned)]
+    # Ties keep the ladder's order and, within a rank, the tasks' order (min keeps the first of equals).
+    return _alarm(min(candidates, key=lambda c: (c[0], c[1]))) if candidates else None

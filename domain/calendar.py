@@ -10,9 +10,10 @@ first argument's); days and working hours are read in the calendar's timezone.""
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -164,17 +165,97 @@ def due_at(start: datetime, duration: Duration, calendar: BusinessCalendar) -> d
     if duration.unit == "wh":
         return add_working_time(start, timedelta(hours=n), calendar)
     local = start.astimezone(calendar.tz)
-    day = local.date()
-    for _ in range(n):
-        day = _next_working_day(day, calendar)
+    day = nth_working_day_after(local.date(), n, calendar)
     return local.replace(year=day.year, month=day.month, day=day.day).astimezone(start.tzinfo)
 
 
-def _next_working_day(d: date, calendar: BusinessCalendar) -> date:
-    d += timedelta(days=1)
-    while not calendar.is_working_day(d):
-        d += timedelta(days=1)
-    return d
+# --- counting working days without walking them -------------------------------------------------------------
+# A day is a working day by the Monday-Friday rule, corrected by the pinned exceptions: a weekday holiday
+# (-1) or a weekend make-up day (+1). Counting a range is then the weekdays in it (closed form) plus the sum
+# of the corrections in it (bisect over their prefix sums): O(log) instead of one step per day.
+
+
+@lru_cache(maxsize=256)
+def _corrections(holidays: tuple[date, ...], workdays: tuple[date, ...]) -> tuple[tuple[date, ...], tuple[int, ...]]:
+    """The days where ``is_working_day`` differs from Monday-Friday, sorted, and the running sum of their
+    corrections (prefix[i] = sum of the first i)."""
+    extra = {d: 1 for d in workdays if d.weekday() >= 5}  # make-up days win over holidays, as in is_working_day
+    off = {d: -1 for d in holidays if d.weekday() < 5 and d not in set(workdays)}
+    merged = sorted({**extra, **off}.items())
+    days = tuple(d for d, _ in merged)
+    prefix = [0]
+    for _, c in merged:
+        prefix.append(prefix[-1] + c)
+    return days, tuple(prefix)
+
+
+def _weekdays_through(d: date) -> int:
+    """Monday-Friday days from an epoch Monday up to and including ``d`` (any monotone count will do)."""
+    n = d.toordinal()  # ordinal 1 (0001-01-01) is a Monday
+    weeks, rest = divmod(n, 7)
+    return weeks * 5 + min(rest, 5)
+
+
+def working_days_between(first: date, last: date, calendar: BusinessCalendar) -> int:
+    """How many working days ``first``..``last`` (both included) holds; 0 when ``last < first``."""
+    if last < first:
+        return 0
+    if calendar.kind == "continuous":
+        return (last - first).days + 1
+    days, prefix = _corrections(calendar.holidays, calendar.workdays)
+    corrections = prefix[bisect_right(days, last)] - prefix[bisect_left(days, first)]
+    return _weekdays_through(last) - _weekdays_through(first - timedelta(days=1)) + corrections
+
+
+def nth_working_day_after(d: date, n: int, calendar: BusinessCalendar) -> date:
+    """The ``n``-th working day after ``d`` (``d`` itself never counts); ``d`` when ``n <= 0``."""
+    if n <= 0:
+        return d
+    if calendar.kind == "continuous":
+        return d + timedelta(days=n)
+    # The answer is d + k days for the smallest k with n working days in d+1..d+k: bracket k, then bisect.
+    lo, hi = n - 1, max(n, 1)
+    while working_days_between(d + timedelta(days=1), d + timedelta(days=hi), calendar) < n:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:  # invariant: fewer than n working days within lo days, n or more within hi days
+        mid = (lo + hi) // 2
+        if working_days_between(d + timedelta(days=1), d + timedelta(days=mid), calendar) >= n:
+            hi = mid
+        else:
+            lo = mid
+    return d + timedelta(days=hi)
+
+
+@lru_cache(maxsize=1024)
+def _steady_offset(timezone: str, year: int) -> timedelta | None:
+    """The zone's one UTC offset throughout ``year`` (noon of every day), or None if it changes (DST).
+
+    Whole working days can be skipped at D each only when the offset holds; else the arithmetic walks."""
+    tz = ZoneInfo(timezone)
+    first = date(year, 1, 1)
+    offsets = {datetime.combine(first + timedelta(days=i), time(12), tzinfo=tz).utcoffset()
+               for i in range((date(year + 1, 1, 1) - first).days)}
+    offset = offsets.pop() if len(offsets) == 1 else None
+    return offset
+
+
+def _steady_between(calendar: BusinessCalendar, first: date, last: date) -> bool:
+    offsets = {_steady_offset(calendar.timezone, y) for y in range(first.year - 1, last.year + 2)}
+    return len(offsets) == 1 and None not in offsets
+
+
+def _day_intervals(day: date, calendar: BusinessCalendar) -> list[tuple[datetime, datetime]]:
+    """The working-hours intervals of ``day`` in UTC; none on a day off."""
+    if not calendar.is_working_day(day):
+        return []
+    tz = calendar.tz
+    return [(datetime.combine(day, s, tzinfo=tz).astimezone(UTC), datetime.combine(day, e, tzinfo=tz).astimezone(UTC))
+            for s, e in calendar.working_hours]
+
+
+def _daily_working_time(calendar: BusinessCalendar) -> timedelta:
+    return sum((datetime.combine(date.min, e) - datetime.combine(date.min, s) for s, e in calendar.working_hours),
+               timedelta(0))
 
 
 def _intervals_from(day: date, calendar: BusinessCalendar) -> Iterator[tuple[datetime, datetime]]:
@@ -200,6 +281,43 @@ def add_working_time(start: datetime, amount: timedelta, calendar: BusinessCalen
         return start
     if calendar.kind == "continuous":
         return (start.astimezone(UTC) + amount).astimezone(start.tzinfo)
+    fast = _add_working_time_by_days(start, amount, calendar)
+    if fast is not None:
+        return fast
+    return _walk_working_time(start, amount, calendar)
+
+
+def _add_working_time_by_days(start: datetime, amount: timedelta, calendar: BusinessCalendar) -> datetime | None:
+    """add_working_time in O(log): the start's day as the walk does it, then whole working days of D each
+    skipped by counting, then the last day. None (walk instead) when the zone's offset changes on the way."""
+    cursor = start.astimezone(UTC)
+    remaining = amount
+    first = start.astimezone(calendar.tz).date()
+    for begin, end in _day_intervals(first, calendar):
+        if end <= cursor:
+            continue
+        cursor = max(cursor, begin)
+        if remaining <= end - cursor:
+            return (cursor + remaining).astimezone(start.tzinfo)
+        remaining -= end - cursor
+        cursor = end
+    daily = _daily_working_time(calendar)
+    # Every later working day gives exactly D; skip the k whole ones before the day where the amount runs out
+    # (remaining == k*D + r with 0 < r <= D: ending exactly at a day's last interval end stays on that day).
+    skip = (remaining - timedelta(microseconds=1)) // daily
+    remaining -= daily * skip
+    last = nth_working_day_after(first, skip + 1, calendar)
+    if not _steady_between(calendar, first, last):
+        return None
+    for begin, end in _day_intervals(last, calendar):
+        if remaining <= end - begin:
+            return (begin + remaining).astimezone(start.tzinfo)
+        remaining -= end - begin
+    raise AssertionError("unreachable: the last day holds the rest of the amount")
+
+
+def _walk_working_time(start: datetime, amount: timedelta, calendar: BusinessCalendar) -> datetime:
+    """The reference walk, interval by interval (zones whose offset changes on the way)."""
     cursor = start.astimezone(UTC)
     remaining = amount
     for begin, end in _intervals_from(start.astimezone(calendar.tz).date(), calendar):
@@ -221,6 +339,14 @@ def working_time_between(a: datetime, b: datetime, calendar: BusinessCalendar) -
         return timedelta(0)
     if calendar.kind == "continuous":
         return b - a
+    first, last = a.astimezone(calendar.tz).date(), b.astimezone(calendar.tz).date()
+    if _steady_between(calendar, first, last):
+        # The end days overlap partly; every working day strictly between them lies wholly inside.
+        ends = {first, last}
+        total = sum((max(min(end, b) - max(begin, a), timedelta(0))
+                     for day in ends for begin, end in _day_intervals(day, calendar)), timedelta(0))
+        between = working_days_between(first + timedelta(days=1), last - timedelta(days=1), calendar)
+        return total + _daily_working_time(calendar) * between
     total = timedelta(0)
     for begin, end in _intervals_from(a.astimezone(calendar.tz).date(), calendar):
         if begin >= b:

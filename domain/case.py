@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from domain.events import (
+    AttachmentAdded,
     CaseArchived,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -156,6 +157,12 @@ class NotificationRecord(Frozen):
     @property
     def undelivered(self) -> tuple[Delivery, ...]:
         return tuple(d for d in self.deliveries if d.status in ("pending", "deferred"))
+class Attachment(Frozen):
+    sha256: str
+    name: str
+    media_type: str
+    size: int
+    added_at: datetime  # who added it is the event's actor (the timeline shows it)
 
 
 class CaseState(Frozen):
@@ -189,6 +196,7 @@ class CaseState(Frozen):
     archived_at: datetime | None = None
     last_event_at: datetime | None = None
     notifications: tuple[NotificationRecord, ...] = ()  # issue 8
+    attachments: tuple[Attachment, ...] = ()  # issue 12
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
@@ -373,6 +381,10 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
             changes = {"notifications": _with_notification(s, event.notification_id, event.channel_id,
                                                            status="failed", attempts=event.attempts,
                                                            reason=event.reason)}
+        # issue 12
+        case AttachmentAdded():
+            changes = {"attachments": (*s.attachments, Attachment(
+                sha256=event.sha256, name=event.name, media_type=event.media_type, size=event.size, added_at=at))}
         case _:
             changes = {}
     changes["version"] = seq if seq is not None else s.version + 1

@@ -147,6 +147,17 @@ class EscalateTask(Frozen):
     level: Literal[2, 3]
 
 
+# issue 12
+class AddAttachment(Frozen):
+    """Join a stored file to the case (the caller stored the content under its SHA-256 first)."""
+
+    kind: Literal["add_attachment"] = "add_attachment"
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    name: ShortText
+    media_type: ShortText
+    size: Annotated[int, Field(ge=1)]
+
+
 Command = Annotated[
     ReceiveCase
     | DeclineCase
@@ -165,6 +176,8 @@ Command = Annotated[
     | RecordFollowUp
     | ArchiveCase
     | RemindTask
-    | EscalateTask,
+    | EscalateTask
+    # issue 12
+    | AddAttachment,
     Field(discriminator="kind"),
 ]

@@ -11,6 +11,7 @@ from domain.calendar import due_at, shift_for_pause
 from domain.case import CaseState, Task
 from domain.commands import (
     AcknowledgeTask,
+    AddAttachment,
     ArchiveCase,
     Command,
     ConveneMeeting,
@@ -32,6 +33,7 @@ from domain.commands import (
 )
 from domain.events import (
     Actor,
+    AttachmentAdded,
     CaseArchived,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -90,6 +92,8 @@ PERMITTED: dict[type, frozenset[Role]] = {
     ArchiveCase: frozenset({Role.mediator}),
     RemindTask: frozenset({Role.system}),
     EscalateTask: frozenset({Role.system}),
+    # issue 12: the mediator and the liaisons of the departments holding a task on the case
+    AddAttachment: frozenset({Role.mediator, Role.liaison}),
 }
 _LIAISON_COMMANDS = (AcknowledgeTask, ReturnTask, RequestExtension, ReplyTask)
 
@@ -114,6 +118,9 @@ def authorize(state: CaseState, command: Command, actor: Actor) -> None:
         task = state.task(command.task_id)
         if task is not None and task.department != actor.department:
             raise NotPermitted(f"task {command.task_id} belongs to department {task.department}")
+    if isinstance(command, AddAttachment) and actor.role is Role.liaison and not any(
+            t.department == actor.department for t in state.tasks):
+        raise NotPermitted(f"department {actor.department} holds no task on this case")
 
 
 def _require_stage(state: CaseState, *stages: Stage) -> None:
@@ -273,6 +280,12 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             return [TaskEscalated(task_id=task.task_id, clock=command.clock, level=command.level,
                                   due_at=task.due_at(command.clock),
                                   notify_jurisdiction=task.escalate_to if command.level == 3 else None)]
+        # issue 12
+        case AddAttachment():
+            if any(a.sha256 == command.sha256 for a in state.attachments):
+                raise ActionRefused(f"this file is already attached ({command.sha256[:12]}…)")
+            return [AttachmentAdded(sha256=command.sha256, name=command.name, media_type=command.media_type,
+                                    size=command.size)]
     raise ActionRefused(f"unknown command {type(command).__name__}")  # pragma: no cover
 
 

@@ -287,6 +287,18 @@ class NotificationFailed(EventPayload):
     channel_id: str
     attempts: int
     reason: str  # short, never a URL
+# --- issue 12: attachments --------------------------------------------------------------------------------
+
+
+class AttachmentAdded(EventPayload):
+    """A file (调解协议书, 笔录, a photo) joined to the case. The content is stored apart, addressed by its
+    SHA-256; the event fixes that hash in the case's chain, so the file cannot change unnoticed."""
+
+    type: Literal["AttachmentAdded"] = "AttachmentAdded"
+    sha256: str  # lowercase hex of the content's SHA-256
+    name: str  # the file name given by the uploader
+    media_type: str  # e.g. application/pdf, image/jpeg
+    size: int  # bytes
 
 
 DomainEvent = Annotated[
@@ -317,7 +329,9 @@ DomainEvent = Annotated[
     | NotificationIssued
     | NotificationDeferred
     | NotificationDelivered
-    | NotificationFailed,
+    | NotificationFailed
+    # issue 12
+    | AttachmentAdded,
     Field(discriminator="type"),
 ]
 _payload_adapter: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)

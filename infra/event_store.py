@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
-from domain.chain import GENESIS_HASH, canonical_json, chain_hash, envelope_for_hash
+from domain.chain import GENESIS_HASH, canonical_json, chain_hash_matches, envelope_for_hash
 from domain.events import (
     CURRENT_SCHEMA_VERSIONS,
     PAYLOAD_CLASSES,
@@ -228,7 +228,7 @@ def verify_rows(case_id: str, rows: Sequence[Any]) -> ChainVerification:
                 schema_version=row["schema_version"], occurred_at=row["occurred_at"], actor=row["actor"],
                 data=row["data"],
             )
-            if chain_hash(prev, envelope) != row["hash"]:
+            if not chain_hash_matches(prev, envelope, row["hash"]):
                 problem = "hash does not match the event's content"
         if problem:
             return ChainVerification(

@@ -31,6 +31,19 @@ class Settings(BaseSettings):
     # Open cases a worker keeps in memory. Size it above the open cases per worker: a case that falls out of
     # the cache is replayed from its history when its next deadline fires, which makes escalations late.
     max_cached_workflows: int = Field(default=5000, ge=0)
+    # The Temporal SDK's Prometheus metrics (task latencies, sticky cache) at http://METRICS_HOST:PORT/metrics,
+    # served by `liandiao up` and `liandiao worker`; off unless a port is set (each worker process needs its own).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    # Run case workflows in Temporal's sandbox, which re-imports the workflow module for every case a worker
+    # loads (new, evicted or continued as new) and proxies every module access: the largest cost of a worker
+    # at city scale (issue 13). Off: the workflow code is pure domain logic, and the replay tests (which use
+    # the sandbox) still catch any non-deterministic call.
+    workflow_sandbox: bool = False
+
+    @property
+    def metrics_address(self) -> str | None:
+        return None if self.metrics_port is None else f"{self.metrics_host}:{self.metrics_port}"
 
     @property
     def embedded_temporal(self) -> bool:

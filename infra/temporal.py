@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+_runtimes: dict[str, Runtime] = {}
 
 
-async def connect_temporal(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter)
+def metrics_runtime(bind_address: str) -> Runtime:
+    """A Temporal runtime serving the SDK's metrics in Prometheus' text format at ``bind_address``/metrics.
+    One per address and process: the runtime owns the HTTP listener."""
+    if bind_address not in _runtimes:
+        _runtimes[bind_address] = Runtime(telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(bind_address=bind_address, durations_as_seconds=True)))
+    return _runtimes[bind_address]
+
+
+async def connect_temporal(address: str, namespace: str = "default", metrics_address: str | None = None) -> Client:
+    """A client (and the workers built on it) with pydantic on the wire; with ``metrics_address``, its
+    runtime exports the SDK's metrics there."""
+    runtime = metrics_runtime(metrics_address) if metrics_address else None
+    return await Client.connect(address, namespace=namespace, data_converter=pydantic_data_converter,
+                                runtime=runtime)
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> None:

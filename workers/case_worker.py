@@ -6,14 +6,14 @@ from pathlib import Path
 
 import asyncpg
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.event_store import EventStoreActivities
 from activities.notifications import NotificationActivities
 from activities.seals import SealActivities
 from domain.organisation import Organisation
 from infra.db import create_pool
-from infra.embedded import StackError
+from infra.embedded import StackError, port_is_free
 from infra.event_store import EventStore
 from infra.logging import get_logger
 from infra.settings import Settings
@@ -23,20 +23,23 @@ from workflows.seal import SealWorkflow
 
 
 def build_worker(
-    client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None,
-    org: Organisation | None = None, settings: Settings | None = None, **options: object
+    client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None, sandboxed: bool = False,
+    org: Organisation | None = None, settings: Settings | None = None, **options: object,
 ) -> Worker:
+    """``sandboxed``: run workflows in Temporal's sandbox (settings.workflow_sandbox explains the default)."""
     settings = settings or Settings()
     store_activities = EventStoreActivities(EventStore(pool))
     seals = SealActivities(pool, seal_file or Path(".liandiao") / "seals.jsonl")
     notify = NotificationActivities(pool, org or load_worker_organisation(settings), settings.public_url,
                                     settings.notify_give_up_after_s)
+    if not sandboxed:
+        options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[DisputeCaseWorkflow, SealWorkflow],
         activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
-                    notify.resolve_notifications, notify.deliver_notification],
+                    seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification],
         **options,  # type: ignore[arg-type]
     )
 
@@ -52,6 +55,13 @@ def load_worker_organisation(settings: Settings) -> Organisation:
         raise StackError(str(exc)) from exc
 
 
+def check_metrics_port(settings: Settings) -> str | None:
+    """The metrics address to serve, after checking its port is free (a one-line error, not a panic)."""
+    if settings.metrics_port is not None and not port_is_free(settings.metrics_port, settings.metrics_host):
+        raise StackError(f"port {settings.metrics_port} (metrics) is already in use")
+    return settings.metrics_address
+
+
 async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
     """A standalone worker process (`liandiao worker`) until SIGINT/SIGTERM."""
     import asyncio
@@ -59,15 +69,20 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
 
     try:
         pool = await asyncio.wait_for(create_pool(database_url, max_size=settings.db_pool_max), 10)
-        client = await asyncio.wait_for(connect_temporal(temporal_address, settings.temporal_namespace), 10)
+        client = await asyncio.wait_for(
+            connect_temporal(temporal_address, settings.temporal_namespace, check_metrics_port(settings)), 10)
+    except StackError:
+        raise
     except Exception as exc:
         raise StackError(f"cannot reach the stack: {exc}") from exc
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl",
-                          settings=settings, max_cached_workflows=settings.max_cached_workflows)
-    get_logger(__name__).info("case worker started", task_queue=settings.task_queue)
+                          settings=settings, max_cached_workflows=settings.max_cached_workflows,
+                          sandboxed=settings.workflow_sandbox)
+    get_logger(__name__).info("case worker started", task_queue=settings.task_queue,
+                              metrics=settings.metrics_address and f"http://{settings.metrics_address}/metrics")
     try:
         async with worker:
             await stop.wait()

@@ -163,21 +163,68 @@ def audit_replay(
 
 
 @audit_app.command("verify")
-def audit_verify(case_id: Annotated[str | None, typer.Argument()] = None, data_dir: DataDir = None) -> None:
-    """Verify hash chains (one case or all) and every stored seal; exit 1 on any break."""
+def audit_verify(
+    case_id: Annotated[str | None, typer.Argument()] = None,
+    against: Annotated[Path | None, typer.Option(
+        "--against", help="tree heads a witness kept (JSON lines, from `audit seals export`)")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Verify hash chains, the transparency log and its signed tree heads, and every earlier seal; exit 1 on
+    any break. With --against, also prove today's log consistent with the heads in FILE."""
     from application.audit import verify_all
+    from infra.audit.log import TREE_HEAD_FILE, read_tree_heads
 
-    seal_file = settings_for(data_dir).data_dir / "seals.jsonl"
+    settings = settings_for(data_dir)
+    seal_file = settings.data_dir / "seals.jsonl"
+    head_file = settings.data_dir / TREE_HEAD_FILE
+    witnesses = {}
+    try:
+        if against is not None:
+            witnesses[f"witnessed head in {against}, line"] = read_tree_heads(against)
+        if head_file.exists():
+            witnesses[f"tree head in {head_file}, line"] = read_tree_heads(head_file)
+    except FileNotFoundError:
+        fail(f"no file {against}", 2)
+    except (ValueError, UnicodeDecodeError) as exc:
+        fail(str(exc), 2)
     kept = seal_file if seal_file.exists() else None
-    result = _run_db(data_dir, lambda pool: verify_all(pool, case_id, kept))
-    chains, problems, broken = result.chains, result.seal_problems, result.broken
+    result = _run_db(data_dir, lambda pool: verify_all(pool, case_id, kept, witnesses))
+    problems, broken, log_problems = result.seal_problems, result.broken, result.log_problems
     for c in broken:
         print(f"BROKEN {c.case_id}: first bad seq {c.first_bad_seq} ({c.problem})", file=sys.stderr)
+    for lp in log_problems:
+        if lp.case_id is not None and lp.case_id != case_id:
+            print(f"BROKEN {lp.case_id}: first bad seq {lp.seq} ({lp.problem})", file=sys.stderr)
+        elif lp.case_id is None:
+            print(f"LOG PROBLEM: {lp.problem}", file=sys.stderr)
     for p in problems:
         print(f"SEAL PROBLEM: {p}", file=sys.stderr)
-    print(f"{len(chains) - len(broken)}/{len(chains)} chains intact, {len(problems)} seal problems")
-    if broken or problems:
+    total = result.problem_count
+    print(f"{'case ' + case_id + ': chain ' + ('broken' if broken else 'intact') + '; ' if case_id else ''}"
+          f"chains, transparency log, tree heads and seals: {total} problems")
+    if total:
         raise typer.Exit(1)
+
+
+seals_app = typer.Typer(help="signed tree heads, for witnesses", no_args_is_help=True)
+audit_app.add_typer(seals_app, name="seals")
+
+
+@seals_app.command("export")
+def audit_seals_export(
+    file: Annotated[Path, typer.Argument(help="where to write the heads (JSON lines)")], data_dir: DataDir = None,
+) -> None:
+    """Write every signed tree head as JSON lines {tree_size, root_hash, timestamp, key_id, signature} for a
+    witness (纪检, a notary, another LianDiao) to keep."""
+    from application.audit import witness_heads
+    from infra.audit.log import write_tree_heads
+
+    heads = _run_db(data_dir, witness_heads)
+    try:
+        write_tree_heads(heads, file)
+    except OSError as exc:
+        fail(f"cannot write {file}: {exc.strerror}")
+    print(f"{len(heads)} tree heads written to {file}")
 
 
 @audit_app.command("export")
@@ -186,30 +233,27 @@ def audit_export(
     out: Annotated[Path, typer.Option("--out", help="where to write the dossier")] = Path("dossiers"),
     data_dir: DataDir = None,
 ) -> None:
-    """Write the case's dossier (一案一档): HTML, raw events, chain and seal for offline verification."""
-    from infra.audit.dossier import UnknownCase, export_dossier
+    """Write the case's dossier (一案一档): self-verifying HTML, raw events, inclusion proofs, the signed tree
+    head, attachments, for offline verification."""
+    from application.audit import export_case
 
-    async def work(pool):  # type: ignore[no-untyped-def]
-        try:
-            return await export_dossier(pool, case_id, out)
-        except (UnknownCase, ValueError) as exc:
-            raise StackError(str(exc)) from exc
-
-    print(_run_db(data_dir, work))
+    data = settings_for(data_dir).data_dir
+    print(_run_db(data_dir, lambda pool: export_case(pool, case_id, out, data)))
 
 
 @audit_app.command("seal")
 def audit_seal(data_dir: DataDir = None) -> None:
-    """Seal every chain head now and print the Merkle root (the hourly Temporal schedule runs the same code).
+    """Sign a tree head over every event now and print it (the hourly Temporal schedule runs the same code).
 
     It talks to the database directly, not through Temporal: a short-lived process holding a Temporal client
     can abort at interpreter exit, and an auditor's command must not."""
-    from activities.seals import SealActivities
+    from application.audit import sign_tree_head_now
 
-    seal_file = settings_for(data_dir).data_dir / "seals.jsonl"
-    summary = _run_db(data_dir, lambda pool: SealActivities(pool, seal_file).seal_chain_heads())
-    print(f"seal {summary.seal_id} at {summary.sealed_at.isoformat()}: {summary.cases} cases, "
-          f"{summary.events} events, merkle root {summary.merkle_root}")
+    data = settings_for(data_dir).data_dir
+    head = _run_db(data_dir, lambda pool: sign_tree_head_now(pool, data))
+    print(f"tree head at {head.sealed_at.isoformat()}: {head.tree_size} events, root {head.root_hash}, "
+          f"key {head.key_id}")
+    print(head.line())
 
 
 @projections_app.command("rebuild")

@@ -22,6 +22,8 @@ from application.case_client import CaseClient
 from application.cases import Application
 from domain.organisation import Organisation
 from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
+from infra.audit.keys import MissingKey, key_path, load_or_create_key
+from infra.audit.log import run_integrator
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
 from infra.event_store import EventStore
@@ -30,6 +32,7 @@ from infra.logging import get_logger
 from infra.projections import Projector
 from infra.settings import Settings
 from infra.temporal import connect_temporal, ensure_search_attributes
+from workers.case_worker import check_metrics_port
 
 log = get_logger(__name__)
 STACK_FILE = "stack.json"
@@ -86,8 +89,13 @@ class Stack:
         data_dir = ensure_writable_dir(s.data_dir)
         self.data_dir = data_dir
         self._lock_data_dir(data_dir)
+        try:
+            load_or_create_key(key_path(data_dir))  # the log's signing key: README tells operators to back it up
+        except (OSError, MissingKey) as exc:
+            raise StackError(f"cannot read or create the log signing key: {exc}") from exc
         if not port_is_free(s.api_port, s.api_host):
             raise StackError(f"port {s.api_port} (HTTP API) is already in use")
+        metrics_address = check_metrics_port(s)
         temporal_server = None
         if s.embedded_temporal:
             temporal_server = EmbeddedTemporal(data_dir, s.temporal_port, s.ui_port)
@@ -111,7 +119,7 @@ class Stack:
         await self._put_org_in_force()
         try:
             self.client = await asyncio.wait_for(
-                connect_temporal(self.temporal_address, s.temporal_namespace), 10
+                connect_temporal(self.temporal_address, s.temporal_namespace, metrics_address), 10
             )
         except Exception as exc:
             raise StackError(f"cannot reach Temporal at {self.temporal_address}: {exc}") from exc
@@ -142,13 +150,15 @@ class Stack:
         assert self.pool is not None
         s = self.settings
         worker = build_worker(self.client, self.pool, s.task_queue, seal_file=self.data_dir / "seals.jsonl",
-                              org=self.org, settings=s, max_cached_workflows=s.max_cached_workflows)
+                              org=self.org, settings=s, max_cached_workflows=s.max_cached_workflows,
+                              sandboxed=s.workflow_sandbox)
         await ensure_seal_schedule(self.client, s.task_queue)
         worker_task = asyncio.create_task(worker.run(), name="case-worker")
         store = EventStore(self.pool)
         projector = Projector(self.pool, store)
         await projector.catch_up()
         projector_task = asyncio.create_task(projector.run(stop), name="projector")
+        log_task = asyncio.create_task(run_integrator(self.pool, stop), name="transparency-log")
         self.services = Application(
             pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
             projector=projector, org=self.org, policy=self.policy,
@@ -180,8 +190,11 @@ class Stack:
             await asyncio.wait_for(api_task, timeout=5)
         done_waiter.cancel()
         projector_task.cancel()
+        log_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await projector_task
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await log_task
         if worker_task.done() and worker_task.exception() and not stop.is_set():
             raise StackError(f"the case worker stopped: {worker_task.exception()}")
 
@@ -239,6 +252,8 @@ async def run_up(settings: Settings, *, demo: bool, print_tokens: bool) -> None:
                 + (f" · Web UI: http://127.0.0.1:{s.ui_port}" if s.embedded_temporal else ""),
                 f"Data: {stack.data_dir}  ·  Ctrl-C stops everything.",
             ]
+            if s.metrics_address:
+                lines.insert(2, f"Temporal SDK metrics (Prometheus): http://{s.metrics_address}/metrics")
             print("\n".join(lines), flush=True)
 
         await stack.serve(stop, demo_data, ready)

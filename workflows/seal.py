@@ -1,4 +1,4 @@
-"""SealWorkflow: run hourly by a Temporal schedule (and on demand) to seal all chain heads."""
+"""SealWorkflow: run hourly by a Temporal schedule (and on demand) to sign a tree head over every event."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from temporalio.client import (
 
 with workflow.unsafe.imports_passed_through():
     from activities.seals import SealSummary
+    from infra.audit.log import TreeHead
 
 SEAL_SCHEDULE_ID = "liandiao-seal-hourly"
 
@@ -23,7 +24,13 @@ SEAL_SCHEDULE_ID = "liandiao-seal-hourly"
 @workflow.defn(name="Seal")
 class SealWorkflow:
     @workflow.run
-    async def run(self) -> SealSummary:
+    async def run(self) -> TreeHead | SealSummary:
+        if workflow.patched("signed-tree-head"):
+            # Since issue 12 a seal is a signed tree head over every event (infra/audit/log.py).
+            head: TreeHead = await workflow.execute_activity(
+                "sign_tree_head", result_type=TreeHead, start_to_close_timeout=timedelta(minutes=10)
+            )
+            return head
         summary: SealSummary = await workflow.execute_activity(
             "seal_chain_heads", result_type=SealSummary, start_to_close_timeout=timedelta(minutes=5)
         )

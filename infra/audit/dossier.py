@@ -7,12 +7,13 @@ import html
 import json
 import shutil
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.case import CaseState, Task
 from domain.chain import format_time
@@ -20,6 +21,7 @@ from domain.events import RecordedEvent, TaskReminded
 from domain.organisation import Organisation
 from domain.vocabulary import Clock, TaskStatus
 from infra import organisations
+from infra.audit.log import TreeHead, inclusion_proofs, latest_tree_head, public_keys, sign_tree_head
 from infra.audit.masking import masked_party, redact
 from infra.audit.seals import Seal, latest_seal_covering, leaf_hash, merkle_proof, verify_proof
 from infra.audit.timeline import (
@@ -46,6 +48,7 @@ from infra.audit.timeline import (
 from infra.event_store import ChainVerification, EventStore, verify_rows
 
 _VERIFIER = Path(__file__).resolve().parents[2] / "tools" / "verify_dossier.py"
+_SCRIPT = (Path(__file__).resolve().parent / "static" / "verify_dossier.js").read_text(encoding="utf-8")
 _EVENT_COLUMNS = "case_id, seq, event_id, type, schema_version, occurred_at, actor, data, prev_hash, hash"
 
 _CSS = """
@@ -55,6 +58,7 @@ h1{border-bottom:3px solid #b22;padding-bottom:.3em}h2{border-left:5px solid #b2
 table{border-collapse:collapse;width:100%;margin:.5em 0;font-size:.92em}
 th,td{border:1px solid #bbb;padding:.3em .5em;text-align:left;vertical-align:top}th{background:#f3f3f3}
 .met{color:#176117;font-weight:bold}.missed{color:#b00;font-weight:bold}.open{color:#8a6d00}.na{color:#777}
+#verify-status{font-size:1.2em;padding:.5em;border:2px solid #999}
 .ok{color:#176117;font-weight:bold}.bad{color:#b00;font-weight:bold}
 code,.hash{font-family:monospace;word-break:break-all;font-size:.9em}.empty{color:#777;font-style:italic}
 """
@@ -223,9 +227,13 @@ def render_dossier_html(
     verification: ChainVerification,
     seal_info: dict[str, Any] | None,
     org: Organisation | None = None,
+    evidence: dict[str, Any] | None = None,
 ) -> str:
-    """The dossier as one HTML page: inline CSS, nothing external, every value escaped, parties masked.
-    Departments, grids and categories by their names in ``org``, the organisation the case was received under."""
+    """The dossier as one HTML page: inline CSS, nothing external, every value escaped, parties masked on the
+    page. Departments, grids and categories by their names in ``org``, the organisation the case was received
+    under. With ``evidence`` (the raw events, their inclusion proofs, the signed tree head and its public key)
+    it also carries them and an inline script that re-computes every hash in the browser; the raw events hold
+    the parties' data in full, so that file is as confidential as events.json."""
     tz = case_timezone(state)
     names = Names(org)
     parties = state.parties
@@ -278,6 +286,10 @@ def render_dossier_html(
             [[_e(local_time(f.at, tz)), _e(SATISFACTION_LABELS[f.satisfaction]), _e(free(f.note))]
              for f in state.follow_ups])
             + (f"<p>重新办理次数 reopened: {_e(state.reopen_count)}</p>" if state.reopen_count else "")),
+        ("附件 Attachments", _table(
+            ["名称 name", "类型 type", "大小 size (bytes)", "添加时间 added", "SHA-256"],
+            [[_e(free(a.name)), _e(a.media_type), _e(a.size), _e(local_time(a.added_at, tz)),
+              f'<span class="hash">{_e(a.sha256)}</span>'] for a in state.attachments])),
         ("归档 Archive", _facts([
             ("归档原因 reason",
              ARCHIVE_LABELS[state.archive_reason] if state.archive_reason else "未归档 not archived"),
@@ -285,14 +297,44 @@ def render_dossier_html(
         ])),
         ("链校验 Chain verification", _integrity(state, verification, seal_info)),
     ]
+    if evidence is not None:
+        sections.append(("签名树头与包含证明 Signed tree head and inclusion proofs", _tree_head(evidence)))
     body = "".join(f"<h2>{_e(title)}</h2>{content}" for title, content in sections)
     title = f"一案一档 案件 {state.case_id}"
+    check = ""
+    if evidence is not None:
+        # "</" cannot end the script element inside JSON written this way; the JSON is data, never run.
+        data = json.dumps(evidence, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+        check = (
+            '<p id="verify-status" class="na" data-result="pending">正在校验… verifying (需启用 JavaScript)</p>'
+            f'<script type="application/json" id="evidence">{data}</script><script>{_SCRIPT}</script>'
+        )
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "script-src 'unsafe-inline'; style-src 'unsafe-inline'\">"
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{_e(title)}<br><small>Case dossier · 时间为 times in {_e(tz.key)}</small></h1>"
-        f"{body}</body></html>\n"
+        f"{check}{body}</body></html>\n"
     )
+
+
+def _tree_head(evidence: dict[str, Any]) -> str:
+    head = evidence.get("tree_head")
+    if head is None:
+        return _mark("na", "尚无签名树头 no signed tree head yet")
+    rows = [
+        [_e("树大小 tree size"), _e(head["tree_size"])],
+        [_e("根哈希 root hash"), f'<span class="hash">{_e(head["root_hash"])}</span>'],
+        [_e("时间 timestamp (ms, UTC)"), _e(head["timestamp"])],
+        [_e("密钥 key id"), f'<span class="hash">{_e(head["key_id"])}</span>'],
+        [_e("公钥 public key (Ed25519)"), f'<span class="hash">{_e(evidence["public_key"])}</span>'],
+        [_e("签名 signature"), f'<span class="hash">{_e(head["signature"])}</span>'],
+        [_e("已证明事件 events proven"), _e(len(evidence["proofs"]))],
+    ]
+    return _table(["项目 item", "内容 value"], rows) + (
+        "<p>将上面的树头与纪检等外部保存的树头核对（liandiao audit seals export）。"
+        "Compare this tree head with the heads a witness keeps outside the system.</p>")
 
 
 def _event_row(row: Any) -> dict[str, Any]:
@@ -310,63 +352,111 @@ def _dump(value: object) -> str:
 README = """一案一档 案件 {case_id} / Case dossier {case_id}
 
 文件 Files
-  dossier.html  案卷（当事人信息已脱敏）/ the dossier, parties masked
+  dossier.html  自校验案卷：浏览器打开即重新计算全部哈希并显示“已验证”或第一个有问题之处（无需联网）。
+                页面上当事人信息已脱敏，但文件内含校验用的原始事件（含当事人完整信息），请按涉密材料保管。
+                The self-verifying dossier: opening it re-computes every hash (no network) and shows 已验证 or the
+                first bad item. Parties are masked on the page, but the file carries the raw events: confidential.
+  dossier_masked.html  仅脱敏页面，可对外出示（不含原始事件，不能自校验）/ masked page only, to show outside
   events.json   原始事件，按存储原样导出（含当事人完整信息，请按涉密材料保管）
                 the raw events exactly as stored (parties in full: keep it confidential)
+  attachments/  附件，文件名为其 SHA-256；attachments.json 列出名称与类型 / the attached files, each named by
+                its SHA-256 (the AttachmentAdded event in the chain fixes it); attachments.json gives their names
+  proof.json    签名树头、公钥与每个事件的包含证明 / the signed tree head, its public key, each event's
+                inclusion proof: {{tree_head, public_key, proofs: [{{seq, leaf_index, leaf_hash, path}}]}}
   chain.json    导出时的链校验结果 / the chain verification at export: {{case_id, events, head_hash, valid}}
-  seal.json     覆盖本案的最近一次封存及本案的 Merkle 证明（尚未封存时为 null）
-                the latest seal covering this case and this case's Merkle proof (null before the first seal)
+  seal.json     旧式封存（2026 年 issue 12 之前）及本案的 Merkle 证明，无则为 null / the earlier kind of seal
   verify_dossier.py  离线校验脚本（源码树可用时随附）/ the offline checker (included when the sources are at hand)
 
 离线校验 Verify offline (只需 Python 3 标准库 / Python 3 standard library only)
   python3 verify_dossier.py DIR        (DIR = 本目录 this directory, e.g. "." from inside it)
-  校验脚本亦见 LianDiao 源码 tools/verify_dossier.py。
-  The checker is also tools/verify_dossier.py in the LianDiao sources.
   输出 OK 并返回 0，或指出第一个有问题的 seq 并返回 1。
   It prints OK and exits 0, or names the first bad seq and exits 1.
 
-校验规则 What it checks
-  1. 每个事件 each event: hash = sha256(utf8(prev_hash) + utf8(canonical_json(envelope))), envelope =
-     {{case_id, seq, event_id, type, schema_version, occurred_at, actor, data}}; canonical JSON: keys sorted,
-     UTF-8, separators "," and ":", non-ASCII as itself; occurred_at is already the canonical UTC string.
-  2. seq 从 1 连续 / seq runs 1, 2, 3, ... ; prev_hash 指向上一事件 / links to the previous hash
-     (the first: 64 zeros).
-  3. chain.json 的 head_hash 与最后一个事件一致 / chain.json's head matches the last event.
-  4. seal.json: leaf = sha256(utf8(case_id + ":" + version + ":" + head_hash)) of the sealed version;
-     the proof's (side, hash) steps lead to merkle_root (parent = sha256(left_bytes + right_bytes));
-     seal_hash = sha256(canonical_json({{sealed_at, cases, events, merkle_root, prev_seal_hash}})).
-     将 seal_hash 与审计人员另行保存的封存文件核对 / compare seal_hash with the seal file kept outside
-     the system: that is what proves the database was not rewritten afterwards.
+校验规则 What is checked (LianDiao README, "Dossier proofs")
+  1. 每个事件 each event: hash = sha256(utf8(prev_hash) + utf8(JCS(envelope))), JCS = RFC 8785, envelope =
+     {{case_id, seq, event_id, type, schema_version, occurred_at, actor, data}}; seq 1, 2, ...; the first
+     prev_hash is 64 zeros, each later one the previous hash.
+  2. 透明日志 the log (RFC 6962/9162): leaf_hash = sha256(0x00 + bytes(hash)); the RFC 9162 inclusion proof
+     (path) of leaf_index in a tree of tree_head.tree_size leads to tree_head.root_hash.
+  3. 树头签名 the head: Ed25519 (public_key) over 0x00 0x01 uint64(timestamp) uint64(tree_size) root_hash
+     (RFC 6962 TreeHeadSignature, big-endian); key_id = sha256(DER SubjectPublicKeyInfo of public_key).
+  4. 将树头与纪检等外部保存的树头核对 / compare the tree head with the heads a witness keeps: that is what
+     proves the database was not rewritten afterwards.
 """
 
 
-async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path) -> Path:
-    """Write ``out_dir/<case_id>/`` with dossier.html, events.json, chain.json, seal.json and README.txt.
-    Names come from the organisation the case was received under (else the one in force)."""
+async def _evidence(pool: asyncpg.Pool, case_id: str, rows: Sequence[Any]) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        head: TreeHead | None = await latest_tree_head(conn)
+        if head is None:
+            return {"tree_head": None, "public_key": None, "proofs": [], "events": [_event_row(r) for r in rows]}
+        proofs = await inclusion_proofs(conn, case_id, head.tree_size, upto=rows[-1]["seq"])
+        keys = await public_keys(conn)
+        seqs = await conn.fetch(
+            "SELECT seq, leaf_index FROM log_leaves WHERE case_id = $1 AND leaf_index < $2 ORDER BY seq",
+            case_id, head.tree_size)
+    by_index = {r["leaf_index"]: r["seq"] for r in seqs}
+    return {
+        "tree_head": head.model_dump(),
+        "public_key": keys[head.key_id].hex(),
+        "proofs": [{"seq": by_index[p.leaf_index], "leaf_index": p.leaf_index, "leaf_hash": p.leaf_hash.hex(),
+                    "path": [h.hex() for h in p.path]} for p in proofs],
+        "events": [_event_row(r) for r in rows],
+    }
+
+
+async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path,
+                         key: Ed25519PrivateKey | None = None) -> Path:
+    """Write ``out_dir/<case_id>/`` (README above). With the log's ``key``, a tree head is signed first, so
+    every event of the case is proven in it. Names come from the organisation the case was received under
+    (else the one in force)."""
     if not case_id or "/" in case_id or "\\" in case_id or case_id in {".", ".."}:
         raise ValueError(f"not a case id: {case_id!r}")
     async with pool.acquire() as conn:
         rows = await conn.fetch(f"SELECT {_EVENT_COLUMNS} FROM events WHERE case_id = $1 ORDER BY seq", case_id)
     if not rows:
         raise UnknownCase(case_id)
+    if key is not None:
+        await sign_tree_head(pool, key, datetime.now(UTC))
     verification = verify_rows(case_id, rows)
     events = await EventStore(pool).read_stream(case_id, upto=rows[-1]["seq"])
     state, _ = replay(events)
     org = await organisations.by_fingerprint(pool, state.organisation) or await organisations.in_force(pool)
     seal = await latest_seal_covering(pool, case_id)
     seal_info = seal_record(seal, case_id) if seal is not None else None
+    evidence = await _evidence(pool, case_id, rows)
 
     target = out_dir / case_id
     target.mkdir(parents=True, exist_ok=True)
-    (target / "events.json").write_text(_dump([_event_row(r) for r in rows]), encoding="utf-8")
+    (target / "events.json").write_text(_dump(evidence["events"]), encoding="utf-8")
+    (target / "proof.json").write_text(_dump({k: v for k, v in evidence.items() if k != "events"}),
+                                       encoding="utf-8")
     (target / "chain.json").write_text(_dump({
         "case_id": case_id, "events": verification.events, "head_hash": verification.head_hash,
         "valid": verification.valid, "first_bad_seq": verification.first_bad_seq,
     }), encoding="utf-8")
     (target / "seal.json").write_text(_dump(seal_info), encoding="utf-8")
-    (target / "dossier.html").write_text(render_dossier_html(state, events, verification, seal_info, org),
-                                         encoding="utf-8")
+    (target / "dossier.html").write_text(render_dossier_html(state, events, verification, seal_info, org,
+                                                             evidence), encoding="utf-8")
+    (target / "dossier_masked.html").write_text(render_dossier_html(state, events, verification, seal_info, org),
+                                                encoding="utf-8")
     (target / "README.txt").write_text(README.format(case_id=case_id), encoding="utf-8")
+    await _write_attachments(pool, rows, target)
     if _VERIFIER.is_file():
         shutil.copyfile(_VERIFIER, target / "verify_dossier.py")
     return target
+
+
+async def _write_attachments(pool: asyncpg.Pool, rows: Sequence[Any], target: Path) -> None:
+    """attachments/<sha256> for each AttachmentAdded, and attachments.json listing them with their names."""
+    listed = [{"seq": r["seq"], **r["data"]} for r in rows if r["type"] == "AttachmentAdded"]
+    (target / "attachments.json").write_text(_dump(listed), encoding="utf-8")
+    if not listed:
+        return
+    folder = target / "attachments"
+    folder.mkdir(exist_ok=True)
+    async with pool.acquire() as conn:
+        for item in listed:
+            content = await conn.fetchval("SELECT content FROM attachment_blobs WHERE sha256 = $1", item["sha256"])
+            if content is not None:  # a missing file is reported by the verifier, not hidden here
+                (folder / item["sha256"]).write_bytes(bytes(content))

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.case import CaseState, evolve
 from domain.events import (
     Actor,
+    AttachmentAdded,
     CaseArchived,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -302,6 +303,8 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
         case NotificationFailed():
             return (f"送达失败 failed via {_channel(after, e.notification_id, e.channel_id, names)} "
                     f"after {e.attempts} attempts: {e.reason}")
+        case AttachmentAdded():  # issue 12
+            return f"附件 attachment 「{free(e.name)}」 ({e.media_type}, {e.size} bytes, sha256 {e.sha256[:12]}…)"
     return recorded.type
 
 

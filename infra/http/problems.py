@@ -15,14 +15,17 @@ from application.errors import (
     InvalidInput,
     NotFound,
     Refused,
+    TooLarge,
     Unavailable,
+    UnsupportedType,
 )
 from infra.logging import get_logger
 
 log = get_logger(__name__)
 PROBLEM = "application/problem+json"
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-          409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
+          409: "Conflict", 411: "Length Required", 413: "Payload Too Large",
+          415: "Unsupported Media Type", 422: "Unprocessable Content",
           500: "Internal Server Error", 503: "Service Unavailable"}
 
 
@@ -36,7 +39,7 @@ class Problem(Exception):
 
 # How the application's answers read over HTTP: the one mapping (the CLI and the workbench have their own).
 STATUS: dict[type[ApplicationError], int] = {NotFound: 404, Forbidden: 403, Refused: 409, InvalidInput: 422,
-                                             Unavailable: 503}
+                                             Unavailable: 503, TooLarge: 413, UnsupportedType: 415}
 
 
 def problem_for(exc: ApplicationError) -> Problem:

@@ -190,3 +190,4 @@ class CaseView(BaseModel):
     archive_reason: str | None
     returned_by: list[str]
     suggested_route: dict[str, Any] | None = None
+    attachments: list[dict[str, Any]] = []  # issue 12: {sha256, name, media_type, size, added_at}

@@ -45,4 +45,5 @@ def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
         duplicate_of=state.duplicate_of, not_accepted_reason=state.not_accepted_reason,
         archive_reason=state.archive_reason.value if state.archive_reason else None,
         returned_by=list(state.returned_by), suggested_route=suggestion_view(app.suggested_route(state)),
+        attachments=[a.model_dump(mode="json") for a in state.attachments],
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -55,21 +57,38 @@ def test_audit_replay_verify_seal_export(demo_stack: RunningStack, tmp_path: Pat
     assert liaison_missing(liandiao(demo_stack, "audit", "replay", "C-NOPE"))
 
     sealed = liandiao(demo_stack, "audit", "seal")
-    assert sealed.returncode == 0 and "merkle root" in sealed.stdout, sealed.stderr
-    assert (demo_stack.data_dir / "seals.jsonl").exists()
+    assert sealed.returncode == 0 and "root" in sealed.stdout, sealed.stderr
+    assert (demo_stack.data_dir / "tree_heads.jsonl").exists()
+    assert (demo_stack.data_dir / "log_key.pem").exists()
     verified = liandiao(demo_stack, "audit", "verify")
-    assert verified.returncode == 0 and "0 seal problems" in verified.stdout, verified.stderr
+    assert verified.returncode == 0 and ": 0 problems" in verified.stdout, verified.stderr
+    witness = tmp_path / "heads.jsonl"
+    exported_heads = liandiao(demo_stack, "audit", "seals", "export", str(witness))
+    assert exported_heads.returncode == 0, exported_heads.stderr
+    heads = [json.loads(line) for line in witness.read_text().splitlines()]
+    assert heads and set(heads[-1]) == {"tree_size", "root_hash", "timestamp", "key_id", "signature"}
+    against = liandiao(demo_stack, "audit", "verify", "--against", str(witness))
+    assert against.returncode == 0, against.stderr
+    forged = tmp_path / "forged.jsonl"
+    forged.write_text(json.dumps({**heads[-1], "root_hash": "ab" * 32}) + "\n")
+    refused = liandiao(demo_stack, "audit", "verify", "--against", str(forged))
+    assert refused.returncode == 1 and "witnessed head" in refused.stderr and "line 1" in refused.stderr
+    missing = liandiao(demo_stack, "audit", "verify", "--against", str(tmp_path / "nope.jsonl"))
+    assert missing.returncode == 2 and "no file" in missing.stderr
 
     exported = liandiao(demo_stack, "audit", "export", "C-DEMO-01", "--out", str(tmp_path))
     assert exported.returncode == 0, exported.stderr
     dossier = Path(exported.stdout.strip())
     html = (dossier / "dossier.html").read_text()
-    assert "楼上漏水" in html and "张建国" not in html
+    page = re.sub(r'<script type="application/json" id="evidence">.*?</script>', "", html, flags=re.S)
+    assert "楼上漏水" in page and "张建国" not in page  # the raw events it carries for verification hold them
     # Who did each step, and departments, grids and categories by their names (not their ids).
     for shown in ("王敏（调解员，东湖街道综治中心）", "陈静（督办人，东湖街道综治中心）", "花园社区居委会",
                   "东湖街道花园社区第一网格", "东湖街道住建物业办"):
-        assert shown in html, shown
-    assert "dept-" not in html and "grid-donghu" not in html
+        assert shown in page, shown
+    assert "dept-" not in page and "grid-donghu" not in page
+    masked = (dossier / "dossier_masked.html").read_text()
+    assert "楼上漏水" in masked and "张建国" not in masked and "dept-" not in masked
     offline = subprocess.run([sys.executable, str(ROOT / "tools" / "verify_dossier.py"), str(dossier)],
                              capture_output=True, text=True)
     assert offline.returncode == 0, offline.stdout + offline.stderr
@@ -118,13 +137,13 @@ def test_the_hourly_seal_schedule_seals_through_the_worker(demo_stack: RunningSt
     async def trigger_and_count() -> tuple[int, int]:
         conn = await connect(demo_stack.stack_file()["database_url"])
         try:
-            before = int(await conn.fetchval("SELECT count(*) FROM seals"))
+            before = int(await conn.fetchval("SELECT count(*) FROM tree_heads"))
             client = await connect_temporal(demo_stack.stack_file()["temporal_address"])
             schedule = client.get_schedule_handle(SEAL_SCHEDULE_ID)
             assert (await schedule.describe()).schedule.spec.intervals[0].every.total_seconds() == 3600
             await schedule.trigger()
             for _ in range(100):
-                after = int(await conn.fetchval("SELECT count(*) FROM seals"))
+                after = int(await conn.fetchval("SELECT count(*) FROM tree_heads"))
                 if after > before:
                     return before, after
                 await asyncio.sleep(0.2)

@@ -16,6 +16,7 @@ import httpx
 
 from domain.events import SYSTEM_ACTOR, ClockPaused, PendingEvent
 from infra.db import connect
+from infra.embedded import free_port
 from tests.e2e.stack import RunningStack, processes_using
 
 
@@ -49,9 +50,11 @@ async def _count(url: str, case_id: str) -> int:
 
 def test_up_serves_health_stops_cleanly_and_restarts_on_the_same_data(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    stack = RunningStack(data_dir).start()
+    metrics_port = free_port()
+    stack = RunningStack(data_dir, env={"LIANDIAO_METRICS_PORT": str(metrics_port)}).start()
     health = httpx.get(f"{stack.api}/healthz").json()
     assert health == {"status": "ok", "temporal": "ok", "postgres": "ok"}
+    assert "temporal_" in httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text  # the SDK's, for Prometheus
     assert httpx.get(f"{stack.api}/openapi.json").status_code == 200
     marker = f"M-{uuid.uuid4().hex[:8]}"
     asyncio.run(_append_marker(stack.stack_file()["database_url"], marker))
@@ -82,7 +85,10 @@ def test_a_port_in_use_is_named_and_nothing_starts(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         result = _up_fails(["--data-dir", str(tmp_path / "d"), "--api-port", str(port)])
-    assert f"port {port} (HTTP API) is already in use" in result.stderr
+        assert f"port {port} (HTTP API) is already in use" in result.stderr
+        result = _up_fails(["--data-dir", str(tmp_path / "d"), "--api-port", str(free_port())],
+                           env={"LIANDIAO_METRICS_PORT": str(port)})
+        assert f"port {port} (metrics) is already in use" in result.stderr
     assert processes_using(tmp_path / "d") == []
 
 

@@ -335,9 +335,9 @@ async def test_export_writes_a_masked_self_contained_dossier(pool: asyncpg.Pool,
                                                              tmp_path: Path) -> None:
     target = await export_dossier(pool, case_id, tmp_path)
     assert target == tmp_path / case_id
-    assert {p.name for p in target.iterdir()} >= {"dossier.html", "events.json", "chain.json", "seal.json",
-                                                  "README.txt"}
-    page = (target / "dossier.html").read_text(encoding="utf-8")
+    assert {p.name for p in target.iterdir()} >= {"dossier.html", "dossier_masked.html", "events.json",
+                                                  "chain.json", "seal.json", "proof.json", "README.txt"}
+    page = (target / "dossier_masked.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in page
     for value in PERSONAL:
         assert value not in page
@@ -377,8 +377,12 @@ async def test_exported_seal_carries_the_case_proof(pool: asyncpg.Pool, case_id:
 
 async def test_dossier_escapes_html(pool: asyncpg.Pool, tmp_path: Path) -> None:
     case = await write_sample_case(pool, title="<script>alert('张三')</script>")
-    page = (await export_dossier(pool, case, tmp_path) / "dossier.html").read_text(encoding="utf-8")
+    target = await export_dossier(pool, case, tmp_path)
+    page = (target / "dossier_masked.html").read_text(encoding="utf-8")
     assert "<script>" not in page and "&lt;script&gt;" in page and "张三" not in page
+    # The self-verifying page carries the raw events as JSON data that no title can break out of.
+    verifying = (target / "dossier.html").read_text(encoding="utf-8")
+    assert verifying.count("</script>") == 2 and "alert('张三')<\\/script>" in verifying
 
 
 async def test_export_of_an_unknown_case_fails(pool: asyncpg.Pool, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from temporalio.api.enums.v1 import EventType
 
 from application.case_client import CaseClient
 from domain.case import CaseState, fold
@@ -63,3 +64,31 @@ async def test_a_long_case_continues_as_new_without_losing_anything(eager_server
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert result.stage is Stage.archived and result.version == len(events)
     assert fold(events).model_dump() == result.model_dump()
+
+
+async def test_a_case_continues_as_new_by_history_length_before_the_server_suggests_it(
+    temporal_client, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    # Short histories keep a case that fell out of a worker's cache cheap to replay (issue 13). The limit is
+    # lowered for this worker (unsandboxed workers share the module) on a server that suggests nothing early.
+    import workflows.dispute_case
+
+    monkeypatch.setattr(workflows.dispute_case, "CONTINUE_AS_NEW_AFTER_EVENTS", 30)
+    task_queue = f"can-length-{uuid.uuid4().hex[:8]}"
+    cases = CaseClient(temporal_client, task_queue)
+    async with build_worker(temporal_client, pool, task_queue):
+        case_id = await new_routed_case(cases, co=())
+        first_run = (await temporal_client.get_workflow_handle(case_id).describe()).run_id
+        await cases.act(case_id, AcknowledgeTask(task_id=f"{case_id}-T1"), liaison(LEAD))
+        for n in range(4):
+            await cases.act(case_id, PauseClock(reason=f"第{n}次中止"), SUPERVISOR)
+            await cases.act(case_id, ResumeClock(reason=f"第{n}次恢复"), SUPERVISOR)
+        state = await cases.state(case_id)
+        last_run = (await temporal_client.get_workflow_handle(case_id).describe()).run_id
+        first = await temporal_client.get_workflow_handle(case_id, run_id=first_run).fetch_history()
+
+    assert last_run != first_run
+    assert first.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    assert len(first.events) < 60  # cut near the lowered limit, far below the server's suggestion
+    events = await EventStore(pool).read_stream(case_id)
+    assert state.version == len(events) and fold(events).model_dump() == state.model_dump()

@@ -49,7 +49,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
 # Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
 # a case started under older code may still be running.
-CURRENT = "notify"
+CURRENT = "notify-local-append"  # both patches: notifications delivered, appends as local activities
 
 
 def replayer() -> Replayer:
@@ -121,8 +121,23 @@ async def test_recorded_histories_replay_on_todays_code(path: Path) -> None:
 def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES.glob("*.json")} >= {
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
-        for tag in ("before-archive-seal", "archive-seal", CURRENT)
+        for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", CURRENT)
     } | {"notify_ladder-notify", "notify_quiet-notify"}
+
+
+def _markers(path: Path) -> list[str]:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    return [e.marker_recorded_event_attributes.marker_name for e in history.events
+            if e.HasField("marker_recorded_event_attributes")]
+
+
+@pytest.mark.parametrize("scenario", ["full_lifecycle", "escalation"])
+def test_appends_are_local_activities_in_new_runs_and_scheduled_ones_in_old_histories(scenario: str) -> None:
+    # `workflow.patched("local-append")`: one workflow task per action; older cases keep their activities.
+    before, after = HISTORIES / f"{scenario}-archive-seal.json", HISTORIES / f"{scenario}-{CURRENT}.json"
+    assert "append_events" in _activities(before) and "core_local_activity" not in _markers(before)
+    assert "append_events" not in _activities(after)
+    assert _markers(after).count("core_local_activity") >= 8
 
 
 def _activities(path: Path) -> list[str]:

@@ -1,0 +1,197 @@
+"""The canonical form is RFC 8785 (JCS): domain/chain.py against the independent `rfc8785` package."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import rfc8785
+
+from domain.chain import (
+    MAX_SAFE_INTEGER,
+    NotCanonical,
+    canonical_json,
+    chain_hash,
+    chain_hash_matches,
+    envelope_for_hash,
+    es_number,
+    legacy_canonical_json,
+)
+from domain.events import (
+    EVENT_TYPES,
+    Actor,
+    AttachmentAdded,
+    CaseArchived,
+    CaseMarkedDuplicate,
+    CaseNotAccepted,
+    CaseReceived,
+    CaseReopened,
+    CaseRouted,
+    ClockPaused,
+    ClockResumed,
+    DueTimes,
+    EscalationCleared,
+    EventPayload,
+    ExtensionDecided,
+    ExtensionRequested,
+    FollowUpRecorded,
+    MediationRecorded,
+    MeetingConvened,
+    Party,
+    ResolutionRejected,
+    ResolutionSubmitted,
+    ResolutionVerified,
+    TaskAcknowledged,
+    TaskAssigned,
+    TaskEscalated,
+    TaskReminded,
+    TaskReplied,
+    TaskReturned,
+    payload_data,
+)
+from domain.policy import parse_policy, pin_policy
+from domain.vocabulary import (
+    ArchiveReason,
+    Channel,
+    Clock,
+    MediationMethod,
+    NotAcceptedReason,
+    Outcome,
+    PartyRole,
+    RiskLevel,
+    Role,
+    Satisfaction,
+    TaskRole,
+)
+
+NOW = datetime(2026, 3, 2, 9, 30, 0, 123456, tzinfo=UTC)
+LATER = NOW + timedelta(days=3)
+# Chinese text, every C0 control character, DEL, the line separators, quotes and backslashes, an astral
+# character (U+1F600) and a character above the surrogates (U+FF01).
+TRICKY = "楼上漏水\"\\/" + "".join(chr(c) for c in range(0x20)) + "\x7f\u2028\u2029😀！"
+DUE = DueTimes(task_id="T1", acknowledge_due_at=NOW, reply_due_at=LATER)
+
+
+def one_of_each() -> list[EventPayload]:
+    policy = pin_policy(parse_policy("[escalation]\nremind_at = [0.1, 0.3333333333333333, 0.75, 0.9]\n"), NOW)
+    return [
+        CaseReceived(title=TRICKY, description="邻里纠纷\n第二行\t制表", category="邻里纠纷", channel=Channel.hotline,
+                     grid_id="G-01", risk_level=RiskLevel.high, policy=policy,
+                     parties=(Party(name="张三", role=PartyRole.applicant, phone="13800000000",
+                                    id_number="110101199001011234"),
+                              Party(name=TRICKY, role=PartyRole.respondent))),
+        CaseNotAccepted(reason=TRICKY, reason_code=NotAcceptedReason.other),
+        CaseMarkedDuplicate(duplicate_of="C-2026-000001"),
+        CaseRouted(lead_department="dept-a", co_departments=("dept-b", "dept-c"), note=TRICKY, suggested_lead="x"),
+        TaskAssigned(task_id="T1", department="dept-a", role=TaskRole.lead, acknowledge_due_at=NOW,
+                     reply_due_at=LATER, escalate_to="jur-1"),
+        TaskAcknowledged(task_id="T1"),
+        TaskReturned(task_id="T1", reason=TRICKY),
+        TaskReminded(task_id="T1", clock=Clock.reply, fraction=0.3333333333333333, due_at=LATER),
+        TaskEscalated(task_id="T1", clock=Clock.acknowledge, level=3, due_at=NOW, notify_jurisdiction="jur-1"),
+        EscalationCleared(task_id="T1", clock=Clock.acknowledge, level=2),
+        ExtensionRequested(task_id="T1", extra="3wd", reason=TRICKY),
+        ExtensionDecided(task_id="T1", approved=True, note=None, reply_due_at=LATER),
+        ClockPaused(reason=TRICKY),
+        ClockResumed(reason="恢复", due_times=(DUE,)),
+        TaskReplied(task_id="T1", summary=TRICKY),
+        MeetingConvened(meeting_id="M1", at=NOW, departments=("dept-a", "dept-b"), agenda=TRICKY),
+        MediationRecorded(mediation_id="MD1", method=MediationMethod.people, agreement_reached=True, terms=TRICKY),
+        ResolutionSubmitted(outcome=Outcome.mediated, summary=TRICKY),
+        ResolutionVerified(note=None),
+        ResolutionRejected(note=TRICKY, reopened=(DUE,)),
+        FollowUpRecorded(satisfaction=Satisfaction.dissatisfied, note=TRICKY),
+        CaseReopened(reason=TRICKY, reopen_count=2, reopened=(DUE,)),
+        CaseArchived(reason=ArchiveReason.resolved),
+        AttachmentAdded(sha256="ab" * 32, name="调解协议书\t(签字版).pdf", media_type="application/pdf", size=2**31),
+    ]
+
+
+def envelope(payload: EventPayload, seq: int = 1) -> dict[str, Any]:
+    return envelope_for_hash(
+        case_id="C-2026-000001", seq=seq, event_id=str(uuid.UUID(int=seq)), type=payload.type,  # type: ignore[attr-defined]
+        schema_version=payload.schema_version, occurred_at=NOW,
+        actor=Actor(role=Role.mediator, id="u-1", department="zongzhi").model_dump(mode="json"),
+        data=payload_data(payload),
+    )
+
+
+def test_every_event_type_is_covered() -> None:
+    assert sorted(p.type for p in one_of_each()) == sorted(EVENT_TYPES)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("payload", one_of_each(), ids=lambda p: p.type)
+def test_each_event_type_matches_rfc8785(payload: EventPayload) -> None:
+    value = envelope(payload)
+    assert canonical_json(value).encode("utf-8") == rfc8785.dumps(value)
+
+
+def test_a_stored_event_reads_back_to_the_same_bytes() -> None:
+    """What the verifier sees is the JSON round trip of what was hashed (jsonb hands back parsed values)."""
+    for payload in one_of_each():
+        value = envelope(payload)
+        again = json.loads(json.dumps(value, ensure_ascii=False))
+        assert canonical_json(again) == canonical_json(value)
+
+
+@pytest.mark.parametrize("number", [
+    0.5, 0.1, 0.3333333333333333, 0.9999999999999999, 1e-4, 5e-5, 1e-6, 1e-7, 2.5e-7, 1.0, 100.0, -0.0, -0.25,
+    1e16, 1.5e16, 1e20, 1e21, 1.7976931348623157e308, 5e-324, 123456789.125,
+])
+def test_numbers_are_written_as_ecmascript_does(number: float) -> None:
+    assert es_number(number).encode() == rfc8785.dumps(number)
+    assert canonical_json({"x": [number]}).encode() == rfc8785.dumps({"x": [number]})
+
+
+def test_keys_sort_by_utf16_code_units_not_code_points() -> None:
+    # U+1F600 is the surrogate pair D83D DE00 in UTF-16, so it sorts before U+FF01 there, after it by code point.
+    value = {"\uff01": 1, "😀": 2, "a": 3, "é": 4}
+    assert canonical_json(value).encode() == rfc8785.dumps(value)
+    assert canonical_json(value).index("😀") < canonical_json(value).index("\uff01")
+
+
+def test_our_own_keys_are_ascii_so_code_point_order_is_utf16_order() -> None:
+    def keys(value: Any) -> set[str]:
+        if isinstance(value, dict):
+            return set(value) | {k for v in value.values() for k in keys(v)}
+        if isinstance(value, list):
+            return {k for v in value for k in keys(v)}
+        return set()
+
+    for payload in one_of_each():
+        assert all(k.isascii() for k in keys(json.loads(canonical_json(envelope(payload)))))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), MAX_SAFE_INTEGER + 1, -(2**60),
+                                 {1: "x"}, {"x": {1, 2}}])
+def test_values_jcs_cannot_carry_are_refused(bad: Any) -> None:
+    with pytest.raises(NotCanonical):
+        canonical_json({"x": bad})
+
+
+def test_the_largest_safe_integer_is_carried() -> None:
+    assert canonical_json({"x": MAX_SAFE_INTEGER}).encode() == rfc8785.dumps({"x": MAX_SAFE_INTEGER})
+
+
+def test_hashes_of_events_without_floats_are_unchanged_from_the_earlier_form() -> None:
+    for payload in one_of_each():
+        value = envelope(payload)
+        if "fraction" not in value["data"] and payload.type != "CaseReceived":  # type: ignore[attr-defined]
+            assert canonical_json(value) == legacy_canonical_json(value)
+    # Fractions as the domain writes them are the same in both forms too.
+    reminded = envelope(TaskReminded(task_id="T1", clock=Clock.reply, fraction=0.75, due_at=LATER))
+    assert canonical_json(reminded) == legacy_canonical_json(reminded)
+
+
+def test_an_event_hashed_in_the_earlier_form_still_verifies() -> None:
+    value = envelope(TaskReminded(task_id="T1", clock=Clock.reply, fraction=5e-5, due_at=LATER))
+    assert canonical_json(value) != legacy_canonical_json(value)
+    import hashlib
+
+    legacy = hashlib.sha256(("0" * 64 + legacy_canonical_json(value)).encode()).hexdigest()
+    assert chain_hash_matches("0" * 64, value, legacy)
+    assert chain_hash_matches("0" * 64, value, chain_hash("0" * 64, value))
+    assert not chain_hash_matches("0" * 64, value, "f" * 64)
