@@ -287,6 +287,8 @@ class NotificationFailed(EventPayload):
     channel_id: str
     attempts: int
     reason: str  # short, never a URL
+
+
 # --- issue 12: attachments --------------------------------------------------------------------------------
 
 
