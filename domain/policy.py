@@ -102,6 +102,24 @@ class FollowUpPolicy(_Frozen):
     reopen_on_dissatisfied: int = Field(ge=0)  # how many times a dissatisfied follow-up reopens the case
 
 
+class NotificationPolicy(_Frozen):
+    """``[notifications]``: people are not messaged in quiet hours (local "HH:MM-HH:MM", may cross midnight);
+    what falls due then is deferred to their end, except for the ``urgent`` risk levels (and listed supervision,
+    which always goes at once)."""
+
+    quiet_hours: tuple[str, ...] = ("21:00-08:00",)
+    urgent: tuple[RiskLevel, ...] = (RiskLevel.critical,)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for interval in value:
+            if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]", interval) \
+                    or interval[:5] == interval[6:]:
+                raise ValueError(f'"{interval}" is not an interval like "21:00-08:00"')
+        return value
+
+
 class Policy(_Frozen):
     calendar: Literal["cn", "continuous"]
     working_hours: tuple[str, ...]  # "HH:MM-HH:MM", used by "wh" durations
@@ -109,6 +127,7 @@ class Policy(_Frozen):
     risk: dict[RiskLevel, RiskDeadlines]
     escalation: EscalationPolicy
     follow_up: FollowUpPolicy
+    notifications: NotificationPolicy = NotificationPolicy()
 
     @field_validator("working_hours")
     @classmethod
