@@ -64,7 +64,8 @@ def test_default_policy_is_calibrated_on_domain() -> None:
     assert p.calendar == "cn" and p.timezone == "Asia/Shanghai"
     assert p.working_hours == ("09:00-12:00", "13:30-17:30")
     assert [str(p.risk[level].reply_within) for level in RiskLevel] == ["15wd", "7wd", "3wd", "1wd"]
-    assert [str(p.risk[level].acknowledge_within) for level in RiskLevel] == ["24h", "24h", "4h", "2h"]
+    # issue 10: acknowledge limits in working time on the cn calendar (an emergency keeps its wall clock)
+    assert [str(p.risk[level].acknowledge_within) for level in RiskLevel] == ["8wh", "8wh", "4wh", "2h"]
     assert p.escalation.remind_at == (0.5, 0.8)
     assert str(p.escalation.flag_after) == "5wd"
     assert str(p.follow_up.within) == "3wd" and p.follow_up.reopen_on_dissatisfied == 1
@@ -77,7 +78,7 @@ def test_empty_file_gives_the_defaults() -> None:
 def test_file_merges_over_defaults() -> None:
     p = parse_policy('[risk.high]\nreply_within = "2wd"\n[escalation]\nremind_at = [0.75]\n')
     assert str(p.risk[RiskLevel.high].reply_within) == "2wd"
-    assert str(p.risk[RiskLevel.high].acknowledge_within) == "4h"  # kept from the default table
+    assert str(p.risk[RiskLevel.high].acknowledge_within) == "4wh"  # kept from the default table
     assert p.risk[RiskLevel.low] == DEFAULT_POLICY.risk[RiskLevel.low]  # levels missing get defaults
     assert p.escalation.remind_at == (0.75,)
     assert p.escalation.flag_after == DEFAULT_POLICY.escalation.flag_after
