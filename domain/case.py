@@ -480,7 +480,8 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
             summons = Summons(summons_id=event.summons_id, reason=event.reason, at=at, due_at=event.due_at,
                               departments=tuple(SummonedDepartment(department=d) for d in event.departments))
             watches = tuple(Watch(watch_id=summons_watch_id(event.summons_id, d), clock=Clock.report,
-                                  department=d, started_at=at, due_at=event.due_at) for d in event.departments)
+                                  department=d, started_at=at, due_at=event.due_at,
+                                  escalate_to=event.escalate_to.get(d)) for d in event.departments)
             changes = {"summons": (*s.summons, summons), "watches": (*s.watches, *watches)}
         case SummonsReported():
             changes = {

@@ -576,7 +576,8 @@ def _summon(state: CaseState, command: SummonDepartments, now: datetime) -> list
         within = (pinned.policy.summons or DEFAULT_SUMMONS).report_within
     return [DepartmentsSummoned(summons_id=f"{state.case_id}-S{len(state.summons) + 1}",
                                 departments=command.departments, reason=command.reason,
-                                due_at=due_at(now, within, pinned.calendar))]
+                                due_at=due_at(now, within, pinned.calendar),
+                                escalate_to={d: command.escalate_to.get(d) for d in command.departments})]
 
 
 def _minutes(state: CaseState, meeting_id: str, attended: tuple[str, ...],

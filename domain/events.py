@@ -288,6 +288,7 @@ class DepartmentsSummoned(EventPayload):
     departments: tuple[str, ...]
     reason: str
     due_at: datetime
+    escalate_to: dict[str, str | None] = Field(default_factory=dict)  # told when a report is flagged (level 3)
 
 
 class SummonsReported(EventPayload):

@@ -138,7 +138,10 @@ class DisputeCaseWorkflow:
         # Only now, with the events stored, does the workflow's state move.
         self._state = state
         self._changed = True
-        if state.stage is not before.stage or before.version == 0:
+        # A re-graded risk (issue 10) updates the search attribute too; histories from before never re-grade.
+        regraded = state.risk_level is not before.risk_level and before.version > 0 \
+            and workflow.patched("risk-regrade-attribute")
+        if state.stage is not before.stage or before.version == 0 or regraded:
             workflow.upsert_search_attributes([
                 STAGE.value_set(state.stage.value), RISK.value_set(state.risk_level.value),
                 CATEGORY.value_set(state.category),

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from application.cases import Application
-from infra.http import attachments, cases, directory, organisation
+from infra.http import attachments, cases, directory, organisation, supervision
 from infra.http.problems import install_problem_handlers
 
 API_PREFIX = "/api/v1"
@@ -37,6 +37,7 @@ def create_app(services: Application) -> FastAPI:
     app.include_router(directory.router, prefix=API_PREFIX)
     app.include_router(organisation.router, prefix=API_PREFIX)
     app.include_router(attachments.router, prefix=API_PREFIX)
+    app.include_router(supervision.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/healthz", tags=["health"])
     async def healthz() -> JSONResponse:

@@ -15,7 +15,9 @@ from domain.commands import (
     ArchiveCase,
     ConveneMeeting,
     DecideExtension,
+    DecideReturn,
     DeclineCase,
+    JudgeComplaint,
     PauseClock,
     RecordFollowUp,
     RecordMediation,
@@ -85,12 +87,12 @@ async def test_a_case_goes_through_all_five_stages(cases: CaseClient, store: Eve
     assert types(events) == [
         "CaseReceived", "CaseRouted", "TaskAssigned", "TaskAssigned", "TaskAcknowledged", "TaskAcknowledged",
         "MeetingConvened", "MediationRecorded", "TaskReplied", "TaskReplied", "ResolutionSubmitted",
-        "ResolutionVerified", "FollowUpRecorded", "CaseArchived",
+        "ResolutionVerified", "FollowUpScheduled", "FollowUpRecorded", "CaseArchived",  # issue 10: follow-up due
     ]
-    assert [e.seq for e in events] == list(range(1, 15))
+    assert [e.seq for e in events] == list(range(1, 16))
     assert (await store.verify(case_id)).valid
     result = await temporal_client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_id).result()
-    assert result.stage is Stage.archived and result.version == 14
+    assert result.stage is Stage.archived and result.version == 15
 
 
 async def test_actions_not_allowed_now_are_rejected_and_write_nothing(cases: CaseClient, store: EventStore) -> None:
@@ -143,7 +145,9 @@ async def test_a_return_sends_the_case_back_to_triage_and_the_department_is_not_
     cases: CaseClient, store: EventStore
 ) -> None:
     case_id = await new_routed_case(cases)
-    returned = await cases.act(case_id, ReturnTask(task_id=f"{case_id}-T1", reason="不属于本单位职责"), liaison(LEAD))
+    # issue 10: a return is reviewed; once a supervisor approves it, the lead's return sends the case back.
+    await cases.act(case_id, ReturnTask(task_id=f"{case_id}-T1", reason="不属于本单位职责"), liaison(LEAD))
+    returned = await cases.act(case_id, DecideReturn(task_id=f"{case_id}-T1", approve=True), SUPERVISOR)
     assert returned.stage == Stage.triage
     state = await cases.state(case_id)
     assert [t.status for t in state.tasks] == [TaskStatus.returned, TaskStatus.cancelled]
@@ -196,8 +200,10 @@ async def test_a_dissatisfied_follow_up_reopens_the_case_once(cases: CaseClient,
     case_id = await new_routed_case(cases, co=())
     await _resolve(cases, case_id)
     await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
-    first = await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied, note="仍在漏水"), MEDIATOR)
-    assert first.events == ["FollowUpRecorded", "CaseReopened"] and first.stage == Stage.coordination
+    # issue 10: a dissatisfied follow-up reopens the case only when a supervisor judges it reasonable.
+    await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied, note="仍在漏水"), MEDIATOR)
+    first = await cases.act(case_id, JudgeComplaint(reasonable=True, reason="确未修好"), SUPERVISOR)
+    assert first.events == ["ComplaintJudged", "CaseReopened"] and first.stage == Stage.coordination
     task = (await cases.state(case_id)).task(f"{case_id}-T1")
     assert task.status is TaskStatus.acknowledged
 
@@ -206,7 +212,10 @@ async def test_a_dissatisfied_follow_up_reopens_the_case_once(cases: CaseClient,
     await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
     second = await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied), MEDIATOR)
     assert second.events == ["FollowUpRecorded"] and second.stage == Stage.supervision
-    assert (await cases.act(case_id, ArchiveCase(), MEDIATOR)).stage == Stage.archived
+    with pytest.raises(ActionRefused, match="already reopened 1 time"):
+        await cases.act(case_id, JudgeComplaint(reasonable=True, reason="仍不满意"), SUPERVISOR)
+    judged = await cases.act(case_id, JudgeComplaint(reasonable=False, reason="诉求超出协议范围"), SUPERVISOR)
+    assert judged.stage == Stage.archived
     assert types(await store.read_stream(case_id)).count("CaseReopened") == 1
 
 

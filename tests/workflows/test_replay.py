@@ -7,6 +7,7 @@ would break a running case fails here; re-record only for a deliberate, patched 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,18 +19,29 @@ from application.case_client import CaseClient
 from domain.commands import (
     AcknowledgeTask,
     ArchiveCase,
+    CommitmentPromise,
+    ConveneMeeting,
     DecideExtension,
+    DecideReturn,
+    FulfilCommitment,
+    JudgeComplaint,
+    LiftListing,
+    ListCase,
     PauseClock,
     RecordFollowUp,
+    RecordMediation,
+    RegradeRisk,
     ReplyTask,
+    ReportToSummons,
     RequestExtension,
     ResumeClock,
     ReturnTask,
     RouteCase,
     SubmitResolution,
+    SummonDepartments,
     VerifyResolution,
 )
-from domain.vocabulary import Outcome, Satisfaction
+from domain.vocabulary import MediationMethod, Outcome, RiskLevel, Satisfaction
 from infra.event_store import EventStore
 from tests.workflows.scenario import (
     CO,
@@ -49,7 +61,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
 # Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
 # a case started under older code may still be running.
-CURRENT = "local-append"
+CURRENT = "supervision-as-practised"
 
 
 def replayer() -> Replayer:
@@ -57,30 +69,49 @@ def replayer() -> Replayer:
 
 
 async def full_lifecycle(cases: CaseClient) -> str:
+    """Every action of the lifecycle, under the supervision rules as practised (issue 10). Histories recorded
+    before them (``*-archive-seal``, ``*-before-archive-seal``) ran the old rules: a return at once, a
+    dissatisfied follow-up reopening by itself."""
     case_id = await new_routed_case(cases)
-    t1, t2 = f"{case_id}-T1", f"{case_id}-T2"
+    t1, t2, t3 = f"{case_id}-T1", f"{case_id}-T2", f"{case_id}-T3"
     await cases.act(case_id, ReturnTask(task_id=t2, reason="非本单位职责"), liaison(CO))
-    await cases.act(case_id, RouteCase(lead_department=LEAD, co_departments=(OTHER,)), MEDIATOR)
-    t3, t4 = f"{case_id}-T3", f"{case_id}-T4"
-    await cases.act(case_id, AcknowledgeTask(task_id=t3), liaison(LEAD))
-    await cases.act(case_id, AcknowledgeTask(task_id=t4), liaison(OTHER))
+    await cases.act(case_id, DecideReturn(task_id=t2, approve=True), SUPERVISOR)  # the co-department withdraws
+    await cases.act(case_id, ReturnTask(task_id=t1, reason="非本单位职责"), liaison(LEAD))
+    await cases.act(case_id, DecideReturn(task_id=t1, approve=True), SUPERVISOR)  # the lead's: back to triage
+    await cases.act(case_id, RouteCase(lead_department=OTHER), MEDIATOR)
+    await cases.act(case_id, ReturnTask(task_id=t3, reason="非本单位职责"), liaison(OTHER))
+    await cases.act(case_id, DecideReturn(task_id=t3, approve=False, note="属本单位职责"), SUPERVISOR)  # 强制派单
+    await cases.act(case_id, AcknowledgeTask(task_id=t3), liaison(OTHER))
+    await cases.act(case_id, SummonDepartments(departments=(LEAD,), reason="吹哨报到"), SUPERVISOR)
+    await cases.act(case_id, ReportToSummons(summons_id=f"{case_id}-S1"), liaison(LEAD))
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    await cases.act(case_id, ConveneMeeting(at=datetime.now(UTC), departments=(OTHER, LEAD), agenda="圆桌议事会",
+                                            attended=(OTHER,), commitments=(
+                                                CommitmentPromise(department=OTHER, what="查明管线", due_at=tomorrow),
+                                            )), MEDIATOR)
+    await cases.act(case_id, FulfilCommitment(commitment_id=f"{case_id}-M1-C1"), liaison(OTHER))
+    await cases.act(case_id, RecordMediation(method=MediationMethod.public_security, agreement_reached=False),
+                    liaison(OTHER))
+    await cases.act(case_id, ListCase(leader="王副主任", reason="领导包案"), SUPERVISOR)
+    await cases.act(case_id, LiftListing(reason="已推进"), SUPERVISOR)
+    await cases.act(case_id, RegradeRisk(risk_level=RiskLevel.high, reason="矛盾激化"), MEDIATOR)
     await cases.act(case_id, PauseClock(reason="等待鉴定"), SUPERVISOR)
     await cases.act(case_id, ResumeClock(reason="鉴定完成"), SUPERVISOR)
-    await cases.act(case_id, RequestExtension(task_id=t3, extra="1h", reason="补充材料"), liaison(LEAD))
+    await cases.act(case_id, RequestExtension(task_id=t3, extra="1h", reason="补充材料"), liaison(OTHER))
     await cases.act(case_id, DecideExtension(task_id=t3, approve=True), SUPERVISOR)
-    await cases.act(case_id, ReplyTask(task_id=t3, summary="已答复"), liaison(LEAD))
+    await cases.act(case_id, ReplyTask(task_id=t3, summary="已答复"), liaison(OTHER))
     await cases.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="调解成功"), MEDIATOR)
     await cases.act(case_id, VerifyResolution(accepted=False, note="材料不全"), SUPERVISOR)
-    await cases.act(case_id, ReplyTask(task_id=t3, summary="补充答复"), liaison(LEAD))
+    await cases.act(case_id, ReplyTask(task_id=t3, summary="补充答复"), liaison(OTHER))
     await cases.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="调解成功"), MEDIATOR)
     await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
     await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied), MEDIATOR)
-    await cases.act(case_id, ReplyTask(task_id=t3, summary="再次处理"), liaison(LEAD))
+    await cases.act(case_id, JudgeComplaint(reasonable=True, reason="确未解决"), SUPERVISOR)
+    await cases.act(case_id, ReplyTask(task_id=t3, summary="再次处理"), liaison(OTHER))
     await cases.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="调解成功"), MEDIATOR)
     await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
     await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.satisfied), MEDIATOR)
     await cases.act(case_id, ArchiveCase(), MEDIATOR)
-    del t1
     return case_id
 
 
@@ -121,7 +152,7 @@ async def test_recorded_histories_replay_on_todays_code(path: Path) -> None:
 def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES.glob("*.json")} >= {
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
-        for tag in ("before-archive-seal", "archive-seal", CURRENT)
+        for tag in ("before-archive-seal", "archive-seal", "local-append", CURRENT)
     }
 
 
