@@ -6,6 +6,7 @@ would break a running case fails here; re-record only for a deliberate, patched 
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -210,3 +211,17 @@ async def test_an_archived_case_is_sealed_and_anything_after_it_is_caught(cases:
             assert [p.case_id for p in await verify_archive_seals(conn) if p.case_id == case_id] == [case_id]
         finally:
             await tx.rollback()
+
+
+def _patches(path: Path) -> set[str]:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    return {json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
+            for e in history.events if e.HasField("marker_recorded_event_attributes")}
+
+
+def test_the_risk_regrade_patch_is_only_in_histories_that_regrade() -> None:
+    # `workflow.patched("risk-regrade-attribute")` (issue 10): reached only after a RiskRegraded event, which
+    # no history recorded before it has; so they replay without the marker.
+    for path in HISTORIES.glob("*.json"):
+        marked = "risk-regrade-attribute" in _patches(path)
+        assert marked == (path.stem == f"full_lifecycle-{CURRENT}"), path.stem
