@@ -521,3 +521,14 @@ def test_every_command_has_its_roles_in_the_one_table() -> None:
     union = get_args(get_args(Command)[0])
     assert set(union) == set(PERMITTED)
 
+
+
+def test_a_flagged_report_tells_the_jurisdiction_named_by_the_summons() -> None:
+    case = routed('[escalation]\nflag_after = "1h"\n')
+    case.do(SummonDepartments(departments=(OTHER,), reason="吹哨", report_within="30m",
+                              escalate_to={OTHER: "street-1"}), MEDIATOR)
+    case.fire_until_warned()
+    assert case.fire() == ["TaskEscalated"]
+    flagged = case.events[-1]
+    assert getattr(flagged, "level") == 3 and getattr(flagged, "notify_jurisdiction") == "street-1"
+    assert {n.recipient for n in notifications_for(case.state, flagged)} == {"centre:street-1", f"head:{OTHER}"}
