@@ -39,7 +39,7 @@ from domain.commands import (
     VerifyResolution,
 )
 from domain.decide import PERMITTED, ActionRefused, NotPermitted, decide
-from domain.events import SYSTEM_ACTOR, Actor, DomainEvent, Party
+from domain.events import SYSTEM_ACTOR, Actor, DomainEvent, Party, TaskEscalated
 from domain.notifications import notifications_for
 from domain.policy import PinnedPolicy, parse_policy, pin_policy
 from domain.vocabulary import (
@@ -530,5 +530,6 @@ def test_a_flagged_report_tells_the_jurisdiction_named_by_the_summons() -> None:
     case.fire_until_warned()
     assert case.fire() == ["TaskEscalated"]
     flagged = case.events[-1]
-    assert getattr(flagged, "level") == 3 and getattr(flagged, "notify_jurisdiction") == "street-1"
+    assert isinstance(flagged, TaskEscalated)
+    assert flagged.level == 3 and flagged.notify_jurisdiction == "street-1"
     assert {n.recipient for n in notifications_for(case.state, flagged)} == {"centre:street-1", f"head:{OTHER}"}
