@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from application import supervision
 from application.cases import Intake
 from application.people import People
 from domain.commands import (
@@ -26,7 +27,6 @@ from domain.commands import (
     RequestExtension,
     ReturnTask,
     SubmitResolution,
-    SummonDepartments,
     VerifyResolution,
 )
 from domain.events import Actor, Party
@@ -133,7 +133,8 @@ def _liaison(department: str) -> Actor:
     return liaison_of(department).actor
 
 
-ROUTE = "route"  # the one step that is not a plain command: the application resolves it
+ROUTE = "route"  # steps that are not plain commands: the application resolves their departments
+SUMMON = "summon"
 
 
 def _commands(case: DemoCase, lead: str) -> list[tuple[Command | str, Actor]]:
@@ -151,8 +152,7 @@ def _commands(case: DemoCase, lead: str) -> list[tuple[Command | str, Actor]]:
         "return": (ReturnTask(task_id=task, reason="涉及财产分割诉讼，建议转人民法庭诉调对接"), _liaison(lead)),
         "extension": (RequestExtension(task_id=task, extra="3wd", reason="需联系畜牧部门核查犬只登记"), _liaison(lead)),
         "pause": (PauseClock(reason="等待自然资源部门重新测绘"), SUPERVISOR),
-        "summon": (SummonDepartments(departments=tuple(departments), reason="边界争议现场勘界，吹哨报到",
-                                     escalate_to=org.escalation_targets(departments)), SUPERVISOR),
+        "summon": (SUMMON, SUPERVISOR),
         "list": (ListCase(leader="区综治中心王副主任", reason="存在民转刑风险，领导包案"), SUPERVISOR),
         "decline": (DeclineCase(reason="当事人已向人民法院起诉，不予受理", reason_code=NotAcceptedReason.in_litigation),
                     MEDIATOR),
@@ -188,6 +188,10 @@ async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
                 if step == ROUTE:
                     assert suggested is not None, f"the demo organisation routes {case.category}"
                     await app.route(actor, case.case_id, suggested.lead, suggested.co, request_id=request_id)
+                elif step == SUMMON:
+                    assert suggested is not None
+                    await supervision.summon(app, actor, case.case_id, (suggested.lead, *suggested.co),
+                                             "边界争议现场勘界，吹哨报到", request_id=request_id)
                 else:
                     assert not isinstance(step, str)
                     await app.act(actor, case.case_id, step, request_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
+from application.case_client import CaseClient
 from domain.commands import (
     AcknowledgeTask,
     DecideReturn,
@@ -34,7 +35,6 @@ from tests.workflows.scenario import (
     types,
     wait_for_events,
 )
-from workers.client import CaseClient
 
 # Deadlines long enough that no task timer fires; the watched deadline under test is second-scale.
 QUIET = """calendar = "continuous"
