@@ -57,6 +57,7 @@ def check_references(state: CaseState, command: Command) -> None:
 async def summon(app: Application, actor: Actor, case_id: str, departments: Sequence[str], reason: str,
                  report_within: str | None = None, request_id: str | None = None) -> Done:
     """吹哨: the departments must report (报到) in time; each one's listed supervision goes one level up."""
+    check_departments(app.org, SummonDepartments(departments=tuple(departments), reason=reason))
     command = SummonDepartments(departments=tuple(departments), reason=reason, report_within=report_within,
                                 escalate_to=app.org.escalation_targets(departments))
     return await app.act(actor, case_id, command, request_id)
