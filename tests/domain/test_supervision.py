@@ -533,3 +533,21 @@ def test_a_flagged_report_tells_the_jurisdiction_named_by_the_summons() -> None:
     assert isinstance(flagged, TaskEscalated)
     assert flagged.level == 3 and flagged.notify_jurisdiction == "street-1"
     assert {n.recipient for n in notifications_for(case.state, flagged)} == {"centre:street-1", f"head:{OTHER}"}
+
+
+def test_more_refusals_name_their_reason() -> None:
+    case = routed()
+    case.refused(ConveneMeeting(at=MONDAY, departments=(CO,), agenda="会", commitments=(
+        CommitmentPromise(department=CO, what="w", due_at=MONDAY + timedelta(days=1)),)), MEDIATOR,
+        "commitments need the meeting's attendance")
+    case.refused(ConveneMeeting(at=MONDAY, departments=(CO,), agenda="会", attended=(CO, CO)), MEDIATOR,
+                 "appears twice in the attendance")
+    case.forbidden(LiftListing(reason="x"), MEDIATOR, "it is for: supervisor")
+    case.forbidden(ReportToSummons(summons_id="C-1-S1"), MEDIATOR, "it is for: liaison")
+    case.forbidden(JudgeComplaint(reasonable=True, reason="x"), liaison(LEAD), "it is for: supervisor")
+    case.refused(FulfilCommitment(commitment_id="C-1-M9-C1"), MEDIATOR, "no commitment C-1-M9-C1")
+    resolved_case = resolved()
+    resolved_case.refused(SummonDepartments(departments=(OTHER,), reason="x"), MEDIATOR,
+                          "stage supervision; this needs triage or coordination")
+    resolved_case.refused(ListCase(leader="王", reason="x"), SUPERVISOR, "already verified")
+    resolved_case.refused(RegradeRisk(risk_level=RiskLevel.medium, reason="x"), MEDIATOR, "already medium")
