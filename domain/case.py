@@ -50,6 +50,7 @@ from domain.events import (
     TaskReplied,
     TaskReturned,
     TaskWithdrawn,
+    WatchedDeadlinesMoved,
 )
 from domain.policy import PinnedPolicy
 from domain.vocabulary import (
@@ -521,6 +522,18 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
             changes = {"follow_up_due_at": event.due_at, "watches": (*s.watches, watch)}
         case ComplaintJudged():
             changes = {"complaint_pending": False}
+        case WatchedDeadlinesMoved():
+            moved = {d.watch_id: d.due_at for d in event.due_times}
+            changes = {
+                "watches": tuple(w.model_copy(update={"due_at": moved[w.watch_id]}) if w.watch_id in moved else w
+                                 for w in s.watches),
+                "commitments": tuple(c.model_copy(update={"due_at": moved[c.commitment_id]})
+                                     if c.commitment_id in moved else c for c in s.commitments),
+                # a summons' departments share one deadline: it moves with theirs
+                "summons": tuple(x.model_copy(update={"due_at": next(
+                    (moved[k] for d in x.departments if (k := summons_watch_id(x.summons_id, d.department)) in moved),
+                    x.due_at)}) for x in s.summons),
+            }
         case _:
             changes = {}
     changes["version"] = seq if seq is not None else s.version + 1

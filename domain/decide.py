@@ -82,6 +82,8 @@ from domain.events import (
     TaskReplied,
     TaskReturned,
     TaskWithdrawn,
+    WatchedDeadlinesMoved,
+    WatchedDue,
 )
 from domain.policy import DEFAULT_SUMMONS, Duration, PinnedPolicy
 from domain.vocabulary import (
@@ -299,7 +301,12 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                 )
                 for t in state.active_tasks
             )
-            return [ClockResumed(reason=command.reason, due_times=shifted)]
+            resumed: list[DomainEvent] = [ClockResumed(reason=command.reason, due_times=shifted)]
+            if state.open_watches:  # reports, commitments and the follow-up move by the paused time too
+                resumed.append(WatchedDeadlinesMoved(due_times=tuple(
+                    WatchedDue(watch_id=w.watch_id, due_at=shift_for_pause(w.due_at, state.paused_at, now, calendar))
+                    for w in state.open_watches)))
+            return resumed
         case ConveneMeeting():
             _require_stage(state, Stage.coordination)
             meeting_id = f"{state.case_id}-M{len(state.meetings) + 1}"

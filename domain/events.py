@@ -359,6 +359,19 @@ class ComplaintJudged(EventPayload):
     reason: str
 
 
+class WatchedDue(Frozen):
+    watch_id: str
+    due_at: datetime
+
+
+class WatchedDeadlinesMoved(EventPayload):
+    """On resume (恢复): the watched deadlines (reports, commitments, follow-up) move by the paused time, as
+    the tasks' do in ClockResumed."""
+
+    type: Literal["WatchedDeadlinesMoved"] = "WatchedDeadlinesMoved"
+    due_times: tuple[WatchedDue, ...]
+
+
 DomainEvent = Annotated[
     CaseReceived
     | CaseNotAccepted
@@ -397,7 +410,8 @@ DomainEvent = Annotated[
     | ListingLifted
     | RiskRegraded
     | FollowUpScheduled
-    | ComplaintJudged,
+    | ComplaintJudged
+    | WatchedDeadlinesMoved,
     Field(discriminator="type"),
 ]
 _payload_adapter: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)

@@ -55,6 +55,7 @@ from domain.events import (
     TaskReplied,
     TaskReturned,
     TaskWithdrawn,
+    WatchedDeadlinesMoved,
 )
 from domain.organisation import Organisation
 from domain.vocabulary import (
@@ -330,6 +331,8 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             return f"风险调整 risk {RISK_LABELS[e.previous]} -> {RISK_LABELS[e.risk_level]}: {free(e.reason)}"
         case FollowUpScheduled():
             return f"回访时限 follow-up {e.follow_up_id} due {local_time(e.due_at, tz)}"
+        case WatchedDeadlinesMoved():
+            return f"时限顺延 {len(e.due_times)} watched deadlines moved by the paused time"
         case ComplaintJudged():
             verdict = "合理，重新办理 reasonable, reopen" if e.reasonable else "不合理，归档 unreasonable, archive"
             return f"不满意认定 complaint judged {verdict}: {free(e.reason)}"

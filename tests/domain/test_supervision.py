@@ -551,3 +551,28 @@ def test_more_refusals_name_their_reason() -> None:
                           "stage supervision; this needs triage or coordination")
     resolved_case.refused(ListCase(leader="王", reason="x"), SUPERVISOR, "already verified")
     resolved_case.refused(RegradeRisk(risk_level=RiskLevel.medium, reason="x"), MEDIATOR, "already medium")
+
+
+def test_a_pause_moves_the_watched_deadlines_too() -> None:
+    from domain.commands import PauseClock, ResumeClock
+
+    case = routed()
+    case.do(SummonDepartments(departments=(OTHER,), reason="吹哨", report_within="2wh"), MEDIATOR)
+    case.do(ConveneMeeting(at=MONDAY, departments=(CO,), agenda="会", attended=(CO,), commitments=(
+        CommitmentPromise(department=CO, what="答复", due_at=MONDAY + timedelta(hours=6)),)), MEDIATOR)
+    case.do(PauseClock(reason="等待鉴定"), SUPERVISOR)
+    assert next_alarm(case.state) is None
+    # paused Monday 09:00-10:00: one working hour; every watched deadline moves one working hour later
+    types = case.do(ResumeClock(reason="鉴定完成"), SUPERVISOR, at=MONDAY + timedelta(hours=1))
+    assert types == ["ClockResumed", "WatchedDeadlinesMoved"]
+    assert case.state.summons[0].due_at == datetime(2026, 3, 2, 12, 0, tzinfo=SH)  # 11:00 + 1wh
+    assert case.state.watch("C-1-S1:other-dept").due_at == datetime(2026, 3, 2, 12, 0, tzinfo=SH)  # type: ignore[union-attr]
+    assert case.state.commitments[0].due_at == datetime(2026, 3, 2, 16, 0, tzinfo=SH)  # 15:00 + 1wh
+
+
+def test_a_resume_without_watched_deadlines_records_only_the_tasks() -> None:
+    from domain.commands import PauseClock, ResumeClock
+
+    case = routed()
+    case.do(PauseClock(reason="等待鉴定"), SUPERVISOR)
+    assert case.do(ResumeClock(reason="鉴定完成"), SUPERVISOR, at=MONDAY + timedelta(hours=1)) == ["ClockResumed"]
