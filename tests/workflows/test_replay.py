@@ -216,7 +216,8 @@ async def test_an_archived_case_is_sealed_and_anything_after_it_is_caught(cases:
 def _patches(path: Path) -> set[str]:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     return {json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
-            for e in history.events if e.HasField("marker_recorded_event_attributes")}
+            for e in history.events if e.HasField("marker_recorded_event_attributes")
+            and e.marker_recorded_event_attributes.marker_name == "core_patch"}
 
 
 def test_the_risk_regrade_patch_is_only_in_histories_that_regrade() -> None:
