@@ -44,7 +44,7 @@ test: lint browser
 
 bench: $(STAMP_DEV)
 	$(BIN)/python bench/event_store.py
-	@for b in bench/lifecycle.py bench/queries.py; do \
+	@for b in bench/lifecycle.py bench/queries.py bench/notifications.py; do \
 		if [ -f $$b ]; then $(BIN)/python $$b || exit 1; fi; \
 	done
 

@@ -53,9 +53,11 @@ class EventStoreActivities:
                 result = await self.store.append(request.case_id, request.expected_version, request.events)
             except ConcurrencyConflict as exc:
                 raise ApplicationError(str(exc), type="ConcurrencyConflict", non_retryable=True) from exc
-        for n in request.notifications:
-            log.info("notification recorded", case_id=request.case_id, recipient=n.recipient,
-                     channel=n.channel, kind=n.kind)
+        if result.written:  # once per notification: a retried append that finds its events stored writes nothing
+            for event_id in dict.fromkeys(n.event_id for n in request.notifications):
+                told = [n for n in request.notifications if n.event_id == event_id]
+                log.info("notification recorded", case_id=request.case_id, kind=told[0].kind,
+                         recipients=[n.recipient for n in told])
         return AppendResponse(version=result.version, head_hash=result.head_hash, written=result.written)
 
     @activity.defn(name="seal_archived_case")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Literal
 
 from domain.events import (
     AttachmentAdded,
@@ -34,6 +35,11 @@ from domain.events import (
     MediationRecorded,
     MeetingConvened,
     MeetingMinutesRecorded,
+    NotificationDeferred,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationIssued,
+    NotificationKind,
     Party,
     RecordedEvent,
     ResolutionRejected,
@@ -140,6 +146,37 @@ class FollowUp(Frozen):
     at: datetime
 
 
+class Delivery(Frozen):
+    """One channel of a notification and how it went (送达记录)."""
+
+    channel_id: str
+    department: str
+    role: str
+    address: str  # redacted: never a secret
+    status: Literal["pending", "deferred", "delivered", "failed"] = "pending"
+    attempts: int = 0
+    delivered_at: datetime | None = None
+    reason: str | None = None
+
+
+class NotificationRecord(Frozen):
+    notification_id: str
+    kind: NotificationKind
+    level: int
+    task_id: str | None = None
+    due_at: datetime | None = None
+    recipients: tuple[str, ...]
+    text: str
+    link: str
+    urgent: bool
+    give_up_after_s: int
+    created_at: datetime
+    deferred_until: datetime | None = None
+    deliveries: tuple[Delivery, ...] = ()
+
+    @property
+    def undelivered(self) -> tuple[Delivery, ...]:
+        return tuple(d for d in self.deliveries if d.status in ("pending", "deferred"))
 class Attachment(Frozen):
     sha256: str
     name: str
@@ -235,6 +272,7 @@ class CaseState(Frozen):
     archive_reason: ArchiveReason | None = None
     archived_at: datetime | None = None
     last_event_at: datetime | None = None
+    notifications: tuple[NotificationRecord, ...] = ()  # issue 8
     attachments: tuple[Attachment, ...] = ()  # issue 12
     # issue 10
     summons: tuple[Summons, ...] = ()
@@ -317,6 +355,23 @@ def _cancel_open_tasks(tasks: Iterable[Task]) -> tuple[Task, ...]:
         else t
         for t in tasks
     )
+
+
+def _with_notification(state: CaseState, notification_id: str, channel_id: str | None,
+                       deferred_until: datetime | None = None, **changes: object) -> tuple[NotificationRecord, ...]:
+    """Change the deliveries of one notification: one channel's, or (``channel_id`` None) every undelivered one."""
+    def changed(n: NotificationRecord) -> NotificationRecord:
+        deliveries = tuple(
+            d.model_copy(update=changes)
+            if (d.channel_id == channel_id if channel_id is not None else d.status in ("pending", "deferred"))
+            else d
+            for d in n.deliveries)
+        update: dict[str, object] = {"deliveries": deliveries}
+        if deferred_until is not None:
+            update["deferred_until"] = deferred_until
+        return n.model_copy(update=update)
+
+    return tuple(changed(n) if n.notification_id == notification_id else n for n in state.notifications)
 
 
 def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None = None) -> CaseState:
@@ -455,6 +510,26 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
         case CaseArchived():
             changes = {"stage": Stage.archived, "archive_reason": event.reason, "archived_at": at,
                        "listing": None, "complaint_pending": False}
+        # issue 8: notifications
+        case NotificationIssued():
+            record = NotificationRecord(
+                notification_id=event.notification_id, kind=event.kind, level=event.level, task_id=event.task_id,
+                due_at=event.due_at, recipients=event.recipients, text=event.text, link=event.link,
+                urgent=event.urgent, give_up_after_s=event.give_up_after_s, created_at=at,
+                deliveries=tuple(Delivery(channel_id=t.channel_id, department=t.department, role=t.role,
+                                          address=t.address) for t in event.targets))
+            changes = {"notifications": (*s.notifications, record)}
+        case NotificationDeferred():
+            changes = {"notifications": _with_notification(s, event.notification_id, None, deferred_until=event.until,
+                                                           status="deferred")}
+        case NotificationDelivered():
+            changes = {"notifications": _with_notification(s, event.notification_id, event.channel_id,
+                                                           status="delivered", attempts=event.attempts,
+                                                           delivered_at=at)}
+        case NotificationFailed():
+            changes = {"notifications": _with_notification(s, event.notification_id, event.channel_id,
+                                                           status="failed", attempts=event.attempts,
+                                                           reason=event.reason)}
         # issue 12
         case AttachmentAdded():
             changes = {"attachments": (*s.attachments, Attachment(

@@ -237,6 +237,59 @@ class CaseArchived(EventPayload):
     reason: ArchiveReason
 
 
+# --- issue 8: notifications (送达). A notification is issued with the event that causes it; each channel's
+# outcome is appended by the workflow that delivers it, so the proof of delivery sits in the hash chain.
+
+NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
+                           "return_requested"]
+
+
+class DeliveryTarget(Frozen):
+    """One channel a notification goes out on, as recorded: never the URL itself (it may embed a robot key or a
+    password), only a stable id and a redacted address (scheme and host or recipient)."""
+
+    channel_id: str  # "{department}/{role}/{index}/{first 12 hex of sha256(url)}"
+    department: str
+    role: Literal["liaisons", "head"]
+    address: str  # e.g. "json://127.0.0.1:8080/hook", "mailto://liaison@example.org", "wecombot://***"
+
+
+class NotificationIssued(EventPayload):
+    type: Literal["NotificationIssued"] = "NotificationIssued"
+    notification_id: str
+    kind: NotificationKind
+    level: int  # 0 assignment/summons, 1 reminder, 2 warning, 3 listed supervision or critical alert
+    task_id: str | None = None
+    due_at: datetime | None = None  # what the message says is due by then
+    recipients: tuple[str, ...]  # "liaisons:{department}", "head:{department}"
+    text: str  # Chinese, no personal data
+    link: str
+    urgent: bool
+    targets: tuple[DeliveryTarget, ...] = ()
+    give_up_after_s: int  # a channel not delivered within this is recorded as failed
+
+
+class NotificationDeferred(EventPayload):
+    type: Literal["NotificationDeferred"] = "NotificationDeferred"
+    notification_id: str
+    until: datetime  # the end of the quiet hours
+
+
+class NotificationDelivered(EventPayload):
+    type: Literal["NotificationDelivered"] = "NotificationDelivered"
+    notification_id: str
+    channel_id: str
+    attempts: int
+
+
+class NotificationFailed(EventPayload):
+    type: Literal["NotificationFailed"] = "NotificationFailed"
+    notification_id: str
+    channel_id: str
+    attempts: int
+    reason: str  # short, never a URL
+
+
 # --- issue 12: attachments --------------------------------------------------------------------------------
 
 
@@ -396,6 +449,11 @@ DomainEvent = Annotated[
     | FollowUpRecorded
     | CaseReopened
     | CaseArchived
+    # issue 8
+    | NotificationIssued
+    | NotificationDeferred
+    | NotificationDelivered
+    | NotificationFailed
     # issue 12
     | AttachmentAdded
     # issue 10: supervision as practised

@@ -1,36 +1,340 @@
-"""Who is told of what. Recipients are addresses (a department's liaisons, its head, a jurisdiction's
-centre), resolved to people and channels by the notifier, so no personal data passes through here."""
+"""Who is told of what, and when (DOMAIN.md "Notifications (送达)"). Pure.
+
+Two steps, so the workflow (which has no organisation) and the resolver (which has it) each do their part:
+
+1. :func:`intents_for` - from the case alone: what is due, how urgent, for whom in the abstract (a department's
+   liaisons, its head, the centre of a jurisdiction, the police station above the grid).
+2. :func:`resolve` - through the organisation: the departments and the channels (Apprise URLs) that reach them,
+   recorded as :class:`DeliveryTarget` (a stable id and a redacted address, never the URL and its secrets).
+
+Also here: the Chinese message (:func:`message`), the title with parties' data masked (:func:`safe_title`) and
+quiet hours (:func:`quiet_until`)."""
 
 from __future__ import annotations
 
+import hashlib
+import re
+from datetime import datetime, time, timedelta
 from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from domain.case import CaseState
 from domain.events import (
     CaseListed,
     CaseReceived,
+    DeliveryTarget,
     DepartmentsSummoned,
     DomainEvent,
     Frozen,
+    NotificationKind,
     ReturnRequested,
     RiskRegraded,
     TaskAssigned,
     TaskEscalated,
     TaskReminded,
 )
-from domain.vocabulary import WATCH_CLOCKS, RiskLevel
+from domain.organisation import Department, Organisation, UnknownId
+from domain.policy import NotificationPolicy
+from domain.vocabulary import WATCH_CLOCKS, Clock, RiskLevel
 
-Channel = Literal["inbox", "sms"]
+# ----------------------------------------------------------------------------------------------- intents
+
+AudienceKind = Literal["liaisons", "head", "centre_of", "centre_above", "police_above", "district_centre"]
+
+
+class Audience(Frozen):
+    """Who, before the organisation is consulted: ``ref`` is a department id (liaisons, head; centre_above: the
+    centre one jurisdiction level above the department's) or a jurisdiction id (centre_of: the 综治中心 of it or
+    nearest above; police_above, district_centre: from it up)."""
+
+    kind: AudienceKind
+    ref: str
+
+
+class Intent(Frozen):
+    kind: NotificationKind
+    level: int
+    task_id: str | None = None
+    clock: Clock | None = None
+    due_at: datetime | None = None
+    audiences: tuple[Audience, ...]
+
+
+def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
+    """The notifications ``event`` calls for, given the case ``state`` before it."""
+    match event:
+        case CaseReceived() if event.risk_level is RiskLevel.critical:
+            # 民转刑 / 群体性事件 risk: the district centre and the police station above the grid, at once.
+            return [_critical_alert(event.grid_id)]
+        # Supervision as practised (issue 10).
+        case RiskRegraded() if event.risk_level is RiskLevel.critical and event.previous is not RiskLevel.critical:
+            return [_critical_alert(state.grid_id)]
+        case TaskReminded() | TaskEscalated() if event.clock in WATCH_CLOCKS:
+            return _watch_intents(state, event)
+        case DepartmentsSummoned():  # 吹哨: each summoned department must report (报到) by the deadline
+            return [Intent(kind="summons", level=0, clock=Clock.report, due_at=event.due_at,
+                           audiences=tuple(Audience(kind="liaisons", ref=d) for d in event.departments))]
+        case CaseListed():  # 挂牌督办 by hand: the centre one level up and the heads of the departments at work
+            lead = next((t for t in state.tasks if t.role.value == "lead"), None)
+            above = Audience(kind="centre_above", ref=lead.department) if lead else \
+                Audience(kind="district_centre", ref=state.grid_id)
+            return [Intent(kind="listed_supervision", level=3,
+                           audiences=(above, *(Audience(kind="head", ref=t.department) for t in state.active_tasks)))]
+        case ReturnRequested():  # 退回审核: the centre of the case's jurisdiction decides
+            task = state.task(event.task_id)
+            return [Intent(kind="return_requested", level=0, task_id=event.task_id,
+                           audiences=(Audience(kind="centre_of", ref=state.grid_id),))] if task else []
+        case TaskAssigned():
+            return [Intent(kind="assignment", level=0, task_id=event.task_id, clock=Clock.acknowledge,
+                           due_at=event.acknowledge_due_at,
+                           audiences=(Audience(kind="liaisons", ref=event.department),))]
+        case TaskReminded():
+            task = state.task(event.task_id)
+            if task is None:
+                return []
+            return [Intent(kind="reminder", level=1, task_id=task.task_id, clock=event.clock, due_at=event.due_at,
+                           audiences=(Audience(kind="liaisons", ref=task.department),))]
+        case TaskEscalated():
+            task = state.task(event.task_id)
+            if task is None:
+                return []
+            if event.level == 2:
+                # 预警: the department head, and the centre of the case's own jurisdiction.
+                return [Intent(kind="warning", level=2, task_id=task.task_id, clock=event.clock, due_at=event.due_at,
+                               audiences=(Audience(kind="head", ref=task.department),
+                                          Audience(kind="centre_of", ref=state.grid_id)))]
+            # 挂牌督办: the centre of the jurisdiction one level up (as recorded on the task when it was routed,
+            # else found from the department's own jurisdiction).
+            up = event.notify_jurisdiction or task.escalate_to
+            return [Intent(kind="listed_supervision", level=3, task_id=task.task_id, clock=event.clock,
+                           due_at=event.due_at,
+                           audiences=(Audience(kind="head", ref=task.department),
+                                      Audience(kind="centre_of", ref=up) if up else
+                                      Audience(kind="centre_above", ref=task.department)))]
+    return []
+
+
+def _critical_alert(grid_id: str) -> Intent:
+    return Intent(kind="critical_alert", level=3, audiences=(
+        Audience(kind="police_above", ref=grid_id), Audience(kind="district_centre", ref=grid_id)))
+
+
+def _watch_intents(state: CaseState, event: TaskReminded | TaskEscalated) -> list[Intent]:
+    """The ladder of a summons report, a commitment or the follow-up: the department (the centre for the
+    follow-up, which is its own work), then its head and the centre, then the jurisdiction one level up."""
+    watch = state.watch(event.task_id)
+    if watch is None:
+        return []
+    own = Audience(kind="liaisons", ref=watch.department) if watch.department else \
+        Audience(kind="centre_of", ref=state.grid_id)
+    if isinstance(event, TaskReminded):
+        return [Intent(kind="reminder", level=1, clock=event.clock, due_at=event.due_at, audiences=(own,))]
+    head = (Audience(kind="head", ref=watch.department),) if watch.department else ()
+    if event.level == 2:
+        return [Intent(kind="warning", level=2, clock=event.clock, due_at=event.due_at,
+                       audiences=(*head, Audience(kind="centre_of", ref=state.grid_id)))]
+    up = event.notify_jurisdiction
+    above = Audience(kind="centre_of", ref=up) if up else \
+        Audience(kind="centre_above", ref=watch.department) if watch.department else \
+        Audience(kind="district_centre", ref=state.grid_id)
+    return [Intent(kind="listed_supervision", level=3, clock=event.clock, due_at=event.due_at,
+                   audiences=(*head, above))]
+
+
+def is_urgent(intent: Intent, risk: RiskLevel, policy: NotificationPolicy) -> bool:
+    """Goes out even in quiet hours: a case of an urgent risk level, listed supervision, a critical alert."""
+    return intent.kind in ("listed_supervision", "critical_alert") or risk in policy.urgent
+
+
+# ----------------------------------------------------------------------------------------------- resolving
+
+ZONGZHI, POLICE = "zongzhi", "police"
+
+
+def _of_kind_from(org: Organisation, kind: str, jurisdiction_id: str, top_only: bool = False) -> Department | None:
+    """The department of ``kind`` in the jurisdiction or the nearest one above it (or only at the top)."""
+    try:
+        chain = org.ancestors(jurisdiction_id)
+    except UnknownId:
+        return None
+    for place in chain[-1:] if top_only else chain:
+        for d in org.departments:
+            if d.kind == kind and d.jurisdiction == place.id:
+                return d
+    return None
+
+
+def _centre_above(org: Organisation, department_id: str) -> Department | None:
+    """The centre one level above the department's jurisdiction; a district department's own district centre."""
+    try:
+        home = org.department(department_id).jurisdiction
+    except UnknownId:
+        return None
+    up = org.parent_of(home)
+    return _of_kind_from(org, ZONGZHI, up.id if up else home)
+
+
+def recipients(org: Organisation, intent: Intent) -> tuple[str, ...]:
+    """``"{role}:{department}"`` for each audience the organisation can name, without repeats. A centre or a
+    police station is told through its liaisons (the duty desk)."""
+    found: list[str] = []
+    for a in intent.audiences:
+        if a.kind in ("liaisons", "head"):
+            found.append(f"{a.kind}:{a.ref}")
+            continue
+        dept = (_of_kind_from(org, ZONGZHI, a.ref) if a.kind == "centre_of" else
+                _centre_above(org, a.ref) if a.kind == "centre_above" else
+                _of_kind_from(org, POLICE, a.ref) if a.kind == "police_above" else
+                _of_kind_from(org, ZONGZHI, a.ref, top_only=True))
+        if dept is not None:
+            found.append(f"liaisons:{dept.id}")
+    return tuple(dict.fromkeys(found))
+
+
+def url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+
+
+# Schemes whose host is a real host; for the others (wecombot://KEY, dingtalk://TOKEN, ...) it is a secret.
+_HOST_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos", "ntfy", "ntfys"})
+
+
+def redact(url: str) -> str:
+    """``scheme://host[:port]`` for schemes with a real host, else ``scheme://***``: no user, password, path or
+    query (where robot keys and tokens live)."""
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower() or "?"
+        if scheme in _HOST_SCHEMES and parts.hostname:
+            return f"{scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    except ValueError:
+        scheme = "?"
+    return f"{scheme}://***"
+
+
+def targets(org: Organisation, recipient: str) -> tuple[DeliveryTarget, ...]:
+    """The channels that reach ``"{role}:{department}"`` (none when the organisation names no URL)."""
+    role, _, department = recipient.partition(":")
+    try:
+        notify = org.department(department).notify
+    except UnknownId:
+        return ()
+    if notify is None or role not in ("liaisons", "head"):
+        return ()
+    urls = notify.liaisons if role == "liaisons" else notify.head
+    return tuple(
+        DeliveryTarget(channel_id=f"{department}/{role}/{i}/{url_hash(url)}", department=department,
+                       role="liaisons" if role == "liaisons" else "head", address=redact(url))
+        for i, url in enumerate(urls))
+
+
+def url_for(org: Organisation, channel_id: str) -> str | None:
+    """The URL a recorded channel stands for: the department's URL of that role with the recorded hash (wherever
+    it now sits in the list); ``None`` when the organisation no longer has it."""
+    department, role, _, digest = [*channel_id.split("/"), "", "", ""][:4]
+    try:
+        notify = org.department(department).notify
+    except UnknownId:
+        return None
+    if notify is None:
+        return None
+    urls = notify.liaisons if role == "liaisons" else notify.head if role == "head" else ()
+    return next((u for u in urls if url_hash(u) == digest), None)
+
+
+# ----------------------------------------------------------------------------------------------- messages
+
+_KIND_NAMES: dict[str, str] = {
+    "assignment": "派单", "reminder": "催办", "warning": "预警（黄牌）", "listed_supervision": "挂牌督办（红牌）",
+    "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
+}
+_ACTION = {Clock.acknowledge: "签收", Clock.reply: "答复", Clock.report: "报到", Clock.commitment: "落实承诺事项",
+           Clock.follow_up: "回访"}
+_DIGITS = re.compile(r"\d{6,}")
+
+
+def safe_title(state: CaseState) -> str:
+    """The case title with every party's name, phone and ID number masked, and any long digit run (a phone or
+    ID number typed into the title) masked too: a title is written by people and may name a party."""
+    title = state.title
+    for party in state.parties:
+        for value in (party.name, party.phone, party.id_number):
+            if value:
+                title = title.replace(value, "*" * len(value))
+    return _DIGITS.sub(lambda m: "*" * len(m.group()), title)
+
+
+def local_time(at: datetime, timezone: str) -> str:
+    return at.astimezone(ZoneInfo(timezone)).strftime("%Y年%m月%d日 %H:%M")
+
+
+def message(intent: Intent, case_id: str, title: str, timezone: str, link: str) -> tuple[str, str]:
+    """(title, body) in Chinese: what is due, by when (local time), the level, the case id and title, the link.
+    ``title`` must already be :func:`safe_title`; nothing else about the case is used."""
+    name = _KIND_NAMES[intent.kind]
+    action = _ACTION.get(intent.clock, "办理") if intent.clock else "办理"
+    due = local_time(intent.due_at, timezone) if intent.due_at else None
+    what = {
+        "assignment": f"已派至本单位，请于 {due} 前{action}。",
+        "reminder": f"请于 {due} 前{action}。",
+        "warning": f"已于 {due} 超过{action}时限，请单位负责人督促办理。",
+        "listed_supervision": f"自 {due} 起超过{action}时限，已挂牌督办，请立即办理并报告。",
+        "critical_alert": "为重大风险案件（可能民转刑或引发群体性事件），请立即关注处置。",
+        "summons": f"请于 {due} 前报到。",
+        "return_requested": "责任单位申请退回，请督办人审核。",
+    }[intent.kind]
+    subject = f"【联调·{name}】案件 {case_id}"
+    body = f"{subject}「{title}」{what}\n级别：{intent.level} 级（{name}）\n详情：{link}"
+    return subject, body
+
+
+# ----------------------------------------------------------------------------------------------- quiet hours
+
+
+def _intervals(quiet_hours: tuple[str, ...]) -> list[tuple[time, time]]:
+    return [(time.fromisoformat(q[:5]), time.fromisoformat(q[6:])) for q in quiet_hours]
+
+
+def quiet_until(now: datetime, policy: NotificationPolicy, timezone: str) -> datetime | None:
+    """When the quiet hours that ``now`` falls in end (UTC-aware, like ``now``), or ``None`` outside them.
+    Intervals may cross midnight ("21:00-08:00"); back-to-back intervals are followed to the end."""
+    zone = ZoneInfo(timezone)
+    at = now.astimezone(zone)
+    end: datetime | None = None
+    for _ in range(len(policy.quiet_hours) + 1):
+        t, day = at.timetz().replace(tzinfo=None), at.date()
+        nxt = None
+        for start, stop in _intervals(policy.quiet_hours):
+            if start < stop and start <= t < stop:
+                nxt = datetime.combine(day, stop, zone)
+            elif start > stop and t >= start:
+                nxt = datetime.combine(day + timedelta(days=1), stop, zone)
+            elif start > stop and t < stop:
+                nxt = datetime.combine(day, stop, zone)
+            if nxt is not None:
+                break
+        if nxt is None:
+            break
+        end = at = nxt
+    return None if end is None else end.astimezone(now.tzinfo)
+
+
+# ----------------------------------------------------------------------------------------------- legacy
+
+LegacyChannel = Literal["inbox", "sms"]
 
 
 class Notification(Frozen):
+    """An outbox row of the code before issue 8 (placeholder recipients, no delivery)."""
+
     recipient: str
-    channel: Channel
+    channel: LegacyChannel
     kind: str
 
 
-def notifications_for(state: CaseState, event: DomainEvent) -> list[Notification]:
-    """Notifications due for ``event``, given the case ``state`` before it."""
+def legacy_notifications_for(state: CaseState, event: DomainEvent) -> list[Notification]:
+    """The outbox rows of workflows that run the code from before issue 8 (``workflow.patched("notify")`` false)."""
     match event:
         case TaskReminded() | TaskEscalated() if event.clock in WATCH_CLOCKS:
             return _watch_notifications(state, event)

@@ -112,7 +112,9 @@ NotifyUrl = Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$", max_lengt
 class Notify(Frozen):
     """Where a department's messages go (DOMAIN.md, "Notifications"): Apprise URLs (``wecombot://``,
     ``dingtalk://``, ``mailto://``, ``json://``, ...) for its liaisons and for its head. The notifier reads
-    ``department.notify.liaisons`` and ``department.notify.head``."""
+    ``department.notify.liaisons`` and ``department.notify.head``. The URLs may embed secrets (robot keys, SMTP
+    passwords), so they never leave the organisation: events, logs and answers carry only
+    ``domain.events.DeliveryTarget``, a redacted form."""
 
     liaisons: tuple[NotifyUrl, ...] = ()
     head: tuple[NotifyUrl, ...] = ()

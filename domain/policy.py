@@ -133,9 +133,13 @@ def parse_quiet_hours(texts: tuple[str, ...]) -> tuple[tuple[time, time], ...]:
 _QUIET_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
-class NotificationsPolicy(_Frozen):
-    quiet_hours: tuple[str, ...]  # people are not messaged then; what falls due is delivered when they end
-    urgent: tuple[RiskLevel, ...]  # risk levels delivered at once even in quiet hours (listed supervision too)
+class NotificationPolicy(_Frozen):
+    """``[notifications]``: people are not messaged in quiet hours (local "HH:MM-HH:MM", may cross midnight);
+    what falls due then is deferred to their end, except for the ``urgent`` risk levels (and listed supervision,
+    which always goes at once)."""
+
+    quiet_hours: tuple[str, ...] = ("21:00-08:00",)
+    urgent: tuple[RiskLevel, ...] = (RiskLevel.critical,)
 
     @field_validator("quiet_hours")
     @classmethod
@@ -168,7 +172,7 @@ class Policy(_Frozen):
     returns: ReturnsPolicy | None = None
     extensions: ExtensionsPolicy | None = None
     summons: SummonsPolicy | None = None
-    notifications: NotificationsPolicy | None = None
+    notifications: NotificationPolicy | None = None
 
     @property
     def as_practised(self) -> bool:
@@ -228,7 +232,7 @@ DEFAULT_POLICY = Policy(
     returns=ReturnsPolicy(review="supervisor", within=_d("2wd")),
     extensions=ExtensionsPolicy(max_total=_d("10wd")),
     summons=DEFAULT_SUMMONS,
-    notifications=NotificationsPolicy(quiet_hours=("21:00-08:00",), urgent=(RiskLevel.critical,)),
+    notifications=NotificationPolicy(quiet_hours=("21:00-08:00",), urgent=(RiskLevel.critical,)),
 )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from domain.case import CaseState, Task, evolve, summons_watch_id
+from domain.case import CaseState, NotificationRecord, Task, evolve, summons_watch_id
 from domain.events import (
     FollowUpRecorded,
     TaskAcknowledged,
@@ -41,7 +41,7 @@ log = get_logger(__name__)
 PROJECTION = "read_models"  # the checkpoint's name
 _LOCK = int(AdvisoryLock.PROJECTOR)  # one projector writes at a time
 _READ_MODELS = ("case_states", "case_summaries", "department_tasks", "open_escalations", "department_stats",
-                "case_listings", "awaiting_decisions", "open_summons")
+                "case_listings", "awaiting_decisions", "open_summons", "notifications")
 STAT_COLUMNS = (
     "tasks_assigned", "acknowledged", "acknowledged_on_time", "replied", "replied_on_time", "returns",
     "followups", "satisfied", "basically_satisfied", "dissatisfied",
@@ -141,6 +141,11 @@ def _supervision_changed(old: CaseState | None, new: CaseState) -> bool:
             t.pending_extension or t.status is TaskStatus.return_requested for t in new.tasks)
     return old.listing != new.listing or old.summons != new.summons or old.tasks != new.tasks \
         or old.watches != new.watches
+def notification_row(n: NotificationRecord) -> dict[str, Any]:
+    departments = list(dict.fromkeys(r.partition(":")[2] for r in n.recipients))
+    return {"notification_id": n.notification_id, "kind": n.kind, "level": n.level,
+            "departments": json.dumps(departments), "recipients": json.dumps(list(n.recipients)),
+            "record": n.model_dump_json(), "created_at": n.created_at}
 
 
 def _escalations_changed(old: CaseState | None, new: CaseState) -> bool:
@@ -168,6 +173,7 @@ class _Batch:
     states: dict[str, CaseState] = field(default_factory=dict)
     task_updated: dict[tuple[str, str], datetime] = field(default_factory=dict)
     stats: dict[str, list[int]] = field(default_factory=dict)
+    notified: dict[str, set[str]] = field(default_factory=dict)  # case -> notifications changed (issue 8)
     applied: int = 0
 
     def apply(self, item: GlobalEvent) -> None:
@@ -184,6 +190,10 @@ class _Batch:
                 if i >= len(old) or (task is not old[i] and task != old[i]):
                     self.task_updated[(e.case_id, task.task_id)] = e.occurred_at
         self._count(before, after, e.payload, e.occurred_at)
+        if after.notifications is not before.notifications:
+            known = {n.notification_id: n for n in before.notifications}
+            self.notified.setdefault(e.case_id, set()).update(
+                n.notification_id for n in after.notifications if known.get(n.notification_id) is not n)
 
     def statements(self) -> list[tuple[str, list[Any]]]:
         """The SQL that writes this batch's rows, with its arguments (one array per column)."""
@@ -215,6 +225,11 @@ class _Batch:
                     unnest = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, start=1))
                     out.append((f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({unnest})",
                                 _columns(rows, len(types))))
+        notifications = [notification_row(n) | {"case_id": case_id}
+                         for case_id, ids in self.notified.items()
+                         for n in self.states[case_id].notifications if n.notification_id in ids]
+        if notifications:
+            out.append((_UPSERT_NOTIFICATIONS, [[r[c] for r in notifications] for c in _NOTIFICATION_COLUMNS]))
         if self.stats:
             stats = [(department, *counts) for department, counts in sorted(self.stats.items())]
             out.append((_UPSERT_STATS, _columns(stats, len(STAT_COLUMNS) + 1)))
@@ -291,6 +306,16 @@ INSERT INTO department_stats AS d (department, {", ".join(STAT_COLUMNS)})
 SELECT * FROM unnest($1::text[], {", ".join(f"${i}::bigint[]" for i in range(2, len(STAT_COLUMNS) + 2))})
 ON CONFLICT (department) DO UPDATE SET
 {", ".join(f"{c} = d.{c} + excluded.{c}" for c in STAT_COLUMNS)}"""
+
+_NOTIFICATION_COLUMNS = ("notification_id", "case_id", "kind", "level", "departments", "recipients", "record",
+                         "created_at")
+_UPSERT_NOTIFICATIONS = """
+INSERT INTO notifications (notification_id, case_id, kind, level, departments, recipients, record, created_at)
+SELECT n, c, k, l, ARRAY(SELECT jsonb_array_elements_text(d::jsonb)), ARRAY(SELECT jsonb_array_elements_text(r::jsonb)),
+       rec::jsonb, at
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+       AS u(n, c, k, l, d, r, rec, at)
+ON CONFLICT (notification_id) DO UPDATE SET record = excluded.record"""
 
 _SAVE_CHECKPOINT = """
 INSERT INTO projection_checkpoints (name, tx_id, position) VALUES ($1, $2, $3)

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     # The district's own organisation (API.md §4); without it the built-in demo district (临江区) is used.
     organisation_file: Path | None = None
+    public_url: str = "http://127.0.0.1:8000"  # the workbench address that messages link to (+ /cases/{id})
+    notify_give_up_after_s: int = Field(default=6 * 3600, ge=1)  # a channel still failing then is `failed`
     log_level: str = "INFO"
     db_pool_max: int = Field(default=10, ge=1)
     # Open cases a worker keeps in memory. Size it above the open cases per worker: a case that falls out of

@@ -9,7 +9,9 @@ from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.event_store import EventStoreActivities
+from activities.notifications import NotificationActivities
 from activities.seals import SealActivities
+from domain.organisation import Organisation
 from infra.db import create_pool
 from infra.embedded import StackError, port_is_free
 from infra.event_store import EventStore
@@ -22,11 +24,14 @@ from workflows.seal import SealWorkflow
 
 def build_worker(
     client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None, sandboxed: bool = False,
-    **options: object,
+    org: Organisation | None = None, settings: Settings | None = None, **options: object,
 ) -> Worker:
     """``sandboxed``: run workflows in Temporal's sandbox (settings.workflow_sandbox explains the default)."""
+    settings = settings or Settings()
     store_activities = EventStoreActivities(EventStore(pool))
     seals = SealActivities(pool, seal_file or Path(".liandiao") / "seals.jsonl")
+    notify = NotificationActivities(pool, org or load_worker_organisation(settings), settings.public_url,
+                                    settings.notify_give_up_after_s)
     if not sandboxed:
         options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     return Worker(
@@ -34,9 +39,20 @@ def build_worker(
         task_queue=task_queue,
         workflows=[DisputeCaseWorkflow, SealWorkflow],
         activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
-                    seals.sign_tree_head],
+                    seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification],
         **options,  # type: ignore[arg-type]
     )
+
+
+def load_worker_organisation(settings: Settings) -> Organisation:
+    """The organisation file named by LIANDIAO_ORGANISATION_FILE (with each department's notify URLs), else the
+    built-in demo district."""
+    from application.organisation import OrganisationProblems, read_organisation
+
+    try:
+        return read_organisation(settings.organisation_file)
+    except OrganisationProblems as exc:
+        raise StackError(str(exc)) from exc
 
 
 def check_metrics_port(settings: Settings) -> str | None:
@@ -63,7 +79,8 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl",
-                          max_cached_workflows=settings.max_cached_workflows, sandboxed=settings.workflow_sandbox)
+                          settings=settings, max_cached_workflows=settings.max_cached_workflows,
+                          sandboxed=settings.workflow_sandbox)
     get_logger(__name__).info("case worker started", task_queue=settings.task_queue,
                               metrics=settings.metrics_address and f"http://{settings.metrics_address}/metrics")
     try:

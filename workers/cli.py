@@ -266,6 +266,28 @@ def projections_rebuild(data_dir: DataDir = None) -> None:
     print(f"read models rebuilt from {count} events")
 
 
+notify_app = typer.Typer(help="notification channels (Apprise URLs)", no_args_is_help=True)
+app.add_typer(notify_app, name="notify")
+
+
+@notify_app.command("test")
+def notify_test(url: Annotated[str, typer.Argument(help="an Apprise URL: json://, mailto://, wecombot://")]) -> None:
+    """Send a test message to URL and print the outcome (one line; exit 1 when it was not delivered)."""
+    from activities.notifications import send
+    from domain.notifications import redact
+
+    shown = redact(url)  # the URL may hold a robot key or a password: never printed
+    text = "【联调·测试】这是一条测试消息：此渠道可以收到联调的催办、预警和督办通知。"
+    try:
+        delivered = asyncio.run(send(url, "【联调·测试】", text))
+    except Exception as exc:
+        fail(f"not delivered to {shown}: {getattr(exc, 'message', None) or type(exc).__name__}")
+        return
+    if not delivered:
+        fail(f"not delivered to {shown}: the receiver did not accept the message")
+    print(f"delivered to {shown}")
+
+
 from workers import cli_people  # noqa: E402 - registered last: it uses the helpers above
 
 cli_people.register(app, token_app, fail, _run_db)

@@ -150,7 +150,8 @@ class Stack:
         assert self.pool is not None
         s = self.settings
         worker = build_worker(self.client, self.pool, s.task_queue, seal_file=self.data_dir / "seals.jsonl",
-                              max_cached_workflows=s.max_cached_workflows, sandboxed=s.workflow_sandbox)
+                              org=self.org, settings=s, max_cached_workflows=s.max_cached_workflows,
+                              sandboxed=s.workflow_sandbox)
         await ensure_seal_schedule(self.client, s.task_queue)
         worker_task = asyncio.create_task(worker.run(), name="case-worker")
         store = EventStore(self.pool)

@@ -8,20 +8,37 @@ durable timer of ``wait_condition(timeout=...)`` on the next alarm (domain/alarm
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.event_store import AppendRequest, AppendResponse, OutboxNotification
+    from activities.notifications import (
+        ATTEMPT_TIMEOUT,
+        DeliverRequest,
+        DeliverResult,
+        Resolved,
+        ResolveRequest,
+    )
     from domain.alarms import next_alarm
-    from domain.case import CaseState, evolve
+    from domain.case import CaseState, Delivery, NotificationRecord, evolve
     from domain.commands import Command
     from domain.decide import ActionRefused, NotPermitted, decide
-    from domain.events import SYSTEM_ACTOR, Actor, PendingEvent
-    from domain.notifications import notifications_for
+    from domain.events import (
+        SYSTEM_ACTOR,
+        Actor,
+        DomainEvent,
+        NotificationDeferred,
+        NotificationDelivered,
+        NotificationFailed,
+        NotificationIssued,
+        PendingEvent,
+    )
+    from domain.notifications import Intent, intents_for, is_urgent, legacy_notifications_for, quiet_until, safe_title
+    from domain.policy import NotificationPolicy
     from domain.vocabulary import Stage
     from workflows.messages import ActionRequest, ActionResult, CaseInput
 
@@ -30,6 +47,11 @@ RISK = SearchAttributeKey.for_keyword("LiandiaoRisk")
 CATEGORY = SearchAttributeKey.for_keyword("LiandiaoCategory")
 APPEND_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10),
                            non_retryable_error_types=["ConcurrencyConflict"])
+# Issue 8: a channel is retried with backoff until delivered or its notification's give_up_after_s runs out.
+DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                             maximum_interval=timedelta(minutes=2),
+                             non_retryable_error_types=["ChannelRemoved", "UnsupportedChannel"])
+NOTIFY_PATCH = "notify"  # issue 8: notifications resolved, delivered and recorded in the stream
 
 CONTINUE_AS_NEW_AFTER_EVENTS = 400  # history events; an escalation adds about 6, a user action about 8
 
@@ -46,6 +68,8 @@ class DisputeCaseWorkflow:
         self._state: CaseState | None = case.state or CaseState(case_id=case.case_id)
         self._lock = asyncio.Lock()  # one action at a time: decide, append, evolve
         self._changed = False
+        self._deliveries: set[str] = set()  # notifications being delivered (or deferred) by this run
+        self._outcomes: list[DomainEvent] = []  # delivery outcomes waiting to be appended
 
     @property
     def state(self) -> CaseState:
@@ -54,12 +78,20 @@ class DisputeCaseWorkflow:
 
     @workflow.run
     async def run(self, case: CaseInput) -> CaseState:
+        # A run continued from another picks up the deliveries that one had not finished (the dedupe key in
+        # PostgreSQL keeps a channel that was delivered meanwhile from being sent twice).
+        if self.state.notifications and workflow.patched(NOTIFY_PATCH):
+            for n in self.state.notifications:
+                if n.undelivered:
+                    self._start_delivery(n)
         while self.state.stage is not Stage.archived:
             if (workflow.info().is_continue_as_new_suggested() or self._history_is_long()) \
-                    and workflow.all_handlers_finished():
+                    and workflow.all_handlers_finished() and not self._lock.locked() and not self._outcomes:
                 workflow.continue_as_new(CaseInput(case_id=self.state.case_id, state=self.state))
             await self._sleep_until_next_alarm()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self._deliveries:  # an archived case still delivers (and records) what it had issued
+            await workflow.wait_condition(lambda: not self._deliveries and not self._outcomes)
         # Added after the first cases ran: histories recorded before it replay without the activity.
         if workflow.patched("seal-archived-case"):
             await workflow.execute_activity("seal_archived_case", self.state.case_id,
@@ -117,14 +149,21 @@ class DisputeCaseWorkflow:
         before = self.state
         now = workflow.now()
         events = decide(before, command, actor, now)
+        if workflow.patched(NOTIFY_PATCH):
+            return await self._apply_notifying(before, events, actor, now)
         pending = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=e) for e in events]
         notifications, state = [], before
         for p in pending:
             notifications += [OutboxNotification(event_id=p.event_id, **n.model_dump())
-                              for n in notifications_for(state, p.payload)]
+                              for n in legacy_notifications_for(state, p.payload)]
             state = evolve(state, p.payload, p.occurred_at)
-        request = AppendRequest(case_id=before.case_id, expected_version=before.version, events=pending,
-                                notifications=notifications)
+        await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version, events=pending,
+                                         notifications=notifications))
+        # Only now, with the events stored, does the workflow's state move.
+        return self._moved(before, state, pending)
+
+    @staticmethod
+    async def _append(request: AppendRequest) -> None:
         # Added for city scale (issue 13): the append runs inside the workflow task as a local activity (one
         # marker in the history), not as a scheduled activity and a second workflow task: one workflow task per
         # action or escalation instead of two plus an activity task. Retries are as safe (idempotent by event id).
@@ -135,7 +174,8 @@ class DisputeCaseWorkflow:
         else:
             await workflow.execute_activity("append_events", request, result_type=AppendResponse,
                                             start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
-        # Only now, with the events stored, does the workflow's state move.
+
+    def _moved(self, before: CaseState, state: CaseState, pending: list[PendingEvent]) -> ActionResult:
         self._state = state
         self._changed = True
         # A re-graded risk (issue 10) updates the search attribute too; histories from before never re-grade.
@@ -148,3 +188,119 @@ class DisputeCaseWorkflow:
             ])
         return ActionResult(case_id=state.case_id, version=state.version, stage=state.stage.value,
                             events=[p.type for p in pending])
+
+    # ------------------------------------------------------------------------------------ issue 8: notifications
+
+    async def _apply_notifying(self, before: CaseState, events: list[DomainEvent], actor: Actor,
+                               now: datetime) -> ActionResult:
+        """Append ``events`` with the notifications they call for (issued in the same append, addresses resolved
+        through the organisation first), then start delivering those."""
+        intents: list[Intent] = []
+        state = before
+        for e in events:
+            intents += intents_for(state, e)
+            state = evolve(state, e, now)
+        payloads: list[DomainEvent] = list(events)
+        issued: list[NotificationIssued] = []
+        if intents:
+            resolved = await workflow.execute_local_activity(
+                "resolve_notifications",
+                ResolveRequest(case_id=before.case_id, title=safe_title(state),
+                               timezone=state.policy.policy.timezone if state.policy else "Asia/Shanghai",
+                               intents=intents),
+                result_type=list[Resolved], start_to_close_timeout=timedelta(seconds=10))
+            notify_policy = (state.policy.policy.notifications if state.policy else None) or NotificationPolicy()
+            quiet_end = quiet_until(now, notify_policy, state.policy.policy.timezone if state.policy
+                                    else "Asia/Shanghai")
+            for intent, r in zip(intents, resolved, strict=True):
+                urgent = is_urgent(intent, state.risk_level, notify_policy)
+                n = NotificationIssued(
+                    notification_id=str(workflow.uuid4()), kind=intent.kind, level=intent.level,
+                    task_id=intent.task_id, due_at=intent.due_at, recipients=r.recipients, text=r.text, link=r.link,
+                    urgent=urgent, targets=r.targets, give_up_after_s=r.give_up_after_s)
+                issued.append(n)
+                payloads.append(n)
+                if not urgent and quiet_end is not None and r.targets:
+                    payloads.append(NotificationDeferred(notification_id=n.notification_id, until=quiet_end))
+        pending = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=p)
+                   for p in payloads]
+        state = before
+        for p in pending:
+            state = evolve(state, p.payload, p.occurred_at)
+        outbox = [OutboxNotification(event_id=p.event_id, recipient=r, channel="inbox", kind=p.payload.kind)
+                  for p in pending if isinstance(p.payload, NotificationIssued) for r in p.payload.recipients]
+        await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version, events=pending,
+                                         notifications=outbox))
+        result = self._moved(before, state, pending)
+        for n in issued:
+            record = next(x for x in state.notifications if x.notification_id == n.notification_id)
+            if record.undelivered:
+                self._start_delivery(record)
+        return result
+
+    def _start_delivery(self, record: NotificationRecord) -> None:
+        self._deliveries.add(record.notification_id)
+        asyncio.get_running_loop().create_task(self._deliver(record))
+
+    async def _deliver(self, record: NotificationRecord) -> None:
+        try:
+            if record.deferred_until is not None:
+                wait = (record.deferred_until - workflow.now()).total_seconds()
+                if wait > 0:
+                    await workflow.sleep(timedelta(seconds=wait))  # a durable timer: survives any restart
+            await asyncio.gather(*(self._deliver_channel(record, d) for d in record.undelivered))
+            if self._outcomes:
+                await self._flush_outcomes()
+        finally:
+            self._deliveries.discard(record.notification_id)
+
+    async def _deliver_channel(self, record: NotificationRecord, delivery: Delivery) -> None:
+        """One activity per (notification, channel): a channel that keeps failing holds up no other."""
+        subject = record.text.split("「", 1)[0]
+        outcome: DomainEvent
+        try:
+            result = await workflow.execute_activity(
+                "deliver_notification",
+                DeliverRequest(case_id=self.state.case_id, notification_id=record.notification_id,
+                               channel_id=delivery.channel_id, subject=subject, text=record.text),
+                result_type=DeliverResult,
+                start_to_close_timeout=ATTEMPT_TIMEOUT,
+                schedule_to_close_timeout=timedelta(seconds=record.give_up_after_s),
+                retry_policy=DELIVERY_RETRY)
+            outcome = NotificationDelivered(notification_id=record.notification_id,
+                                            channel_id=delivery.channel_id, attempts=result.attempts)
+        except ActivityError as exc:
+            attempts, reason = _failure(exc)
+            outcome = NotificationFailed(notification_id=record.notification_id, channel_id=delivery.channel_id,
+                                         attempts=attempts, reason=reason)
+        self._outcomes.append(outcome)
+        await self._flush_outcomes()
+
+    async def _flush_outcomes(self) -> None:
+        """Append every outcome waiting, in one append: outcomes that finish together are recorded together."""
+        async with self._lock:
+            if not self._outcomes:
+                return  # another delivery's flush took ours along
+            batch, self._outcomes = self._outcomes, []
+            before, now = self.state, workflow.now()
+            pending = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=SYSTEM_ACTOR, payload=p)
+                       for p in batch]
+            state = before
+            for p in pending:
+                state = evolve(state, p.payload, p.occurred_at)
+            await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version,
+                                             events=pending))
+            self._moved(before, state, pending)
+
+
+def _failure(exc: ActivityError) -> tuple[int, str]:
+    """Attempts made and a short reason (never a URL) from a delivery's final failure."""
+    attempts, reason, cause = 0, "投递超时", exc.cause
+    while cause is not None:
+        if isinstance(cause, ApplicationError):
+            if cause.details and isinstance(cause.details[0], dict):
+                attempts = max(attempts, int(cause.details[0].get("attempts", 0)))
+            reason = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChannel": "渠道地址无法识别",
+                      "DeliveryRefused": "接收方未接受"}.get(cause.type or "", reason)
+        cause = cause.cause if isinstance(cause, FailureError) else None
+    return attempts, reason

@@ -30,6 +30,7 @@ from infra.audit.timeline import (
     CLOCK_LABELS,
     LEVEL_LABELS,
     METHOD_LABELS,
+    NOTIFICATION_LABELS,
     OUTCOME_LABELS,
     PARTY_ROLE_LABELS,
     RISK_LABELS,
@@ -40,6 +41,8 @@ from infra.audit.timeline import (
     Names,
     case_timezone,
     local_time,
+    recipient_label,
+    recipients_label,
     replay,
 )
 from infra.event_store import ChainVerification, EventStore, verify_rows
@@ -198,6 +201,27 @@ def _integrity(state: CaseState, verification: ChainVerification, seal_info: dic
     return _table(["项目 item", "内容 value"], rows)
 
 
+_DELIVERY_STATUS = {"pending": "待发送 pending", "deferred": "暂缓 deferred", "delivered": "已送达 delivered",
+                    "failed": "送达失败 failed"}
+
+
+def _notifications(state: CaseState, tz: ZoneInfo, names: Names) -> str:
+    """Who was told what, when, on which channel, and whether it arrived: one row per channel (or per in-app
+    notification). Addresses are redacted; texts carry no personal data."""
+    rows = []
+    for n in state.notifications:
+        what = f"{NOTIFICATION_LABELS.get(n.kind, n.kind)} · {n.level} 级"
+        for d in n.deliveries or (None,):
+            rows.append([
+                _e(local_time(n.created_at, tz)), _e(what), _e(recipients_label(n.recipients, names)),
+                _e(f"{d.address} → {recipient_label(f'{d.role}:{d.department}', names)}" if d else "站内 in-app"),
+                _e(_DELIVERY_STATUS[d.status] if d else "—"), _e(d.attempts if d else "—"),
+                _e(local_time(d.delivered_at, tz) if d and d.delivered_at else (d.reason if d else None)),
+            ])
+    return _table(["时间 at", "通知 notification", "接收方 recipients", "渠道 channel", "状态 status",
+                   "尝试 attempts", "送达时间 delivered at"], rows)
+
+
 def render_dossier_html(
     state: CaseState,
     events: Sequence[RecordedEvent],
@@ -242,6 +266,7 @@ def render_dossier_html(
               _e(t.event_type), _e(t.description), _e(STAGE_LABELS[t.stage])] for t in timeline])),
         ("责任单位任务与时限 Tasks and deadlines", _tasks(state, tz, names)),
         ("督办记录 Escalations", _escalations(state, events, tz, names)),
+        ("送达记录 Notifications and deliveries", _notifications(state, tz, names)),
         ("联席会议 Joint meetings", _table(
             ["会议 meeting", "时间 at", "参会单位 departments", "议题 agenda"],
             [[_e(m.meeting_id), _e(local_time(m.at, tz)), _e(names.departments(m.departments)),

@@ -40,6 +40,10 @@ from domain.events import (
     MediationRecorded,
     MeetingConvened,
     MeetingMinutesRecorded,
+    NotificationDeferred,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationIssued,
     RecordedEvent,
     ResolutionRejected,
     ResolutionSubmitted,
@@ -302,6 +306,19 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             return f"重新办理 case reopened (#{e.reopen_count}): {free(e.reason)}"
         case CaseArchived():
             return f"归档 archived: {ARCHIVE_LABELS[e.reason]}"
+        # issue 8: notifications (送达)
+        case NotificationIssued():
+            channels = f"{len(e.targets)} channels 渠道" if e.targets else "in-app only 仅站内"
+            return (f"通知 {NOTIFICATION_LABELS.get(e.kind, e.kind)} notification to 发送至 "
+                    f"{recipients_label(e.recipients, names) or '—'} ({channels}{', 紧急 urgent' if e.urgent else ''})")
+        case NotificationDeferred():
+            return f"暂缓 notification deferred until quiet hours end 免打扰结束后发送 {local_time(e.until, tz)}"
+        case NotificationDelivered():
+            return (f"送达 delivered via {_channel(after, e.notification_id, e.channel_id, names)} "
+                    f"after {e.attempts} attempts")
+        case NotificationFailed():
+            return (f"送达失败 failed via {_channel(after, e.notification_id, e.channel_id, names)} "
+                    f"after {e.attempts} attempts: {e.reason}")
         case AttachmentAdded():  # issue 12
             return f"附件 attachment 「{free(e.name)}」 ({e.media_type}, {e.size} bytes, sha256 {e.sha256[:12]}…)"
         case ReturnRequested():
@@ -337,6 +354,32 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             verdict = "合理，重新办理 reasonable, reopen" if e.reasonable else "不合理，归档 unreasonable, archive"
             return f"不满意认定 complaint judged {verdict}: {free(e.reason)}"
     return recorded.type
+
+
+NOTIFICATION_LABELS = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
+                       "critical_alert": "紧急预警", "summons": "吹哨报到"}
+
+
+RECIPIENT_ROLE_LABELS = {"liaisons": "联络员", "head": "负责人"}
+
+
+def recipient_label(recipient: str, names: Names) -> str:
+    """``"liaisons:{department}"`` as 花园社区居委会联络员."""
+    role, _, department = recipient.partition(":")
+    return f"{names.department(department)}{RECIPIENT_ROLE_LABELS.get(role, role)}"
+
+
+def recipients_label(recipients: Sequence[str], names: Names) -> str:
+    return "、".join(recipient_label(r, names) for r in recipients)
+
+
+def _channel(state: CaseState, notification_id: str, channel_id: str, names: Names) -> str:
+    """A delivery's redacted address and whom it reaches (never the URL)."""
+    for n in state.notifications:
+        for d in n.deliveries:
+            if n.notification_id == notification_id and d.channel_id == channel_id:
+                return f"{d.address} to 至 {recipient_label(f'{d.role}:{d.department}', names)}"
+    return "?"
 
 
 def _width(text: str) -> int:

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from application.cases import Application
-from infra.http import attachments, cases, directory, organisation, supervision
+from infra.http import attachments, cases, directory, notifications, organisation, supervision
 from infra.http.problems import install_problem_handlers
 
 API_PREFIX = "/api/v1"
@@ -36,6 +36,7 @@ def create_app(services: Application) -> FastAPI:
     app.include_router(cases.router, prefix=API_PREFIX)
     app.include_router(directory.router, prefix=API_PREFIX)
     app.include_router(organisation.router, prefix=API_PREFIX)
+    app.include_router(notifications.router, prefix=API_PREFIX)
     app.include_router(attachments.router, prefix=API_PREFIX)
     app.include_router(supervision.router, prefix=API_PREFIX)
 

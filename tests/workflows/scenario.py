@@ -76,4 +76,9 @@ async def wait_for_events(
 
 
 def types(events: list[RecordedEvent]) -> list[str]:
-    return [e.type for e in events]
+    """The case's own event types, without its notifications' (tests/workflows/test_notifications.py)."""
+    return own([e.type for e in events])
+
+
+def own(event_types: list[str]) -> list[str]:
+    return [t for t in event_types if not t.startswith("Notification")]

@@ -41,6 +41,7 @@ from tests.workflows.scenario import (
     SUPERVISOR,
     liaison,
     new_routed_case,
+    own,
     receive_command,
     types,
     wait_for_events,
@@ -65,7 +66,7 @@ async def test_a_case_goes_through_all_five_stages(cases: CaseClient, store: Eve
     received = await cases.receive(case_id, receive_command(), MEDIATOR)
     assert received.stage == Stage.triage
     routed = await cases.act(case_id, RouteCase(lead_department=LEAD, co_departments=(CO,)), MEDIATOR)
-    assert (routed.stage, routed.events) == (Stage.coordination, ["CaseRouted", "TaskAssigned", "TaskAssigned"])
+    assert (routed.stage, own(routed.events)) == (Stage.coordination, ["CaseRouted", "TaskAssigned", "TaskAssigned"])
     t1, t2 = f"{case_id}-T1", f"{case_id}-T2"
     await cases.act(case_id, AcknowledgeTask(task_id=t1), liaison(LEAD))
     await cases.act(case_id, AcknowledgeTask(task_id=t2), liaison(CO))
@@ -89,10 +90,10 @@ async def test_a_case_goes_through_all_five_stages(cases: CaseClient, store: Eve
         "MeetingConvened", "MediationRecorded", "TaskReplied", "TaskReplied", "ResolutionSubmitted",
         "ResolutionVerified", "FollowUpScheduled", "FollowUpRecorded", "CaseArchived",  # issue 10: follow-up due
     ]
-    assert [e.seq for e in events] == list(range(1, 16))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))  # with its notifications
     assert (await store.verify(case_id)).valid
     result = await temporal_client.get_workflow_handle_for(DisputeCaseWorkflow.run, case_id).result()
-    assert result.stage is Stage.archived and result.version == 15
+    assert result.stage is Stage.archived and result.version == len(events)
 
 
 async def test_actions_not_allowed_now_are_rejected_and_write_nothing(cases: CaseClient, store: EventStore) -> None:
@@ -135,7 +136,7 @@ async def test_an_unacknowledged_task_climbs_the_ladder_and_acknowledging_clears
     assert state.task(t1).escalation_level == 3 and len(state.open_escalations) == 1
 
     acknowledged = await cases.act(case_id, AcknowledgeTask(task_id=t1), liaison(LEAD))
-    assert acknowledged.events == ["EscalationCleared", "TaskAcknowledged"]
+    assert own(acknowledged.events) == ["EscalationCleared", "TaskAcknowledged"]
     state = await cases.state(case_id)
     assert state.task(t1).escalation_level == 0 and state.open_escalations == ()
     assert [e.level for e in state.escalations] == [2, 3]  # the history stays
@@ -189,7 +190,7 @@ async def test_a_paused_clock_does_not_run(cases: CaseClient, store: EventStore)
     await asyncio.sleep(4)
     assert not {"TaskReminded", "TaskEscalated"} & set(types(await store.read_stream(case_id)))
     resumed = await cases.act(case_id, ResumeClock(reason="鉴定完成"), SUPERVISOR)
-    assert resumed.events == ["ClockResumed"]
+    assert own(resumed.events) == ["ClockResumed"]
     moved = (await cases.state(case_id)).task(f"{case_id}-T1").acknowledge_due_at
     assert moved >= due + timedelta(seconds=4)
     # The clock runs again afterwards.
@@ -203,7 +204,7 @@ async def test_a_dissatisfied_follow_up_reopens_the_case_once(cases: CaseClient,
     # issue 10: a dissatisfied follow-up reopens the case only when a supervisor judges it reasonable.
     await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied, note="仍在漏水"), MEDIATOR)
     first = await cases.act(case_id, JudgeComplaint(reasonable=True, reason="确未修好"), SUPERVISOR)
-    assert first.events == ["ComplaintJudged", "CaseReopened"] and first.stage == Stage.coordination
+    assert own(first.events) == ["ComplaintJudged", "CaseReopened"] and first.stage == Stage.coordination
     task = (await cases.state(case_id)).task(f"{case_id}-T1")
     assert task.status is TaskStatus.acknowledged
 
@@ -211,7 +212,7 @@ async def test_a_dissatisfied_follow_up_reopens_the_case_once(cases: CaseClient,
     await cases.act(case_id, SubmitResolution(outcome=Outcome.partially_resolved, summary="部分解决"), MEDIATOR)
     await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
     second = await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied), MEDIATOR)
-    assert second.events == ["FollowUpRecorded"] and second.stage == Stage.supervision
+    assert own(second.events) == ["FollowUpRecorded"] and second.stage == Stage.supervision
     with pytest.raises(ActionRefused, match="already reopened 1 time"):
         await cases.act(case_id, JudgeComplaint(reasonable=True, reason="仍不满意"), SUPERVISOR)
     judged = await cases.act(case_id, JudgeComplaint(reasonable=False, reason="诉求超出协议范围"), SUPERVISOR)
@@ -231,7 +232,7 @@ async def test_not_accepted_and_duplicate_cases_are_archived(cases: CaseClient, 
     declined = f"C-{uuid.uuid4().hex[:10]}"
     await cases.receive(declined, receive_command(), MEDIATOR)
     result = await cases.act(declined, DeclineCase(reason="已进入诉讼程序"), MEDIATOR)
-    assert result.stage == Stage.archived and result.events == ["CaseNotAccepted", "CaseArchived"]
+    assert result.stage == Stage.archived and own(result.events) == ["CaseNotAccepted", "CaseArchived"]
 
     duplicate = f"C-{uuid.uuid4().hex[:10]}"
     result = await cases.receive(duplicate, receive_command(duplicate_of=declined), MEDIATOR)

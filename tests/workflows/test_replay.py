@@ -62,7 +62,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
 # Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
 # a case started under older code may still be running.
-CURRENT = "supervision-as-practised"
+CURRENT = "supervision-notify"  # supervision as practised, notifications delivered, local appends
 
 
 def replayer() -> Replayer:
@@ -153,8 +153,9 @@ async def test_recorded_histories_replay_on_todays_code(path: Path) -> None:
 def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES.glob("*.json")} >= {
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
-        for tag in ("before-archive-seal", "archive-seal", "local-append", CURRENT)
-    }
+        for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", "supervision-as-practised",
+                    CURRENT)
+    } | {"notify_ladder-notify", "notify_quiet-notify"}
 
 
 def _markers(path: Path) -> list[str]:
@@ -181,9 +182,15 @@ def _activities(path: Path) -> list[str]:
 def test_the_patch_is_taken_by_new_runs_and_skipped_by_old_histories() -> None:
     # `workflow.patched("seal-archived-case")`: a case that ran before it replays without the activity.
     before = _activities(HISTORIES / "full_lifecycle-before-archive-seal.json")
-    after = _activities(HISTORIES / f"full_lifecycle-{CURRENT}.json")
+    after = _activities(HISTORIES / "full_lifecycle-archive-seal.json")
     assert "seal_archived_case" not in before
     assert after[-1] == "seal_archived_case"
+
+
+def test_the_notify_patch_is_taken_by_new_runs_and_skipped_by_old_histories() -> None:
+    # `workflow.patched("notify")`: cases that ran before it replay without resolving or delivering.
+    assert "deliver_notification" not in _activities(HISTORIES / "escalation-archive-seal.json")
+    assert "deliver_notification" in _activities(HISTORIES / "notify_ladder-notify.json")
 
 
 async def test_an_archived_case_is_sealed_and_anything_after_it_is_caught(cases: CaseClient, pool) -> None:

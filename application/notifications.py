@@ -1,0 +1,57 @@
+"""The use cases on notifications (issue 8): the caller's own, marking one read (per person), a case's 送达记录.
+
+Who sees which (API.md §3 ``GET /notifications``): a liaison, what was sent to its department; anyone else with
+a department, what was sent to the departments of that department's jurisdiction and below; anyone without one
+(a district-wide token), everything."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from application.access import READ_EVENTS, require_role
+from application.cases import Application
+from application.errors import Forbidden, NotFound
+from domain.events import Actor
+from domain.organisation import Organisation, UnknownId
+from domain.vocabulary import Role
+from infra.notification_reads import list_notifications, mark_read, notification_departments, notification_view
+
+READ_CASE_NOTIFICATIONS = READ_EVENTS  # mediator, supervisor, auditor
+
+
+def audience(actor: Actor, org: Organisation) -> list[str] | None:
+    """The departments whose notifications ``actor`` sees; ``None`` for all."""
+    if actor.department is None:
+        return [] if actor.role is Role.liaison else None
+    if actor.role is Role.liaison:
+        return [actor.department]
+    try:
+        home = org.department(actor.department).jurisdiction
+    except UnknownId:
+        return [actor.department]
+    return [d.id for d in org.departments if any(j.id == home for j in org.ancestors(d.jurisdiction))]
+
+
+async def my_notifications(app: Application, actor: Actor, unread: bool | None = None, limit: int = 100
+                           ) -> tuple[list[dict[str, Any]], int]:
+    """The caller's notifications, newest first, and how many of them the caller has not read."""
+    return await list_notifications(app.pool, actor.id, audience(actor, app.org), unread, limit)
+
+
+async def read(app: Application, actor: Actor, notification_id: str) -> datetime:
+    """Mark one notification read for the caller only (idempotent: the first read's time stands)."""
+    departments = await notification_departments(app.pool, notification_id)
+    if departments is None:
+        raise NotFound(f"no notification {notification_id}")
+    seen = audience(actor, app.org)
+    if seen is not None and not set(seen) & set(departments):
+        raise Forbidden(f"notification {notification_id} was not sent to the caller")
+    return await mark_read(app.pool, notification_id, actor.id)
+
+
+async def of_case(app: Application, actor: Actor, case_id: str) -> list[dict[str, Any]]:
+    """Every notification of the case with its deliveries, in the order they were made."""
+    require_role(actor, READ_CASE_NOTIFICATIONS)
+    state = await app.get_case(actor, case_id)
+    return [notification_view(n, case_id) for n in state.notifications]

@@ -1,0 +1,236 @@
+"""Benchmark: a burst of notifications falling due at one instant (the morning end of quiet hours), delivered to a
+local webhook receiver by a real `liandiao worker` process, against a bare httpx loop posting the same messages.
+
+Set-up: CASES cases, each routed to TASKS departments while quiet hours last, so each has TASKS assignment
+notifications deferred to the same instant T (the end of the quiet hours, a whole minute). At T every case's
+durable timer fires; each notification goes out as one activity (Apprise json://) and its outcome is appended to
+the case's stream. Rows:
+
+- delivery_p99_ms: from T to the receiver's arrival, 99th percentile (target <= 5,000 ms);
+- deliveries_per_s: notifications over (last arrival - T), against a bare loop posting the same JSON with one
+  httpx client (100 at a time) in the same run (target ratio >= 0.5);
+- worker_peak_rss_mib: the worker process's peak RSS during the burst, against its RSS before it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+import psutil
+
+from application.case_client import CaseClient
+from bench._common import Result, print_table, write_results
+from domain.commands import RouteCase
+from domain.organisation import _read_demo
+from infra.db import create_pool, migrate
+from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
+from infra.logging import configure_logging
+from infra.temporal import connect_temporal
+from tests.workflows.scenario import MEDIATOR, receive_command
+
+CASES, TASKS = 500, 10
+DEPARTMENTS = (
+    "dept-donghu-huayuan-committee", "dept-donghu-zongzhi", "dept-donghu-justice", "dept-donghu-police",
+    "dept-donghu-labour", "dept-donghu-housing", "dept-donghu-market", "dept-linjiang-petitions",
+    "dept-linjiang-tribunal", "dept-linjiang-land",
+)
+TZ = ZoneInfo("Asia/Shanghai")
+
+# The receiver: its own process (uvicorn, a bare ASGI app), answering 200 to every POST and recording
+# (path, arrival time); GET answers the arrivals so far.
+RECEIVER = r"""
+import json, sys, time
+import uvicorn
+arrivals = []
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        more = message.get("more_body", False)
+    body = b""
+    if scope["method"] == "POST":
+        arrivals.append((scope["path"], time.time()))
+    else:
+        body = json.dumps(arrivals).encode()
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="error", backlog=4096, access_log=False)
+"""
+
+
+async def arrivals(receiver: str, prefix: str) -> list[float]:
+    async with httpx.AsyncClient() as http:
+        data = (await http.get(receiver, timeout=30)).json()
+    return [t for path, t in data if path.startswith(prefix)]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+async def set_up(cases: CaseClient, count: int, tasks: int, policy: str, in_flight: int) -> None:
+    gate = asyncio.Semaphore(in_flight)
+
+    async def one(i: int) -> None:
+        async with gate:
+            case_id = f"B-{uuid.uuid4().hex[:8]}-{i:05d}"
+            await cases.receive(case_id, receive_command(policy), MEDIATOR)
+            await cases.act(case_id, RouteCase(lead_department=DEPARTMENTS[0],
+                                               co_departments=DEPARTMENTS[1:tasks]), MEDIATOR)
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+
+
+async def bare_loop(url: str, bodies: list[dict[str, Any]], in_flight: int = 100) -> float:
+    """Post every body with one httpx client, ``in_flight`` at a time; the seconds it took."""
+    gate = asyncio.Semaphore(in_flight)
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=in_flight)) as http:
+        async def post(body: dict[str, Any]) -> None:
+            async with gate:
+                (await http.post(url, json=body, timeout=30)).raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(post(b) for b in bodies))
+        return time.perf_counter() - started
+
+
+async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
+    # Under the checkout's .liandiao/ (ignored by git), not /tmp: nobody else's clean-up can remove it mid-run.
+    scratch = Path(__file__).resolve().parent.parent / ".liandiao"  # noqa: ASYNC240
+    scratch.mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-notify-", dir=scratch))
+    postgres, temporal = EmbeddedPostgres(tmp), EmbeddedTemporal(tmp, port=free_port(), ui=False)
+    port = free_port()
+    receiver_proc = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port)])  # noqa: ASYNC220
+    receiver = f"http://127.0.0.1:{port}/"
+    worker: subprocess.Popen[bytes] | None = None
+    context: dict[str, Any] = {"cases": args.cases, "tasks_per_case": args.tasks}
+    try:
+        url = await postgres.start()
+        address = await temporal.start()
+        pool = await create_pool(url, max_size=4)
+        await migrate(pool)
+        org = json.loads(_read_demo())
+        for d in org["departments"]:
+            d["notify"] = {"liaisons": [f"json://127.0.0.1:{port}/ours/{d['id']}"]}
+        (tmp / "org.json").write_text(json.dumps(org, ensure_ascii=False), encoding="utf-8")
+        queue = "bench-notify"
+        env = {**os.environ, "LIANDIAO_DATABASE_URL": url, "LIANDIAO_TEMPORAL_ADDRESS": address,
+               "LIANDIAO_TASK_QUEUE": queue, "LIANDIAO_ORGANISATION_FILE": str(tmp / "org.json"),
+               "LIANDIAO_LOG_LEVEL": "WARNING", "LIANDIAO_DATA_DIR": str(tmp)}
+        worker = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env,  # noqa: ASYNC220
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = await connect_temporal(address)
+        cases = CaseClient(client, queue)
+
+        # Quiet hours from an hour ago to T, a whole minute far enough ahead for the set-up to finish.
+        now = datetime.now(TZ)
+        due = (now + timedelta(seconds=args.setup_seconds + 60)).replace(second=0, microsecond=0)
+        policy = (f'calendar = "continuous"\n[risk.medium]\nacknowledge_within = "2h"\nreply_within = "4h"\n'
+                  f'[notifications]\nquiet_hours = ["{now - timedelta(hours=1):%H:%M}-{due:%H:%M}"]\n')
+        started = time.perf_counter()
+        await set_up(cases, args.cases, args.tasks, policy, args.in_flight)
+        context["setup_seconds"] = round(time.perf_counter() - started, 1)
+        t_due = due.timestamp()
+        if time.time() >= t_due:
+            raise SystemExit(f"set-up took {context['setup_seconds']} s and ran past the due instant: "
+                             "raise --setup-seconds")
+        proc = psutil.Process(worker.pid)
+        rss_before = proc.memory_info().rss
+        peak = rss_before
+        total = args.cases * args.tasks
+        context["seconds_waited_for_the_instant"] = round(t_due - time.time(), 1)
+        while True:  # until every notification arrived (sampling the worker's memory meanwhile)
+            peak = max(peak, proc.memory_info().rss)
+            if time.time() > t_due and len(await arrivals(receiver, "/ours/")) >= total:
+                break
+            if time.time() > t_due + args.timeout:
+                raise SystemExit("not every notification arrived in time")
+            await asyncio.sleep(0.25)
+        got = await arrivals(receiver, "/ours/")
+        recorded = await pool.fetchval("SELECT count(*) FROM events WHERE type = 'NotificationDelivered'")
+        while recorded < total and time.time() < t_due + args.timeout:
+            peak = max(peak, proc.memory_info().rss)
+            await asyncio.sleep(0.5)
+            recorded = await pool.fetchval("SELECT count(*) FROM events WHERE type = 'NotificationDelivered'")
+        last_recorded = await pool.fetchval(
+            "SELECT extract(epoch FROM max(occurred_at)) FROM events WHERE type = 'NotificationDelivered'")
+        latencies = [(t - t_due) * 1000 for t in got]
+        ours_span = max(got) - t_due
+        context.update({
+            "delivered": len(got), "recorded": recorded,
+            "latency_ms": {"p50": round(percentile(latencies, 0.5)), "p99": round(percentile(latencies, 0.99)),
+                           "max": round(max(latencies))},
+            "all_recorded_after_s": round(float(last_recorded) - t_due, 1),
+            "duplicates_at_receiver": len(got) - total,
+        })
+
+        # The baseline: the same messages, posted by a bare httpx loop to the same receiver.
+        sample = {"version": "1.0", "title": "【联调·派单】案件 B-1", "message": "【联调·派单】" + "x" * 200,
+                  "attachments": [], "type": "info"}
+        bare_seconds = await bare_loop(f"{receiver}bare", [sample] * total)
+        context["bare_seconds"] = round(bare_seconds, 2)
+        await pool.close()
+        rows = [
+            Result("delivery_p99_ms", percentile(latencies, 0.99), "ms", "target", 5000.0, "<= 1",
+                   note=f"{total} notifications due at one instant, due -> received"),
+            Result("deliveries_per_s", total / ours_span, "1/s", "bare httpx loop", total / bare_seconds, ">= 0.5"),
+            Result("worker_peak_rss_mib", peak / 2**20, "MiB", "worker before the burst", rss_before / 2**20, "?"),
+        ]
+        return rows, context
+    finally:
+        for p in (worker, receiver_proc):
+            if p is not None and p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(15)
+                except subprocess.TimeoutExpired:  # a worker still finishing activities
+                    p.kill()
+                    p.wait(10)
+        try:
+            temporal.stop()
+        finally:
+            postgres.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=CASES)
+    parser.add_argument("--tasks", type=int, default=TASKS, help=f"tasks (notifications) per case, <= {TASKS}")
+    parser.add_argument("--in-flight", type=int, default=32, help="cases set up at once")
+    parser.add_argument("--setup-seconds", type=int, default=120, help="time allowed for the set-up")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds to wait for the burst to arrive")
+    args = parser.parse_args()
+    configure_logging("WARNING")
+    rows, context = asyncio.run(run(args))
+    print_table(rows)
+    print(f"\nburst: {context['delivered']} received, {context['recorded']} recorded; "
+          f"latency ms {context['latency_ms']}; all outcomes in the streams "
+          f"{context['all_recorded_after_s']} s after the instant; set-up "
+          f"{context['setup_seconds']} s; bare loop {context['bare_seconds']} s")
+    print(f"wrote {write_results('notifications', rows, context=context)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Who is told of what (domain/notifications.py): pure, no fixtures."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from domain.case import CaseState, Task
+from domain.events import CaseReceived, Party, TaskEscalated, TaskReminded
+from domain.notifications import (
+    Audience,
+    Intent,
+    intents_for,
+    is_urgent,
+    message,
+    quiet_until,
+    recipients,
+    redact,
+    safe_title,
+    targets,
+    url_for,
+)
+from domain.organisation import _read_demo, load_organisation
+from domain.policy import DEFAULT_POLICY, NotificationPolicy, parse_policy, pin_policy
+from domain.vocabulary import Channel, Clock, PartyRole, RiskLevel, TaskRole, TaskStatus
+
+LEAD = "dept-donghu-huayuan-committee"
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+
+
+def org(notify: dict[str, dict[str, list[str]]] | None = None):  # type: ignore[no-untyped-def]
+    data = json.loads(_read_demo())
+    for d in data["departments"]:
+        if notify and d["id"] in notify:
+            d["notify"] = notify[d["id"]]
+    return load_organisation(json.dumps(data))
+
+
+def case_with_task() -> CaseState:
+    task = Task(task_id="C-1-T1", department=LEAD, role=TaskRole.lead, status=TaskStatus.pending_ack,
+                assigned_at=T0, acknowledge_due_at=T0, reply_due_at=T0)
+    return CaseState(case_id="C-1", grid_id="grid-donghu-huayuan-1", title="楼上漏水", tasks=(task,))
+
+
+def test_the_ladder_tells_the_liaison_then_the_head_and_centre_then_the_centre_one_level_up() -> None:
+    state, o = case_with_task(), org()
+    remind = intents_for(state, TaskReminded(task_id="C-1-T1", clock=Clock.acknowledge, fraction=0.5, due_at=T0))
+    warn = intents_for(state, TaskEscalated(task_id="C-1-T1", clock=Clock.acknowledge, level=2, due_at=T0))
+    flag = intents_for(state, TaskEscalated(task_id="C-1-T1", clock=Clock.acknowledge, level=3, due_at=T0,
+                                            notify_jurisdiction="st-donghu"))
+    assert recipients(o, remind[0]) == (f"liaisons:{LEAD}",)
+    # The community has no centre: the case's centre is the street's.
+    assert recipients(o, warn[0]) == (f"head:{LEAD}", "liaisons:dept-donghu-zongzhi")
+    assert recipients(o, flag[0]) == (f"head:{LEAD}", "liaisons:dept-donghu-zongzhi")
+    assert [i.level for i in (*remind, *warn, *flag)] == [1, 2, 3]
+
+
+def test_a_critical_case_alerts_the_police_station_above_the_grid_and_the_district_centre() -> None:
+    received = CaseReceived(title="t", description="d", category="leak", channel=Channel.walk_in,
+                            grid_id="grid-donghu-huayuan-1", risk_level=RiskLevel.critical, parties=(),
+                            policy=pin_policy(DEFAULT_POLICY, T0))
+    (alert,) = intents_for(CaseState(case_id="C-1"), received)
+    assert recipients(org(), alert) == ("liaisons:dept-donghu-police", "liaisons:dept-linjiang-zongzhi")
+    assert is_urgent(alert, RiskLevel.critical, NotificationPolicy())
+
+
+def test_channels_are_recorded_redacted_and_found_again_by_their_hash() -> None:
+    hook = "json://127.0.0.1:9000/hook/SECRET"
+    robot = "wecombot://SECRETKEY"
+    mail = "mailto://user:SECRETPASS@smtp.example.org?to=head@example.org"
+    o = org({LEAD: {"liaisons": [hook, robot], "head": [mail]}})
+    found = targets(o, f"liaisons:{LEAD}") + targets(o, f"head:{LEAD}")
+    assert [t.address for t in found] == ["json://127.0.0.1:9000", "wecombot://***", "mailto://smtp.example.org"]
+    assert not any("SECRET" in t.model_dump_json() for t in found)
+    assert [url_for(o, t.channel_id) for t in found] == [hook, robot, mail]
+    # Once the organisation drops a URL, its channel cannot be sent to any more.
+    assert url_for(org(), found[0].channel_id) is None
+    assert redact("not a url") == "?://***"
+
+
+def test_quiet_hours_cross_midnight_and_end_in_local_time() -> None:
+    policy = NotificationPolicy()  # 21:00-08:00 in Asia/Shanghai
+    at_2230 = datetime(2026, 3, 2, 14, 30, tzinfo=UTC)
+    assert quiet_until(at_2230, policy, "Asia/Shanghai") == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
+    assert quiet_until(datetime(2026, 3, 2, 23, 0, tzinfo=UTC), policy, "Asia/Shanghai") == \
+        datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 07:00 local
+    assert quiet_until(T0, policy, "Asia/Shanghai") is None  # 09:00 local
+    assert quiet_until(at_2230, NotificationPolicy(quiet_hours=()), "Asia/Shanghai") is None
+    back_to_back = NotificationPolicy(quiet_hours=("12:00-13:30", "13:30-14:00"))
+    assert quiet_until(datetime(2026, 3, 2, 4, 15, tzinfo=UTC), back_to_back, "Asia/Shanghai") == \
+        datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+
+
+def test_the_policy_reads_its_notifications_section() -> None:
+    policy = parse_policy('[notifications]\nquiet_hours = ["22:00-07:00"]\nurgent = ["high", "critical"]\n')
+    assert policy.notifications.quiet_hours == ("22:00-07:00",)
+    assert policy.notifications.urgent == (RiskLevel.high, RiskLevel.critical)
+    assert DEFAULT_POLICY.notifications.quiet_hours == ("21:00-08:00",)
+
+
+def test_messages_are_chinese_with_the_due_time_in_local_time_and_no_personal_data() -> None:
+    state = CaseState(case_id="C-1", title="张三家漏水 13800001234 求助",
+                      parties=(Party(name="张三", role=PartyRole.applicant, phone="13800001234"),))
+    title = safe_title(state)
+    assert title == "**家漏水 *********** 求助"
+    intent = Intent(kind="reminder", level=1, task_id="C-1-T1", clock=Clock.reply, due_at=T0,
+                    audiences=(Audience(kind="liaisons", ref=LEAD),))
+    subject, body = message(intent, "C-1", title, "Asia/Shanghai", "https://x.example/cases/C-1")
+    assert subject == "【联调·催办】案件 C-1"
+    assert "2026年03月02日 09:00 前答复" in body and "级别：1 级" in body and "https://x.example/cases/C-1" in body
+    assert "张三" not in body and "13800001234" not in body
