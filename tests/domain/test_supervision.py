@@ -40,7 +40,7 @@ from domain.commands import (
 )
 from domain.decide import PERMITTED, ActionRefused, NotPermitted, decide
 from domain.events import SYSTEM_ACTOR, Actor, DomainEvent, Party, TaskEscalated
-from domain.notifications import notifications_for
+from domain.notifications import intents_for
 from domain.policy import PinnedPolicy, parse_policy, pin_policy
 from domain.vocabulary import (
     Channel,
@@ -61,6 +61,11 @@ FRIDAY_AFTERNOON = datetime(2026, 3, 6, 15, 0, tzinfo=SH)
 MEDIATOR = Actor(role=Role.mediator, id="med-1", department="centre")
 SUPERVISOR = Actor(role=Role.supervisor, id="sup-1", department="centre")
 LEAD, CO, OTHER = "lead-dept", "co-dept", "other-dept"
+
+
+def audiences(state: CaseState, event: DomainEvent) -> set[str]:
+    """Who an event's notifications are for, before the organisation resolves them (domain/notifications.py)."""
+    return {f"{a.kind}:{a.ref}" for intent in intents_for(state, event) for a in intent.audiences}
 
 
 def liaison(department: str) -> Actor:
@@ -274,8 +279,7 @@ def test_a_summons_names_each_department_with_a_report_deadline_in_working_time(
     assert summons.summons_id == "C-1-S1"
     assert summons.due_at == datetime(2026, 3, 9, 10, 30, tzinfo=SH)  # 2wh: Friday 17:00-17:30, Monday 09:00-10:30
     assert [d.department for d in summons.departments] == [OTHER, CO]
-    notified = notifications_for(case.state, case.events[-1])
-    assert {n.recipient for n in notified} == {f"liaisons:{OTHER}", f"liaisons:{CO}"}
+    assert audiences(case.state, case.events[-1]) == {f"liaisons:{OTHER}", f"liaisons:{CO}"}
 
 
 def test_a_summoned_department_reports_once_and_only_it_may() -> None:
@@ -303,8 +307,7 @@ def test_a_department_that_does_not_report_climbs_the_ladder_and_reporting_clear
     (escalation,) = case.state.open_escalations
     assert (escalation.task_id, escalation.clock, escalation.department, escalation.level) == (
         "C-1-S1:other-dept", Clock.report, OTHER, 2)
-    notified = {n.recipient for n in notifications_for(case.state, case.events[-1])}
-    assert f"head:{OTHER}" in notified
+    assert f"head:{OTHER}" in audiences(case.state, case.events[-1])
     assert case.do(ReportToSummons(summons_id="C-1-S1"), liaison(OTHER)) == ["EscalationCleared", "SummonsReported"]
     assert case.state.open_escalations == ()
     assert all(a.command.clock is not Clock.report for a in [next_alarm(case.state)] if a)
@@ -375,7 +378,7 @@ def test_a_supervisor_lists_a_case_under_a_leader_until_it_is_resolved() -> None
     case.forbidden(ListCase(leader="王副主任", reason="久拖不决"), MEDIATOR, "it is for: supervisor")
     assert case.do(ListCase(leader="王副主任", reason="久拖不决"), SUPERVISOR) == ["CaseListed"]
     assert case.state.listing is not None and case.state.listing.leader == "王副主任"
-    assert {n.kind for n in notifications_for(case.state, case.events[-1])} == {"listed_supervision"}
+    assert {i.kind for i in intents_for(case.state, case.events[-1])} == {"listed_supervision"}
     case.refused(ListCase(leader="李主任", reason="x"), SUPERVISOR, "already listed")
     case.do(AcknowledgeTask(task_id=T1), liaison(LEAD))
     case.do(ReplyTask(task_id=T1, summary="已调解"), liaison(LEAD))
@@ -403,10 +406,10 @@ def test_risk_is_regraded_with_a_reason_and_critical_alerts_the_police_and_the_d
     case.refused(RegradeRisk(risk_level=RiskLevel.medium, reason="x"), MEDIATOR, "already medium")
     case.do(RegradeRisk(risk_level=RiskLevel.critical, reason="扬言报复"), MEDIATOR)
     assert case.state.risk_level is RiskLevel.critical
-    notified = {(n.recipient, n.kind) for n in notifications_for(case.state, case.events[-1])}
-    assert notified == {("centre:district", "critical_alert"), ("police:grid-1", "critical_alert")}
+    assert {i.kind for i in intents_for(case.state, case.events[-1])} == {"critical_alert"}
+    assert audiences(case.state, case.events[-1]) == {"district_centre:grid-1", "police_above:grid-1"}
     case.do(RegradeRisk(risk_level=RiskLevel.high, reason="情绪平稳"), SUPERVISOR)
-    assert notifications_for(case.state, case.events[-1]) == []
+    assert intents_for(case.state, case.events[-1]) == []
 
 
 # --- mediation by whoever mediates -------------------------------------------------------------------------
@@ -440,7 +443,7 @@ def test_the_follow_up_is_due_within_after_verification_and_a_missed_one_is_esca
     assert case.fire_until_warned() == ["TaskReminded", "TaskReminded", "TaskEscalated"]
     (escalation,) = case.state.open_escalations
     assert (escalation.clock, escalation.department, escalation.level) == (Clock.follow_up, None, 2)
-    assert {n.recipient for n in notifications_for(case.state, case.events[-1])} == {"centre:case"}
+    assert audiences(case.state, case.events[-1]) == {"centre_of:grid-1"}
     types = case.do(RecordFollowUp(satisfaction=Satisfaction.satisfied), MEDIATOR)
     assert types == ["EscalationCleared", "FollowUpRecorded"]
     assert next_alarm(case.state) is None and case.state.open_escalations == ()
@@ -532,7 +535,7 @@ def test_a_flagged_report_tells_the_jurisdiction_named_by_the_summons() -> None:
     flagged = case.events[-1]
     assert isinstance(flagged, TaskEscalated)
     assert flagged.level == 3 and flagged.notify_jurisdiction == "street-1"
-    assert {n.recipient for n in notifications_for(case.state, flagged)} == {"centre:street-1", f"head:{OTHER}"}
+    assert audiences(case.state, flagged) == {"centre_of:street-1", f"head:{OTHER}"}
 
 
 def test_more_refusals_name_their_reason() -> None:
