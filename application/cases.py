@@ -32,9 +32,10 @@ from application.access_log import record_access
 from application.case_client import CaseClient, CaseNotFound
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable, from_domain
 from application.people import People
+from application.supervision import check_departments, check_references
 from domain.actions import AvailableAction, available_actions
 from domain.case import CaseState
-from domain.commands import Command, ConveneMeeting, ReceiveCase, RouteCase
+from domain.commands import Command, ReceiveCase, RouteCase
 from domain.decide import ActionRefused, NotPermitted, authorize
 from domain.events import Actor, Party
 from domain.organisation import (
@@ -192,12 +193,7 @@ class Application:
 
     async def act(self, actor: Actor, case_id: str, command: Command, request_id: str | None = None) -> Done:
         """Any other action (签收, 退回, 答复, 验收, ...): checked, authorized, sent to the case workflow."""
-        if isinstance(command, ConveneMeeting):
-            for department in command.departments:
-                try:
-                    self.org.department(department)
-                except UnknownId as exc:
-                    raise InvalidInput(str(exc), "departments") from exc
+        check_departments(self.org, command)  # a meeting's or a summons' departments exist
         if isinstance(command, RouteCase):
             self._check_route(command.lead_department, command.co_departments)
         return await self._send(actor, await self._state(case_id), command, request_id)
@@ -212,6 +208,7 @@ class Application:
         task_id = getattr(command, "task_id", None)
         if task_id is not None and state.task(task_id) is None:
             raise NotFound(f"case {state.case_id} has no task {task_id}")
+        check_references(state, command)  # its summons, meeting or commitment
         try:
             if request_id is None:  # refused here without a round trip to Temporal
                 authorize(state, command, actor)

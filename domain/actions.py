@@ -16,21 +16,30 @@ from domain.commands import (
     Command,
     ConveneMeeting,
     DecideExtension,
+    DecideReturn,
     DeclineCase,
+    FulfilCommitment,
+    JudgeComplaint,
+    LiftListing,
+    ListCase,
     PauseClock,
     RecordFollowUp,
     RecordMediation,
+    RecordMeetingMinutes,
+    RegradeRisk,
     ReplyTask,
+    ReportToSummons,
     RequestExtension,
     ResumeClock,
     ReturnTask,
     RouteCase,
     SubmitResolution,
+    SummonDepartments,
     VerifyResolution,
 )
 from domain.decide import ActionRefused, NotPermitted, decide
 from domain.events import Actor
-from domain.vocabulary import MediationMethod, Outcome, Satisfaction
+from domain.vocabulary import MediationMethod, Outcome, RiskLevel, Satisfaction
 
 _PROBE = "-"  # placeholder text: decide never looks at free text when it checks preconditions
 
@@ -39,6 +48,7 @@ _PROBE = "-"  # placeholder text: decide never looks at free text when it checks
 class AvailableAction:
     kind: str  # the command's ``kind`` ("route", "acknowledge", ...)
     task_id: str | None = None  # set for actions on one task
+    ref: str | None = None  # the summons, meeting or commitment an action is on (issue 10)
 
 
 def _case_probes(now: datetime) -> list[Command]:
@@ -55,7 +65,28 @@ def _case_probes(now: datetime) -> list[Command]:
         VerifyResolution(accepted=True),
         RecordFollowUp(satisfaction=Satisfaction.satisfied),
         ArchiveCase(),
+        # issue 10: supervision as practised
+        SummonDepartments(departments=(_PROBE,), reason=_PROBE),
+        ListCase(leader=_PROBE, reason=_PROBE),
+        LiftListing(reason=_PROBE),
+        JudgeComplaint(reasonable=False, reason=_PROBE),
     ]
+
+
+def _regrade_probe(state: CaseState) -> Command:
+    # any level but the current one: re-grading to the same level is refused
+    other = RiskLevel.high if state.risk_level is not RiskLevel.high else RiskLevel.critical
+    return RegradeRisk(risk_level=other, reason=_PROBE)
+
+
+def _ref_probes(state: CaseState) -> list[tuple[str, Command]]:
+    """Actions on one summons, meeting or commitment of the case."""
+    probes: list[tuple[str, Command]] = [(x.summons_id, ReportToSummons(summons_id=x.summons_id))
+                                         for x in state.summons]
+    probes += [(m.meeting_id, RecordMeetingMinutes(meeting_id=m.meeting_id, attended=(_PROBE,)))
+               for m in state.meetings]
+    probes += [(c.commitment_id, FulfilCommitment(commitment_id=c.commitment_id)) for c in state.commitments]
+    return probes
 
 
 def _task_probes(task_id: str) -> list[Command]:
@@ -65,6 +96,7 @@ def _task_probes(task_id: str) -> list[Command]:
         RequestExtension(task_id=task_id, extra="1d", reason=_PROBE),
         DecideExtension(task_id=task_id, approve=False),
         ReplyTask(task_id=task_id, summary=_PROBE),
+        DecideReturn(task_id=task_id, approve=False),
     ]
 
 
@@ -78,7 +110,9 @@ def _allowed(state: CaseState, command: Command, actor: Actor, now: datetime) ->
 
 def available_actions(state: CaseState, actor: Actor, now: datetime) -> list[AvailableAction]:
     """The actions ``actor`` may take on the case now: case actions first, then each task's, in task order."""
-    found = [AvailableAction(c.kind) for c in _case_probes(now) if _allowed(state, c, actor, now)]
+    probes = [*_case_probes(now), _regrade_probe(state)]
+    found = [AvailableAction(c.kind) for c in probes if _allowed(state, c, actor, now)]
+    found += [AvailableAction(c.kind, ref=ref) for ref, c in _ref_probes(state) if _allowed(state, c, actor, now)]
     for task in state.tasks:
         found += [AvailableAction(c.kind, task.task_id) for c in _task_probes(task.task_id)
                   if _allowed(state, c, actor, now)]

@@ -368,3 +368,14 @@ def shift_for_pause(
     moves nothing; a pause of a whole working day moves the deadline by one day's working hours). A pause
     that ends before it starts moves nothing. Returned in ``due``'s timezone."""
     return add_working_time(due, working_time_between(paused_at, resumed_at, calendar), calendar)
+
+
+def working_fraction(start: datetime, due: datetime, fraction: float, calendar: BusinessCalendar) -> datetime:
+    """The instant at ``fraction`` of the *working* time from ``start`` to ``due``, so a reminder at 50 % of
+    a deadline falls inside working hours rather than at night. A span without working time (an emergency's
+    wall-clock limit over a weekend) falls back to the fraction of wall-clock time. In ``start``'s timezone."""
+    _require_aware(start, due)
+    span = working_time_between(start, due, calendar)
+    if span <= timedelta(0):
+        return start + (due - start) * fraction
+    return add_working_time(start, span * fraction, calendar)

@@ -12,6 +12,7 @@ from typing import Literal
 from domain.events import (
     AttachmentAdded,
     CaseArchived,
+    CaseListed,
     CaseMarkedDuplicate,
     CaseNotAccepted,
     CaseReceived,
@@ -19,15 +20,21 @@ from domain.events import (
     CaseRouted,
     ClockPaused,
     ClockResumed,
+    CommitmentFulfilled,
+    ComplaintJudged,
+    DepartmentsSummoned,
     DomainEvent,
     DueTimes,
     EscalationCleared,
     ExtensionDecided,
     ExtensionRequested,
     FollowUpRecorded,
+    FollowUpScheduled,
     Frozen,
+    ListingLifted,
     MediationRecorded,
     MeetingConvened,
+    MeetingMinutesRecorded,
     NotificationDeferred,
     NotificationDelivered,
     NotificationFailed,
@@ -38,15 +45,22 @@ from domain.events import (
     ResolutionRejected,
     ResolutionSubmitted,
     ResolutionVerified,
+    ReturnDecided,
+    ReturnRequested,
+    RiskRegraded,
+    SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
     TaskEscalated,
     TaskReminded,
     TaskReplied,
     TaskReturned,
+    TaskWithdrawn,
+    WatchedDeadlinesMoved,
 )
 from domain.policy import PinnedPolicy
 from domain.vocabulary import (
+    WATCH_CLOCKS,
     ArchiveReason,
     Channel,
     Clock,
@@ -61,8 +75,8 @@ from domain.vocabulary import (
 
 
 class Escalation(Frozen):
-    task_id: str
-    department: str
+    task_id: str  # the task, or the watch (summons report, commitment, follow-up) for those clocks
+    department: str | None  # None for the centre's own follow-up
     clock: Clock
     level: int
     at: datetime
@@ -91,14 +105,20 @@ class Task(Frozen):
     return_reason: str | None = None
     pending_extension: PendingExtension | None = None
     escalate_to: str | None = None
+    return_requested_at: datetime | None = None
+    forced: bool = False  # 强制派单: a return was refused; the task can no longer be returned
+    extended: tuple[tuple[datetime, datetime], ...] = ()  # approved extensions: reply due before and after
 
     @property
     def open_clock(self) -> Clock | None:
-        """The deadline this task is being watched on now, if any."""
+        """The deadline this task is being watched on now, if any. A return awaiting its decision keeps
+        the clock it was on running (if refused, the department carries on against the same deadline)."""
         if self.status is TaskStatus.pending_ack:
             return Clock.acknowledge
         if self.status is TaskStatus.acknowledged:
             return Clock.reply
+        if self.status is TaskStatus.return_requested:
+            return Clock.acknowledge if self.acknowledged_at is None else Clock.reply
         return None
 
     def due_at(self, clock: Clock) -> datetime:
@@ -165,6 +185,63 @@ class Attachment(Frozen):
     added_at: datetime  # who added it is the event's actor (the timeline shows it)
 
 
+class CommitmentRecord(Frozen):
+    commitment_id: str
+    meeting_id: str
+    department: str
+    what: str
+    due_at: datetime
+    fulfilled_at: datetime | None = None
+
+
+class MeetingMinutes(Frozen):
+    meeting_id: str
+    attended: tuple[str, ...]
+    at: datetime
+
+
+class SummonedDepartment(Frozen):
+    department: str
+    reported_at: datetime | None = None
+    note: str | None = None
+
+
+class Summons(Frozen):
+    summons_id: str
+    reason: str
+    at: datetime
+    due_at: datetime
+    departments: tuple[SummonedDepartment, ...]
+
+
+class Listing(Frozen):
+    """挂牌督办 by hand, with the leader in personal charge (领导包案)."""
+
+    leader: str
+    reason: str
+    since: datetime
+
+
+class Watch(Frozen):
+    """A deadline watched beside the tasks' clocks: a summoned department's report, a meeting commitment,
+    the follow-up. It climbs the same ladder (reminder, warning, listed supervision)."""
+
+    watch_id: str
+    clock: Clock  # report, commitment or follow_up
+    department: str | None  # None: the centre's own follow-up
+    started_at: datetime
+    due_at: datetime
+    escalation_level: int = 0
+    reminded: tuple[float, ...] = ()
+    done_at: datetime | None = None  # reported, fulfilled, followed up
+    closed: bool = False  # no longer watched: the case moved on (resolution submitted)
+    escalate_to: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.done_at is None and not self.closed
+
+
 class CaseState(Frozen):
     case_id: str
     version: int = 0  # the sequence number of the last event folded in
@@ -197,6 +274,32 @@ class CaseState(Frozen):
     last_event_at: datetime | None = None
     notifications: tuple[NotificationRecord, ...] = ()  # issue 8
     attachments: tuple[Attachment, ...] = ()  # issue 12
+    # issue 10
+    summons: tuple[Summons, ...] = ()
+    minutes: tuple[MeetingMinutes, ...] = ()
+    commitments: tuple[CommitmentRecord, ...] = ()
+    watches: tuple[Watch, ...] = ()
+    listing: Listing | None = None
+    complaint_pending: bool = False  # a dissatisfied follow-up awaits a supervisor's judgement
+    follow_up_due_at: datetime | None = None
+
+    def watch(self, watch_id: str) -> Watch | None:
+        return next((w for w in self.watches if w.watch_id == watch_id), None)
+
+    def summons_by_id(self, summons_id: str) -> Summons | None:
+        return next((x for x in self.summons if x.summons_id == summons_id), None)
+
+    def commitment(self, commitment_id: str) -> CommitmentRecord | None:
+        return next((c for c in self.commitments if c.commitment_id == commitment_id), None)
+
+    @property
+    def open_watches(self) -> tuple[Watch, ...]:
+        return tuple(w for w in self.watches if w.open)
+
+    @property
+    def as_practised(self) -> bool:
+        """Whether the case was received under the supervision rules as practised (domain/policy.py)."""
+        return self.policy is not None and self.policy.policy.as_practised
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
@@ -212,6 +315,14 @@ class CaseState(Frozen):
 
 def _with_task(state: CaseState, task_id: str, **changes: object) -> tuple[Task, ...]:
     return tuple(t.model_copy(update=changes) if t.task_id == task_id else t for t in state.tasks)
+
+
+def _with_watch(state: CaseState, watch_id: str, **changes: object) -> tuple[Watch, ...]:
+    return tuple(w.model_copy(update=changes) if w.watch_id == watch_id else w for w in state.watches)
+
+
+def summons_watch_id(summons_id: str, department: str) -> str:
+    return f"{summons_id}:{department}"
 
 
 def _close_escalations(state: CaseState, task_id: str, clock: Clock | None, at: datetime) -> tuple[Escalation, ...]:
@@ -301,6 +412,27 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                                escalation_level=0, pending_extension=None)
             # A return sends the whole case back to triage: the other departments' open tasks are cancelled.
             changes = {"stage": Stage.triage, "tasks": _cancel_open_tasks(tasks), "returned_by": returned}
+        case TaskReminded() if event.clock in WATCH_CLOCKS:
+            watched = s.watch(event.task_id)
+            changes = {} if watched is None else {"watches": _with_watch(
+                s, event.task_id, escalation_level=max(watched.escalation_level, 1),
+                reminded=(*watched.reminded, event.fraction))}
+        case TaskEscalated() if event.clock in WATCH_CLOCKS:
+            watched = s.watch(event.task_id)
+            changes = {}
+            if watched is not None:
+                escalation = Escalation(task_id=watched.watch_id, department=watched.department,
+                                        clock=event.clock, level=event.level, at=at)
+                changes = {
+                    "watches": _with_watch(s, event.task_id,
+                                           escalation_level=max(watched.escalation_level, event.level)),
+                    "escalations": (*_close_escalations(s, watched.watch_id, event.clock, at), escalation),
+                }
+        case EscalationCleared() if event.clock in WATCH_CLOCKS:
+            changes = {
+                "escalations": _close_escalations(s, event.task_id, event.clock, at),
+                "watches": _with_watch(s, event.task_id, escalation_level=0),
+            }
         case TaskReminded():
             reminded = s.task(event.task_id)
             changes = {} if reminded is None else {"tasks": _with_task(
@@ -326,7 +458,12 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
             changes = {"tasks": _with_task(s, event.task_id, pending_extension=PendingExtension(
                 extra=event.extra, reason=event.reason, requested_at=at))}
         case ExtensionDecided():
-            changes = {"tasks": _with_task(s, event.task_id, pending_extension=None, reply_due_at=event.reply_due_at)}
+            extending = s.task(event.task_id)
+            extended = () if extending is None else extending.extended
+            if extending is not None and event.approved and event.reply_due_at != extending.reply_due_at:
+                extended = (*extended, (extending.reply_due_at, event.reply_due_at))
+            changes = {"tasks": _with_task(s, event.task_id, pending_extension=None, reply_due_at=event.reply_due_at,
+                                           extended=extended)}
         case ClockPaused():
             changes = {"paused_at": at}
         case ClockResumed():
@@ -345,22 +482,34 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
         case ResolutionSubmitted():
             changes = {"stage": Stage.supervision, "outcome": event.outcome, "resolution_summary": event.summary,
                        "tasks": _cancel_open_tasks(s.tasks), "verified": False}
+            if s.open_watches:  # summonses and commitments are not watched once the case is resolved
+                changes["watches"] = tuple(w.model_copy(update={"closed": True}) if w.open else w
+                                           for w in s.watches)
         case ResolutionVerified():
-            changes = {"verified": True}
+            changes = {"verified": True, "listing": None}  # 挂牌督办 ends when the case is resolved
         case ResolutionRejected():
             changes = {"stage": Stage.coordination, "outcome": None, "resolution_summary": None,
                        "tasks": _apply_due_times(s, event.reopened, status=TaskStatus.acknowledged, replied_at=None,
                                                  reminded=(), escalation_level=0)}
         case FollowUpRecorded():
             follow_up = FollowUp(satisfaction=event.satisfaction, note=event.note, at=at)
-            changes = {"follow_ups": (*s.follow_ups, follow_up)}
+            changes = {"follow_ups": (*s.follow_ups, follow_up),
+                       # as practised, a dissatisfied follow-up waits for a supervisor's judgement
+                       "complaint_pending": s.as_practised and event.satisfaction is Satisfaction.dissatisfied}
+            if s.follow_up_due_at is not None:
+                changes["follow_up_due_at"] = None
+                changes["watches"] = tuple(
+                    w.model_copy(update={"done_at": at}) if w.clock is Clock.follow_up and w.open else w
+                    for w in s.watches)
         case CaseReopened():
             changes = {"stage": Stage.coordination, "reopen_count": event.reopen_count, "verified": False,
+                       "complaint_pending": False,
                        "outcome": None, "resolution_summary": None,
                        "tasks": _apply_due_times(s, event.reopened, status=TaskStatus.acknowledged, replied_at=None,
                                                  reminded=(), escalation_level=0)}
         case CaseArchived():
-            changes = {"stage": Stage.archived, "archive_reason": event.reason, "archived_at": at}
+            changes = {"stage": Stage.archived, "archive_reason": event.reason, "archived_at": at,
+                       "listing": None, "complaint_pending": False}
         # issue 8: notifications
         case NotificationIssued():
             record = NotificationRecord(
@@ -385,6 +534,81 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
         case AttachmentAdded():
             changes = {"attachments": (*s.attachments, Attachment(
                 sha256=event.sha256, name=event.name, media_type=event.media_type, size=event.size, added_at=at))}
+        # --- issue 10: supervision as practised
+        case ReturnRequested():
+            changes = {"tasks": _with_task(s, event.task_id, status=TaskStatus.return_requested,
+                                           return_reason=event.reason, return_requested_at=at)}
+        case ReturnDecided():
+            decided = s.task(event.task_id)
+            if event.approved or decided is None:
+                changes = {}  # the TaskReturned or TaskWithdrawn that follows does the rest
+            else:  # 强制派单: back to work on the same clocks
+                status = TaskStatus.pending_ack if decided.acknowledged_at is None else TaskStatus.acknowledged
+                changes = {"tasks": _with_task(s, event.task_id, status=status, forced=True)}
+        case TaskWithdrawn():
+            withdrawn = s.task(event.task_id)
+            returned = s.returned_by if withdrawn is None or withdrawn.department in s.returned_by \
+                else (*s.returned_by, withdrawn.department)
+            changes = {"tasks": _with_task(s, event.task_id, status=TaskStatus.returned, return_reason=event.reason,
+                                           escalation_level=0, pending_extension=None),
+                       "returned_by": returned}
+        case DepartmentsSummoned():
+            summons = Summons(summons_id=event.summons_id, reason=event.reason, at=at, due_at=event.due_at,
+                              departments=tuple(SummonedDepartment(department=d) for d in event.departments))
+            watches = tuple(Watch(watch_id=summons_watch_id(event.summons_id, d), clock=Clock.report,
+                                  department=d, started_at=at, due_at=event.due_at,
+                                  escalate_to=event.escalate_to.get(d)) for d in event.departments)
+            changes = {"summons": (*s.summons, summons), "watches": (*s.watches, *watches)}
+        case SummonsReported():
+            changes = {
+                "summons": tuple(
+                    x.model_copy(update={"departments": tuple(
+                        d.model_copy(update={"reported_at": at, "note": event.note})
+                        if d.department == event.department else d for d in x.departments)})
+                    if x.summons_id == event.summons_id else x
+                    for x in s.summons),
+                "watches": _with_watch(s, summons_watch_id(event.summons_id, event.department), done_at=at,
+                                       escalation_level=0),
+            }
+        case MeetingMinutesRecorded():
+            taken = tuple(CommitmentRecord(commitment_id=c.commitment_id, meeting_id=event.meeting_id,
+                                           department=c.department, what=c.what, due_at=c.due_at)
+                          for c in event.commitments)
+            watches = tuple(Watch(watch_id=c.commitment_id, clock=Clock.commitment, department=c.department,
+                                  started_at=at, due_at=c.due_at) for c in event.commitments)
+            changes = {"minutes": (*s.minutes, MeetingMinutes(meeting_id=event.meeting_id, attended=event.attended,
+                                                              at=at)),
+                       "commitments": (*s.commitments, *taken), "watches": (*s.watches, *watches)}
+        case CommitmentFulfilled():
+            changes = {
+                "commitments": tuple(c.model_copy(update={"fulfilled_at": at})
+                                     if c.commitment_id == event.commitment_id else c for c in s.commitments),
+                "watches": _with_watch(s, event.commitment_id, done_at=at, escalation_level=0),
+            }
+        case CaseListed():
+            changes = {"listing": Listing(leader=event.leader, reason=event.reason, since=at)}
+        case ListingLifted():
+            changes = {"listing": None}
+        case RiskRegraded():
+            changes = {"risk_level": event.risk_level}
+        case FollowUpScheduled():
+            watch = Watch(watch_id=event.follow_up_id, clock=Clock.follow_up, department=None, started_at=at,
+                          due_at=event.due_at)
+            changes = {"follow_up_due_at": event.due_at, "watches": (*s.watches, watch)}
+        case ComplaintJudged():
+            changes = {"complaint_pending": False}
+        case WatchedDeadlinesMoved():
+            moved = {d.watch_id: d.due_at for d in event.due_times}
+            changes = {
+                "watches": tuple(w.model_copy(update={"due_at": moved[w.watch_id]}) if w.watch_id in moved else w
+                                 for w in s.watches),
+                "commitments": tuple(c.model_copy(update={"due_at": moved[c.commitment_id]})
+                                     if c.commitment_id in moved else c for c in s.commitments),
+                # a summons' departments share one deadline: it moves with theirs
+                "summons": tuple(x.model_copy(update={"due_at": next(
+                    (moved[k] for d in x.departments if (k := summons_watch_id(x.summons_id, d.department)) in moved),
+                    x.due_at)}) for x in s.summons),
+            }
         case _:
             changes = {}
     changes["version"] = seq if seq is not None else s.version + 1

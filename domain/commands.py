@@ -96,11 +96,20 @@ class ResumeClock(Frozen):
     reason: Text
 
 
+class CommitmentPromise(Frozen):
+    department: ShortText
+    what: Text
+    due_at: datetime  # the 答复时限 the department gave
+
+
 class ConveneMeeting(Frozen):
     kind: Literal["convene_meeting"] = "convene_meeting"
     at: datetime
     departments: tuple[ShortText, ...] = Field(min_length=1)
     agenda: Text
+    # The minutes, when the meeting is recorded after it was held (see RecordMeetingMinutes).
+    attended: tuple[ShortText, ...] = ()
+    commitments: tuple[CommitmentPromise, ...] = ()
 
 
 class RecordMediation(Frozen):
@@ -130,6 +139,71 @@ class RecordFollowUp(Frozen):
 
 class ArchiveCase(Frozen):
     kind: Literal["archive"] = "archive"
+
+
+# --- issue 10: supervision as practised ---------------------------------------------------------------------
+
+
+class DecideReturn(Frozen):
+    kind: Literal["decide_return"] = "decide_return"
+    task_id: ShortText
+    approve: bool
+    note: str | None = None
+
+
+class SummonDepartments(Frozen):
+    """吹哨: the named departments must report (报到) within ``report_within`` (default: the policy's)."""
+
+    kind: Literal["summon"] = "summon"
+    departments: tuple[ShortText, ...] = Field(min_length=1, max_length=50)
+    reason: Text
+    report_within: ShortText | None = None  # a policy duration such as "2wh"
+    # department -> the jurisdiction one level up, told when the report is flagged (resolved from the org)
+    escalate_to: dict[str, str | None] = Field(default_factory=dict)
+
+
+class ReportToSummons(Frozen):
+    kind: Literal["report"] = "report"
+    summons_id: ShortText
+    note: str | None = None
+
+
+class RecordMeetingMinutes(Frozen):
+    kind: Literal["meeting_minutes"] = "meeting_minutes"
+    meeting_id: ShortText
+    attended: tuple[ShortText, ...] = Field(min_length=1)
+    commitments: tuple[CommitmentPromise, ...] = ()
+
+
+class FulfilCommitment(Frozen):
+    kind: Literal["fulfil_commitment"] = "fulfil_commitment"
+    commitment_id: ShortText
+    note: str | None = None
+
+
+class ListCase(Frozen):
+    kind: Literal["list"] = "list"
+    leader: ShortText
+    reason: Text
+
+
+class LiftListing(Frozen):
+    kind: Literal["lift_listing"] = "lift_listing"
+    reason: Text
+
+
+class RegradeRisk(Frozen):
+    kind: Literal["regrade_risk"] = "regrade_risk"
+    risk_level: RiskLevel
+    reason: Text
+
+
+class JudgeComplaint(Frozen):
+    """A supervisor judges a dissatisfied follow-up: reasonable (reopen) or not (archive with the reason)."""
+
+    kind: Literal["judge_complaint"] = "judge_complaint"
+    reasonable: bool
+    reason: Text
 
 
 # Issued by the engine's timers, never by a user.
@@ -178,6 +252,16 @@ Command = Annotated[
     | RemindTask
     | EscalateTask
     # issue 12
-    | AddAttachment,
+    | AddAttachment
+    # issue 10
+    | DecideReturn
+    | SummonDepartments
+    | ReportToSummons
+    | RecordMeetingMinutes
+    | FulfilCommitment
+    | ListCase
+    | LiftListing
+    | RegradeRisk
+    | JudgeComplaint,
     Field(discriminator="kind"),
 ]

@@ -5,36 +5,47 @@ the same state always gives the same events, in the workflow, its validator and 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from domain.calendar import due_at, shift_for_pause
-from domain.case import CaseState, Task
+from domain.calendar import due_at, shift_for_pause, working_time_between
+from domain.case import CaseState, Task, Watch, summons_watch_id
 from domain.commands import (
     AcknowledgeTask,
     AddAttachment,
     ArchiveCase,
     Command,
+    CommitmentPromise,
     ConveneMeeting,
     DecideExtension,
+    DecideReturn,
     DeclineCase,
     EscalateTask,
+    FulfilCommitment,
+    JudgeComplaint,
+    LiftListing,
+    ListCase,
     PauseClock,
     ReceiveCase,
     RecordFollowUp,
     RecordMediation,
+    RecordMeetingMinutes,
+    RegradeRisk,
     RemindTask,
     ReplyTask,
+    ReportToSummons,
     RequestExtension,
     ResumeClock,
     ReturnTask,
     RouteCase,
     SubmitResolution,
+    SummonDepartments,
     VerifyResolution,
 )
 from domain.events import (
     Actor,
     AttachmentAdded,
     CaseArchived,
+    CaseListed,
     CaseMarkedDuplicate,
     CaseNotAccepted,
     CaseReceived,
@@ -42,26 +53,50 @@ from domain.events import (
     CaseRouted,
     ClockPaused,
     ClockResumed,
+    CommitmentFulfilled,
+    CommitmentTaken,
+    ComplaintJudged,
+    DepartmentsSummoned,
     DomainEvent,
     DueTimes,
     EscalationCleared,
     ExtensionDecided,
     ExtensionRequested,
     FollowUpRecorded,
+    FollowUpScheduled,
+    ListingLifted,
     MediationRecorded,
     MeetingConvened,
+    MeetingMinutesRecorded,
     ResolutionRejected,
     ResolutionSubmitted,
     ResolutionVerified,
+    ReturnDecided,
+    ReturnRequested,
+    RiskRegraded,
+    SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
     TaskEscalated,
     TaskReminded,
     TaskReplied,
     TaskReturned,
+    TaskWithdrawn,
+    WatchedDeadlinesMoved,
+    WatchedDue,
 )
-from domain.policy import Duration, PinnedPolicy
-from domain.vocabulary import ArchiveReason, Clock, Outcome, Role, Satisfaction, Stage, TaskRole, TaskStatus
+from domain.policy import DEFAULT_SUMMONS, Duration, PinnedPolicy
+from domain.vocabulary import (
+    WATCH_CLOCKS,
+    ArchiveReason,
+    Clock,
+    Outcome,
+    Role,
+    Satisfaction,
+    Stage,
+    TaskRole,
+    TaskStatus,
+)
 
 
 class ActionRefused(Exception):
@@ -85,7 +120,9 @@ PERMITTED: dict[type, frozenset[Role]] = {
     PauseClock: frozenset({Role.supervisor}),
     ResumeClock: frozenset({Role.supervisor}),
     ConveneMeeting: frozenset({Role.mediator}),
-    RecordMediation: frozenset({Role.mediator}),
+    # Whoever mediates records it: the centre's mediator, or the liaison of a department with a task on the
+    # case (治安调解 by the police station, 司法调解 by the tribunal, ...).
+    RecordMediation: frozenset({Role.mediator, Role.liaison}),
     SubmitResolution: frozenset({Role.mediator}),
     VerifyResolution: frozenset({Role.supervisor}),
     RecordFollowUp: frozenset({Role.mediator}),
@@ -94,6 +131,16 @@ PERMITTED: dict[type, frozenset[Role]] = {
     EscalateTask: frozenset({Role.system}),
     # issue 12: the mediator and the liaisons of the departments holding a task on the case
     AddAttachment: frozenset({Role.mediator, Role.liaison}),
+    # issue 10
+    DecideReturn: frozenset({Role.supervisor}),
+    SummonDepartments: frozenset({Role.mediator, Role.supervisor}),
+    ReportToSummons: frozenset({Role.liaison}),
+    RecordMeetingMinutes: frozenset({Role.mediator}),
+    FulfilCommitment: frozenset({Role.liaison, Role.mediator}),
+    ListCase: frozenset({Role.supervisor}),
+    LiftListing: frozenset({Role.supervisor}),
+    RegradeRisk: frozenset({Role.mediator, Role.supervisor}),
+    JudgeComplaint: frozenset({Role.supervisor}),
 }
 _LIAISON_COMMANDS = (AcknowledgeTask, ReturnTask, RequestExtension, ReplyTask)
 
@@ -121,6 +168,18 @@ def authorize(state: CaseState, command: Command, actor: Actor) -> None:
     if isinstance(command, AddAttachment) and actor.role is Role.liaison and not any(
             t.department == actor.department for t in state.tasks):
         raise NotPermitted(f"department {actor.department} holds no task on this case")
+    if actor.role is not Role.liaison:
+        return
+    if isinstance(command, RecordMediation) and not any(t.department == actor.department for t in state.tasks):
+        raise NotPermitted(f"department {actor.department} has no task on this case and may not record a mediation")
+    if isinstance(command, ReportToSummons):
+        summons = state.summons_by_id(command.summons_id)
+        if summons is not None and actor.department not in {d.department for d in summons.departments}:
+            raise NotPermitted(f"department {actor.department} was not summoned by {command.summons_id}")
+    if isinstance(command, FulfilCommitment):
+        commitment = state.commitment(command.commitment_id)
+        if commitment is not None and commitment.department != actor.department:
+            raise NotPermitted(f"commitment {command.commitment_id} belongs to department {commitment.department}")
 
 
 def _require_stage(state: CaseState, *stages: Stage) -> None:
@@ -188,23 +247,24 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             task = _task(state, command.task_id, TaskStatus.pending_ack)
             return [*_cleared(task, Clock.acknowledge), TaskAcknowledged(task_id=task.task_id)]
         case ReturnTask():
+            return _return(state, command, now)
+        case DecideReturn():
             _require_stage(state, Stage.coordination)
-            task = _task(state, command.task_id, TaskStatus.pending_ack, TaskStatus.acknowledged)
-            cleared: list[DomainEvent] = []
-            for other in state.active_tasks:  # every open escalation closes with the tasks
-                clock = other.open_clock
-                if clock is not None:
-                    cleared += _cleared(other, clock)
-            return [*cleared, TaskReturned(task_id=task.task_id, reason=command.reason)]
+            task = _task(state, command.task_id, TaskStatus.return_requested)
+            decided = ReturnDecided(task_id=task.task_id, approved=command.approve, note=command.note)
+            if not command.approve:
+                return [decided]
+            return [decided, *_returned(state, task, task.return_reason or "")]
         case RequestExtension():
             _require_stage(state, Stage.coordination)
             task = _task(state, command.task_id, TaskStatus.acknowledged)
             if task.pending_extension is not None:
                 raise ActionRefused(f"task {task.task_id} already has an extension request awaiting decision")
             try:
-                Duration.parse(command.extra)
+                extra = Duration.parse(command.extra)
             except ValueError as exc:
                 raise ActionRefused(str(exc)) from exc
+            _check_extension_bounds(state, task, extra, now)
             return [ExtensionRequested(task_id=task.task_id, extra=command.extra, reason=command.reason)]
         case DecideExtension():
             _require_stage(state, Stage.coordination)
@@ -241,11 +301,70 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                 )
                 for t in state.active_tasks
             )
-            return [ClockResumed(reason=command.reason, due_times=shifted)]
+            resumed: list[DomainEvent] = [ClockResumed(reason=command.reason, due_times=shifted)]
+            if state.open_watches:  # reports, commitments and the follow-up move by the paused time too
+                resumed.append(WatchedDeadlinesMoved(due_times=tuple(
+                    WatchedDue(watch_id=w.watch_id, due_at=shift_for_pause(w.due_at, state.paused_at, now, calendar))
+                    for w in state.open_watches)))
+            return resumed
         case ConveneMeeting():
             _require_stage(state, Stage.coordination)
-            return [MeetingConvened(meeting_id=f"{state.case_id}-M{len(state.meetings) + 1}", at=command.at,
-                                    departments=command.departments, agenda=command.agenda)]
+            meeting_id = f"{state.case_id}-M{len(state.meetings) + 1}"
+            convened = MeetingConvened(meeting_id=meeting_id, at=command.at, departments=command.departments,
+                                       agenda=command.agenda)
+            if not command.attended:
+                if command.commitments:
+                    raise ActionRefused("commitments need the meeting's attendance (attended)")
+                return [convened]
+            return [convened, _minutes(state, meeting_id, command.attended, command.commitments, now)]
+        case RecordMeetingMinutes():
+            _require_stage(state, Stage.coordination)
+            if not any(m.meeting_id == command.meeting_id for m in state.meetings):
+                raise ActionRefused(f"the case has no meeting {command.meeting_id}")
+            if any(m.meeting_id == command.meeting_id for m in state.minutes):
+                raise ActionRefused(f"the minutes of meeting {command.meeting_id} are already recorded")
+            return [_minutes(state, command.meeting_id, command.attended, command.commitments, now)]
+        case FulfilCommitment():
+            commitment = state.commitment(command.commitment_id)
+            if commitment is None:
+                raise ActionRefused(f"the case has no commitment {command.commitment_id}")
+            if commitment.fulfilled_at is not None:
+                raise ActionRefused(f"commitment {command.commitment_id} was already fulfilled")
+            watch = state.watch(commitment.commitment_id)
+            return [*_watch_cleared(watch), CommitmentFulfilled(commitment_id=commitment.commitment_id,
+                                                                 note=command.note)]
+        case SummonDepartments():
+            return _summon(state, command, now)
+        case ReportToSummons():
+            _require_stage(state, Stage.triage, Stage.coordination)
+            summons = state.summons_by_id(command.summons_id)
+            if summons is None:
+                raise ActionRefused(f"the case has no summons {command.summons_id}")
+            department = next((d for d in summons.departments if d.department == actor.department), None)
+            if department is None:  # only a system actor could get here: authorize checks liaisons
+                raise ActionRefused(f"department {actor.department} was not summoned by {summons.summons_id}")
+            if department.reported_at is not None:
+                raise ActionRefused(f"department {department.department} already reported to {summons.summons_id}")
+            watch = state.watch(summons_watch_id(summons.summons_id, department.department))
+            return [*_watch_cleared(watch), SummonsReported(summons_id=summons.summons_id,
+                                                            department=department.department, note=command.note)]
+        case ListCase():
+            _require_stage(state, Stage.triage, Stage.coordination, Stage.supervision)
+            if state.verified:
+                raise ActionRefused("the resolution is already verified: nothing is left to supervise")
+            if state.listing is not None:
+                raise ActionRefused(f"the case is already listed (挂牌督办) under {state.listing.leader}")
+            return [CaseListed(leader=command.leader, reason=command.reason)]
+        case LiftListing():
+            if state.listing is None:
+                raise ActionRefused("the case is not listed (挂牌督办)")
+            return [ListingLifted(reason=command.reason)]
+        case RegradeRisk():
+            if command.risk_level is state.risk_level:
+                raise ActionRefused(f"the risk is already {state.risk_level.value}")
+            return [RiskRegraded(previous=state.risk_level, risk_level=command.risk_level, reason=command.reason)]
+        case JudgeComplaint():
+            return _judge_complaint(state, command, now)
         case RecordMediation():
             _require_stage(state, Stage.coordination)
             return [MediationRecorded(mediation_id=f"{state.case_id}-R{len(state.mediations) + 1}",
@@ -258,7 +377,13 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             if state.verified:
                 raise ActionRefused("the resolution is already verified")
             if command.accepted:
-                return [ResolutionVerified(note=command.note)]
+                if not state.as_practised:
+                    return [ResolutionVerified(note=command.note)]
+                # 回访 is due follow_up.within after verification, and watched like a task clock.
+                pinned = pinned_policy(state)
+                due = due_at(now, pinned.policy.follow_up.within, pinned.calendar)
+                follow_up_id = f"{state.case_id}-F{sum(w.clock is Clock.follow_up for w in state.watches) + 1}"
+                return [ResolutionVerified(note=command.note), FollowUpScheduled(follow_up_id=follow_up_id, due_at=due)]
             return [ResolutionRejected(note=command.note, reopened=_reopen_lead(state, now))]
         case RecordFollowUp():
             return _follow_up(state, command, now)
@@ -266,7 +391,22 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             _require_stage(state, Stage.supervision)
             if not state.verified or not state.follow_ups:
                 raise ActionRefused("a case is archived after its verification (验收) and follow-up (回访)")
+            if state.complaint_pending:
+                raise ActionRefused("the dissatisfied follow-up awaits a supervisor's judgement before archiving")
             return [CaseArchived(reason=ArchiveReason.resolved)]
+        case RemindTask() if command.clock in WATCH_CLOCKS:
+            watch = _watched_deadline(state, command.task_id, command.clock)
+            if command.fraction in watch.reminded:
+                raise ActionRefused("already reminded")
+            return [TaskReminded(task_id=watch.watch_id, clock=command.clock, fraction=command.fraction,
+                                 due_at=watch.due_at)]
+        case EscalateTask() if command.clock in WATCH_CLOCKS:
+            watch = _watched_deadline(state, command.task_id, command.clock)
+            if watch.escalation_level >= command.level:
+                raise ActionRefused("already escalated to this level")
+            return [TaskEscalated(task_id=watch.watch_id, clock=command.clock, level=command.level,
+                                  due_at=watch.due_at,
+                                  notify_jurisdiction=watch.escalate_to if command.level == 3 else None)]
         case RemindTask():
             task = _watched(state, command.task_id, command.clock)
             if (command.clock, command.fraction) in task.reminded:
@@ -330,6 +470,8 @@ def _submit_resolution(state: CaseState, command: SubmitResolution) -> list[Doma
         clock = task.open_clock
         if clock is not None:
             cleared += _cleared(task, clock)
+    for watch in state.open_watches:  # summonses and commitments stop being watched with the resolution
+        cleared += _watch_cleared(watch)
     return [*cleared, ResolutionSubmitted(outcome=command.outcome, summary=command.summary)]
 
 
@@ -338,8 +480,142 @@ def _follow_up(state: CaseState, command: RecordFollowUp, now: datetime) -> list
     if not state.verified:
         raise ActionRefused("follow-up (回访) comes after the resolution is verified (验收)")
     recorded = FollowUpRecorded(satisfaction=command.satisfaction, note=command.note)
+    if state.complaint_pending:
+        raise ActionRefused("the last follow-up's complaint awaits a supervisor's judgement")
+    follow_up = next((w for w in state.open_watches if w.clock is Clock.follow_up), None)
+    cleared = _watch_cleared(follow_up)
+    if state.as_practised:  # a dissatisfied follow-up goes to a supervisor, who judges it (JudgeComplaint)
+        return [*cleared, recorded]
     allowed = pinned_policy(state).policy.follow_up.reopen_on_dissatisfied
     if command.satisfaction is Satisfaction.dissatisfied and state.reopen_count < allowed:
         return [recorded, CaseReopened(reason="当事人不满意 (dissatisfied follow-up)",
                                        reopen_count=state.reopen_count + 1, reopened=_reopen_lead(state, now))]
     return [recorded]
+
+
+# --- issue 10: supervision as practised ---------------------------------------------------------------------
+
+
+def _watch_cleared(watch: Watch | None) -> list[DomainEvent]:
+    if watch is None or watch.escalation_level == 0:
+        return []
+    return [EscalationCleared(task_id=watch.watch_id, clock=watch.clock, level=watch.escalation_level)]
+
+
+def _watched_deadline(state: CaseState, watch_id: str, clock: Clock) -> Watch:
+    watch = state.watch(watch_id)
+    if watch is None or watch.clock is not clock or not watch.open or state.paused_at is not None:
+        raise ActionRefused(f"{watch_id} is not running on its {clock.value} clock")
+    return watch
+
+
+def _returned(state: CaseState, task: Task, reason: str) -> list[DomainEvent]:
+    """A return taking effect. As practised, only the lead's return sends the case back to triage (every
+    open task closes with it); a co-department's withdraws its own task and leaves the lead's work alone."""
+    if state.as_practised and task.role is TaskRole.co:
+        clock = task.open_clock
+        return [*(_cleared(task, clock) if clock else []), TaskWithdrawn(task_id=task.task_id, reason=reason)]
+    cleared: list[DomainEvent] = []
+    for other in state.active_tasks:  # every open escalation closes with the tasks
+        clock = other.open_clock
+        if clock is not None:
+            cleared += _cleared(other, clock)
+    return [*cleared, TaskReturned(task_id=task.task_id, reason=reason)]
+
+
+def _return(state: CaseState, command: ReturnTask, now: datetime) -> list[DomainEvent]:
+    _require_stage(state, Stage.coordination)
+    requested = state.task(command.task_id)
+    if requested is not None and requested.status is TaskStatus.return_requested:
+        raise ActionRefused(f"task {command.task_id} already has a return awaiting a supervisor's decision")
+    task = _task(state, command.task_id, TaskStatus.pending_ack, TaskStatus.acknowledged)
+    returns = pinned_policy(state).policy.returns
+    if returns is None:  # received before returns were reviewed: the return takes effect at once, as it did
+        return _returned(state, task, command.reason)
+    if task.forced:
+        raise ActionRefused(f"task {task.task_id} was dispatched by order (强制派单) after a refused return; "
+                            "it cannot be returned again")
+    calendar = pinned_policy(state).calendar
+    last = due_at(task.assigned_at, returns.within, calendar)
+    if now > last:
+        raise ActionRefused(f"a task can be returned only within {returns.within} of its assignment "
+                            f"(until {last.isoformat()})")
+    if returns.review == "none":
+        return _returned(state, task, command.reason)
+    return [ReturnRequested(task_id=task.task_id, reason=command.reason)]
+
+
+def _check_extension_bounds(state: CaseState, task: Task, extra: Duration, now: datetime) -> None:
+    limits = pinned_policy(state).policy.extensions
+    if limits is None:  # received before extensions were bounded
+        return
+    if now >= task.reply_due_at:
+        raise ActionRefused(f"an extension must be asked before the reply deadline passes "
+                            f"({task.reply_due_at.isoformat()})")
+    # Measured in working time on the case's calendar, so "3wd" and "24wh" compare as they should.
+    calendar = pinned_policy(state).calendar
+    used = sum((working_time_between(a, b, calendar) for a, b in task.extended), start=timedelta(0))
+    asked = working_time_between(task.reply_due_at, due_at(task.reply_due_at, extra, calendar), calendar)
+    cap = working_time_between(task.reply_due_at, due_at(task.reply_due_at, limits.max_total, calendar), calendar)
+    if used + asked > cap:
+        raise ActionRefused(f"extensions of task {task.task_id} may add at most {limits.max_total} in all "
+                            f"(extensions.max_total); {_hours(used)} already granted, {_hours(asked)} asked")
+
+
+def _hours(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:g}h of working time"
+
+
+def _summon(state: CaseState, command: SummonDepartments, now: datetime) -> list[DomainEvent]:
+    _require_stage(state, Stage.triage, Stage.coordination)
+    if len(set(command.departments)) != len(command.departments):
+        raise ActionRefused("a department appears twice in the summons")
+    pinned = pinned_policy(state)
+    within_text = command.report_within
+    if within_text is not None:
+        try:
+            within = Duration.parse(within_text)
+        except ValueError as exc:
+            raise ActionRefused(f"report_within: {exc}") from exc
+    else:
+        # a case received before summonses existed uses today's default limit
+        within = (pinned.policy.summons or DEFAULT_SUMMONS).report_within
+    return [DepartmentsSummoned(summons_id=f"{state.case_id}-S{len(state.summons) + 1}",
+                                departments=command.departments, reason=command.reason,
+                                due_at=due_at(now, within, pinned.calendar),
+                                escalate_to={d: command.escalate_to.get(d) for d in command.departments})]
+
+
+def _minutes(state: CaseState, meeting_id: str, attended: tuple[str, ...],
+             promises: tuple[CommitmentPromise, ...], now: datetime) -> MeetingMinutesRecorded:
+    if len(set(attended)) != len(attended):
+        raise ActionRefused("a department appears twice in the attendance")
+    taken: list[CommitmentTaken] = []
+    first = len(state.commitments) + 1
+    for n, promise in enumerate(promises, start=first):
+        if promise.department not in attended:
+            raise ActionRefused(f"department {promise.department} did not attend and cannot take on a commitment")
+        if promise.due_at <= now:
+            raise ActionRefused(f"the commitment of {promise.department} is due {promise.due_at.isoformat()}, "
+                                "which has already passed")
+        taken.append(CommitmentTaken(commitment_id=f"{meeting_id}-C{n}", department=promise.department,
+                                     what=promise.what, due_at=promise.due_at))
+    return MeetingMinutesRecorded(meeting_id=meeting_id, attended=attended, commitments=tuple(taken))
+
+
+def _judge_complaint(state: CaseState, command: JudgeComplaint, now: datetime) -> list[DomainEvent]:
+    _require_stage(state, Stage.supervision)
+    if not state.complaint_pending:
+        raise ActionRefused("no dissatisfied follow-up awaits a judgement")
+    judged = ComplaintJudged(reasonable=command.reasonable, reason=command.reason)
+    if not command.reasonable:
+        return [judged, CaseArchived(reason=ArchiveReason.resolved)]
+    allowed = pinned_policy(state).policy.follow_up.reopen_on_dissatisfied
+    if state.reopen_count >= allowed:
+        raise ActionRefused(f"the case was already reopened {state.reopen_count} time(s), the most the policy "
+                            f"allows (follow_up.reopen_on_dissatisfied = {allowed}); judge it unreasonable "
+                            "to archive it")
+    return [judged, CaseReopened(reason=f"回访不满意，经督办人认定合理: {command.reason}",
+                                 reopen_count=state.reopen_count + 1, reopened=_reopen_lead(state, now))]
+

@@ -240,7 +240,8 @@ class CaseArchived(EventPayload):
 # --- issue 8: notifications (送达). A notification is issued with the event that causes it; each channel's
 # outcome is appended by the workflow that delivers it, so the proof of delivery sits in the hash chain.
 
-NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons"]
+NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
+                           "return_requested"]
 
 
 class DeliveryTarget(Frozen):
@@ -303,6 +304,127 @@ class AttachmentAdded(EventPayload):
     size: int  # bytes
 
 
+# --- issue 10: supervision as practised ---------------------------------------------------------------------
+
+
+class ReturnRequested(EventPayload):
+    """退回申请: the department asks to return its task; a supervisor decides (returns.review)."""
+
+    type: Literal["ReturnRequested"] = "ReturnRequested"
+    task_id: str
+    reason: str
+
+
+class ReturnDecided(EventPayload):
+    """Approved: TaskReturned (the lead's) or TaskWithdrawn (a co-department's) follows. Refused: 强制派单,
+    the task stays with the department, its clocks run on, and it cannot be returned again."""
+
+    type: Literal["ReturnDecided"] = "ReturnDecided"
+    task_id: str
+    approved: bool
+    note: str | None = None
+
+
+class TaskWithdrawn(EventPayload):
+    """A co-department's return took effect: only its own task ends; the lead's work is untouched."""
+
+    type: Literal["TaskWithdrawn"] = "TaskWithdrawn"
+    task_id: str
+    reason: str
+
+
+class DepartmentsSummoned(EventPayload):
+    """吹哨: each department must report (报到) by ``due_at``."""
+
+    type: Literal["DepartmentsSummoned"] = "DepartmentsSummoned"
+    summons_id: str
+    departments: tuple[str, ...]
+    reason: str
+    due_at: datetime
+    escalate_to: dict[str, str | None] = Field(default_factory=dict)  # told when a report is flagged (level 3)
+
+
+class SummonsReported(EventPayload):
+    type: Literal["SummonsReported"] = "SummonsReported"
+    summons_id: str
+    department: str
+    note: str | None = None
+
+
+class CommitmentTaken(Frozen):
+    """What a department took on at a joint meeting, with the 答复时限 it gave."""
+
+    commitment_id: str
+    department: str
+    what: str
+    due_at: datetime
+
+
+class MeetingMinutesRecorded(EventPayload):
+    """Who attended a joint meeting (联席会议) and what each department took on."""
+
+    type: Literal["MeetingMinutesRecorded"] = "MeetingMinutesRecorded"
+    meeting_id: str
+    attended: tuple[str, ...]
+    commitments: tuple[CommitmentTaken, ...] = ()
+
+
+class CommitmentFulfilled(EventPayload):
+    type: Literal["CommitmentFulfilled"] = "CommitmentFulfilled"
+    commitment_id: str
+    note: str | None = None
+
+
+class CaseListed(EventPayload):
+    """挂牌督办 by hand: a supervisor lists the case at once under a leader who takes charge (领导包案)."""
+
+    type: Literal["CaseListed"] = "CaseListed"
+    leader: str
+    reason: str
+
+
+class ListingLifted(EventPayload):
+    type: Literal["ListingLifted"] = "ListingLifted"
+    reason: str
+
+
+class RiskRegraded(EventPayload):
+    type: Literal["RiskRegraded"] = "RiskRegraded"
+    previous: RiskLevel
+    risk_level: RiskLevel
+    reason: str
+
+
+class FollowUpScheduled(EventPayload):
+    """回访 is due by ``due_at`` (follow_up.within after verification); watched like a task clock."""
+
+    type: Literal["FollowUpScheduled"] = "FollowUpScheduled"
+    follow_up_id: str
+    due_at: datetime
+
+
+class ComplaintJudged(EventPayload):
+    """A supervisor's judgement of a dissatisfied follow-up: reasonable reopens the case, otherwise it is
+    archived with this reason."""
+
+    type: Literal["ComplaintJudged"] = "ComplaintJudged"
+    reasonable: bool
+    reason: str
+
+
+class WatchedDue(Frozen):
+    watch_id: str
+    due_at: datetime
+
+
+class WatchedDeadlinesMoved(EventPayload):
+    """On resume (恢复): the watched deadlines (reports, commitments, follow-up) move by the paused time, as
+    the tasks' do in ClockResumed."""
+
+    type: Literal["WatchedDeadlinesMoved"] = "WatchedDeadlinesMoved"
+    due_times: tuple[WatchedDue, ...]
+
+
 DomainEvent = Annotated[
     CaseReceived
     | CaseNotAccepted
@@ -333,7 +455,21 @@ DomainEvent = Annotated[
     | NotificationDelivered
     | NotificationFailed
     # issue 12
-    | AttachmentAdded,
+    | AttachmentAdded
+    # issue 10: supervision as practised
+    | ReturnRequested
+    | ReturnDecided
+    | TaskWithdrawn
+    | DepartmentsSummoned
+    | SummonsReported
+    | MeetingMinutesRecorded
+    | CommitmentFulfilled
+    | CaseListed
+    | ListingLifted
+    | RiskRegraded
+    | FollowUpScheduled
+    | ComplaintJudged
+    | WatchedDeadlinesMoved,
     Field(discriminator="type"),
 ]
 _payload_adapter: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)

@@ -21,18 +21,22 @@ from zoneinfo import ZoneInfo
 
 from domain.case import CaseState
 from domain.events import (
+    CaseListed,
     CaseReceived,
     DeliveryTarget,
+    DepartmentsSummoned,
     DomainEvent,
     Frozen,
     NotificationKind,
+    ReturnRequested,
+    RiskRegraded,
     TaskAssigned,
     TaskEscalated,
     TaskReminded,
 )
 from domain.organisation import Department, Organisation, UnknownId
 from domain.policy import NotificationPolicy
-from domain.vocabulary import Clock, RiskLevel
+from domain.vocabulary import WATCH_CLOCKS, Clock, RiskLevel
 
 # ----------------------------------------------------------------------------------------------- intents
 
@@ -62,8 +66,25 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
     match event:
         case CaseReceived() if event.risk_level is RiskLevel.critical:
             # 民转刑 / 群体性事件 risk: the district centre and the police station above the grid, at once.
-            return [Intent(kind="critical_alert", level=3, audiences=(
-                Audience(kind="police_above", ref=event.grid_id), Audience(kind="district_centre", ref=event.grid_id)))]
+            return [_critical_alert(event.grid_id)]
+        # Supervision as practised (issue 10).
+        case RiskRegraded() if event.risk_level is RiskLevel.critical and event.previous is not RiskLevel.critical:
+            return [_critical_alert(state.grid_id)]
+        case TaskReminded() | TaskEscalated() if event.clock in WATCH_CLOCKS:
+            return _watch_intents(state, event)
+        case DepartmentsSummoned():  # 吹哨: each summoned department must report (报到) by the deadline
+            return [Intent(kind="summons", level=0, clock=Clock.report, due_at=event.due_at,
+                           audiences=tuple(Audience(kind="liaisons", ref=d) for d in event.departments))]
+        case CaseListed():  # 挂牌督办 by hand: the centre one level up and the heads of the departments at work
+            lead = next((t for t in state.tasks if t.role.value == "lead"), None)
+            above = Audience(kind="centre_above", ref=lead.department) if lead else \
+                Audience(kind="district_centre", ref=state.grid_id)
+            return [Intent(kind="listed_supervision", level=3,
+                           audiences=(above, *(Audience(kind="head", ref=t.department) for t in state.active_tasks)))]
+        case ReturnRequested():  # 退回审核: the centre of the case's jurisdiction decides
+            task = state.task(event.task_id)
+            return [Intent(kind="return_requested", level=0, task_id=event.task_id,
+                           audiences=(Audience(kind="centre_of", ref=state.grid_id),))] if task else []
         case TaskAssigned():
             return [Intent(kind="assignment", level=0, task_id=event.task_id, clock=Clock.acknowledge,
                            due_at=event.acknowledge_due_at,
@@ -92,6 +113,33 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
                                       Audience(kind="centre_of", ref=up) if up else
                                       Audience(kind="centre_above", ref=task.department)))]
     return []
+
+
+def _critical_alert(grid_id: str) -> Intent:
+    return Intent(kind="critical_alert", level=3, audiences=(
+        Audience(kind="police_above", ref=grid_id), Audience(kind="district_centre", ref=grid_id)))
+
+
+def _watch_intents(state: CaseState, event: TaskReminded | TaskEscalated) -> list[Intent]:
+    """The ladder of a summons report, a commitment or the follow-up: the department (the centre for the
+    follow-up, which is its own work), then its head and the centre, then the jurisdiction one level up."""
+    watch = state.watch(event.task_id)
+    if watch is None:
+        return []
+    own = Audience(kind="liaisons", ref=watch.department) if watch.department else \
+        Audience(kind="centre_of", ref=state.grid_id)
+    if isinstance(event, TaskReminded):
+        return [Intent(kind="reminder", level=1, clock=event.clock, due_at=event.due_at, audiences=(own,))]
+    head = (Audience(kind="head", ref=watch.department),) if watch.department else ()
+    if event.level == 2:
+        return [Intent(kind="warning", level=2, clock=event.clock, due_at=event.due_at,
+                       audiences=(*head, Audience(kind="centre_of", ref=state.grid_id)))]
+    up = event.notify_jurisdiction
+    above = Audience(kind="centre_of", ref=up) if up else \
+        Audience(kind="centre_above", ref=watch.department) if watch.department else \
+        Audience(kind="district_centre", ref=state.grid_id)
+    return [Intent(kind="listed_supervision", level=3, clock=event.clock, due_at=event.due_at,
+                   audiences=(*head, above))]
 
 
 def is_urgent(intent: Intent, risk: RiskLevel, policy: NotificationPolicy) -> bool:
@@ -199,9 +247,10 @@ def url_for(org: Organisation, channel_id: str) -> str | None:
 
 _KIND_NAMES: dict[str, str] = {
     "assignment": "派单", "reminder": "催办", "warning": "预警（黄牌）", "listed_supervision": "挂牌督办（红牌）",
-    "critical_alert": "紧急预警", "summons": "吹哨报到",
+    "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
 }
-_ACTION = {Clock.acknowledge: "签收", Clock.reply: "答复"}
+_ACTION = {Clock.acknowledge: "签收", Clock.reply: "答复", Clock.report: "报到", Clock.commitment: "落实承诺事项",
+           Clock.follow_up: "回访"}
 _DIGITS = re.compile(r"\d{6,}")
 
 
@@ -233,6 +282,7 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str) 
         "listed_supervision": f"自 {due} 起超过{action}时限，已挂牌督办，请立即办理并报告。",
         "critical_alert": "为重大风险案件（可能民转刑或引发群体性事件），请立即关注处置。",
         "summons": f"请于 {due} 前报到。",
+        "return_requested": "责任单位申请退回，请督办人审核。",
     }[intent.kind]
     subject = f"【联调·{name}】案件 {case_id}"
     body = f"{subject}「{title}」{what}\n级别：{intent.level} 级（{name}）\n详情：{link}"
@@ -286,6 +336,20 @@ class Notification(Frozen):
 def legacy_notifications_for(state: CaseState, event: DomainEvent) -> list[Notification]:
     """The outbox rows of workflows that run the code from before issue 8 (``workflow.patched("notify")`` false)."""
     match event:
+        case TaskReminded() | TaskEscalated() if event.clock in WATCH_CLOCKS:
+            return _watch_notifications(state, event)
+        case DepartmentsSummoned():  # 吹哨: each summoned department is told at once
+            return [Notification(recipient=f"liaisons:{d}", channel="sms", kind="summons") for d in event.departments]
+        case CaseListed():
+            up = next((t.escalate_to for t in reversed(state.tasks) if t.escalate_to), None) or "district"
+            return [Notification(recipient=f"centre:{up}", channel="sms", kind="listed_supervision"),
+                    *(Notification(recipient=f"head:{t.department}", channel="sms", kind="listed_supervision")
+                      for t in state.active_tasks)]
+        case RiskRegraded() if event.risk_level is RiskLevel.critical:
+            return [Notification(recipient="centre:district", channel="sms", kind="critical_alert"),
+                    Notification(recipient=f"police:{state.grid_id}", channel="sms", kind="critical_alert")]
+        case ReturnRequested():
+            return [Notification(recipient="centre:case", channel="inbox", kind="return_requested")]
         case CaseReceived() if event.risk_level is RiskLevel.critical:
             # 民转刑 / 群体性事件 risk: the district centre and the police are told at once.
             return [Notification(recipient="centre:district", channel="sms", kind="critical_case"),
@@ -308,3 +372,20 @@ def legacy_notifications_for(state: CaseState, event: DomainEvent) -> list[Notif
             return [Notification(recipient=f"centre:{up}", channel="sms", kind="listed_supervision"),
                     Notification(recipient=f"head:{task.department}", channel="sms", kind="listed_supervision")]
     return []
+
+
+def _watch_notifications(state: CaseState, event: TaskReminded | TaskEscalated) -> list[Notification]:
+    """The ladder of a summons report, a commitment or the follow-up: the department (the centre for the
+    follow-up, which is its own work), then its head and the centre, then the jurisdiction one level up."""
+    watch = state.watch(event.task_id)
+    if watch is None:
+        return []
+    own = f"liaisons:{watch.department}" if watch.department else "centre:case"
+    if isinstance(event, TaskReminded):
+        return [Notification(recipient=own, channel="inbox", kind="reminder")]
+    head = [Notification(recipient=f"head:{watch.department}", channel="sms",
+                         kind="warning" if event.level == 2 else "listed_supervision")] if watch.department else []
+    if event.level == 2:
+        return [*head, Notification(recipient="centre:case", channel="inbox", kind="warning")]
+    up = event.notify_jurisdiction or "district"
+    return [Notification(recipient=f"centre:{up}", channel="sms", kind="listed_supervision"), *head]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import datetime
+from datetime import datetime, time
 from itertools import pairwise
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
     model_serializer,
@@ -98,8 +99,38 @@ class EscalationPolicy(_Frozen):
 
 
 class FollowUpPolicy(_Frozen):
-    within: Duration
+    within: Duration  # 回访 is due this long after verification (watched under the rules as practised)
     reopen_on_dissatisfied: int = Field(ge=0)  # how many times a dissatisfied follow-up reopens the case
+
+
+class ReturnsPolicy(_Frozen):
+    review: Literal["supervisor", "none"]  # "supervisor": a return waits for a decision (退回审核)
+    within: Duration  # a task can be returned only this soon after it was assigned
+
+
+class ExtensionsPolicy(_Frozen):
+    max_total: Duration  # the most extra time all extensions of one task may add
+
+
+class SummonsPolicy(_Frozen):
+    report_within: Duration  # 吹哨报到: a summoned department reports (报到) within this
+
+
+def parse_quiet_hours(texts: tuple[str, ...]) -> tuple[tuple[time, time], ...]:
+    """``["21:00-08:00"]`` -> intervals; an interval may run past midnight (its end before its start)."""
+    intervals = []
+    for text in texts:
+        m = _QUIET_RE.fullmatch(text) if isinstance(text, str) else None
+        if m is None:
+            raise ValueError(f'"{text}" is not a quiet-hours interval (use "HH:MM-HH:MM", e.g. "21:00-08:00")')
+        start, end = time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
+        if start == end:
+            raise ValueError(f'"{text}": the start and the end must differ')
+        intervals.append((start, end))
+    return tuple(intervals)
+
+
+_QUIET_RE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-3]):([0-5][0-9])")
 
 
 class NotificationPolicy(_Frozen):
@@ -113,11 +144,22 @@ class NotificationPolicy(_Frozen):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for interval in value:
-            if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]", interval) \
-                    or interval[:5] == interval[6:]:
-                raise ValueError(f'"{interval}" is not an interval like "21:00-08:00"')
+        parse_quiet_hours(value)
         return value
+
+    def is_quiet(self, local: time) -> bool:
+        """Whether ``local`` (a time of day in the policy's timezone) falls in quiet hours."""
+        return any(
+            (start <= local < end) if start < end else (local >= start or local < end)
+            for start, end in parse_quiet_hours(self.quiet_hours)
+        )
+
+
+# Sections added with the supervision rules as practised (issue 10). A policy pinned before them lacks
+# them, and its case keeps the rules it was received under: returns at once, unbounded extensions,
+# reminders at fractions of wall-clock time, no follow-up deadline. New policies always have them (the
+# defaults fill in whatever a file leaves out).
+PRACTISED_SECTIONS = ("returns", "extensions", "summons", "notifications")
 
 
 class Policy(_Frozen):
@@ -127,7 +169,21 @@ class Policy(_Frozen):
     risk: dict[RiskLevel, RiskDeadlines]
     escalation: EscalationPolicy
     follow_up: FollowUpPolicy
-    notifications: NotificationPolicy = NotificationPolicy()
+    returns: ReturnsPolicy | None = None
+    extensions: ExtensionsPolicy | None = None
+    summons: SummonsPolicy | None = None
+    notifications: NotificationPolicy | None = None
+
+    @property
+    def as_practised(self) -> bool:
+        """Whether the case follows the supervision rules as practised (see PRACTISED_SECTIONS)."""
+        return self.returns is not None
+
+    @model_serializer(mode="wrap")
+    def _without_missing_sections(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # An old pinned policy must dump to the bytes it was stored as: absent sections stay absent.
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if not (k in PRACTISED_SECTIONS and v is None)}
 
     @field_validator("working_hours")
     @classmethod
@@ -155,6 +211,8 @@ def _d(text: str) -> Duration:
     return Duration.parse(text)
 
 
+DEFAULT_SUMMONS = SummonsPolicy(report_within=_d("2wh"))
+
 # Calibrated on the 12345 hotline limits of DOMAIN.md: 2 h emergencies, 24 h utilities, 7 days general,
 # 15 days complex; criticism after a further 5 working days.
 DEFAULT_POLICY = Policy(
@@ -162,13 +220,19 @@ DEFAULT_POLICY = Policy(
     working_hours=("09:00-12:00", "13:30-17:30"),
     timezone="Asia/Shanghai",
     risk={
-        RiskLevel.low: RiskDeadlines(acknowledge_within=_d("24h"), reply_within=_d("15wd")),
-        RiskLevel.medium: RiskDeadlines(acknowledge_within=_d("24h"), reply_within=_d("7wd")),
-        RiskLevel.high: RiskDeadlines(acknowledge_within=_d("4h"), reply_within=_d("3wd")),
+        # Acknowledge and reply limits run in working time, so a Friday-afternoon task is not warned on
+        # Saturday; an emergency (critical) keeps a wall-clock acknowledge limit.
+        RiskLevel.low: RiskDeadlines(acknowledge_within=_d("8wh"), reply_within=_d("15wd")),
+        RiskLevel.medium: RiskDeadlines(acknowledge_within=_d("8wh"), reply_within=_d("7wd")),
+        RiskLevel.high: RiskDeadlines(acknowledge_within=_d("4wh"), reply_within=_d("3wd")),
         RiskLevel.critical: RiskDeadlines(acknowledge_within=_d("2h"), reply_within=_d("1wd")),
     },
     escalation=EscalationPolicy(remind_at=(0.5, 0.8), warn_after=_d("0s"), flag_after=_d("5wd")),
     follow_up=FollowUpPolicy(within=_d("3wd"), reopen_on_dissatisfied=1),
+    returns=ReturnsPolicy(review="supervisor", within=_d("2wd")),
+    extensions=ExtensionsPolicy(max_total=_d("10wd")),
+    summons=DEFAULT_SUMMONS,
+    notifications=NotificationPolicy(quiet_hours=("21:00-08:00",), urgent=(RiskLevel.critical,)),
 )
 
 

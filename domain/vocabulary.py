@@ -44,6 +44,7 @@ class TaskRole(StrEnum):
 class TaskStatus(StrEnum):
     pending_ack = "pending_ack"
     acknowledged = "acknowledged"
+    return_requested = "return_requested"  # 退回审核: waiting for a supervisor's decision; its clocks run on
     returned = "returned"
     replied = "replied"
     cancelled = "cancelled"
@@ -54,6 +55,13 @@ class Clock(StrEnum):
 
     acknowledge = "acknowledge"  # 签收时限
     reply = "reply"  # 答复/办结时限
+    # Deadlines watched beside the tasks' (issue 10); their "task_id" in the ladder's events is the watch's id.
+    report = "report"  # 报到时限 of a summoned department (吹哨报到)
+    commitment = "commitment"  # 答复时限 a department took on at a joint meeting
+    follow_up = "follow_up"  # 回访时限 after verification
+
+
+WATCH_CLOCKS = frozenset({Clock.report, Clock.commitment, Clock.follow_up})
 
 
 class Outcome(StrEnum):

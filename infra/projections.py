@@ -21,9 +21,16 @@ from typing import Any
 
 import asyncpg
 
-from domain.case import CaseState, NotificationRecord, Task, evolve
-from domain.events import FollowUpRecorded, TaskAcknowledged, TaskAssigned, TaskReplied, TaskReturned
-from domain.vocabulary import TaskRole, TaskStatus
+from domain.case import CaseState, NotificationRecord, Task, evolve, summons_watch_id
+from domain.events import (
+    FollowUpRecorded,
+    TaskAcknowledged,
+    TaskAssigned,
+    TaskReplied,
+    TaskReturned,
+    TaskWithdrawn,
+)
+from domain.vocabulary import Stage, TaskRole, TaskStatus
 from infra.event_store import EventStore, GlobalEvent, GlobalPosition
 from infra.locks import AdvisoryLock
 from infra.logging import get_logger
@@ -34,7 +41,7 @@ log = get_logger(__name__)
 PROJECTION = "read_models"  # the checkpoint's name
 _LOCK = int(AdvisoryLock.PROJECTOR)  # one projector writes at a time
 _READ_MODELS = ("case_states", "case_summaries", "department_tasks", "open_escalations", "department_stats",
-                "notifications")
+                "case_listings", "awaiting_decisions", "open_summons", "notifications")
 STAT_COLUMNS = (
     "tasks_assigned", "acknowledged", "acknowledged_on_time", "replied", "replied_on_time", "returns",
     "followups", "satisfied", "basically_satisfied", "dissatisfied",
@@ -53,13 +60,19 @@ def summary_row(s: CaseState) -> tuple[Any, ...]:
         s.case_id, s.stage.value, s.title, s.category, s.channel.value if s.channel else None, s.grid_id,
         s.risk_level.value, s.received_at, s.last_event_at, s.version,
         json.dumps(list(dict.fromkeys(t.department for t in s.tasks)), ensure_ascii=False),
-        lead, max((t.escalation_level for t in open_tasks), default=0),
+        lead, _escalation_level(s),
         None if s.paused_at is not None or not due else min(due),  # a paused clock is not running late
         s.outcome.value if s.outcome else None,
         s.follow_ups[-1].satisfaction.value if s.follow_ups else None,
         s.reopen_count, s.archive_reason.value if s.archive_reason else None,
         party_fingerprint(s.category, s.grid_id, s.parties) if s.parties else None,
     )
+
+
+def _escalation_level(s: CaseState) -> int:
+    """The highest level on the case: its open tasks and watched deadlines, and 3 while listed by hand."""
+    levels = [t.escalation_level for t in s.active_tasks] + [w.escalation_level for w in s.open_watches]
+    return max([*levels, 3 if s.listing is not None else 0])
 
 
 def task_row(case_id: str, t: Task, updated_at: datetime) -> tuple[Any, ...]:
@@ -74,12 +87,60 @@ def task_row(case_id: str, t: Task, updated_at: datetime) -> tuple[Any, ...]:
 def escalation_rows(s: CaseState) -> list[tuple[Any, ...]]:
     rows = []
     for e in s.open_escalations:
-        task = s.task(e.task_id)
-        rows.append((s.case_id, e.task_id, e.clock.value, e.department, e.level, e.at,
-                     task.due_at(e.clock) if task else e.at))
+        task, watch = s.task(e.task_id), s.watch(e.task_id)
+        due = task.due_at(e.clock) if task else watch.due_at if watch else e.at
+        rows.append((s.case_id, e.task_id, e.clock.value, e.department, e.level, e.at, due))
     return rows
 
 
+# The rest of the board (issue 10): listings by hand, decisions awaited, summonses not yet reported to.
+
+
+def listing_rows(s: CaseState) -> list[tuple[Any, ...]]:
+    if s.listing is None:
+        return []
+    return [(s.case_id, s.listing.leader, s.listing.reason, s.listing.since)]
+
+
+def decision_rows(s: CaseState) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    if s.stage is Stage.archived:
+        return rows
+    for t in s.tasks:
+        if t.status is TaskStatus.return_requested and t.return_requested_at is not None:
+            rows.append((s.case_id, t.task_id, "return", t.department, t.return_reason or "", None,
+                         t.return_requested_at))
+        if t.pending_extension is not None:
+            p = t.pending_extension
+            rows.append((s.case_id, t.task_id, "extension", t.department, p.reason, p.extra, p.requested_at))
+    return rows
+
+
+def summons_rows(s: CaseState) -> list[tuple[Any, ...]]:
+    if s.stage is Stage.archived:
+        return []
+    return [
+        (s.case_id, x.summons_id, d.department, x.reason, x.at, x.due_at)
+        for x in s.summons for d in x.departments
+        if (w := s.watch(summons_watch_id(x.summons_id, d.department))) is not None and w.open
+    ]
+
+
+_SUPERVISION = (
+    (listing_rows, "case_listings", "case_id, leader, reason, since", ("text", "text", "text", "timestamptz")),
+    (decision_rows, "awaiting_decisions", "case_id, task_id, kind, department, reason, extra, requested_at",
+     ("text",) * 6 + ("timestamptz",)),
+    (summons_rows, "open_summons", "case_id, summons_id, department, reason, since, due_at",
+     ("text",) * 4 + ("timestamptz",) * 2),
+)
+
+
+def _supervision_changed(old: CaseState | None, new: CaseState) -> bool:
+    if old is None:
+        return new.listing is not None or bool(new.summons) or any(
+            t.pending_extension or t.status is TaskStatus.return_requested for t in new.tasks)
+    return old.listing != new.listing or old.summons != new.summons or old.tasks != new.tasks \
+        or old.watches != new.watches
 def notification_row(n: NotificationRecord) -> dict[str, Any]:
     departments = list(dict.fromkeys(r.partition(":")[2] for r in n.recipients))
     return {"notification_id": n.notification_id, "kind": n.kind, "level": n.level,
@@ -155,6 +216,15 @@ class _Batch:
             escalations = [row for s in changed for row in escalation_rows(s)]
             if escalations:
                 out.append((_INSERT_ESCALATIONS, _columns(escalations, 7)))
+        touched = [s for s in states if _supervision_changed(self.stored.get(s.case_id), s)]
+        if touched:
+            for rows_of, table, columns, types in _SUPERVISION:
+                out.append((f"DELETE FROM {table} WHERE case_id = ANY($1::text[])", [[s.case_id for s in touched]]))
+                rows = [row for s in touched for row in rows_of(s)]
+                if rows:
+                    unnest = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, start=1))
+                    out.append((f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({unnest})",
+                                _columns(rows, len(types))))
         notifications = [notification_row(n) | {"case_id": case_id}
                          for case_id, ids in self.notified.items()
                          for n in self.states[case_id].notifications if n.notification_id in ids]
@@ -182,7 +252,7 @@ class _Batch:
                 if task := before.task(payload.task_id):
                     on_time = at <= task.reply_due_at
                     self._bump(task.department, "replied", *(["replied_on_time"] if on_time else []))
-            case TaskReturned():
+            case TaskReturned() | TaskWithdrawn():
                 if task := before.task(payload.task_id):
                     self._bump(task.department, "returns")
             case FollowUpRecorded():

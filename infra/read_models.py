@@ -86,8 +86,8 @@ class BoardItem(BaseModel):
     """An open escalation (预警 level 2, 挂牌督办 level 3) with its case."""
 
     case_id: str
-    task_id: str
-    department: str
+    task_id: str  # the task, or for the clocks report/commitment/follow_up the watched deadline's id
+    department: str | None  # None: the centre's own follow-up
     clock: Clock
     level: int
     since: datetime
@@ -278,6 +278,70 @@ async def supervision_board(pool: asyncpg.Pool, limit: int = 100, *, department:
         else:
             rows = await conn.fetch(_BOARD_DEPARTMENT_SQL, limit, department)
     return [BoardItem.model_validate(dict(r)) for r in rows]
+
+
+class ListingItem(BaseModel):
+    """挂牌督办 by hand, with its 包案 leader."""
+
+    case_id: str
+    leader: str
+    reason: str
+    since: datetime
+    title: str
+    category: str
+    risk_level: RiskLevel
+    stage: Stage
+
+
+class DecisionItem(BaseModel):
+    """A return (退回) or an extension (延期) waiting for a supervisor's decision."""
+
+    case_id: str
+    task_id: str
+    kind: str  # return / extension
+    department: str
+    reason: str
+    extra: str | None
+    requested_at: datetime
+    title: str
+
+
+class SummonsItem(BaseModel):
+    """A summoned department that has not reported (报到) yet."""
+
+    case_id: str
+    summons_id: str
+    department: str
+    reason: str
+    since: datetime
+    due_at: datetime
+    overdue: bool
+    title: str
+
+
+async def supervision_extras(pool: asyncpg.Pool, limit: int = 100) -> dict[str, list[Any]]:
+    """The rest of the board: listings by hand (oldest first), decisions awaited (oldest first), summonses
+    not yet reported to (soonest due first)."""
+    _check_limit(limit)
+    async with pool.acquire() as conn:
+        listings = await conn.fetch(
+            """SELECT l.case_id, l.leader, l.reason, l.since, s.title, s.category, s.risk_level, s.stage
+                 FROM case_listings l JOIN case_summaries s USING (case_id)
+                ORDER BY l.since, l.case_id LIMIT $1""", limit)
+        decisions = await conn.fetch(
+            """SELECT d.case_id, d.task_id, d.kind, d.department, d.reason, d.extra, d.requested_at, s.title
+                 FROM awaiting_decisions d JOIN case_summaries s USING (case_id)
+                ORDER BY d.requested_at, d.case_id, d.task_id LIMIT $1""", limit)
+        summons = await conn.fetch(
+            """SELECT o.case_id, o.summons_id, o.department, o.reason, o.since, o.due_at,
+                      o.due_at < now() AS overdue, s.title
+                 FROM open_summons o JOIN case_summaries s USING (case_id)
+                ORDER BY o.due_at, o.case_id, o.summons_id, o.department LIMIT $1""", limit)
+    return {
+        "listings": [ListingItem.model_validate(dict(r)) for r in listings],
+        "awaiting_decision": [DecisionItem.model_validate(dict(r)) for r in decisions],
+        "summons": [SummonsItem.model_validate(dict(r)) for r in summons],
+    }
 
 
 # --------------------------------------------------------------------------------------------- statistics

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from application import supervision
 from application.cases import Intake
 from application.people import People
 from domain.commands import (
@@ -18,6 +19,7 @@ from domain.commands import (
     ArchiveCase,
     Command,
     DeclineCase,
+    ListCase,
     PauseClock,
     RecordFollowUp,
     RecordMediation,
@@ -112,7 +114,7 @@ CASES = [
     DemoCase(7, "婚姻家庭", "family", "grid-donghu-binhe-2", "夫妻因子女抚养和房产分割发生争执，双方父母介入。",
              ("吴女士", "13300133007"), "郑某", ["route", "return"]),
     DemoCase(8, "土地边界", "land_boundary", "grid-xicheng-gulou-1", "两户宅基地边界争议，涉及一堵院墙，需重新测绘。",
-             ("冯老汉", "13200132008"), "褚某", ["route", "ack", "pause"], risk=RiskLevel.high),
+             ("冯老汉", "13200132008"), "褚某", ["route", "ack", "summon", "pause"], risk=RiskLevel.high),
     DemoCase(9, "邻里纠纷", "neighbour", "grid-donghu-huayuan-1", "邻居装修噪音纠纷，当事人已向法院起诉。",
              ("卫先生", "13100131009"), "蒋某", ["decline"]),
     DemoCase(10, "消费纠纷", "consumer", "grid-xicheng-taoyuan-1", "健身房预付卡跑路，三十余名会员要求退款。",
@@ -122,7 +124,7 @@ CASES = [
              ("刘大爷", "13600136004"), "部分车主", [], channel=Channel.hotline),
     DemoCase(12, "拖欠工资（有过激言行）", "wages", "grid-xicheng-gulou-1",
              "农民工讨薪无果，扬言采取过激行为，存在民转刑风险。",
-             ("韩师傅", "13800138012"), "某建筑劳务公司", ["route"], risk=RiskLevel.critical,
+             ("韩师傅", "13800138012"), "某建筑劳务公司", ["route", "list"], risk=RiskLevel.critical,
              channel=Channel.hotline, fast=True),
 ]
 
@@ -131,7 +133,8 @@ def _liaison(department: str) -> Actor:
     return liaison_of(department).actor
 
 
-ROUTE = "route"  # the one step that is not a plain command: the application resolves it
+ROUTE = "route"  # steps that are not plain commands: the application resolves their departments
+SUMMON = "summon"
 
 
 def _commands(case: DemoCase, lead: str) -> list[tuple[Command | str, Actor]]:
@@ -149,6 +152,8 @@ def _commands(case: DemoCase, lead: str) -> list[tuple[Command | str, Actor]]:
         "return": (ReturnTask(task_id=task, reason="涉及财产分割诉讼，建议转人民法庭诉调对接"), _liaison(lead)),
         "extension": (RequestExtension(task_id=task, extra="3wd", reason="需联系畜牧部门核查犬只登记"), _liaison(lead)),
         "pause": (PauseClock(reason="等待自然资源部门重新测绘"), SUPERVISOR),
+        "summon": (SUMMON, SUPERVISOR),
+        "list": (ListCase(leader="区综治中心王副主任", reason="存在民转刑风险，领导包案"), SUPERVISOR),
         "decline": (DeclineCase(reason="当事人已向人民法院起诉，不予受理", reason_code=NotAcceptedReason.in_litigation),
                     MEDIATOR),
     }
@@ -183,6 +188,10 @@ async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
                 if step == ROUTE:
                     assert suggested is not None, f"the demo organisation routes {case.category}"
                     await app.route(actor, case.case_id, suggested.lead, suggested.co, request_id=request_id)
+                elif step == SUMMON:
+                    assert suggested is not None
+                    await supervision.summon(app, actor, case.case_id, (suggested.lead, *suggested.co),
+                                             "边界争议现场勘界，吹哨报到", request_id=request_id)
                 else:
                     assert not isinstance(step, str)
                     await app.act(actor, case.case_id, step, request_id)

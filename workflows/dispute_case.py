@@ -178,7 +178,10 @@ class DisputeCaseWorkflow:
     def _moved(self, before: CaseState, state: CaseState, pending: list[PendingEvent]) -> ActionResult:
         self._state = state
         self._changed = True
-        if state.stage is not before.stage or before.version == 0:
+        # A re-graded risk (issue 10) updates the search attribute too; histories from before never re-grade.
+        regraded = state.risk_level is not before.risk_level and before.version > 0 \
+            and workflow.patched("risk-regrade-attribute")
+        if state.stage is not before.stage or before.version == 0 or regraded:
             workflow.upsert_search_attributes([
                 STAGE.value_set(state.stage.value), RISK.value_set(state.risk_level.value),
                 CATEGORY.value_set(state.category),
@@ -206,7 +209,7 @@ class DisputeCaseWorkflow:
                                timezone=state.policy.policy.timezone if state.policy else "Asia/Shanghai",
                                intents=intents),
                 result_type=list[Resolved], start_to_close_timeout=timedelta(seconds=10))
-            notify_policy = state.policy.policy.notifications if state.policy else NotificationPolicy()
+            notify_policy = (state.policy.policy.notifications if state.policy else None) or NotificationPolicy()
             quiet_end = quiet_until(now, notify_policy, state.policy.policy.timezone if state.policy
                                     else "Asia/Shanghai")
             for intent, r in zip(intents, resolved, strict=True):

@@ -149,7 +149,8 @@ def _escalations(state: CaseState, events: Sequence[RecordedEvent], tz: ZoneInfo
         cleared = (_mark("ok", f"已解除 cleared {local_time(esc.cleared_at, tz)}") if esc.cleared_at is not None
                    else _mark("missed", "未解除 open"))
         rows.append((esc.at, [
-            _e(local_time(esc.at, tz)), _e(esc.task_id), _e(names.department(esc.department)),
+            _e(local_time(esc.at, tz)), _e(esc.task_id),
+            _e(names.department(esc.department) if esc.department else "综治中心 centre"),  # the follow-up
             _e(CLOCK_LABELS[esc.clock]),
             _e(f"{esc.level} {LEVEL_LABELS.get(esc.level, '')}"), cleared,
         ]))
@@ -271,6 +272,21 @@ def render_dossier_html(
             [[_e(m.meeting_id), _e(local_time(m.at, tz)), _e(names.departments(m.departments)),
               _e(free(m.agenda))]
              for m in state.meetings])),
+        ("会议纪要与承诺 Minutes and commitments", _table(
+            ["承诺 commitment", "单位 department", "内容 what", "时限 due", "履行 fulfilled"],
+            [[_e(c.commitment_id), _e(names.department(c.department)), _e(free(c.what)), _e(local_time(c.due_at, tz)),
+              _mark("ok", local_time(c.fulfilled_at, tz)) if c.fulfilled_at else _mark("missed", "未履行 open")]
+             for c in state.commitments])),
+        ("吹哨报到 Summonses", _table(
+            ["编号 summons", "事由 reason", "时限 due", "单位 department", "报到 reported"],
+            [[_e(x.summons_id), _e(free(x.reason)), _e(local_time(x.due_at, tz)), _e(names.department(d.department)),
+              _mark("ok", local_time(d.reported_at, tz)) if d.reported_at else _mark("missed", "未报到 not reported")]
+             for x in state.summons for d in x.departments])),
+        ("挂牌督办 Listing by hand", _facts([
+            ("包案领导 leader", free(state.listing.leader) if state.listing else None),
+            ("事由 reason", free(state.listing.reason) if state.listing else None),
+            ("挂牌时间 since", local_time(state.listing.since, tz) if state.listing else None),
+        ])),
         ("调解记录 Mediation records", _table(
             ["编号 id", "时间 at", "方式 method", "结果 result", "协议内容 terms"],
             [[_e(m.mediation_id), _e(local_time(m.at, tz)), _e(METHOD_LABELS[m.method]),

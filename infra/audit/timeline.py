@@ -20,6 +20,7 @@ from domain.events import (
     Actor,
     AttachmentAdded,
     CaseArchived,
+    CaseListed,
     CaseMarkedDuplicate,
     CaseNotAccepted,
     CaseReceived,
@@ -27,12 +28,18 @@ from domain.events import (
     CaseRouted,
     ClockPaused,
     ClockResumed,
+    CommitmentFulfilled,
+    ComplaintJudged,
+    DepartmentsSummoned,
     EscalationCleared,
     ExtensionDecided,
     ExtensionRequested,
     FollowUpRecorded,
+    FollowUpScheduled,
+    ListingLifted,
     MediationRecorded,
     MeetingConvened,
+    MeetingMinutesRecorded,
     NotificationDeferred,
     NotificationDelivered,
     NotificationFailed,
@@ -41,12 +48,18 @@ from domain.events import (
     ResolutionRejected,
     ResolutionSubmitted,
     ResolutionVerified,
+    ReturnDecided,
+    ReturnRequested,
+    RiskRegraded,
+    SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
     TaskEscalated,
     TaskReminded,
     TaskReplied,
     TaskReturned,
+    TaskWithdrawn,
+    WatchedDeadlinesMoved,
 )
 from domain.organisation import Organisation
 from domain.vocabulary import (
@@ -92,9 +105,12 @@ TASK_ROLE_LABELS = {TaskRole.lead: "牵头 lead", TaskRole.co: "协办 co"}
 TASK_STATUS_LABELS = {
     TaskStatus.pending_ack: "待签收 pending", TaskStatus.acknowledged: "已签收 acknowledged",
     TaskStatus.returned: "已退回 returned", TaskStatus.replied: "已答复 replied",
-    TaskStatus.cancelled: "已撤销 cancelled",
+    TaskStatus.cancelled: "已撤销 cancelled", TaskStatus.return_requested: "退回审核中 return requested",
 }
-CLOCK_LABELS = {Clock.acknowledge: "签收时限 acknowledge", Clock.reply: "答复时限 reply"}
+CLOCK_LABELS = {
+    Clock.acknowledge: "签收时限 acknowledge", Clock.reply: "答复时限 reply", Clock.report: "报到时限 report",
+    Clock.commitment: "承诺时限 commitment", Clock.follow_up: "回访时限 follow-up",
+}
 LEVEL_LABELS = {1: "催办 reminder", 2: "预警 warning", 3: "挂牌督办 listed supervision"}
 OUTCOME_LABELS = {
     Outcome.mediated: "调解成功 mediated", Outcome.partially_resolved: "部分解决 partially resolved",
@@ -305,6 +321,38 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
                     f"after {e.attempts} attempts: {e.reason}")
         case AttachmentAdded():  # issue 12
             return f"附件 attachment 「{free(e.name)}」 ({e.media_type}, {e.size} bytes, sha256 {e.sha256[:12]}…)"
+        case ReturnRequested():
+            return f"申请退回 {task_of(e.task_id)} asks to return: {free(e.reason)}"
+        case ReturnDecided():
+            verdict = "批准 approved" if e.approved else "不批准，强制派单 refused, dispatched by order"
+            return f"退回审核 return of {task_of(e.task_id)} {verdict}" + (f": {free(e.note)}" if e.note else "")
+        case TaskWithdrawn():
+            return f"协办退出 {task_of(e.task_id)} withdrawn: {free(e.reason)}"
+        case DepartmentsSummoned():
+            return (f"吹哨 summons {e.summons_id}: {', '.join(e.departments)} must report 报到 by "
+                    f"{local_time(e.due_at, tz)}: {free(e.reason)}")
+        case SummonsReported():
+            return f"报到 {e.department} reported to {e.summons_id}" + (f": {free(e.note)}" if e.note else "")
+        case MeetingMinutesRecorded():
+            taken = "; ".join(f"{c.department} 承诺 {free(c.what)} by {local_time(c.due_at, tz)}"
+                              for c in e.commitments)
+            return (f"会议纪要 minutes of {e.meeting_id}: attended 出席 {', '.join(e.attended)}"
+                    + (f"; {taken}" if taken else ""))
+        case CommitmentFulfilled():
+            return f"履行承诺 commitment {e.commitment_id} fulfilled" + (f": {free(e.note)}" if e.note else "")
+        case CaseListed():
+            return f"挂牌督办 listed by hand, 包案领导 leader {free(e.leader)}: {free(e.reason)}"
+        case ListingLifted():
+            return f"摘牌 listing lifted: {free(e.reason)}"
+        case RiskRegraded():
+            return f"风险调整 risk {RISK_LABELS[e.previous]} -> {RISK_LABELS[e.risk_level]}: {free(e.reason)}"
+        case FollowUpScheduled():
+            return f"回访时限 follow-up {e.follow_up_id} due {local_time(e.due_at, tz)}"
+        case WatchedDeadlinesMoved():
+            return f"时限顺延 {len(e.due_times)} watched deadlines moved by the paused time"
+        case ComplaintJudged():
+            verdict = "合理，重新办理 reasonable, reopen" if e.reasonable else "不合理，归档 unreasonable, archive"
+            return f"不满意认定 complaint judged {verdict}: {free(e.reason)}"
     return recorded.type
 
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from application.cases import Application
-from infra.http import attachments, audit_log, cases, codec, directory, notifications, organisation
+from infra.http import attachments, audit_log, cases, codec, directory, notifications, organisation, supervision
 from infra.http.openapi import install_openapi
 from infra.http.problems import install_problem_handlers
 from infra.outages import RETRY_AFTER_S
@@ -43,6 +43,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(attachments.router, prefix=API_PREFIX)
     app.include_router(codec.router, prefix=API_PREFIX)  # issue 11
     app.include_router(audit_log.router, prefix=API_PREFIX)  # issue 11
+    app.include_router(supervision.router, prefix=API_PREFIX)
 
     @app.get(f"{API_PREFIX}/healthz", tags=["health"])
     async def healthz() -> JSONResponse:

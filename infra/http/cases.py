@@ -39,7 +39,7 @@ from domain.vocabulary import Stage
 from infra.http import schemas as s
 from infra.http.context import Caller, idempotent, roles, services
 from infra.http.problems import Problem
-from infra.http.views import case_view, suggestion_view
+from infra.http.views import case_view, promises, suggestion_view
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 Svc = Annotated[Application, Depends(services)]
@@ -88,7 +88,8 @@ _case_action("not-accepted", s.NotAcceptedIn, DeclineCase,
              lambda b: DeclineCase(reason=b.reason, reason_code=b.reason_code), "不予受理: not accepted")
 _task_action("acknowledge", s.Empty, AcknowledgeTask, lambda b, t: AcknowledgeTask(task_id=t), "签收: acknowledge")
 _task_action("return", s.Reason, ReturnTask,
-             lambda b, t: ReturnTask(task_id=t, reason=b.reason), "退回: back to triage")
+             lambda b, t: ReturnTask(task_id=t, reason=b.reason),
+             "退回: ask to return (reviewed by a supervisor unless returns.review is none)")
 _task_action("extension", s.ExtensionIn, RequestExtension,
              lambda b, t: RequestExtension(task_id=t, extra=b.extra, reason=b.reason), "申请延期: ask for more time")
 _task_action("extension/decision", s.ExtensionDecisionIn, DecideExtension,
@@ -121,7 +122,8 @@ async def route_case(request: Request, case_id: str, body: s.RouteIn, svc: Svc,
 @router.post("/{case_id}/meetings", response_model=s.ActionDone, summary="联席会议: convene a joint meeting")
 async def convene_meeting(request: Request, case_id: str, body: s.MeetingIn, svc: Svc,
                           who: Caller = Depends(roles(roles_for(ConveneMeeting)))) -> JSONResponse:
-    command = ConveneMeeting(at=body.at, departments=tuple(body.departments), agenda=body.agenda)
+    command = ConveneMeeting(at=body.at, departments=tuple(body.departments), agenda=body.agenda,
+                             attended=tuple(body.attended), commitments=promises(body.commitments))
     return await idempotent(request, who, body.model_dump(mode="json"),
                             lambda update_id: perform(svc, who, case_id, command, update_id))
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from application import access
+from application import access, supervision
 from application.cases import Application
 from infra.http.context import Caller, caller, roles, services
 
@@ -31,10 +31,13 @@ async def inbox(department_id: str, svc: Svc, who: Caller = Depends(roles(access
     return {"items": [i.model_dump(mode="json") for i in await svc.inbox(who.actor, department_id, limit)]}
 
 
-@router.get("/supervision/board", tags=["supervision"], summary="open escalations, worst first")
+@router.get("/supervision/board", tags=["supervision"],
+            summary="open escalations worst first; listings by hand, decisions awaited, summonses unreported")
 async def board(svc: Svc, who: Caller = Depends(roles(access.READ_BOARD)),
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
-    return {"items": [i.model_dump(mode="json") for i in await svc.board(who.actor, limit)]}
+    extras = await supervision.board_extras(svc, who.actor, limit)
+    return {"items": [i.model_dump(mode="json") for i in await svc.board(who.actor, limit)],
+            **{key: [i.model_dump(mode="json") for i in rows] for key, rows in extras.items()}}
 
 
 @router.get("/statistics/departments", tags=["supervision"], summary="on-time rates, returns, satisfaction")

@@ -132,10 +132,54 @@ class ReplyIn(Body):
     summary: Text
 
 
+class CommitmentIn(Body):
+    department: Id
+    what: Text
+    due_at: AwareDatetime  # the 答复时限 the department gave
+
+
 class MeetingIn(Body):
     at: AwareDatetime
     departments: list[Id] = Field(min_length=1, max_length=20)
     agenda: Text
+    # the minutes, when the meeting is recorded after it was held (issue 10)
+    attended: list[Id] = Field(default_factory=list, max_length=20)
+    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=50)
+
+
+class MinutesIn(Body):
+    attended: list[Id] = Field(min_length=1, max_length=20)
+    commitments: list[CommitmentIn] = Field(default_factory=list, max_length=50)
+
+
+class ReturnDecisionIn(Body):
+    approve: StrictBool
+    note: Text | None = None
+
+
+class SummonsIn(Body):
+    departments: list[Id] = Field(min_length=1, max_length=20)
+    reason: Text
+    report_within: DurationText | None = None
+
+
+class NoteIn(Body):
+    note: Text | None = None
+
+
+class ListingIn(Body):
+    leader: Line
+    reason: Text
+
+
+class RiskIn(Body):
+    risk_level: RiskLevel
+    reason: Text
+
+
+class JudgementIn(Body):
+    reasonable: StrictBool
+    reason: Text
 
 
 class MediationIn(Body):
@@ -188,6 +232,8 @@ class TaskView(BaseModel):
     acknowledged_at: datetime | None
     replied_at: datetime | None
     pending_extension: dict[str, Any] | None
+    return_reason: str | None = None  # the return asked for (status return_requested) or granted
+    forced: bool = False  # 强制派单: a return was refused; the task can no longer be returned
 
 
 class CaseView(BaseModel):
@@ -219,3 +265,10 @@ class CaseView(BaseModel):
     returned_by: list[str]
     suggested_route: dict[str, Any] | None = None
     attachments: list[dict[str, Any]] = []  # issue 12: {sha256, name, media_type, size, added_at}
+    # issue 10
+    summons: list[dict[str, Any]] = []  # [{"summons_id", "reason", "due_at", "departments": [{...}]}]
+    listing: dict[str, Any] | None = None  # {"leader", "reason", "since"}: 挂牌督办 by hand
+    meeting_minutes: list[dict[str, Any]] = []
+    commitments: list[dict[str, Any]] = []
+    follow_up_due_at: datetime | None = None
+    complaint_pending: bool = False  # a dissatisfied follow-up awaits a supervisor's judgement

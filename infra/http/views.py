@@ -8,10 +8,11 @@ from typing import Any
 from application.access import sees_personal_data
 from application.cases import Application
 from domain.case import CaseState
+from domain.commands import CommitmentPromise
 from domain.events import Actor
 from domain.organisation import RouteSuggestion
 from infra.audit.masking import masked_party
-from infra.http.schemas import CaseView, TaskView
+from infra.http.schemas import CaseView, CommitmentIn, TaskView
 
 
 def suggestion_view(route: RouteSuggestion | None) -> dict[str, Any] | None:
@@ -33,6 +34,7 @@ def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
                 escalation_level=t.escalation_level, assigned_at=t.assigned_at,
                 acknowledged_at=t.acknowledged_at, replied_at=t.replied_at,
                 pending_extension=t.pending_extension.model_dump(mode="json") if t.pending_extension else None,
+                return_reason=t.return_reason, forced=t.forced,
             )
             for t in state.tasks
         ],
@@ -46,4 +48,20 @@ def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
         archive_reason=state.archive_reason.value if state.archive_reason else None,
         returned_by=list(state.returned_by), suggested_route=suggestion_view(app.suggested_route(state)),
         attachments=[a.model_dump(mode="json") for a in state.attachments],
+        summons=[
+            {"summons_id": x.summons_id, "reason": x.reason, "at": x.at.isoformat(), "due_at": x.due_at.isoformat(),
+             "departments": [{"department": d.department,
+                              "reported_at": d.reported_at.isoformat() if d.reported_at else None}
+                             for d in x.departments]}
+            for x in state.summons
+        ],
+        listing=state.listing.model_dump(mode="json") if state.listing else None,
+        meeting_minutes=[m.model_dump(mode="json") for m in state.minutes],
+        commitments=[c.model_dump(mode="json") for c in state.commitments],
+        follow_up_due_at=state.follow_up_due_at, complaint_pending=state.complaint_pending,
     )
+
+
+def promises(commitments: list[CommitmentIn]) -> tuple[CommitmentPromise, ...]:
+    """What each department took on at a meeting (the body's ``commitments``), as the command's."""
+    return tuple(CommitmentPromise(department=c.department, what=c.what, due_at=c.due_at) for c in commitments)

@@ -37,24 +37,44 @@ def kinds(state: CaseState, actor: Actor) -> set[tuple[str, str | None]]:
 
 def test_triage_offers_the_mediator_route_and_decline_and_nothing_to_a_liaison() -> None:
     state = received()
-    assert kinds(state, MEDIATOR) == {("not_accepted", None), ("route", None)}
+    # issue 10: the centre may also summon departments (吹哨) and re-grade the risk; a supervisor may list it
+    assert kinds(state, MEDIATOR) == {("not_accepted", None), ("route", None), ("summon", None),
+                                      ("regrade_risk", None)}
     assert kinds(state, LEAD) == set()
-    assert kinds(state, SUPERVISOR) == {("pause_clock", None)}
+    assert kinds(state, SUPERVISOR) == {("pause_clock", None), ("summon", None), ("list", None),
+                                        ("regrade_risk", None)}
 
 
 def test_tasks_offer_actions_only_to_their_own_department_by_status() -> None:
     state = run(received(), RouteCase(lead_department="dept-a", co_departments=("dept-b",)), MEDIATOR)
-    assert kinds(state, LEAD) == {("acknowledge", "C-1-T1"), ("return", "C-1-T1")}
-    assert kinds(state, OTHER) == {("acknowledge", "C-1-T2"), ("return", "C-1-T2")}
+    # issue 10: a liaison of a department with a task records the mediation it conducts
+    assert kinds(state, LEAD) == {("acknowledge", "C-1-T1"), ("return", "C-1-T1"), ("record_mediation", None)}
+    assert kinds(state, OTHER) == {("acknowledge", "C-1-T2"), ("return", "C-1-T2"), ("record_mediation", None)}
     state = run(state, AcknowledgeTask(task_id="C-1-T1"), LEAD)
-    assert kinds(state, LEAD) == {("return", "C-1-T1"), ("request_extension", "C-1-T1"), ("reply", "C-1-T1")}
+    assert kinds(state, LEAD) == {("return", "C-1-T1"), ("request_extension", "C-1-T1"), ("reply", "C-1-T1"),
+                                  ("record_mediation", None)}
     # Before the lead replies only a withdrawal can be submitted; the action is still on offer.
     assert ("submit_resolution", None) in kinds(state, MEDIATOR)
     state = run(state, ReplyTask(task_id="C-1-T1", summary="done"), LEAD)
     state = run(state, SubmitResolution(outcome=Outcome.mediated, summary="ok"), MEDIATOR)
-    assert kinds(state, SUPERVISOR) == {("verify", None)}
+    assert kinds(state, SUPERVISOR) == {("verify", None), ("list", None), ("regrade_risk", None)}
     assert AvailableAction("verify") in available_actions(state, SUPERVISOR, NOW)
 
 
 def test_roles_for_is_the_domain_table() -> None:
     assert roles_for(RouteCase) == PERMITTED[RouteCase] == frozenset({Role.mediator})
+
+
+def test_supervision_actions_are_offered_on_their_summons_commitment_and_task() -> None:
+    from domain.commands import CommitmentPromise, ConveneMeeting, ReturnTask, SummonDepartments
+
+    state = run(received(), RouteCase(lead_department="dept-a", co_departments=("dept-b",)), MEDIATOR)
+    state = run(state, ReturnTask(task_id="C-1-T2", reason="r"), OTHER)
+    assert ("decide_return", "C-1-T2") in kinds(state, SUPERVISOR)
+    state = run(state, SummonDepartments(departments=("dept-a",), reason="r"), MEDIATOR)
+    state = run(state, ConveneMeeting(at=NOW, departments=("dept-a",), agenda="a", attended=("dept-a",),
+                                      commitments=(CommitmentPromise(department="dept-a", what="w",
+                                                                     due_at=NOW + timedelta(days=1)),)), MEDIATOR)
+    refs = {(a.kind, a.ref) for a in available_actions(state, LEAD, NOW)}
+    assert {("report", "C-1-S1"), ("fulfil_commitment", "C-1-M1-C1")} <= refs
+    assert not {a.kind for a in available_actions(state, OTHER, NOW)} & {"report", "fulfil_commitment"}

@@ -223,3 +223,15 @@ def test_shift_for_pause_cn_counts_only_working_time() -> None:
     assert shift_for_pause(at(2025, 9, 24, 9), at(2025, 9, 22, 0), at(2025, 9, 23, 0), CN) == at(
         2025, 9, 24, 17, 30
     )
+
+
+def test_working_fraction_falls_in_working_hours() -> None:
+    from domain.calendar import working_fraction
+
+    friday = at(2026, 3, 6, 15)
+    monday_end = at(2026, 3, 9, 16)  # 8 working hours later
+    assert working_fraction(friday, monday_end, 0.5, CN) == at(2026, 3, 9, 10, 30)
+    assert working_fraction(friday, monday_end, 0.8, CN) == at(2026, 3, 9, 14, 24)
+    saturday = at(2026, 3, 7, 10)  # no working time in the span: the wall-clock fraction
+    assert working_fraction(saturday, saturday + timedelta(hours=2), 0.5, CN) == at(2026, 3, 7, 11)
+    assert working_fraction(friday, friday + timedelta(hours=4), 0.25, CONT) == at(2026, 3, 6, 16)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import rfc8785
 
+import domain.events as ev
 from domain.chain import (
     MAX_SAFE_INTEGER,
     NotCanonical,
@@ -112,6 +113,22 @@ def one_of_each() -> list[EventPayload]:
         CaseReopened(reason=TRICKY, reopen_count=2, reopened=(DUE,)),
         CaseArchived(reason=ArchiveReason.resolved),
         AttachmentAdded(sha256="ab" * 32, name="调解协议书\t(签字版).pdf", media_type="application/pdf", size=2**31),
+        # issue 10
+        ev.ReturnRequested(task_id="T1", reason=TRICKY),
+        ev.ReturnDecided(task_id="T1", approved=False, note=TRICKY),
+        ev.TaskWithdrawn(task_id="T2", reason=TRICKY),
+        ev.DepartmentsSummoned(summons_id="S1", departments=("dept-a",), reason=TRICKY, due_at=LATER,
+                               escalate_to={"dept-a": "jur-1"}),
+        ev.SummonsReported(summons_id="S1", department="dept-a", note=None),
+        ev.MeetingMinutesRecorded(meeting_id="M1", attended=("dept-a",), commitments=(
+            ev.CommitmentTaken(commitment_id="M1-C1", department="dept-a", what=TRICKY, due_at=LATER),)),
+        ev.CommitmentFulfilled(commitment_id="M1-C1", note=TRICKY),
+        ev.CaseListed(leader=TRICKY, reason=TRICKY),
+        ev.ListingLifted(reason=TRICKY),
+        ev.RiskRegraded(previous=RiskLevel.medium, risk_level=RiskLevel.critical, reason=TRICKY),
+        ev.FollowUpScheduled(follow_up_id="F1", due_at=LATER),
+        ev.ComplaintJudged(reasonable=True, reason=TRICKY),
+        ev.WatchedDeadlinesMoved(due_times=(ev.WatchedDue(watch_id="S1:dept-a", due_at=LATER),)),
         NotificationIssued(notification_id="N1", kind="warning", level=2, task_id="T1", due_at=NOW,
                            recipients=("head:dept-a",), text=TRICKY, link="http://127.0.0.1/cases/C1", urgent=False,
                            targets=(DeliveryTarget(channel_id="dept-a/head/0/abcdef012345", department="dept-a",

@@ -64,7 +64,8 @@ def test_default_policy_is_calibrated_on_domain() -> None:
     assert p.calendar == "cn" and p.timezone == "Asia/Shanghai"
     assert p.working_hours == ("09:00-12:00", "13:30-17:30")
     assert [str(p.risk[level].reply_within) for level in RiskLevel] == ["15wd", "7wd", "3wd", "1wd"]
-    assert [str(p.risk[level].acknowledge_within) for level in RiskLevel] == ["24h", "24h", "4h", "2h"]
+    # issue 10: acknowledge limits in working time on the cn calendar (an emergency keeps its wall clock)
+    assert [str(p.risk[level].acknowledge_within) for level in RiskLevel] == ["8wh", "8wh", "4wh", "2h"]
     assert p.escalation.remind_at == (0.5, 0.8)
     assert str(p.escalation.flag_after) == "5wd"
     assert str(p.follow_up.within) == "3wd" and p.follow_up.reopen_on_dissatisfied == 1
@@ -77,7 +78,7 @@ def test_empty_file_gives_the_defaults() -> None:
 def test_file_merges_over_defaults() -> None:
     p = parse_policy('[risk.high]\nreply_within = "2wd"\n[escalation]\nremind_at = [0.75]\n')
     assert str(p.risk[RiskLevel.high].reply_within) == "2wd"
-    assert str(p.risk[RiskLevel.high].acknowledge_within) == "4h"  # kept from the default table
+    assert str(p.risk[RiskLevel.high].acknowledge_within) == "4wh"  # kept from the default table
     assert p.risk[RiskLevel.low] == DEFAULT_POLICY.risk[RiskLevel.low]  # levels missing get defaults
     assert p.escalation.remind_at == (0.75,)
     assert p.escalation.flag_after == DEFAULT_POLICY.escalation.flag_after
@@ -200,3 +201,47 @@ def test_pinned_calendar_must_match_the_policy() -> None:
     fast = parse_policy(FAST.read_text(encoding="utf-8"))
     with pytest.raises(ValueError, match="does not match"):
         PinnedPolicy(policy=fast, calendar=pinned.calendar)
+
+
+# --- issue 10: the sections of the supervision rules as practised -----------------------------------------
+
+
+def test_new_sections_have_the_documented_defaults() -> None:
+    p = parse_policy("")
+    assert p.as_practised
+    assert p.returns is not None and (p.returns.review, str(p.returns.within)) == ("supervisor", "2wd")
+    assert p.extensions is not None and str(p.extensions.max_total) == "10wd"
+    assert p.summons is not None and str(p.summons.report_within) == "2wh"
+    assert p.notifications is not None
+    assert (p.notifications.quiet_hours, p.notifications.urgent) == (("21:00-08:00",), (RiskLevel.critical,))
+
+
+def test_new_sections_validate_and_name_the_bad_key() -> None:
+    assert error_of('[returns]\nreview = "mediator"\n').startswith("policy: returns.review: Input should be")
+    assert "returns.within" in error_of('[returns]\nwithin = "soon"\n')
+    assert "extensions.max_total" in error_of('[extensions]\nmax_total = 3\n')
+    assert "summons.report_within" in error_of('[summons]\nreport_within = "2x"\n')
+    assert "notifications.quiet_hours" in error_of('[notifications]\nquiet_hours = ["9pm-8am"]\n')
+    assert "the start and the end must differ" in error_of('[notifications]\nquiet_hours = ["08:00-08:00"]\n')
+    assert "notifications.urgent" in error_of('[notifications]\nurgent = ["extreme"]\n')
+    assert error_of('[summons]\nwithin = "2wh"\n') == 'policy: unknown key "summons.within"'
+
+
+def test_quiet_hours_may_run_past_midnight() -> None:
+    from datetime import time
+
+    n = parse_policy('[notifications]\nquiet_hours = ["21:00-08:00", "12:00-13:00"]\n').notifications
+    assert n is not None
+    assert [n.is_quiet(time(h, m)) for h, m in ((20, 59), (21, 0), (3, 0), (7, 59), (8, 0), (12, 30))] == [
+        False, True, True, True, False, True]
+
+
+def test_a_policy_pinned_before_the_new_sections_keeps_its_bytes_and_its_old_rules() -> None:
+    data = pin_policy(DEFAULT_POLICY, datetime(2025, 9, 26, tzinfo=UTC)).model_dump(mode="json")
+    for section in ("returns", "extensions", "summons", "notifications"):
+        del data["policy"][section]
+    stored = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    old = PinnedPolicy.model_validate_json(stored)
+    assert not old.policy.as_practised and old.policy.returns is None
+    again = json.dumps(old.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert again == stored  # absent sections stay absent: a stored CaseReceived re-dumps to the same bytes

@@ -21,10 +21,12 @@ import pytest
 from domain.events import (
     Actor,
     CaseArchived,
+    CaseListed,
     CaseReceived,
     CaseRouted,
     ClockPaused,
     ClockResumed,
+    DepartmentsSummoned,
     DueTimes,
     EscalationCleared,
     EventPayload,
@@ -34,6 +36,8 @@ from domain.events import (
     PendingEvent,
     ResolutionSubmitted,
     ResolutionVerified,
+    ReturnRequested,
+    SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
     TaskEscalated,
@@ -158,6 +162,9 @@ async def dump(pool: asyncpg.Pool) -> dict[str, list[dict[str, Any]]]:
         "case_states": "case_id", "case_summaries": "case_id", "department_tasks": "case_id, task_id",
         "open_escalations": "case_id, task_id, clock", "department_stats": "department",
         "projection_checkpoints": "name",
+        # issue 10
+        "case_listings": "case_id", "awaiting_decisions": "case_id, task_id, kind",
+        "open_summons": "case_id, summons_id, department",
     }
     async with pool.acquire() as conn:
         return {t: [dict(r) for r in await conn.fetch(f"SELECT * FROM {t} ORDER BY {k}")] for t, k in keys.items()}
@@ -189,6 +196,14 @@ async def mixed_cases(store: EventStore, departments: list[str], n: int) -> list
                     task_id=co, clock=Clock.acknowledge, level=2, due_at=t0 + timedelta(days=1)), actor=SYSTEM)
                 await case.add(t0 + timedelta(days=3), TaskEscalated(
                     task_id=co, clock=Clock.acknowledge, level=3, due_at=t0 + timedelta(days=1)), actor=SYSTEM)
+                # issue 10: listed by hand, a summons half reported, a return awaiting its decision
+                await case.add(t0 + timedelta(days=3), CaseListed(leader="王副主任", reason="久拖不决"))
+                await case.add(t0 + timedelta(days=3), DepartmentsSummoned(
+                    summons_id=f"{case.case_id}-S1", departments=(a, c), reason="吹哨", due_at=t0 + timedelta(days=4)))
+                await case.add(t0 + timedelta(days=3), SummonsReported(summons_id=f"{case.case_id}-S1", department=a),
+                               actor=liaison(a))
+                await case.add(t0 + timedelta(days=3), ReturnRequested(task_id=lead, reason="不属本单位"),
+                               actor=liaison(a))
             case 2:
                 await case.add(t0 + timedelta(hours=3), TaskReturned(task_id=lead, reason="不属本单位职责"),
                                actor=liaison(a))
@@ -424,6 +439,7 @@ async def test_rebuild_gives_the_same_rows_as_the_live_projection(own_pool: asyn
         await live.catch_up()
     projected = await dump(own_pool)
     assert len(projected["case_summaries"]) == 18 and projected["open_escalations"]
+    assert projected["case_listings"] and projected["open_summons"] and projected["awaiting_decisions"]
 
     assert await Projector(own_pool, store, batch_size=1000).rebuild() == sum(
         r["version"] for r in projected["case_states"])

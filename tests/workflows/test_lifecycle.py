@@ -15,7 +15,9 @@ from domain.commands import (
     ArchiveCase,
     ConveneMeeting,
     DecideExtension,
+    DecideReturn,
     DeclineCase,
+    JudgeComplaint,
     PauseClock,
     RecordFollowUp,
     RecordMediation,
@@ -86,7 +88,7 @@ async def test_a_case_goes_through_all_five_stages(cases: CaseClient, store: Eve
     assert types(events) == [
         "CaseReceived", "CaseRouted", "TaskAssigned", "TaskAssigned", "TaskAcknowledged", "TaskAcknowledged",
         "MeetingConvened", "MediationRecorded", "TaskReplied", "TaskReplied", "ResolutionSubmitted",
-        "ResolutionVerified", "FollowUpRecorded", "CaseArchived",
+        "ResolutionVerified", "FollowUpScheduled", "FollowUpRecorded", "CaseArchived",  # issue 10: follow-up due
     ]
     assert [e.seq for e in events] == list(range(1, len(events) + 1))  # with its notifications
     assert (await store.verify(case_id)).valid
@@ -144,7 +146,9 @@ async def test_a_return_sends_the_case_back_to_triage_and_the_department_is_not_
     cases: CaseClient, store: EventStore
 ) -> None:
     case_id = await new_routed_case(cases)
-    returned = await cases.act(case_id, ReturnTask(task_id=f"{case_id}-T1", reason="不属于本单位职责"), liaison(LEAD))
+    # issue 10: a return is reviewed; once a supervisor approves it, the lead's return sends the case back.
+    await cases.act(case_id, ReturnTask(task_id=f"{case_id}-T1", reason="不属于本单位职责"), liaison(LEAD))
+    returned = await cases.act(case_id, DecideReturn(task_id=f"{case_id}-T1", approve=True), SUPERVISOR)
     assert returned.stage == Stage.triage
     state = await cases.state(case_id)
     assert [t.status for t in state.tasks] == [TaskStatus.returned, TaskStatus.cancelled]
@@ -197,8 +201,10 @@ async def test_a_dissatisfied_follow_up_reopens_the_case_once(cases: CaseClient,
     case_id = await new_routed_case(cases, co=())
     await _resolve(cases, case_id)
     await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
-    first = await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied, note="仍在漏水"), MEDIATOR)
-    assert own(first.events) == ["FollowUpRecorded", "CaseReopened"] and first.stage == Stage.coordination
+    # issue 10: a dissatisfied follow-up reopens the case only when a supervisor judges it reasonable.
+    await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied, note="仍在漏水"), MEDIATOR)
+    first = await cases.act(case_id, JudgeComplaint(reasonable=True, reason="确未修好"), SUPERVISOR)
+    assert own(first.events) == ["ComplaintJudged", "CaseReopened"] and first.stage == Stage.coordination
     task = (await cases.state(case_id)).task(f"{case_id}-T1")
     assert task.status is TaskStatus.acknowledged
 
@@ -207,7 +213,10 @@ async def test_a_dissatisfied_follow_up_reopens_the_case_once(cases: CaseClient,
     await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
     second = await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied), MEDIATOR)
     assert own(second.events) == ["FollowUpRecorded"] and second.stage == Stage.supervision
-    assert (await cases.act(case_id, ArchiveCase(), MEDIATOR)).stage == Stage.archived
+    with pytest.raises(ActionRefused, match="already reopened 1 time"):
+        await cases.act(case_id, JudgeComplaint(reasonable=True, reason="仍不满意"), SUPERVISOR)
+    judged = await cases.act(case_id, JudgeComplaint(reasonable=False, reason="诉求超出协议范围"), SUPERVISOR)
+    assert judged.stage == Stage.archived
     assert types(await store.read_stream(case_id)).count("CaseReopened") == 1
 
 

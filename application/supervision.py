@@ -1,0 +1,70 @@
+"""Supervision as practised (issue 10): the use cases beyond a plain action, and the checks every action
+naming a summons, a meeting or a commitment gets. Everything else (a return decision, a listing and its
+lift, a risk re-grade, a report, a judgement) is ``Application.act`` with the domain's command."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from application.access import READ_BOARD, require_role
+from application.errors import InvalidInput, NotFound
+from domain.case import CaseState
+from domain.commands import (
+    Command,
+    ConveneMeeting,
+    FulfilCommitment,
+    RecordMeetingMinutes,
+    ReportToSummons,
+    SummonDepartments,
+)
+from domain.events import Actor
+from domain.organisation import Organisation, UnknownId
+from infra.read_models import supervision_extras
+
+if TYPE_CHECKING:
+    from application.cases import Application, Done
+
+
+def check_departments(org: Organisation, command: Command) -> None:
+    """The departments a summons or a meeting names exist (422 naming the field otherwise)."""
+    named: dict[str, Sequence[str]] = {}
+    if isinstance(command, SummonDepartments):
+        named = {"departments": command.departments}
+    elif isinstance(command, ConveneMeeting):
+        named = {"departments": command.departments, "attended": command.attended}
+    elif isinstance(command, RecordMeetingMinutes):
+        named = {"attended": command.attended}
+    for field, departments in named.items():
+        for department in departments:
+            try:
+                org.department(department)
+            except UnknownId as exc:
+                raise InvalidInput(str(exc), field) from exc
+
+
+def check_references(state: CaseState, command: Command) -> None:
+    """A summons, meeting or commitment the command names belongs to the case (404 otherwise)."""
+    if isinstance(command, ReportToSummons) and state.summons_by_id(command.summons_id) is None:
+        raise NotFound(f"case {state.case_id} has no summons {command.summons_id}")
+    if isinstance(command, RecordMeetingMinutes) and not any(m.meeting_id == command.meeting_id
+                                                             for m in state.meetings):
+        raise NotFound(f"case {state.case_id} has no meeting {command.meeting_id}")
+    if isinstance(command, FulfilCommitment) and state.commitment(command.commitment_id) is None:
+        raise NotFound(f"case {state.case_id} has no commitment {command.commitment_id}")
+
+
+async def summon(app: Application, actor: Actor, case_id: str, departments: Sequence[str], reason: str,
+                 report_within: str | None = None, request_id: str | None = None) -> Done:
+    """吹哨: the departments must report (报到) in time; each one's listed supervision goes one level up."""
+    check_departments(app.org, SummonDepartments(departments=tuple(departments), reason=reason))
+    command = SummonDepartments(departments=tuple(departments), reason=reason, report_within=report_within,
+                                escalate_to=app.org.escalation_targets(departments))
+    return await app.act(actor, case_id, command, request_id)
+
+
+async def board_extras(app: Application, actor: Actor, limit: int = 100) -> dict[str, list[Any]]:
+    """The board beyond the timers' escalations: listings by hand with their leader, returns and extensions
+    awaiting a decision, summoned departments that have not reported."""
+    require_role(actor, READ_BOARD)
+    return await supervision_extras(app.pool, limit)

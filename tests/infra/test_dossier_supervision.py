@@ -1,0 +1,29 @@
+"""The dossier and the auditor's timeline show summonses, commitments and a listing by hand (issue 10)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from domain.commands import CommitmentPromise, ConveneMeeting, ListCase, SummonDepartments
+from domain.events import SYSTEM_ACTOR, RecordedEvent
+from infra.audit.dossier import render_dossier_html
+from infra.event_store import ChainVerification
+from tests.domain.test_supervision import CO, MEDIATOR, MONDAY, OTHER, SUPERVISOR, routed
+
+
+def test_the_dossier_shows_summonses_commitments_and_the_listing() -> None:
+    case = routed()
+    case.do(SummonDepartments(departments=(OTHER,), reason="吹哨"), MEDIATOR)
+    case.do(ConveneMeeting(at=MONDAY, departments=(CO,), agenda="圆桌议事会", attended=(CO,), commitments=(
+        CommitmentPromise(department=CO, what="查明管线", due_at=MONDAY + timedelta(days=1)),)), MEDIATOR)
+    case.do(ListCase(leader="王副主任", reason="久拖不决"), SUPERVISOR)
+    events = [RecordedEvent(case_id="C-1", seq=n, event_id=uuid.uuid4(), occurred_at=MONDAY, actor=SYSTEM_ACTOR,
+                            payload=p, schema_version=1, prev_hash="0" * 64, hash="0" * 64)
+              for n, p in enumerate(case.events, start=1)]
+    verification = ChainVerification(case_id="C-1", valid=True, events=len(events), head_hash="0" * 64,
+                                     first_bad_seq=None)
+    html = render_dossier_html(case.state, events, verification, None)
+    for words in ("C-1-S1", "未报到 not reported", "C-1-M1-C1", "查明管线", "王副主任", "吹哨 summons C-1-S1",
+                  "会议纪要 minutes of C-1-M1", "挂牌督办 listed by hand"):
+        assert words in html, words
