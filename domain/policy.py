@@ -74,7 +74,13 @@ def _split(text: object) -> dict[str, Any]:
     if m is None:
         shown = f'"{text}"' if isinstance(text, str) else repr(text)
         raise ValueError(f"{shown} is not a duration ({_DURATION_HINT})")
+    if len(m[1]) > MAX_DURATION_DIGITS:
+        raise ValueError(f'"{text}" is too long a time limit (at most {MAX_DURATION_DIGITS} digits)')
     return {"amount": int(m[1]), "unit": m[2]}
+
+
+# 99999 of any unit: far beyond any case's time limit, yet safe in date arithmetic (99999 days is 273 years).
+MAX_DURATION_DIGITS = 5
 
 
 class RiskDeadlines(_Frozen):

@@ -58,7 +58,9 @@ def _enum_references(schema: dict[str, Any], org: Organisation) -> None:
     categories = sorted(c.id for c in org.categories)
     where = {("NewCase", "category"): categories, ("NewCase", "grid_id"): grids,
              ("RouteIn", "lead_department"): departments, ("RouteIn", "co_departments"): departments,
-             ("MeetingIn", "departments"): departments}
+             ("MeetingIn", "departments"): departments, ("MeetingIn", "attended"): departments,
+             ("MinutesIn", "attended"): departments, ("CommitmentIn", "department"): departments,
+             ("SummonsIn", "departments"): departments}
     components = schema.get("components", {}).get("schemas", {})
     for (model, field), values in where.items():
         prop = components.get(model, {}).get("properties", {}).get(field)

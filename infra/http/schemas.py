@@ -75,7 +75,7 @@ def _duration(value: str) -> str:
 
 DurationText = Annotated[str, StringConstraints(min_length=2, max_length=20), AfterValidator(_duration),
                          WithJsonSchema({"type": "string", "minLength": 2, "maxLength": 20,
-                                         "pattern": "^[0-9]+(s|m|h|d|wd|wh)$"})]
+                                         "pattern": "^[0-9]{1,5}(s|m|h|d|wd|wh)$"})]
 
 
 class Body(BaseModel):

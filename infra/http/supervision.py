@@ -6,10 +6,12 @@ Wiring only, like infra/http/cases.py: the caller's role is checked early from t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+import re
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
 from application import supervision
@@ -48,7 +50,20 @@ def _action(path: str, body_model: type[s.Body], command_type: type,
 
     endpoint.__annotations__["body"] = body_model  # a local class: FastAPI cannot resolve it by name
     router.add_api_route(f"/{{case_id}}/{path}", endpoint, methods=["POST"], summary=summary,
-                         response_model=s.ActionDone)
+                         response_model=s.ActionDone,
+                         dependencies=[Depends(_path_id(n)) for n in re.findall(r"{(\w+)}", path)])
+
+
+def _path_id(name: str) -> Callable[..., Awaitable[None]]:
+    """A dependency whose one parameter is the path id ``name``: it makes the OpenAPI declare that path
+    parameter (the endpoint itself reads the ids from the request, so one endpoint serves every path)."""
+
+    async def declares(**_: str) -> None:
+        return None
+
+    declares.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[str, Path(max_length=200)])])
+    return declares
 
 
 _action("tasks/{task_id}/return/decision", s.ReturnDecisionIn, DecideReturn,

@@ -245,3 +245,9 @@ def test_a_policy_pinned_before_the_new_sections_keeps_its_bytes_and_its_old_rul
     assert not old.policy.as_practised and old.policy.returns is None
     again = json.dumps(old.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     assert again == stored  # absent sections stay absent: a stored CaseReceived re-dumps to the same bytes
+
+
+def test_a_duration_of_more_than_five_digits_is_refused_with_its_limit() -> None:
+    with pytest.raises(ValueError, match=r"too long a time limit \(at most 5 digits\)"):
+        Duration.parse("104683712d")
+    assert Duration.parse("99999d").amount == 99999

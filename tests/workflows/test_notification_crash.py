@@ -19,6 +19,7 @@ from application.case_client import CaseClient
 from domain.commands import RouteCase
 from domain.events import NotificationDelivered
 from infra.event_store import EventStore
+from tests.conftest import TEST_KEYS
 from tests.receivers import Webhook
 from tests.workflows.notify_setup import NO_QUIET, SECRET, issued, organisation_data, outcomes, posts_for, settled
 from tests.workflows.scenario import CALM, CO, LEAD, MEDIATOR, receive_command, wait_for_events
@@ -28,7 +29,8 @@ def start_worker(pg_url: str, temporal_address: str, task_queue: str, org_file: 
                  ) -> subprocess.Popen[bytes]:
     env = {**os.environ, "LIANDIAO_DATABASE_URL": pg_url, "LIANDIAO_TEMPORAL_ADDRESS": temporal_address,
            "LIANDIAO_TASK_QUEUE": task_queue, "LIANDIAO_ORGANISATION_FILE": str(org_file),
-           "LIANDIAO_LOG_LEVEL": "INFO"}
+           "LIANDIAO_LOG_LEVEL": "INFO",
+           "LIANDIAO_CODEC_KEY_FILE": str(TEST_KEYS)}
     with log.open("ab") as sink:
         return subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env,
                                 stdout=sink, stderr=sink)

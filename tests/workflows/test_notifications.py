@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from application.case_client import CaseClient
@@ -24,6 +23,8 @@ from infra.audit.dossier import render_dossier_html
 from infra.audit.timeline import replay
 from infra.event_store import EventStore
 from infra.settings import Settings
+from infra.temporal import data_converter, load_codec
+from tests.conftest import TEST_KEYS
 from tests.receivers import Mailbox, Webhook
 from tests.workflows.notify_setup import (
     NO_QUIET,
@@ -48,7 +49,9 @@ async def replays(client, case_id: str, scenario: str) -> None:  # type: ignore[
     history = await client.get_workflow_handle(case_id).fetch_history()
     if os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1":
         (HISTORIES / f"{scenario}-notify.json").write_text(history.to_json())
-    await Replayer(workflows=[DisputeCaseWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
+    # With the payload codec, as every worker runs (tests/conftest.py's key ring).
+    await Replayer(workflows=[DisputeCaseWorkflow],
+                   data_converter=data_converter(load_codec(TEST_KEYS))).replay_workflow(history)
 
 
 @pytest.fixture(scope="module")
