@@ -24,7 +24,7 @@ run: $(STAMP_RUN)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain workflows activities application workers infra
+	$(BIN)/mypy domain workflows activities application workers infra workbench
 
 # The dossier and workbench tests drive Debian's Chromium (Playwright launches /usr/bin/chromium; it never
 # downloads a browser). Installed here when missing and apt-get can (root); otherwise one line says what to add.

@@ -1,0 +1,206 @@
+"""Each action the desk can offer: its button (API.md §5), the labelled fields of its form, and how the
+submitted form becomes the domain's command. Which actions a person may take NOW is not decided here: the
+page asks ``available_actions`` (the domain's own rules) and shows only those buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.commands import (
+    AcknowledgeTask,
+    ArchiveCase,
+    Command,
+    ConveneMeeting,
+    DecideExtension,
+    DeclineCase,
+    PauseClock,
+    RecordFollowUp,
+    RecordMediation,
+    ReplyTask,
+    RequestExtension,
+    ResumeClock,
+    ReturnTask,
+    SubmitResolution,
+    VerifyResolution,
+)
+from domain.organisation import Organisation
+from domain.policy import Duration
+from domain.vocabulary import MediationMethod, NotAcceptedReason, Outcome, Satisfaction
+from infra.http import schemas
+from workbench import labels
+
+Form = Mapping[str, Any]  # field name -> str, or list[str] for a multiple choice
+
+
+class FormProblem(Exception):
+    """A field the person must correct; the message is Chinese and names the field."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text, textarea, select, multiselect, datetime
+    options: Sequence[tuple[str, str]] = ()  # (value, label)
+    required: bool = True
+    default: str | Sequence[str] = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    kind: str  # the command's kind, as available_actions names it
+    button: str  # the accessible name of its button (API.md §5)
+    fields: tuple[Field, ...] = ()
+    build: Callable[[Form, str | None], Command] | None = None
+    on_task: bool = False
+    tone: str = ""  # "danger" for actions that end or refuse something
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _text(form: Form, name: str, label: str, *, required: bool = True) -> str | None:
+    value = str(form.get(name) or "").strip()
+    if not value:
+        if required:
+            raise FormProblem(f"请填写「{label}」")
+        return None
+    try:
+        schemas.Reason(reason=value)  # the API's own check: length, no control characters
+    except ValidationError as exc:
+        raise FormProblem(f"「{label}」含有不允许的字符或过长") from exc
+    return value
+
+
+def _choice(form: Form, name: str, label: str, allowed: Sequence[str]) -> str:
+    value = str(form.get(name) or "")
+    if value not in allowed:
+        raise FormProblem(f"请选择「{label}」")
+    return value
+
+
+def _yes(form: Form, name: str, label: str) -> bool:
+    return _choice(form, name, label, ("yes", "no")) == "yes"
+
+
+def _options(mapping: Mapping[Any, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((k.value, v) for k, v in mapping.items())
+
+
+REASON = Field("reason", "原因", "textarea")
+YES_NO = (("yes", "是"), ("no", "否"))
+
+
+def _extension(form: Form, task: str | None) -> Command:
+    extra = str(form.get("extra") or "").strip()
+    try:
+        Duration.parse(extra)
+    except ValueError as exc:
+        raise FormProblem("「延长时长」格式不正确，例如 3wd（3个工作日）、8wh（8个工作小时）") from exc
+    return RequestExtension(task_id=task or "", extra=extra, reason=_text(form, "reason", "原因") or "")
+
+
+def _meeting(form: Form, task: str | None) -> Command:
+    raw = str(form.get("at") or "")
+    try:
+        at = datetime.fromisoformat(raw).replace(tzinfo=labels.TIMEZONE)
+    except ValueError as exc:
+        raise FormProblem("请填写「会议时间」") from exc
+    departments = tuple(str(d) for d in form.get("departments") or ())
+    if not departments:
+        raise FormProblem("请选择「参会单位」")
+    return ConveneMeeting(at=at, departments=departments, agenda=_text(form, "agenda", "议题") or "")
+
+
+ACTIONS: dict[str, ActionForm] = {a.kind: a for a in (
+    ActionForm("not_accepted", "不予受理", (
+        Field("reason_code", "不予受理类型", "select", _options(labels.NOT_ACCEPTED), default="out_of_scope"),
+        REASON), tone="danger",
+        build=lambda f, t: DeclineCase(reason=_text(f, "reason", "原因") or "", reason_code=NotAcceptedReason(
+            _choice(f, "reason_code", "不予受理类型", [r.value for r in NotAcceptedReason])))),
+    ActionForm("route", "分流"),  # its form needs the organisation: see route_fields()
+    ActionForm("acknowledge", "签收", on_task=True, build=lambda f, t: AcknowledgeTask(task_id=t or "")),
+    ActionForm("return", "退回", (REASON,), on_task=True, tone="danger",
+               build=lambda f, t: ReturnTask(task_id=t or "", reason=_text(f, "reason", "原因") or "")),
+    ActionForm("request_extension", "申请延期", (
+        Field("extra", "延长时长", default="3wd", hint="如 3wd = 3个工作日，8wh = 8个工作小时"), REASON),
+        on_task=True, build=_extension),
+    ActionForm("decide_extension", "审批延期", (
+        Field("approve", "是否批准", "select", (("yes", "批准"), ("no", "不批准")), default="yes"),
+        Field("note", "审批意见", "textarea", required=False)), on_task=True,
+        build=lambda f, t: DecideExtension(task_id=t or "", approve=_yes(f, "approve", "是否批准"),
+                                           note=_text(f, "note", "审批意见", required=False))),
+    ActionForm("reply", "答复", (Field("summary", "答复内容", "textarea"),), on_task=True,
+               build=lambda f, t: ReplyTask(task_id=t or "", summary=_text(f, "summary", "答复内容") or "")),
+    ActionForm("pause_clock", "中止", (REASON,),
+               build=lambda f, t: PauseClock(reason=_text(f, "reason", "原因") or "")),
+    ActionForm("resume_clock", "恢复", (REASON,),
+               build=lambda f, t: ResumeClock(reason=_text(f, "reason", "原因") or "")),
+    ActionForm("convene_meeting", "联席会议"),  # its form needs the organisation: see meeting_fields()
+    ActionForm("record_mediation", "记录调解", (
+        Field("method", "调解方式", "select", _options(labels.METHOD), default="people"),
+        Field("agreement_reached", "是否达成协议", "select", YES_NO, default="yes"),
+        Field("terms", "协议内容", "textarea", required=False)),
+        build=lambda f, t: RecordMediation(
+            method=MediationMethod(_choice(f, "method", "调解方式", [m.value for m in MediationMethod])),
+            agreement_reached=_yes(f, "agreement_reached", "是否达成协议"),
+            terms=_text(f, "terms", "协议内容", required=False))),
+    ActionForm("submit_resolution", "提交办结", (
+        Field("outcome", "办结结果", "select", _options(labels.OUTCOME), default="mediated"),
+        Field("summary", "办结说明", "textarea")),
+        build=lambda f, t: SubmitResolution(
+            outcome=Outcome(_choice(f, "outcome", "办结结果", [o.value for o in Outcome])),
+            summary=_text(f, "summary", "办结说明") or "")),
+    ActionForm("verify", "验收", (
+        Field("accepted", "验收结论", "select", (("yes", "通过"), ("no", "不通过，退回重办")), default="yes"),
+        Field("note", "验收意见", "textarea", required=False)),
+        build=lambda f, t: VerifyResolution(accepted=_yes(f, "accepted", "验收结论"),
+                                            note=_text(f, "note", "验收意见", required=False))),
+    ActionForm("follow_up", "回访", (
+        Field("satisfaction", "满意度", "select", _options(labels.SATISFACTION), default="satisfied"),
+        Field("note", "回访记录", "textarea", required=False)),
+        build=lambda f, t: RecordFollowUp(
+            satisfaction=Satisfaction(_choice(f, "satisfaction", "满意度", [s.value for s in Satisfaction])),
+            note=_text(f, "note", "回访记录", required=False))),
+    ActionForm("archive", "归档", build=lambda f, t: ArchiveCase()),
+)}
+
+
+def _departments(org: Organisation) -> tuple[tuple[str, str], ...]:
+    return tuple((d.id, d.name) for d in sorted(org.departments, key=lambda d: (d.level.rank, d.id), reverse=True))
+
+
+def route_fields(org: Organisation, suggestion: Mapping[str, Any] | None) -> tuple[Field, ...]:
+    """The routing form, pre-filled with the routing rules' proposal."""
+    lead = suggestion["lead_department"] if suggestion else ""
+    co = tuple(suggestion["co_departments"]) if suggestion else ()
+    return (Field("lead_department", "牵头单位", "select", _departments(org), default=lead),
+            Field("co_departments", "协办单位", "multiselect", _departments(org), required=False, default=co,
+                  hint="可多选（按住 Ctrl 或长按）"),
+            Field("note", "分流说明", "textarea", required=False))
+
+
+def meeting_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, ...]:
+    return (Field("at", "会议时间", "datetime"),
+            Field("departments", "参会单位", "multiselect", _departments(org), default=tuple(involved)),
+            Field("agenda", "议题", "textarea"))
+
+
+def fields_of(action: ActionForm, org: Organisation, suggestion: Mapping[str, Any] | None,
+              involved: Sequence[str]) -> tuple[Field, ...]:
+    if action.kind == "route":
+        return route_fields(org, suggestion)
+    if action.kind == "convene_meeting":
+        return meeting_fields(org, involved)
+    return action.fields
+
+
+def build(action: ActionForm, form: Form, task_id: str | None) -> Command:
+    if action.kind == "convene_meeting":
+        return _meeting(form, task_id)
+    assert action.build is not None
+    return action.build(form, task_id)

@@ -1,0 +1,247 @@
+"""Intake (统一受理), the case page with its actions, and the auditor's replay of a case."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from domain.events import Party
+from domain.organisation import JurisdictionLevel, UnknownId
+from domain.vocabulary import Channel, PartyRole, RiskLevel, Role
+from infra.audit.dossier import export_dossier
+from infra.audit.seals import latest_seal_covering
+from infra.audit.timeline import replay
+from infra.http import schemas
+from workbench import backend, labels
+from workbench.actions import ACTIONS, FormProblem, build, fields_of
+from workbench.messages import department_namer, translate
+from workbench.session import Session
+from workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services, session
+
+router = APIRouter(route_class=WorkbenchRoute)
+CaseId = Annotated[str, Query(max_length=100)]
+
+
+# ---------------------------------------------------------------------------------------------- intake
+
+def _grids(request: Request) -> list[tuple[str, str]]:
+    org = services(request).org
+    grids = [j for j in org.jurisdictions if j.level is JurisdictionLevel.grid]
+    return [(g.id, " ".join(a.name for a in reversed(org.ancestors(g.id)) if a.level is not JurisdictionLevel.district))
+            for g in grids]
+
+
+def _intake(request: Request, values: dict[str, Any], **extra: Any) -> HTMLResponse:
+    org = services(request).org
+    return render(request, "case_new.html", values=values, grids=_grids(request),
+                  categories=[(c.id, c.name) for c in org.categories], **extra)
+
+
+def _read_intake(form: Any) -> backend.NewCase:
+    """The intake form as a new case; FormProblem names the first field to correct."""
+    def text(name: str, label: str, limit: int, required: bool = True) -> str:
+        value = str(form.get(name) or "").strip()
+        if required and not value:
+            raise FormProblem(f"请填写「{label}」")
+        if len(value) > limit:
+            raise FormProblem(f"「{label}」太长（最多{limit}字）")
+        return value
+
+    title, description = text("title", "标题", 200), text("description", "描述", 4000)
+    name = text("party_name", "当事人姓名", 200)
+    phone = text("phone", "电话", 20, required=False) or None
+    id_number = text("id_number", "身份证号", 18, required=False) or None
+    try:
+        schemas.PartyIn(name=name, role=PartyRole.applicant, phone=phone, id_number=id_number)
+    except ValueError as exc:
+        field = "电话" if "phone" in str(exc) else "身份证号" if "id_number" in str(exc) else "当事人姓名"
+        raise FormProblem(f"「{field}」格式不正确") from exc
+    parties = [Party(name=name, role=PartyRole.applicant, phone=phone, id_number=id_number)]
+    respondent = text("respondent", "被申请人", 200, required=False)
+    if respondent:
+        parties.append(Party(name=respondent, role=PartyRole.respondent))
+    try:
+        return backend.NewCase(title=title, description=description, category=str(form.get("category") or ""),
+                               channel=Channel(str(form.get("channel") or "")), grid_id=str(form.get("grid_id") or ""),
+                               risk_level=RiskLevel(str(form.get("risk_level") or "medium")), parties=tuple(parties))
+    except ValueError as exc:
+        raise FormProblem("请选择「来源渠道」和「风险等级」") from exc
+
+
+@router.get("/cases/new", include_in_schema=False)
+async def new_case_page(request: Request, who: Session = Depends(role_in(Role.mediator))) -> HTMLResponse:
+    import secrets
+
+    return _intake(request, {"channel": "walk_in", "risk_level": "medium", "request_id": secrets.token_hex(8)})
+
+
+@router.post("/cases/new", include_in_schema=False)
+async def new_case(request: Request, who: Session = Depends(csrf_checked)) -> Response:
+    if who.actor.role is not Role.mediator:
+        raise PageError(403, "无权访问", "只有调解员可以登记案件。")
+    svc = services(request)
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items()}
+    try:
+        new = _read_intake(form)
+        svc.org.category(new.category)
+        svc.org.jurisdiction(new.grid_id)
+    except FormProblem as exc:
+        return _intake(request, values, error=str(exc))
+    except UnknownId:
+        return _intake(request, values, error="请选择「类别」和「网格」")
+    duplicate = await backend.duplicate_of(svc, new)
+    # The duplicate warning comes before anything is saved: the mediator confirms or corrects.
+    if duplicate is not None and form.get("confirm_duplicate") != duplicate:
+        return _intake(request, values, duplicate=duplicate)
+    request_id = str(form.get("request_id") or "")[:40] or None
+    try:
+        case_id = await backend.receive(svc, who.actor, new, f"wb:{request_id}" if request_id else "")
+    except backend.Refused as exc:
+        return _intake(request, values, error=translate(exc.reason, department_namer(svc.org)))
+    return go(f"/cases/{case_id}?done=受理登记")
+
+
+# ---------------------------------------------------------------------------------------------- the case
+
+async def _readable(request: Request, case_id: str, who: Session) -> Any:
+    try:
+        state = await backend.case(services(request), case_id)
+    except backend.Refused as exc:
+        raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。") from exc
+    if not backend.may_read(state, who.actor):
+        raise PageError(403, "无权访问", "您的部门在此案件上没有任务，不能查看。")
+    return state
+
+
+@router.get("/cases/{case_id}", include_in_schema=False)
+async def case_page(request: Request, case_id: str, done: str | None = None,
+                    who: Session = Depends(session)) -> HTMLResponse:
+    svc = services(request)
+    state = await _readable(request, case_id, who)
+    now = datetime.now(UTC)
+    available = backend.actions(state, who.actor, now)
+    case_actions = [(ACTIONS[a.kind], None) for a in available if a.task_id is None and a.kind in ACTIONS]
+    task_actions: dict[str, list[Any]] = {}
+    for a in available:
+        if a.task_id is not None and a.kind in ACTIONS:
+            task_actions.setdefault(a.task_id, []).append(ACTIONS[a.kind])
+    events = await svc.store.read_stream(case_id)
+    _, timeline = replay(events) if events else (state, [])
+    return render(request, "case.html", case=state, parties=backend.parties(state, who.actor),
+                  masked=not _sees_all(state, who), case_actions=case_actions, task_actions=task_actions,
+                  timeline=list(reversed(timeline)), suggestion=backend.suggested(state, svc),
+                  done=done[:20] if done else None, category=_category(request, state.category),
+                  grid=dict(_grids(request)).get(state.grid_id, state.grid_id))
+
+
+def _sees_all(state: Any, who: Session) -> bool:
+    parties = backend.parties(state, who.actor)
+    return bool(parties) and parties == [p.model_dump(mode="json") for p in state.parties]
+
+
+def _category(request: Request, category: str) -> str:
+    try:
+        return services(request).org.category(category).name
+    except UnknownId:
+        return category
+
+
+def _action_page(request: Request, state: Any, kind: str, task_id: str | None, status: int = 200,
+                 **extra: Any) -> HTMLResponse:
+    svc = services(request)
+    action = ACTIONS.get(kind)
+    if action is None:
+        raise PageError(404, "没有这个操作", f"没有操作「{kind}」。")
+    task = state.task(task_id) if task_id else None
+    if action.on_task and task is None:
+        raise PageError(404, "没有这个任务", "请从案件页面或待办列表选择任务。")
+    involved = [t.department for t in state.tasks if t.status.value not in ("returned", "cancelled")]
+    fields = fields_of(action, svc.org, backend.suggested(state, svc), involved)
+    return render(request, "action.html", status=status, case=state, action=action, task=task, fields=fields,
+                  values=extra.pop("values", {}), next=safe_next(extra.pop("next", None), f"/cases/{state.case_id}"),
+                  **extra)
+
+
+@router.get("/cases/{case_id}/act/{kind}", include_in_schema=False)
+async def action_form(request: Request, case_id: str, kind: str, task: str | None = None,
+                      next: str | None = None, who: Session = Depends(session)) -> HTMLResponse:
+    state = await _readable(request, case_id, who)
+    return _action_page(request, state, kind, task, next=next)
+
+
+@router.post("/cases/{case_id}/act/{kind}", include_in_schema=False)
+async def take_action(request: Request, case_id: str, kind: str, task: str | None = None,
+                      who: Session = Depends(csrf_checked)) -> Response:
+    svc = services(request)
+    state = await _readable(request, case_id, who)
+    action = ACTIONS.get(kind)
+    if action is None:
+        raise PageError(404, "没有这个操作", f"没有操作「{kind}」。")
+    form = await request.form()
+    values: dict[str, Any] = {k: form.getlist(k) if k in ("co_departments", "departments") else str(v)
+                              for k, v in form.items()}
+    back = safe_next(str(form.get("next") or ""), f"/cases/{case_id}")
+    try:
+        if kind == "route":
+            lead = str(form.get("lead_department") or "")
+            if not lead:
+                raise FormProblem("请选择「牵头单位」")
+            co = [str(d) for d in form.getlist("co_departments") if str(d) != lead]
+            note = str(form.get("note") or "").strip() or None
+            await backend.route(svc, who.actor, case_id, lead, co, note)
+        else:
+            await backend.act(svc, who.actor, case_id, build(action, values, task))
+    except FormProblem as exc:
+        return _action_page(request, state, kind, task, status=422, error=str(exc), values=values, next=back)
+    except backend.Refused as exc:
+        # The domain's own reason, in Chinese: the person sees why, and nothing was recorded.
+        reason = translate(exc.reason, department_namer(svc.org))
+        return _action_page(request, state, kind, task, status=409, refused=reason, values=values, next=back)
+    joiner = "&" if "?" in back else "?"
+    return go(f"{back}{joiner}done={action.button}")
+
+
+# ---------------------------------------------------------------------------------------------- audit
+
+@router.get("/cases/{case_id}/timeline", include_in_schema=False)
+async def timeline_page(request: Request, case_id: str, upto: Annotated[int | None, Query(ge=1)] = None,
+                        who: Session = Depends(role_in(Role.auditor, Role.supervisor))) -> HTMLResponse:
+    svc = services(request)
+    events = await svc.store.read_stream(case_id)
+    if not events:
+        raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。")
+    last = events[-1].seq
+    chosen = min(upto or last, last)
+    state, entries = replay(events, chosen)
+    verification = await svc.store.verify(case_id) if who.actor.role is Role.auditor else None
+    seal = await latest_seal_covering(svc.pool, case_id) if who.actor.role is Role.auditor else None
+    return render(request, "timeline.html", case=state, entries=entries, upto=chosen, last=last,
+                  parties=backend.parties(state, who.actor), verification=verification, seal=seal,
+                  category=_category(request, state.category), all_entries=replay(events)[1])
+
+
+@router.get("/cases/{case_id}/dossier.zip", include_in_schema=False)
+async def dossier(request: Request, case_id: str, who: Session = Depends(role_in(Role.auditor))) -> Response:
+    svc = services(request)
+    if not await svc.pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", case_id):
+        raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。")
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = await export_dossier(svc.pool, case_id, Path(tmp))
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(folder.iterdir()):
+                archive.write(path, f"{case_id}/{path.name}")
+    buffer.seek(0)
+    return StreamingResponse(buffer, media_type="application/zip",
+                             headers={"Content-Disposition": f'attachment; filename="{case_id}-dossier.zip"'})
+
+
+__all__ = ["labels", "router"]

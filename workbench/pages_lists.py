@@ -1,0 +1,98 @@
+"""The list pages: the mediator's desk, the liaison's inbox, the supervision board, notifications and the
+auditor's case list. The inbox and the board refresh themselves (htmx polls the page and swaps its live
+part), so a phone left open on the inbox shows a new task within seconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from domain.organisation import UnknownId
+from domain.vocabulary import Role, Stage
+from infra.read_models import department_inbox, department_statistics, list_cases, supervision_board
+from workbench import backend, notifications, queries
+from workbench.actions import ACTIONS
+from workbench.session import Session
+from workbench.web import PageError, WorkbenchRoute, render, role_in, services
+
+router = APIRouter(route_class=WorkbenchRoute)
+POLL_SECONDS = 5
+
+
+@router.get("/desk", include_in_schema=False)
+async def desk(request: Request, who: Session = Depends(role_in(Role.mediator))) -> HTMLResponse:
+    svc = services(request)
+    triage, _ = await list_cases(svc.pool, stage=Stage.triage, limit=50)
+    queue = []
+    for summary in triage:
+        state = await backend.case(svc, summary.case_id)
+        queue.append((summary, backend.suggested(state, svc), state.returned_by))
+    by_stage = {}
+    for stage in (Stage.coordination, Stage.supervision, Stage.archived):
+        by_stage[stage], _ = await list_cases(svc.pool, stage=stage, limit=30)
+    return render(request, "desk.html", queue=queue, by_stage=by_stage, poll=POLL_SECONDS,
+                  categories={c.id: c.name for c in svc.org.categories},
+                  departments=[(d.id, d.name) for d in svc.org.departments],
+                  unread=await notifications.unread(svc, who.actor))
+
+
+def _urgency(item: Any, now: datetime) -> tuple[int, float]:
+    """Most urgent first: highest escalation level, then the soonest (or longest overdue) due time."""
+    due = item.due_at.timestamp() if item.due_at else float("inf")
+    return (-item.escalation_level if item.open_clock else 1, due)
+
+
+@router.get("/inbox", include_in_schema=False)
+async def inbox(request: Request, department: str | None = None,
+                who: Session = Depends(role_in(Role.liaison, Role.mediator, Role.supervisor))) -> HTMLResponse:
+    svc = services(request)
+    if who.actor.role is Role.liaison:
+        department = who.actor.department
+    if not department:
+        raise PageError(400, "请选择部门", "请在地址中指定部门，例如 /inbox?department=dept-donghu-labour。")
+    try:
+        name = svc.org.department(department).name
+    except UnknownId as exc:
+        raise PageError(404, "没有这个部门", f"没有部门 {department}。") from exc
+    now = datetime.now(UTC)
+    items = await department_inbox(svc.pool, department, limit=100)
+    open_items = sorted((i for i in items if i.open_clock), key=lambda i: _urgency(i, now))
+    done = [i for i in items if not i.open_clock][:20]
+    actions = {}
+    for item in open_items:
+        state = await backend.case(svc, item.case_id)
+        actions[item.task_id] = [a.kind for a in backend.actions(state, who.actor, now) if a.task_id == item.task_id]
+    return render(request, "inbox.html", department=department, department_name=name, open_items=open_items,
+                  done_items=done, actions=actions, action_forms=ACTIONS, poll=POLL_SECONDS,
+                  unread=await notifications.unread(svc, who.actor))
+
+
+@router.get("/board", include_in_schema=False)
+async def board(request: Request,
+                who: Session = Depends(role_in(Role.supervisor, Role.mediator, Role.auditor))) -> HTMLResponse:
+    svc = services(request)
+    stats = await department_statistics(svc.pool)
+    return render(request, "board.html", escalations=await supervision_board(svc.pool, limit=100),
+                  awaiting=await queries.awaiting_decision(svc.pool),
+                  to_verify=await queries.verification_queue(svc.pool),
+                  listed=await queries.listed_cases(svc.pool), stats=stats, poll=POLL_SECONDS,
+                  unread=await notifications.unread(svc, who.actor))
+
+
+@router.get("/notifications", include_in_schema=False)
+async def notifications_page(request: Request, who: Session = Depends(role_in(
+        Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin))) -> HTMLResponse:
+    svc = services(request)
+    items = await notifications.for_actor(svc, who.actor)
+    return render(request, "notifications.html", items=items, enabled=await notifications.enabled(svc),
+                  unread=sum(1 for i in items if i.get("read_at") is None))
+
+
+@router.get("/audit", include_in_schema=False)
+async def audit(request: Request, who: Session = Depends(role_in(Role.auditor))) -> HTMLResponse:
+    svc = services(request)
+    cases, _ = await list_cases(svc.pool, limit=100)
+    return render(request, "audit.html", cases=cases, categories={c.id: c.name for c in svc.org.categories})
