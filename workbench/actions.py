@@ -28,7 +28,7 @@ from domain.commands import (
     SubmitResolution,
     VerifyResolution,
 )
-from domain.organisation import Organisation
+from domain.organisation import Organisation, UnknownId
 from domain.policy import Duration
 from domain.vocabulary import MediationMethod, NotAcceptedReason, Outcome, Satisfaction
 from infra.http import schemas
@@ -174,13 +174,24 @@ def _departments(org: Organisation) -> tuple[tuple[str, str], ...]:
     return tuple((d.id, d.name) for d in sorted(org.departments, key=lambda d: (d.level.rank, d.id), reverse=True))
 
 
-def route_fields(org: Organisation, suggestion: Mapping[str, Any] | None) -> tuple[Field, ...]:
+def route_choices(org: Organisation, grid_id: str) -> tuple[tuple[str, str], ...]:
+    """The departments a case in ``grid_id`` can go to: those of its grid, community, street and district
+    (where routing looks), lowest level first; every department when the grid is unknown."""
+    try:
+        chain = org.ancestors(grid_id)
+    except UnknownId:
+        return _departments(org)
+    return tuple((d.id, d.name) for j in chain for d in org.departments_in(j.id))
+
+
+def route_fields(org: Organisation, suggestion: Mapping[str, Any] | None, grid_id: str) -> tuple[Field, ...]:
     """The routing form, pre-filled with the routing rules' proposal."""
     lead = suggestion["lead_department"] if suggestion else ""
     co = tuple(suggestion["co_departments"]) if suggestion else ()
-    return (Field("lead_department", "牵头单位", "select", _departments(org), default=lead),
-            Field("co_departments", "协办单位", "multiselect", _departments(org), required=False, default=co,
-                  hint="可多选（按住 Ctrl 或长按）"),
+    choices = route_choices(org, grid_id)
+    return (Field("lead_department", "牵头单位", "select", choices, default=lead),
+            Field("co_departments", "协办单位", "multiselect", choices, required=False, default=co,
+                  hint="可多选：电脑上按住 Ctrl 点选，手机上直接点选"),
             Field("note", "分流说明", "textarea", required=False))
 
 
@@ -191,9 +202,9 @@ def meeting_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, .
 
 
 def fields_of(action: ActionForm, org: Organisation, suggestion: Mapping[str, Any] | None,
-              involved: Sequence[str]) -> tuple[Field, ...]:
+              involved: Sequence[str], grid_id: str) -> tuple[Field, ...]:
     if action.kind == "route":
-        return route_fields(org, suggestion)
+        return route_fields(org, suggestion, grid_id)
     if action.kind == "convene_meeting":
         return meeting_fields(org, involved)
     return action.fields

@@ -17,10 +17,11 @@ from domain.organisation import InvalidRoute, UnknownId, validate_route
 from domain.policy import pin_policy
 from domain.vocabulary import Channel, RiskLevel, Role
 from infra.audit.masking import masked_party
+from infra.http import views
 from infra.http.cases import _new_case_id, perform
 from infra.http.context import Caller, Services, load_case
 from infra.http.problems import Problem
-from infra.http.views import sees_personal_data, suggestion
+from infra.http.views import suggestion
 from infra.read_models import find_duplicate, party_fingerprint
 
 
@@ -50,9 +51,13 @@ def may_read(state: CaseState, actor: Actor) -> bool:
     return actor.role is Role.liaison and any(t.department == actor.department for t in state.tasks)
 
 
+def sees_personal_data(state: CaseState, actor: Actor) -> bool:
+    return views.sees_personal_data(state, _caller(actor))
+
+
 def parties(state: CaseState, actor: Actor) -> list[dict[str, Any]]:
     """Parties as the API shows them to this person: in full or masked."""
-    if sees_personal_data(state, _caller(actor)):
+    if sees_personal_data(state, actor):
         return [p.model_dump(mode="json") for p in state.parties]
     return [masked_party(p) for p in state.parties]
 

@@ -117,13 +117,14 @@ async def _readable(request: Request, case_id: str, who: Session) -> Any:
     except backend.Refused as exc:
         raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。") from exc
     if not backend.may_read(state, who.actor):
-        raise PageError(403, "无权访问", "您的部门在此案件上没有任务，不能查看。")
+        message = ("您的部门在此案件上没有任务，不能查看。" if who.actor.role is Role.liaison
+                   else f"{labels.ROLE[who.actor.role]}不能查看案件。")
+        raise PageError(403, "无权访问", message)
     return state
 
 
 @router.get("/cases/{case_id}", include_in_schema=False)
-async def case_page(request: Request, case_id: str, done: str | None = None,
-                    who: Session = Depends(session)) -> HTMLResponse:
+async def case_page(request: Request, case_id: str, who: Session = Depends(session)) -> HTMLResponse:
     svc = services(request)
     state = await _readable(request, case_id, who)
     now = datetime.now(UTC)
@@ -136,15 +137,11 @@ async def case_page(request: Request, case_id: str, done: str | None = None,
     events = await svc.store.read_stream(case_id)
     _, timeline = replay(events) if events else (state, [])
     return render(request, "case.html", case=state, parties=backend.parties(state, who.actor),
-                  masked=not _sees_all(state, who), case_actions=case_actions, task_actions=task_actions,
+                  masked=not backend.sees_personal_data(state, who.actor), case_actions=case_actions,
+                  task_actions=task_actions,
                   timeline=list(reversed(timeline)), suggestion=backend.suggested(state, svc),
-                  done=done[:20] if done else None, category=_category(request, state.category),
+                  category=_category(request, state.category),
                   grid=dict(_grids(request)).get(state.grid_id, state.grid_id))
-
-
-def _sees_all(state: Any, who: Session) -> bool:
-    parties = backend.parties(state, who.actor)
-    return bool(parties) and parties == [p.model_dump(mode="json") for p in state.parties]
 
 
 def _category(request: Request, category: str) -> str:
@@ -164,7 +161,7 @@ def _action_page(request: Request, state: Any, kind: str, task_id: str | None, s
     if action.on_task and task is None:
         raise PageError(404, "没有这个任务", "请从案件页面或待办列表选择任务。")
     involved = [t.department for t in state.tasks if t.status.value not in ("returned", "cancelled")]
-    fields = fields_of(action, svc.org, backend.suggested(state, svc), involved)
+    fields = fields_of(action, svc.org, backend.suggested(state, svc), involved, state.grid_id)
     return render(request, "action.html", status=status, case=state, action=action, task=task, fields=fields,
                   values=extra.pop("values", {}), next=safe_next(extra.pop("next", None), f"/cases/{state.case_id}"),
                   **extra)

@@ -14,7 +14,7 @@ from domain.organisation import UnknownId
 from domain.vocabulary import Role, Stage
 from infra.read_models import department_inbox, department_statistics, list_cases, supervision_board
 from workbench import backend, notifications, queries
-from workbench.actions import ACTIONS
+from workbench.actions import ACTIONS, route_choices
 from workbench.session import Session
 from workbench.web import PageError, WorkbenchRoute, render, role_in, services
 
@@ -29,13 +29,13 @@ async def desk(request: Request, who: Session = Depends(role_in(Role.mediator)))
     queue = []
     for summary in triage:
         state = await backend.case(svc, summary.case_id)
-        queue.append((summary, backend.suggested(state, svc), state.returned_by))
+        queue.append((summary, backend.suggested(state, svc), state.returned_by,
+                      route_choices(svc.org, state.grid_id)))
     by_stage = {}
     for stage in (Stage.coordination, Stage.supervision, Stage.archived):
         by_stage[stage], _ = await list_cases(svc.pool, stage=stage, limit=30)
     return render(request, "desk.html", queue=queue, by_stage=by_stage, poll=POLL_SECONDS,
                   categories={c.id: c.name for c in svc.org.categories},
-                  departments=[(d.id, d.name) for d in svc.org.departments],
                   unread=await notifications.unread(svc, who.actor))
 
 
@@ -74,7 +74,7 @@ async def inbox(request: Request, department: str | None = None,
 async def board(request: Request,
                 who: Session = Depends(role_in(Role.supervisor, Role.mediator, Role.auditor))) -> HTMLResponse:
     svc = services(request)
-    stats = await department_statistics(svc.pool)
+    stats = [s for s in await department_statistics(svc.pool) if s.tasks_assigned]
     return render(request, "board.html", escalations=await supervision_board(svc.pool, limit=100),
                   awaiting=await queries.awaiting_decision(svc.pool),
                   to_verify=await queries.verification_queue(svc.pool),

@@ -100,8 +100,15 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "who": who, "now": datetime.now(UTC), "csrf": who.csrf_token if who else "",
         "org": svc.org, "dept": lambda d: department_name(svc.org, d),
         "me": who_label(svc.org, who.actor) if who else "", "role": who.actor.role.value if who else "",
+        "done": _done(request),
     }
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
+
+
+def _done(request: Request) -> str | None:
+    """The "已完成：…" line after an action: only short words, never markup (Jinja escapes it anyway)."""
+    value = request.query_params.get("done")
+    return value if value and len(value) <= 12 else None
 
 
 def safe_next(value: str | None, default: str) -> str:

@@ -188,7 +188,7 @@ def test_auditor_replays_to_an_earlier_event_and_verifies_the_chain(browser: Any
     page.get_by_role("link", name=TITLE).first.click()
     assert page.url.endswith(f"/cases/{case_id}/timeline")
     assert page.locator("#replayed-stage").inner_text() == "已归档"
-    assert "哈希链完整" in page.get_by_role("status").inner_text()
+    assert "哈希链完整" in page.get_by_role("region", name="哈希链核验").inner_text()
     page.goto(f"{desk.base}/cases/{case_id}/timeline?upto=1")  # right after registration
     assert page.locator("#replayed-stage").inner_text() == "待分流"
     assert "此时尚无任务" in page.inner_text("body")
