@@ -20,5 +20,5 @@ async def sign_in(pool: asyncpg.Pool, login: str, password: str) -> Actor:
     if found is not None:
         name = await pool.fetchval("SELECT name FROM api_tokens WHERE token_hash = $1", found[1])
         if name is not None and name == login.strip():
-            return found[0].model_copy(update={"id": found[0].id})
+            return found[0].model_copy(update={"name": name})
     raise SignInRefused("用户名或密码不正确")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from application.cases import Application as Services
 from domain.events import Actor
 from domain.vocabulary import Role
-from infra.http.context import Services
 
 
 async def enabled(svc: Services) -> bool:

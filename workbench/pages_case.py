@@ -5,19 +5,21 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from application import access, audit
+from application.cases import Intake
+from application.errors import Forbidden, InvalidInput, NotFound, Refused
+from domain.case import CaseState
 from domain.events import Party
 from domain.organisation import JurisdictionLevel, UnknownId
 from domain.vocabulary import Channel, PartyRole, RiskLevel, Role
 from infra.audit.dossier import export_dossier
 from infra.audit.seals import latest_seal_covering
-from infra.audit.timeline import replay
 from infra.http import schemas
 from workbench import backend, labels
 from workbench.actions import ACTIONS, FormProblem, build, fields_of
@@ -44,7 +46,7 @@ def _intake(request: Request, values: dict[str, Any], **extra: Any) -> HTMLRespo
                   categories=[(c.id, c.name) for c in org.categories], **extra)
 
 
-def _read_intake(form: Any) -> backend.NewCase:
+def _read_intake(form: Any) -> Intake:
     """The intake form as a new case; FormProblem names the first field to correct."""
     def text(name: str, label: str, limit: int, required: bool = True) -> str:
         value = str(form.get(name) or "").strip()
@@ -68,9 +70,9 @@ def _read_intake(form: Any) -> backend.NewCase:
     if respondent:
         parties.append(Party(name=respondent, role=PartyRole.respondent))
     try:
-        return backend.NewCase(title=title, description=description, category=str(form.get("category") or ""),
-                               channel=Channel(str(form.get("channel") or "")), grid_id=str(form.get("grid_id") or ""),
-                               risk_level=RiskLevel(str(form.get("risk_level") or "medium")), parties=tuple(parties))
+        return Intake(title=title, description=description, category=str(form.get("category") or ""),
+                      channel=Channel(str(form.get("channel") or "")), grid_id=str(form.get("grid_id") or ""),
+                      risk_level=RiskLevel(str(form.get("risk_level") or "medium")), parties=tuple(parties))
     except ValueError as exc:
         raise FormProblem("请选择「来源渠道」和「风险等级」") from exc
 
@@ -86,37 +88,39 @@ async def new_case_page(request: Request, who: Session = Depends(role_in(Role.me
 async def new_case(request: Request, who: Session = Depends(csrf_checked)) -> Response:
     if who.actor.role is not Role.mediator:
         raise PageError(403, "无权访问", "只有调解员可以登记案件。")
-    svc = services(request)
+    app = backend.app_of(request)
     form = await request.form()
     values = {k: str(v) for k, v in form.items()}
     try:
-        new = _read_intake(form)
-        svc.org.category(new.category)
-        svc.org.jurisdiction(new.grid_id)
+        intake = _read_intake(form)
+        app.check_intake(intake)
     except FormProblem as exc:
         return _intake(request, values, error=str(exc))
-    except UnknownId:
+    except InvalidInput:
         return _intake(request, values, error="请选择「类别」和「网格」")
-    duplicate = await backend.duplicate_of(svc, new)
+    duplicate = await app.duplicate_of(intake)
     # The duplicate warning comes before anything is saved: the mediator confirms or corrects.
     if duplicate is not None and form.get("confirm_duplicate") != duplicate:
         return _intake(request, values, duplicate=duplicate)
-    request_id = str(form.get("request_id") or "")[:40] or None
+    # The form's own id makes a double submit (or a reload of the POST) register one case.
+    request_id = str(form.get("request_id") or "")[:40]
     try:
-        case_id = await backend.receive(svc, who.actor, new, f"wb:{request_id}" if request_id else "")
-    except backend.Refused as exc:
-        return _intake(request, values, error=translate(exc.reason, department_namer(svc.org)))
-    return go(f"/cases/{case_id}?done=受理登记")
+        received = await app.receive(who.actor, intake, f"wb:{who.actor.id}:{request_id}" if request_id else None)
+    except (Refused, InvalidInput) as exc:
+        return _intake(request, values, error=translate(exc.message, department_namer(app.org)))
+    return go(f"/cases/{received.case_id}?done=受理登记")
 
 
 # ---------------------------------------------------------------------------------------------- the case
 
-async def _readable(request: Request, case_id: str, who: Session) -> Any:
+async def _readable(request: Request, case_id: str, who: Session) -> CaseState:
     try:
-        state = await backend.case(services(request), case_id)
-    except backend.Refused as exc:
+        state = await backend.app_of(request).get_case(who.actor, case_id)
+    except NotFound as exc:
         raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。") from exc
-    if not backend.may_read(state, who.actor):
+    except Forbidden:
+        state = None
+    if state is None or not backend.may_read(state, who.actor):
         message = ("您的部门在此案件上没有任务，不能查看。" if who.actor.role is Role.liaison
                    else f"{labels.ROLE[who.actor.role]}不能查看案件。")
         raise PageError(403, "无权访问", message)
@@ -125,21 +129,19 @@ async def _readable(request: Request, case_id: str, who: Session) -> Any:
 
 @router.get("/cases/{case_id}", include_in_schema=False)
 async def case_page(request: Request, case_id: str, who: Session = Depends(session)) -> HTMLResponse:
-    svc = services(request)
+    app = backend.app_of(request)
     state = await _readable(request, case_id, who)
-    now = datetime.now(UTC)
-    available = backend.actions(state, who.actor, now)
+    available = app.available_actions(state, who.actor)
     case_actions = [(ACTIONS[a.kind], None) for a in available if a.task_id is None and a.kind in ACTIONS]
     task_actions: dict[str, list[Any]] = {}
     for a in available:
         if a.task_id is not None and a.kind in ACTIONS:
             task_actions.setdefault(a.task_id, []).append(ACTIONS[a.kind])
-    events = await svc.store.read_stream(case_id)
-    _, timeline = replay(events) if events else (state, [])
+    _, timeline = await audit.timeline(app.pool, case_id)
     return render(request, "case.html", case=state, parties=backend.parties(state, who.actor),
-                  masked=not backend.sees_personal_data(state, who.actor), case_actions=case_actions,
+                  masked=not access.sees_personal_data(state, who.actor), case_actions=case_actions,
                   task_actions=task_actions,
-                  timeline=list(reversed(timeline)), suggestion=backend.suggested(state, svc),
+                  timeline=list(reversed(timeline)), suggestion=backend.suggestion(app, state),
                   category=_category(request, state.category),
                   grid=dict(_grids(request)).get(state.grid_id, state.grid_id))
 
@@ -161,7 +163,7 @@ def _action_page(request: Request, state: Any, kind: str, task_id: str | None, s
     if action.on_task and task is None:
         raise PageError(404, "没有这个任务", "请从案件页面或待办列表选择任务。")
     involved = [t.department for t in state.tasks if t.status.value not in ("returned", "cancelled")]
-    fields = fields_of(action, svc.org, backend.suggested(state, svc), involved, state.grid_id)
+    fields = fields_of(action, svc.org, backend.suggestion(svc, state), involved, state.grid_id)
     return render(request, "action.html", status=status, case=state, action=action, task=task, fields=fields,
                   values=extra.pop("values", {}), next=safe_next(extra.pop("next", None), f"/cases/{state.case_id}"),
                   **extra)
@@ -193,14 +195,14 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
                 raise FormProblem("请选择「牵头单位」")
             co = [str(d) for d in form.getlist("co_departments") if str(d) != lead]
             note = str(form.get("note") or "").strip() or None
-            await backend.route(svc, who.actor, case_id, lead, co, note)
+            await svc.route(who.actor, case_id, lead, co, note)
         else:
-            await backend.act(svc, who.actor, case_id, build(action, values, task))
+            await svc.act(who.actor, case_id, build(action, values, task))
     except FormProblem as exc:
         return _action_page(request, state, kind, task, status=422, error=str(exc), values=values, next=back)
-    except backend.Refused as exc:
+    except (Refused, Forbidden, InvalidInput) as exc:
         # The domain's own reason, in Chinese: the person sees why, and nothing was recorded.
-        reason = translate(exc.reason, department_namer(svc.org))
+        reason = translate(exc.message, department_namer(svc.org))
         return _action_page(request, state, kind, task, status=409, refused=reason, values=values, next=back)
     joiner = "&" if "?" in back else "?"
     return go(f"{back}{joiner}done={action.button}")
@@ -211,18 +213,20 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
 @router.get("/cases/{case_id}/timeline", include_in_schema=False)
 async def timeline_page(request: Request, case_id: str, upto: Annotated[int | None, Query(ge=1)] = None,
                         who: Session = Depends(role_in(Role.auditor, Role.supervisor))) -> HTMLResponse:
-    svc = services(request)
-    events = await svc.store.read_stream(case_id)
-    if not events:
-        raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。")
-    last = events[-1].seq
+    app = backend.app_of(request)
+    try:
+        _, everything = await audit.timeline(app.pool, case_id)
+    except NotFound as exc:
+        raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。") from exc
+    last = everything[-1].seq
     chosen = min(upto or last, last)
-    state, entries = replay(events, chosen)
-    verification = await svc.store.verify(case_id) if who.actor.role is Role.auditor else None
-    seal = await latest_seal_covering(svc.pool, case_id) if who.actor.role is Role.auditor else None
+    state = await app.replay(who.actor, case_id, chosen)  # the same fold the workflow uses
+    entries = everything[:chosen]
+    verification = await app.verify(who.actor, case_id) if who.actor.role is Role.auditor else None
+    seal = await latest_seal_covering(app.pool, case_id) if who.actor.role is Role.auditor else None
     return render(request, "timeline.html", case=state, entries=entries, upto=chosen, last=last,
                   parties=backend.parties(state, who.actor), verification=verification, seal=seal,
-                  category=_category(request, state.category), all_entries=replay(events)[1])
+                  category=_category(request, state.category), all_entries=everything)
 
 
 @router.get("/cases/{case_id}/dossier.zip", include_in_schema=False)

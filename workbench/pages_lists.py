@@ -4,15 +4,12 @@ part), so a phone left open on the inbox shows a new task within seconds."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from domain.organisation import UnknownId
 from domain.vocabulary import Role, Stage
-from infra.read_models import department_inbox, department_statistics, list_cases, supervision_board
+from infra.read_models import InboxItem
 from workbench import backend, notifications, queries
 from workbench.actions import ACTIONS, route_choices
 from workbench.session import Session
@@ -25,21 +22,21 @@ POLL_SECONDS = 5
 @router.get("/desk", include_in_schema=False)
 async def desk(request: Request, who: Session = Depends(role_in(Role.mediator))) -> HTMLResponse:
     svc = services(request)
-    triage, _ = await list_cases(svc.pool, stage=Stage.triage, limit=50)
+    triage, _ = await svc.list_cases(who.actor, stage=Stage.triage, limit=50)
     queue = []
     for summary in triage:
-        state = await backend.case(svc, summary.case_id)
-        queue.append((summary, backend.suggested(state, svc), state.returned_by,
+        state = await svc.get_case(who.actor, summary.case_id)
+        queue.append((summary, backend.suggestion(svc, state), state.returned_by,
                       route_choices(svc.org, state.grid_id)))
     by_stage = {}
     for stage in (Stage.coordination, Stage.supervision, Stage.archived):
-        by_stage[stage], _ = await list_cases(svc.pool, stage=stage, limit=30)
+        by_stage[stage], _ = await svc.list_cases(who.actor, stage=stage, limit=30)
     return render(request, "desk.html", queue=queue, by_stage=by_stage, poll=POLL_SECONDS,
                   categories={c.id: c.name for c in svc.org.categories},
                   unread=await notifications.unread(svc, who.actor))
 
 
-def _urgency(item: Any, now: datetime) -> tuple[int, float]:
+def _urgency(item: InboxItem) -> tuple[int, float]:
     """Most urgent first: highest escalation level, then the soonest (or longest overdue) due time."""
     due = item.due_at.timestamp() if item.due_at else float("inf")
     return (-item.escalation_level if item.open_clock else 1, due)
@@ -57,14 +54,14 @@ async def inbox(request: Request, department: str | None = None,
         name = svc.org.department(department).name
     except UnknownId as exc:
         raise PageError(404, "没有这个部门", f"没有部门 {department}。") from exc
-    now = datetime.now(UTC)
-    items = await department_inbox(svc.pool, department, limit=100)
-    open_items = sorted((i for i in items if i.open_clock), key=lambda i: _urgency(i, now))
+    items = await svc.inbox(who.actor, department, limit=100)
+    open_items = sorted((i for i in items if i.open_clock), key=_urgency)
     done = [i for i in items if not i.open_clock][:20]
     actions = {}
     for item in open_items:
-        state = await backend.case(svc, item.case_id)
-        actions[item.task_id] = [a.kind for a in backend.actions(state, who.actor, now) if a.task_id == item.task_id]
+        state = await svc.get_case(who.actor, item.case_id)
+        actions[item.task_id] = [a.kind for a in svc.available_actions(state, who.actor)
+                                 if a.task_id == item.task_id and a.kind in ACTIONS]
     return render(request, "inbox.html", department=department, department_name=name, open_items=open_items,
                   done_items=done, actions=actions, action_forms=ACTIONS, poll=POLL_SECONDS,
                   unread=await notifications.unread(svc, who.actor))
@@ -74,8 +71,8 @@ async def inbox(request: Request, department: str | None = None,
 async def board(request: Request,
                 who: Session = Depends(role_in(Role.supervisor, Role.mediator, Role.auditor))) -> HTMLResponse:
     svc = services(request)
-    stats = [s for s in await department_statistics(svc.pool) if s.tasks_assigned]
-    return render(request, "board.html", escalations=await supervision_board(svc.pool, limit=100),
+    stats = [s for s in await svc.statistics(who.actor) if s.tasks_assigned]
+    return render(request, "board.html", escalations=await svc.board(who.actor, limit=100),
                   awaiting=await queries.awaiting_decision(svc.pool),
                   to_verify=await queries.verification_queue(svc.pool),
                   listed=await queries.listed_cases(svc.pool), stats=stats, poll=POLL_SECONDS,
@@ -94,5 +91,5 @@ async def notifications_page(request: Request, who: Session = Depends(role_in(
 @router.get("/audit", include_in_schema=False)
 async def audit(request: Request, who: Session = Depends(role_in(Role.auditor))) -> HTMLResponse:
     svc = services(request)
-    cases, _ = await list_cases(svc.pool, limit=100)
+    cases, _ = await svc.list_cases(who.actor, limit=100)
     return render(request, "audit.html", cases=cases, categories={c.id: c.name for c in svc.org.categories})

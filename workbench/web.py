@@ -16,12 +16,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
+from application.cases import Application
+from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
 from domain.events import Actor
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role
-from infra.http.context import Services
 from infra.logging import get_logger
 from workbench import labels
+from workbench.messages import department_namer, translate
 from workbench.session import CSRF_FIELD, Session, current_session, same
 
 log = get_logger(__name__)
@@ -47,7 +49,7 @@ class SignInNeeded(Exception):
     pass
 
 
-def services(request: Request) -> Services:
+def services(request: Request) -> Application:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
@@ -126,7 +128,7 @@ RETRY_AFTER_SECONDS = 10
 
 _OUTAGES: tuple[type[BaseException], ...] = (
     OSError, TimeoutError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-    asyncpg.exceptions.CannotConnectNowError, RPCError,
+    asyncpg.exceptions.CannotConnectNowError, RPCError, Unavailable,
 )
 
 
@@ -142,6 +144,12 @@ class WorkbenchRoute(APIRoute):
                 return await handler(request)
             except (PageError, SignInNeeded, StarletteHTTPException):
                 raise
+            except NotFound as exc:
+                return render_safely(request, 404, "没有找到", translate(exc.message, _names(request)))
+            except Forbidden as exc:
+                return render_safely(request, 403, "无权访问", translate(exc.message, _names(request)))
+            except (Refused, InvalidInput) as exc:
+                return render_safely(request, 409, "未能完成", translate(exc.message, _names(request)))
             except _OUTAGES as exc:
                 log.warning("workbench outage", path=request.url.path, error=type(exc).__name__)
                 page = render_safely(request, 503, "系统暂时不可用",
@@ -153,6 +161,10 @@ class WorkbenchRoute(APIRoute):
                 return render_safely(request, 500, "出错了", "处理请求时发生了意外错误，已记录。请稍后重试。")
 
         return guarded
+
+
+def _names(request: Request) -> Callable[[str], str]:
+    return department_namer(services(request).org)
 
 
 def render_safely(request: Request, status: int, title: str, message: str) -> HTMLResponse:
