@@ -62,6 +62,9 @@ _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
     (r".* is not a duration .*", lambda m, n: "时长格式不正确，例如 3wd（3个工作日）、8wh（8个工作小时）、2d"),
     (r"no case (\S+)", lambda m, n: f"没有案件 {m[1]}"),
     (r"case (\S+) has no task for department (\S+)", lambda m, n: f"案件 {m[1]} 没有{n(m[2])}的任务"),
+    (r"case (\S+) has no task (\S+)", lambda m, n: "案件没有这个任务"),
+    (r"a liaison sees only the (inbox|cases) of department (\S+)",
+     lambda m, n: f"联络员只能查看本部门（{n(m[2])}）的{'待办' if m[1] == 'inbox' else '案件'}"),
 ]
 _COMPILED = [(re.compile(p), t) for p, t in _PATTERNS]
 

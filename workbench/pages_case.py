@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from application import access, audit
+from application import access
 from application.cases import Intake
 from application.errors import Forbidden, InvalidInput, NotFound, Refused
 from domain.case import CaseState
@@ -23,6 +23,7 @@ from infra.audit.seals import latest_seal_covering
 from infra.http import schemas
 from workbench import backend, labels
 from workbench.actions import ACTIONS, FormProblem, build, fields_of
+from workbench.describe import history
 from workbench.messages import department_namer, translate
 from workbench.session import Session
 from workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services, session
@@ -137,7 +138,9 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
     for a in available:
         if a.task_id is not None and a.kind in ACTIONS:
             task_actions.setdefault(a.task_id, []).append(ACTIONS[a.kind])
-    _, timeline = await audit.timeline(app.pool, case_id)
+    # Read after the access check above; masked as the parties are for this person.
+    _, timeline = history(await app.store.read_stream(case_id), department_namer(app.org),
+                          masked=not access.sees_personal_data(state, who.actor))
     return render(request, "case.html", case=state, parties=backend.parties(state, who.actor),
                   masked=not access.sees_personal_data(state, who.actor), case_actions=case_actions,
                   task_actions=task_actions,
@@ -214,13 +217,15 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
 async def timeline_page(request: Request, case_id: str, upto: Annotated[int | None, Query(ge=1)] = None,
                         who: Session = Depends(role_in(Role.auditor, Role.supervisor))) -> HTMLResponse:
     app = backend.app_of(request)
-    try:
-        _, everything = await audit.timeline(app.pool, case_id)
-    except NotFound as exc:
-        raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。") from exc
-    last = everything[-1].seq
+    events = await app.store.read_stream(case_id)
+    if not events:
+        raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。")
+    last = events[-1].seq
     chosen = min(upto or last, last)
     state = await app.replay(who.actor, case_id, chosen)  # the same fold the workflow uses
+    names = department_namer(app.org)
+    masked = not access.sees_personal_data(state, who.actor)
+    _, everything = history(events, names, masked=masked)
     entries = everything[:chosen]
     verification = await app.verify(who.actor, case_id) if who.actor.role is Role.auditor else None
     seal = await latest_seal_covering(app.pool, case_id) if who.actor.role is Role.auditor else None

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+import signal
+import time
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from tests.workbench.conftest import DESKTOP, PHONE, Desk, shoot, watch
@@ -230,3 +233,21 @@ def test_posts_without_the_csrf_token_are_refused(browser: Any, desk: Desk) -> N
 def test_nothing_was_asked_from_outside_and_no_console_errors(desk: Desk) -> None:
     assert desk.outside_requests == []
     assert desk.console_errors == []
+
+
+def test_an_outage_of_postgresql_is_a_clear_chinese_503(browser: Any, desk: Desk) -> None:
+    """Last in the module: it stops the stack's PostgreSQL (immediate shutdown, as a crash would)."""
+    page = sign_in(browser, desk, "mediator", console=False)
+    postmaster = int((desk.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    server = psutil.Process(postmaster)
+    server.send_signal(signal.SIGQUIT)
+    deadline = time.monotonic() + 60
+    while server.is_running() and server.status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.2)  # a zombie until `liandiao up` notices: gone as far as clients can tell
+    answer = page.goto(f"{desk.base}/desk")
+    assert answer is not None and answer.status == 503
+    assert answer.headers.get("retry-after")
+    assert page.get_by_role("heading", name="系统暂时不可用").is_visible()
+    assert "稍后" in page.get_by_role("alert").inner_text()
+    shoot(page, "outage")
+    page.context.close()
