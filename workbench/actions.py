@@ -174,21 +174,22 @@ def _departments(org: Organisation) -> tuple[tuple[str, str], ...]:
     return tuple((d.id, d.name) for d in sorted(org.departments, key=lambda d: (d.level.rank, d.id), reverse=True))
 
 
-def route_choices(org: Organisation, grid_id: str) -> tuple[tuple[str, str], ...]:
+def route_choices(org: Organisation, grid_id: str, returned_by: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
     """The departments a case in ``grid_id`` can go to: those of its grid, community, street and district
-    (where routing looks), lowest level first; every department when the grid is unknown."""
+    (where routing looks), lowest level first, less those that returned it (the domain refuses them again)."""
     try:
         chain = org.ancestors(grid_id)
     except UnknownId:
         return _departments(org)
-    return tuple((d.id, d.name) for j in chain for d in org.departments_in(j.id))
+    return tuple((d.id, d.name) for j in chain for d in org.departments_in(j.id) if d.id not in returned_by)
 
 
-def route_fields(org: Organisation, suggestion: Mapping[str, Any] | None, grid_id: str) -> tuple[Field, ...]:
+def route_fields(org: Organisation, suggestion: Mapping[str, Any] | None, grid_id: str,
+                 returned_by: Sequence[str]) -> tuple[Field, ...]:
     """The routing form, pre-filled with the routing rules' proposal."""
     lead = suggestion["lead_department"] if suggestion else ""
     co = tuple(suggestion["co_departments"]) if suggestion else ()
-    choices = route_choices(org, grid_id)
+    choices = route_choices(org, grid_id, returned_by)
     return (Field("lead_department", "牵头单位", "select", choices, default=lead),
             Field("co_departments", "协办单位", "multiselect", choices, required=False, default=co,
                   hint="可多选：电脑上按住 Ctrl 点选，手机上直接点选"),
@@ -202,9 +203,9 @@ def meeting_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, .
 
 
 def fields_of(action: ActionForm, org: Organisation, suggestion: Mapping[str, Any] | None,
-              involved: Sequence[str], grid_id: str) -> tuple[Field, ...]:
+              involved: Sequence[str], grid_id: str, returned_by: Sequence[str] = ()) -> tuple[Field, ...]:
     if action.kind == "route":
-        return route_fields(org, suggestion, grid_id)
+        return route_fields(org, suggestion, grid_id, returned_by)
     if action.kind == "convene_meeting":
         return meeting_fields(org, involved)
     return action.fields

@@ -166,7 +166,7 @@ def _action_page(request: Request, state: Any, kind: str, task_id: str | None, s
     if action.on_task and task is None:
         raise PageError(404, "没有这个任务", "请从案件页面或待办列表选择任务。")
     involved = [t.department for t in state.tasks if t.status.value not in ("returned", "cancelled")]
-    fields = fields_of(action, svc.org, backend.suggestion(svc, state), involved, state.grid_id)
+    fields = fields_of(action, svc.org, backend.suggestion(svc, state), involved, state.grid_id, state.returned_by)
     return render(request, "action.html", status=status, case=state, action=action, task=task, fields=fields,
                   values=extra.pop("values", {}), next=safe_next(extra.pop("next", None), f"/cases/{state.case_id}"),
                   **extra)

@@ -27,7 +27,7 @@ async def desk(request: Request, who: Session = Depends(role_in(Role.mediator)))
     for summary in triage:
         state = await svc.get_case(who.actor, summary.case_id)
         queue.append((summary, backend.suggestion(svc, state), state.returned_by,
-                      route_choices(svc.org, state.grid_id)))
+                      route_choices(svc.org, state.grid_id, state.returned_by)))
     by_stage = {}
     for stage in (Stage.coordination, Stage.supervision, Stage.archived):
         by_stage[stage], _ = await svc.list_cases(who.actor, stage=stage, limit=30)

@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from temporalio.service import RPCError
 
 from application.cases import Application
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
@@ -128,7 +127,7 @@ RETRY_AFTER_SECONDS = 10
 
 _OUTAGES: tuple[type[BaseException], ...] = (
     OSError, TimeoutError, asyncio.TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-    asyncpg.exceptions.CannotConnectNowError, RPCError, Unavailable,
+    asyncpg.exceptions.CannotConnectNowError, Unavailable,  # Temporal out of reach arrives as Unavailable
 )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+from playwright.sync_api import expect
 
 from tests.workbench.conftest import DESKTOP, PHONE, Desk, shoot, watch
 
@@ -148,6 +149,9 @@ def test_a_refused_action_shows_the_domains_reason_in_chinese(browser: Any, desk
 
 def test_mediator_submits_supervisor_verifies_and_the_case_is_archived(browser: Any, desk: Desk) -> None:
     case_id = STATE["case_id"]
+    boss = sign_in(browser, desk, "supervisor")  # the board is open before the resolution is submitted
+    assert TITLE not in boss.get_by_role("region", name="待验收").inner_text()
+
     page = sign_in(browser, desk, "mediator")
     page.goto(f"{desk.base}/cases/{case_id}")
     page.get_by_role("button", name="提交办结").click()
@@ -157,8 +161,8 @@ def test_mediator_submits_supervisor_verifies_and_the_case_is_archived(browser: 
     page.wait_for_url(re.compile(r".*\?done=.*"))
     assert "督办验收" in page.inner_text("body")
 
-    boss = sign_in(browser, desk, "supervisor")
-    assert TITLE in boss.get_by_role("region", name="待验收").inner_text()
+    # The board refreshes by itself: the case appears in the verification queue without a reload.
+    expect(boss.get_by_role("region", name="待验收")).to_contain_text(TITLE, timeout=30_000)
     shoot(boss, "board")
     boss.get_by_role("region", name="待验收").get_by_role("link", name=TITLE).click()
     assert "钱*" in boss.inner_text("body") and "钱小红" not in boss.inner_text("body")  # masked for a supervisor
