@@ -11,17 +11,16 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 import asyncpg
 from fastapi import Request, Response
 
 from domain.events import Actor
+from workbench import identity
 
 SESSION_COOKIE = "liandiao_session"
 LOGIN_CSRF_COOKIE = "liandiao_login_csrf"
 CSRF_FIELD = "csrf_token"
-SESSION_LIFETIME = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -30,8 +29,10 @@ class Session:
     csrf_token: str
 
 
-def _hash(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
+def _csrf_of(secret: str) -> str:
+    # Derived from the session's secret, which only the HttpOnly cookie carries: a page of another site can
+    # neither read it nor compute the token, and nothing more needs storing.
+    return hashlib.sha256(f"liandiao-csrf:{secret}".encode()).hexdigest()
 
 
 def _cookie(response: Response, request: Request, name: str, value: str, max_age: int | None) -> None:
@@ -40,32 +41,23 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
 
 
 async def open_session(pool: asyncpg.Pool, request: Request, response: Response, actor: Actor) -> None:
-    session_id = secrets.token_urlsafe(32)
-    await pool.execute(
-        """INSERT INTO workbench_sessions (session_hash, actor, csrf_token, expires_at)
-           VALUES ($1, $2, $3, now() + $4::interval)""",
-        _hash(session_id), actor.model_dump(mode="json"), secrets.token_urlsafe(32), SESSION_LIFETIME)
-    _cookie(response, request, SESSION_COOKIE, session_id, int(SESSION_LIFETIME.total_seconds()))
+    secret = await identity.start_session(pool, actor)
+    _cookie(response, request, SESSION_COOKIE, secret, int(identity.SESSION_LIFETIME.total_seconds()))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
 
 
 async def current_session(pool: asyncpg.Pool, request: Request) -> Session | None:
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if not session_id or len(session_id) > 100:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret or len(secret) > 200:
         return None
-    row = await pool.fetchrow(
-        "SELECT actor, csrf_token FROM workbench_sessions WHERE session_hash = $1 AND expires_at > now()",
-        _hash(session_id))
-    if row is None:
-        return None
-    return Session(actor=Actor.model_validate(row["actor"]), csrf_token=row["csrf_token"])
+    actor = await identity.session_actor(pool, secret)
+    return Session(actor=actor, csrf_token=_csrf_of(secret)) if actor is not None else None
 
 
 async def close_session(pool: asyncpg.Pool, request: Request, response: Response) -> None:
-    session_id = request.cookies.get(SESSION_COOKIE)
-    if session_id:
-        await pool.execute("DELETE FROM workbench_sessions WHERE session_hash = $1 OR expires_at < now()",
-                           _hash(session_id))
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret and len(secret) <= 200:
+        await identity.end_session(pool, secret)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 

@@ -1,9 +1,8 @@
--- Workbench sign-in sessions (issue 9). The browser holds a random session id in an HttpOnly, SameSite
--- cookie; only its SHA-256 is kept here, with the person it stands for and the CSRF token of its forms.
+-- Workbench sign-in sessions (issue 9). The browser holds a random secret in an HttpOnly, SameSite cookie;
+-- only its SHA-256 is kept here, with the person it stands for.
 CREATE TABLE workbench_sessions (
     session_hash  text PRIMARY KEY,
     actor         jsonb NOT NULL,
-    csrf_token    text NOT NULL,
     created_at    timestamptz NOT NULL DEFAULT now(),
     expires_at    timestamptz NOT NULL
 );

@@ -52,7 +52,7 @@ def test_a_wrong_password_is_refused_in_chinese(browser: Any, desk: Desk) -> Non
     page.get_by_label("用户名").fill("wb-mediator")
     page.get_by_label("密码").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
-    assert page.get_by_role("alert").inner_text() == "用户名或密码不正确"
+    assert page.get_by_role("alert").inner_text() == "用户名或密码错误"
     shoot(page, "login")
     context.close()
 
