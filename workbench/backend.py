@@ -6,18 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
-
 from application import access
 from application.cases import Application
 from domain.case import CaseState
 from domain.events import Actor
 from domain.vocabulary import Role
 from infra.audit.masking import masked_party
-
-
-def app_of(request: Request) -> Application:
-    return request.app.state.services  # type: ignore[no-any-return]
 
 
 def may_read(state: CaseState, actor: Actor) -> bool:

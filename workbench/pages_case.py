@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import secrets
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,7 +30,6 @@ from workbench.session import Session
 from workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services, session
 
 router = APIRouter(route_class=WorkbenchRoute)
-CaseId = Annotated[str, Query(max_length=100)]
 
 
 # ---------------------------------------------------------------------------------------------- intake
@@ -80,8 +80,6 @@ def _read_intake(form: Any) -> Intake:
 
 @router.get("/cases/new", include_in_schema=False)
 async def new_case_page(request: Request, who: Session = Depends(role_in(Role.mediator))) -> HTMLResponse:
-    import secrets
-
     return _intake(request, {"channel": "walk_in", "risk_level": "medium", "request_id": secrets.token_hex(8)})
 
 
@@ -89,7 +87,7 @@ async def new_case_page(request: Request, who: Session = Depends(role_in(Role.me
 async def new_case(request: Request, who: Session = Depends(csrf_checked)) -> Response:
     if who.actor.role is not Role.mediator:
         raise PageError(403, "无权访问", "只有调解员可以登记案件。")
-    app = backend.app_of(request)
+    app = services(request)
     form = await request.form()
     values = {k: str(v) for k, v in form.items()}
     try:
@@ -116,7 +114,7 @@ async def new_case(request: Request, who: Session = Depends(csrf_checked)) -> Re
 
 async def _readable(request: Request, case_id: str, who: Session) -> CaseState:
     try:
-        state = await backend.app_of(request).get_case(who.actor, case_id)
+        state = await services(request).get_case(who.actor, case_id)
     except NotFound as exc:
         raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。") from exc
     except Forbidden:
@@ -130,7 +128,7 @@ async def _readable(request: Request, case_id: str, who: Session) -> CaseState:
 
 @router.get("/cases/{case_id}", include_in_schema=False)
 async def case_page(request: Request, case_id: str, who: Session = Depends(session)) -> HTMLResponse:
-    app = backend.app_of(request)
+    app = services(request)
     state = await _readable(request, case_id, who)
     available = app.available_actions(state, who.actor)
     case_actions = [(ACTIONS[a.kind], None) for a in available if a.task_id is None and a.kind in ACTIONS]
@@ -216,7 +214,7 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
 @router.get("/cases/{case_id}/timeline", include_in_schema=False)
 async def timeline_page(request: Request, case_id: str, upto: Annotated[int | None, Query(ge=1)] = None,
                         who: Session = Depends(role_in(Role.auditor, Role.supervisor))) -> HTMLResponse:
-    app = backend.app_of(request)
+    app = services(request)
     events = await app.store.read_stream(case_id)
     if not events:
         raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。")
