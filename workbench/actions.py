@@ -17,11 +17,19 @@ from domain.commands import (
     Command,
     ConveneMeeting,
     DecideExtension,
+    DecideReturn,
     DeclineCase,
+    FulfilCommitment,
+    JudgeComplaint,
+    LiftListing,
+    ListCase,
     PauseClock,
     RecordFollowUp,
     RecordMediation,
+    RecordMeetingMinutes,
+    RegradeRisk,
     ReplyTask,
+    ReportToSummons,
     RequestExtension,
     ResumeClock,
     ReturnTask,
@@ -30,7 +38,7 @@ from domain.commands import (
 )
 from domain.organisation import Organisation, UnknownId
 from domain.policy import Duration
-from domain.vocabulary import MediationMethod, NotAcceptedReason, Outcome, Satisfaction
+from domain.vocabulary import MediationMethod, NotAcceptedReason, Outcome, RiskLevel, Satisfaction
 from infra.http import schemas
 from workbench import labels
 
@@ -59,6 +67,7 @@ class ActionForm:
     fields: tuple[Field, ...] = ()
     build: Callable[[Form, str | None], Command] | None = None
     on_task: bool = False
+    on_ref: bool = False  # on one summons, meeting or commitment of the case (its id comes as ``ref``)
     tone: str = ""  # "danger" for actions that end or refuse something
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -73,6 +82,13 @@ def _text(form: Form, name: str, label: str, *, required: bool = True) -> str | 
         schemas.Reason(reason=value)  # the API's own check: length, no control characters
     except ValidationError as exc:
         raise FormProblem(f"「{label}」含有不允许的字符或过长") from exc
+    return value
+
+
+def _line(form: Form, name: str, label: str) -> str:
+    value = _text(form, name, label) or ""
+    if len(value) > 200 or "\n" in value:
+        raise FormProblem(f"「{label}」请填写一行，最多200字")
     return value
 
 
@@ -167,6 +183,36 @@ ACTIONS: dict[str, ActionForm] = {a.kind: a for a in (
             satisfaction=Satisfaction(_choice(f, "satisfaction", "满意度", [s.value for s in Satisfaction])),
             note=_text(f, "note", "回访记录", required=False))),
     ActionForm("archive", "归档", build=lambda f, t: ArchiveCase()),
+    # Supervision as practised (issue 10)
+    ActionForm("decide_return", "审批退回", (
+        Field("approve", "是否同意退回", "select", (("yes", "同意退回"), ("no", "不同意，强制派单")), default="yes"),
+        Field("note", "审批意见", "textarea", required=False)), on_task=True,
+        build=lambda f, t: DecideReturn(task_id=t or "", approve=_yes(f, "approve", "是否同意退回"),
+                                        note=_text(f, "note", "审批意见", required=False))),
+    ActionForm("summon", "吹哨"),  # its form needs the organisation: see summon_fields()
+    ActionForm("report", "报到", (Field("note", "报到说明", "textarea", required=False),), on_ref=True,
+               build=lambda f, t: ReportToSummons(summons_id=t or "",
+                                                  note=_text(f, "note", "报到说明", required=False))),
+    ActionForm("list", "挂牌督办", (Field("leader", "包案领导"), REASON), tone="danger",
+               build=lambda f, t: ListCase(leader=_line(f, "leader", "包案领导"),
+                                           reason=_text(f, "reason", "原因") or "")),
+    ActionForm("lift_listing", "解除挂牌", (REASON,),
+               build=lambda f, t: LiftListing(reason=_text(f, "reason", "原因") or "")),
+    ActionForm("regrade_risk", "调整风险", (
+        Field("risk_level", "风险等级", "select", _options(labels.RISK), default="high"), REASON),
+        build=lambda f, t: RegradeRisk(
+            risk_level=RiskLevel(_choice(f, "risk_level", "风险等级", [r.value for r in RiskLevel])),
+            reason=_text(f, "reason", "原因") or "")),
+    ActionForm("judge_complaint", "研判不满意", (
+        Field("reasonable", "诉求是否合理", "select", (("yes", "合理，重新办理"), ("no", "不合理，予以归档")),
+              default="no"),
+        REASON),
+        build=lambda f, t: JudgeComplaint(reasonable=_yes(f, "reasonable", "诉求是否合理"),
+                                          reason=_text(f, "reason", "原因") or "")),
+    ActionForm("meeting_minutes", "会议纪要", on_ref=True),  # its form needs the organisation: minutes_fields()
+    ActionForm("fulfil_commitment", "履行承诺", (Field("note", "办理情况", "textarea", required=False),), on_ref=True,
+               build=lambda f, t: FulfilCommitment(commitment_id=t or "",
+                                                   note=_text(f, "note", "办理情况", required=False))),
 )}
 
 
@@ -196,6 +242,15 @@ def route_fields(org: Organisation, suggestion: Mapping[str, Any] | None, grid_i
             Field("note", "分流说明", "textarea", required=False))
 
 
+def summon_fields(org: Organisation, grid_id: str) -> tuple[Field, ...]:
+    return (Field("departments", "报到单位", "multiselect", route_choices(org, grid_id)), REASON,
+            Field("report_within", "报到时限", required=False, hint="不填按政策默认；如 2wh = 2个工作小时"))
+
+
+def minutes_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, ...]:
+    return (Field("attended", "实到单位", "multiselect", _departments(org), default=tuple(involved)),)
+
+
 def meeting_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, ...]:
     return (Field("at", "会议时间", "datetime"),
             Field("departments", "参会单位", "multiselect", _departments(org), default=tuple(involved)),
@@ -208,11 +263,38 @@ def fields_of(action: ActionForm, org: Organisation, suggestion: Mapping[str, An
         return route_fields(org, suggestion, grid_id, returned_by)
     if action.kind == "convene_meeting":
         return meeting_fields(org, involved)
+    if action.kind == "summon":
+        return summon_fields(org, grid_id)
+    if action.kind == "meeting_minutes":
+        return minutes_fields(org, involved)
     return action.fields
 
 
-def build(action: ActionForm, form: Form, task_id: str | None) -> Command:
+def build(action: ActionForm, form: Form, target: str | None) -> Command:
+    """The command of a submitted form; ``target`` is the task's id, or the summons', meeting's or
+    commitment's for an action on one of those."""
     if action.kind == "convene_meeting":
-        return _meeting(form, task_id)
+        return _meeting(form, target)
+    if action.kind == "meeting_minutes":
+        attended = tuple(str(d) for d in form.get("attended") or ())
+        if not attended:
+            raise FormProblem("请选择「实到单位」")
+        return RecordMeetingMinutes(meeting_id=target or "", attended=attended)
+    task_id = target
     assert action.build is not None
     return action.build(form, task_id)
+
+
+def summons(form: Form) -> tuple[list[str], str, str | None]:
+    """吹哨's departments, reason and report time limit (the application resolves the rest)."""
+    departments = [str(d) for d in form.get("departments") or ()]
+    if not departments:
+        raise FormProblem("请选择「报到单位」")
+    reason = _text(form, "reason", "原因") or ""
+    within = str(form.get("report_within") or "").strip() or None
+    if within is not None:
+        try:
+            Duration.parse(within)
+        except ValueError as exc:
+            raise FormProblem("「报到时限」格式不正确，例如 2wh（2个工作小时）") from exc
+    return departments, reason, within

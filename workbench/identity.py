@@ -1,54 +1,26 @@
-"""Who is signing in, and their sessions: the one seam between the desk and the people of the application
-layer.
-
-Until people with passwords exist, a login is the name a token was issued with and the password is the
-token itself (`make run` prints both); a session is a row of ``workbench_sessions``."""
+"""Who is signing in, and their sessions: the desk's one seam onto the people of the application layer
+(``application.people``: passwords, slowing down and lockout, sessions that a disabled user loses at once)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import timedelta
-
-import asyncpg
-
+from application.cases import Application
+from application.people import SignInRefused
 from domain.events import Actor
-from infra.tokens import actor_for
 
-SESSION_LIFETIME = timedelta(hours=12)
-
-
-class SignInRefused(Exception):
-    """The login and password do not match an active person. The message is shown as it is (Chinese)."""
+__all__ = ["SignInRefused", "end_session", "session_actor", "sign_in"]
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+async def sign_in(app: Application, login: str, password: str) -> str:
+    """Check the login and password and open a session; answers its secret for the cookie. Raises
+    :class:`SignInRefused` with a Chinese message for the sign-in page."""
+    people = app.people
+    return await people.start_session(await people.sign_in(login, password))
 
 
-async def sign_in(pool: asyncpg.Pool, login: str, password: str) -> Actor:
-    found = await actor_for(pool, password.strip())
-    if found is not None:
-        name = await pool.fetchval("SELECT name FROM api_tokens WHERE token_hash = $1", found[1])
-        if name is not None and name == login.strip():
-            return found[0].model_copy(update={"name": name})
-    raise SignInRefused("用户名或密码错误")
+async def session_actor(app: Application, secret: str) -> Actor | None:
+    user = await app.people.session_user(secret)
+    return user.actor if user is not None else None
 
 
-async def start_session(pool: asyncpg.Pool, actor: Actor) -> str:
-    """A new session; answers the secret for the cookie (only its hash is kept)."""
-    secret = secrets.token_urlsafe(32)
-    await pool.execute(
-        "INSERT INTO workbench_sessions (session_hash, actor, expires_at) VALUES ($1, $2, now() + $3::interval)",
-        _hash(secret), actor.model_dump(mode="json"), SESSION_LIFETIME)
-    return secret
-
-
-async def session_actor(pool: asyncpg.Pool, secret: str) -> Actor | None:
-    row = await pool.fetchrow(
-        "SELECT actor FROM workbench_sessions WHERE session_hash = $1 AND expires_at > now()", _hash(secret))
-    return Actor.model_validate(row["actor"]) if row is not None else None
-
-
-async def end_session(pool: asyncpg.Pool, secret: str) -> None:
-    await pool.execute("DELETE FROM workbench_sessions WHERE session_hash = $1 OR expires_at < now()", _hash(secret))
+async def end_session(app: Application, secret: str) -> None:
+    await app.people.end_session(secret)

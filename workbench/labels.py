@@ -32,7 +32,8 @@ CHANNEL = {Channel.walk_in: "来访", Channel.hotline: "12345热线", Channel.gr
 RISK = {RiskLevel.low: "低", RiskLevel.medium: "中", RiskLevel.high: "高", RiskLevel.critical: "极高"}
 PARTY_ROLE = {PartyRole.applicant: "申请人", PartyRole.respondent: "被申请人", PartyRole.third_party: "第三人"}
 TASK_ROLE = {TaskRole.lead: "牵头", TaskRole.co: "协办"}
-TASK_STATUS = {TaskStatus.pending_ack: "待签收", TaskStatus.acknowledged: "办理中", TaskStatus.returned: "已退回",
+TASK_STATUS = {TaskStatus.pending_ack: "待签收", TaskStatus.acknowledged: "办理中",
+               TaskStatus.return_requested: "申请退回（待审批）", TaskStatus.returned: "已退回",
                TaskStatus.replied: "已答复", TaskStatus.cancelled: "已撤销"}
 LEVEL = {0: "正常", 1: "催办", 2: "预警", 3: "挂牌督办"}
 OUTCOME = {Outcome.mediated: "调解成功", Outcome.partially_resolved: "部分解决",
@@ -45,7 +46,7 @@ NOT_ACCEPTED = {NotAcceptedReason.out_of_scope: "不属于受理范围",
                 NotAcceptedReason.in_litigation: "已进入诉讼或仲裁程序",
                 NotAcceptedReason.duplicate: "重复件", NotAcceptedReason.other: "其他"}
 ARCHIVE = {ArchiveReason.resolved: "办结", ArchiveReason.not_accepted: "不予受理", ArchiveReason.duplicate: "重复件"}
-CLOCK = {"acknowledge": "签收", "reply": "答复"}
+CLOCK = {"acknowledge": "签收", "reply": "答复", "report": "报到", "commitment": "承诺办理", "follow_up": "回访"}
 
 
 def local(value: datetime | None) -> str:
@@ -93,3 +94,18 @@ def rate_colour(rate: float | None) -> str:
     if rate is None:
         return "grey"
     return "red" if rate < 0.6 else "yellow" if rate < 0.9 else "green"
+
+
+NOTICE_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
+               "critical_alert": "紧急", "summons": "吹哨", "return_requested": "申请退回"}
+
+
+def notice_kind(kind: str, level: int) -> str:
+    return NOTICE_KIND.get(kind, LEVEL.get(level, "通知"))
+
+
+def local_iso(value: str | datetime | None) -> str:
+    """A time from a JSON answer (ISO 8601 text) or a datetime, in local time."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return local(value)

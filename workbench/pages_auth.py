@@ -25,7 +25,7 @@ router = APIRouter(route_class=WorkbenchRoute)
 
 @router.get("/", include_in_schema=False)
 async def home(request: Request) -> Response:
-    found = await current_session(services(request).pool, request)
+    found = await current_session(services(request), request)
     return go(LANDING.get(found.actor.role, "/login") if found else "/login")
 
 
@@ -43,21 +43,23 @@ async def login(request: Request) -> Response:
     if not same(request.cookies.get(LOGIN_CSRF_COOKIE), str(form.get(CSRF_FIELD) or "")):
         raise PageError(403, "请求被拒绝", "登录表单已过期或来源不明。请刷新登录页后重新登录。")
     login_name = str(form.get("login") or "")[:100]
+    app = services(request)
     try:
-        actor = await identity.sign_in(services(request).pool, login_name, str(form.get("password") or "")[:200])
+        secret = await identity.sign_in(app, login_name, str(form.get("password") or "")[:200])
     except identity.SignInRefused as exc:
-        page = render(request, "login.html", status=401, next=str(form.get("next") or ""), error=str(exc),
+        return render(request, "login.html", status=401, next=str(form.get("next") or ""), error=exc.message,
                       login=login_name, login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE))
-        return page
-    response = go(safe_next(str(form.get("next") or ""), LANDING.get(actor.role, "/")))
-    await open_session(services(request).pool, request, response, actor)
+    actor = await identity.session_actor(app, secret)
+    landing = LANDING.get(actor.role, "/") if actor is not None else "/"
+    response = go(safe_next(str(form.get("next") or ""), landing))
+    open_session(request, response, secret)
     return response
 
 
 @router.post("/logout", include_in_schema=False)
 async def logout(request: Request, who: Session = Depends(csrf_checked)) -> Response:
     response = go("/login")
-    await close_session(services(request).pool, request, response)
+    await close_session(services(request), request, response)
     return response
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from application import access
+from application import access, supervision
 from application.cases import Intake
 from application.errors import Forbidden, InvalidInput, NotFound, Refused
 from domain.case import CaseState
@@ -23,7 +23,7 @@ from infra.audit.dossier import export_dossier
 from infra.audit.seals import latest_seal_covering
 from infra.http import schemas
 from workbench import backend, labels
-from workbench.actions import ACTIONS, FormProblem, build, fields_of
+from workbench.actions import ACTIONS, FormProblem, build, fields_of, summons
 from workbench.describe import history
 from workbench.messages import department_namer, translate
 from workbench.session import Session
@@ -131,7 +131,7 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
     app = services(request)
     state = await _readable(request, case_id, who)
     available = app.available_actions(state, who.actor)
-    case_actions = [(ACTIONS[a.kind], None) for a in available if a.task_id is None and a.kind in ACTIONS]
+    case_actions = [(ACTIONS[a.kind], a.ref) for a in available if a.task_id is None and a.kind in ACTIONS]
     task_actions: dict[str, list[Any]] = {}
     for a in available:
         if a.task_id is not None and a.kind in ACTIONS:
@@ -154,8 +154,8 @@ def _category(request: Request, category: str) -> str:
         return category
 
 
-def _action_page(request: Request, state: Any, kind: str, task_id: str | None, status: int = 200,
-                 **extra: Any) -> HTMLResponse:
+def _action_page(request: Request, state: Any, kind: str, task_id: str | None, ref: str | None,
+                 status: int = 200, **extra: Any) -> HTMLResponse:
     svc = services(request)
     action = ACTIONS.get(kind)
     if action is None:
@@ -163,22 +163,25 @@ def _action_page(request: Request, state: Any, kind: str, task_id: str | None, s
     task = state.task(task_id) if task_id else None
     if action.on_task and task is None:
         raise PageError(404, "没有这个任务", "请从案件页面或待办列表选择任务。")
+    if action.on_ref and not ref:
+        raise PageError(404, "没有选择对象", "请从案件页面选择要办理的吹哨、会议或承诺。")
     involved = [t.department for t in state.tasks if t.status.value not in ("returned", "cancelled")]
     fields = fields_of(action, svc.org, backend.suggestion(svc, state), involved, state.grid_id, state.returned_by)
-    return render(request, "action.html", status=status, case=state, action=action, task=task, fields=fields,
+    return render(request, "action.html", status=status, case=state, action=action, task=task, ref=ref,
+                  fields=fields,
                   values=extra.pop("values", {}), next=safe_next(extra.pop("next", None), f"/cases/{state.case_id}"),
                   **extra)
 
 
 @router.get("/cases/{case_id}/act/{kind}", include_in_schema=False)
-async def action_form(request: Request, case_id: str, kind: str, task: str | None = None,
+async def action_form(request: Request, case_id: str, kind: str, task: str | None = None, ref: str | None = None,
                       next: str | None = None, who: Session = Depends(session)) -> HTMLResponse:
     state = await _readable(request, case_id, who)
-    return _action_page(request, state, kind, task, next=next)
+    return _action_page(request, state, kind, task, ref, next=next)
 
 
 @router.post("/cases/{case_id}/act/{kind}", include_in_schema=False)
-async def take_action(request: Request, case_id: str, kind: str, task: str | None = None,
+async def take_action(request: Request, case_id: str, kind: str, task: str | None = None, ref: str | None = None,
                       who: Session = Depends(csrf_checked)) -> Response:
     svc = services(request)
     state = await _readable(request, case_id, who)
@@ -186,7 +189,7 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
     if action is None:
         raise PageError(404, "没有这个操作", f"没有操作「{kind}」。")
     form = await request.form()
-    values: dict[str, Any] = {k: form.getlist(k) if k in ("co_departments", "departments") else str(v)
+    values: dict[str, Any] = {k: form.getlist(k) if k in ("co_departments", "departments", "attended") else str(v)
                               for k, v in form.items()}
     back = safe_next(str(form.get("next") or ""), f"/cases/{case_id}")
     try:
@@ -197,14 +200,17 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
             co = [str(d) for d in form.getlist("co_departments") if str(d) != lead]
             note = str(form.get("note") or "").strip() or None
             await svc.route(who.actor, case_id, lead, co, note)
+        elif kind == "summon":
+            departments, reason, within = summons(values)
+            await supervision.summon(svc, who.actor, case_id, departments, reason, within)
         else:
-            await svc.act(who.actor, case_id, build(action, values, task))
+            await svc.act(who.actor, case_id, build(action, values, ref if action.on_ref else task))
     except FormProblem as exc:
-        return _action_page(request, state, kind, task, status=422, error=str(exc), values=values, next=back)
+        return _action_page(request, state, kind, task, ref, status=422, error=str(exc), values=values, next=back)
     except (Refused, Forbidden, InvalidInput) as exc:
         # The domain's own reason, in Chinese: the person sees why, and nothing was recorded.
         reason = translate(exc.message, department_namer(svc.org))
-        return _action_page(request, state, kind, task, status=409, refused=reason, values=values, next=back)
+        return _action_page(request, state, kind, task, ref, status=409, refused=reason, values=values, next=back)
     joiner = "&" if "?" in back else "?"
     return go(f"{back}{joiner}done={action.button}")
 

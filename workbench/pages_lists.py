@@ -5,15 +5,16 @@ part), so a phone left open on the inbox shows a new task within seconds."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from domain.organisation import UnknownId
 from domain.vocabulary import Role, Stage
 from infra.read_models import InboxItem
+from application import supervision
 from workbench import backend, notifications, queries
 from workbench.actions import ACTIONS, route_choices
 from workbench.session import Session
-from workbench.web import PageError, WorkbenchRoute, render, role_in, services
+from workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services
 
 router = APIRouter(route_class=WorkbenchRoute)
 POLL_SECONDS = 5
@@ -73,7 +74,7 @@ async def board(request: Request,
     svc = services(request)
     stats = [s for s in await svc.statistics(who.actor) if s.tasks_assigned]
     return render(request, "board.html", escalations=await svc.board(who.actor, limit=100),
-                  awaiting=await queries.awaiting_decision(svc.pool),
+                  extras=await supervision.board_extras(svc, who.actor),
                   to_verify=await queries.verification_queue(svc.pool),
                   listed=await queries.listed_cases(svc.pool), stats=stats, poll=POLL_SECONDS,
                   unread=await notifications.unread(svc, who.actor))
@@ -82,10 +83,17 @@ async def board(request: Request,
 @router.get("/notifications", include_in_schema=False)
 async def notifications_page(request: Request, who: Session = Depends(role_in(
         Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin))) -> HTMLResponse:
-    svc = services(request)
-    items = await notifications.for_actor(svc, who.actor)
-    return render(request, "notifications.html", items=items, enabled=await notifications.enabled(svc),
-                  unread=sum(1 for i in items if i.get("read_at") is None))
+    items, unread = await notifications.for_actor(services(request), who.actor)
+    return render(request, "notifications.html", items=items, unread=unread)
+
+
+@router.post("/notifications/{notification_id}/read", include_in_schema=False)
+async def read_notification(request: Request, notification_id: str, who: Session = Depends(csrf_checked)) -> Response:
+    """Opening a notification marks it read for this person, then shows its case."""
+    app = services(request)
+    await notifications.mark_read(app, who.actor, notification_id[:200])
+    form = await request.form()
+    return go(safe_next(str(form.get("next") or ""), "/notifications"))
 
 
 @router.get("/audit", include_in_schema=False)

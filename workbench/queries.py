@@ -1,5 +1,5 @@
-"""Read-model queries the board and desk need beyond the API's own (inbox, board, list, statistics): the
-requests awaiting a supervisor and the verification queue. Read-only, over the projected case states."""
+"""Read-model queries the board needs beyond the application's (board, its extras, statistics): the
+verification queue and the cases the timers have listed. Read-only."""
 
 from __future__ import annotations
 
@@ -8,41 +8,6 @@ from datetime import datetime
 
 import asyncpg
 
-from domain.case import CaseState
-
-
-@dataclass(frozen=True)
-class Awaiting:
-    """A task with a request (extension, return) that waits for a supervisor's decision."""
-
-    case_id: str
-    title: str
-    task_id: str
-    department: str
-    what: str  # "extension" or "return"
-    detail: str
-    since: datetime | None
-
-
-async def awaiting_decision(pool: asyncpg.Pool, limit: int = 50) -> list[Awaiting]:
-    rows = await pool.fetch(
-        """SELECT state::text AS state FROM case_states
-            WHERE state->>'stage' = 'coordination'
-              AND jsonb_path_exists(
-                  state, '$.tasks[*] ? (@.pending_extension != null || @.status == "return_requested")')
-            ORDER BY case_id LIMIT $1""", limit)
-    found: list[Awaiting] = []
-    for row in rows:
-        state = CaseState.model_validate_json(row["state"])
-        for task in state.tasks:
-            if task.pending_extension is not None:
-                found.append(Awaiting(state.case_id, state.title, task.task_id, task.department, "extension",
-                                      f"延期 {task.pending_extension.extra}：{task.pending_extension.reason}",
-                                      task.pending_extension.requested_at))
-            if task.status.value == "return_requested":
-                found.append(Awaiting(state.case_id, state.title, task.task_id, task.department, "return",
-                                      f"申请退回：{task.return_reason or ''}", None))
-    return found
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-import asyncpg
 from fastapi import Request, Response
 
+from application.cases import Application
+from application.people import SESSION_LIFETIME
 from domain.events import Actor
 from workbench import identity
 
@@ -40,24 +41,24 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
                         secure=request.url.scheme == "https")
 
 
-async def open_session(pool: asyncpg.Pool, request: Request, response: Response, actor: Actor) -> None:
-    secret = await identity.start_session(pool, actor)
-    _cookie(response, request, SESSION_COOKIE, secret, int(identity.SESSION_LIFETIME.total_seconds()))
+def open_session(request: Request, response: Response, secret: str) -> None:
+    """Hand the browser a session that ``identity.sign_in`` opened."""
+    _cookie(response, request, SESSION_COOKIE, secret, int(SESSION_LIFETIME.total_seconds()))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
 
 
-async def current_session(pool: asyncpg.Pool, request: Request) -> Session | None:
+async def current_session(app: Application, request: Request) -> Session | None:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret or len(secret) > 200:
         return None
-    actor = await identity.session_actor(pool, secret)
+    actor = await identity.session_actor(app, secret)
     return Session(actor=actor, csrf_token=_csrf_of(secret)) if actor is not None else None
 
 
-async def close_session(pool: asyncpg.Pool, request: Request, response: Response) -> None:
+async def close_session(app: Application, request: Request, response: Response) -> None:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret and len(secret) <= 200:
-        await identity.end_session(pool, secret)
+        await identity.end_session(app, secret)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 

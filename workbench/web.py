@@ -53,7 +53,7 @@ def services(request: Request) -> Application:
 
 
 async def session(request: Request) -> Session:
-    found = await current_session(services(request).pool, request)
+    found = await current_session(services(request), request)
     if found is None:
         raise SignInNeeded
     request.state.session = found

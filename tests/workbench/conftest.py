@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.stack import RunningStack
+from workers.demo_people import PEOPLE
 
 CHROMIUM = os.environ.get("LIANDIAO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,14 +23,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 SCREENSHOTS = Path(os.environ.get("LIANDIAO_SCREENSHOTS", Path(__file__).parents[2] / "test-output" / "screenshots"))
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-LIAISON_DEPARTMENT = "dept-donghu-labour"  # leads wage cases in the demo's 东湖街道 grids
-
-
-def cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run([sys.executable, "-m", "workers.cli", *args, "--data-dir", str(data_dir)],
-                            capture_output=True, text=True, timeout=120, input=stdin)
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
 
 
 @dataclass
@@ -51,14 +42,9 @@ class Desk:
     console_errors: list[str] = field(default_factory=list)
 
 
-def make_logins(data_dir: Path) -> dict[str, Login]:
-    logins = {}
-    for role in ("mediator", "supervisor", "auditor", "admin", "liaison"):
-        name = f"wb-{role}"
-        extra = ["--department", LIAISON_DEPARTMENT] if role == "liaison" else []
-        token = cli(data_dir, "token", "issue", "--role", role, "--name", name, *extra)
-        logins[role] = Login(name, token)
-    return logins
+def demo_logins() -> dict[str, Login]:
+    """The demo's people (workers/demo_people.py): what `make run` prints, so the tests sign in as a user would."""
+    return {p.role.value: Login(p.login, p.password) for p in PEOPLE}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +55,7 @@ def desk() -> Iterator[Desk]:
     data_dir = root / "data"
     stack = RunningStack(data_dir, "--demo").start(timeout=240)
     try:
-        yield Desk(base=stack.api.removesuffix("/api/v1"), data_dir=data_dir, logins=make_logins(data_dir))
+        yield Desk(base=stack.api.removesuffix("/api/v1"), data_dir=data_dir, logins=demo_logins())
     finally:
         stack.stop()
         shutil.rmtree(root, ignore_errors=True)

@@ -49,7 +49,7 @@ def test_a_wrong_password_is_refused_in_chinese(browser: Any, desk: Desk) -> Non
     context = browser.new_context(viewport=DESKTOP)
     page = watch(context.new_page(), desk, console=False)
     page.goto(f"{desk.base}/login")
-    page.get_by_label("用户名").fill("wb-mediator")
+    page.get_by_label("用户名").fill("mediator")
     page.get_by_label("密码").fill("not-the-password")
     page.get_by_role("button", name="登录").click()
     assert page.get_by_role("alert").inner_text() == "用户名或密码错误"
@@ -230,7 +230,7 @@ def test_posts_without_the_csrf_token_are_refused(browser: Any, desk: Desk) -> N
     assert "/inbox" in page.url  # still signed in: the forged sign-out did nothing
     page.context.close()
     password = desk.logins["mediator"].password
-    login = httpx.post(f"{desk.base}/login", data={"login": "wb-mediator", "password": password})
+    login = httpx.post(f"{desk.base}/login", data={"login": "mediator", "password": password})
     assert login.status_code == 403 and "set-cookie" not in login.headers
 
 
