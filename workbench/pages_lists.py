@@ -7,10 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from application import supervision
 from domain.organisation import UnknownId
 from domain.vocabulary import Role, Stage
 from infra.read_models import InboxItem
-from application import supervision
 from workbench import backend, notifications, queries
 from workbench.actions import ACTIONS, route_choices
 from workbench.session import Session

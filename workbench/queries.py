@@ -9,7 +9,6 @@ from datetime import datetime
 import asyncpg
 
 
-
 @dataclass(frozen=True)
 class ToVerify:
     case_id: str

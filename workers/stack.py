@@ -32,8 +32,8 @@ from infra.logging import get_logger
 from infra.projections import Projector
 from infra.settings import Settings
 from infra.temporal import connect_temporal, ensure_search_attributes
-from workers.case_worker import check_metrics_port
 from workbench.app import install as install_workbench
+from workers.case_worker import check_metrics_port
 
 log = get_logger(__name__)
 STACK_FILE = "stack.json"
