@@ -24,18 +24,19 @@ run: $(STAMP_RUN)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain workflows activities application workers infra
+	$(BIN)/mypy domain workflows activities application workers infra workbench
 
 # The dossier and workbench tests drive Debian's Chromium (Playwright launches /usr/bin/chromium; it never
-# downloads a browser). Installed here when missing and apt-get can (root); otherwise one line says what to add.
+# downloads a browser) and need CJK fonts to render Chinese. Installed here when missing and apt-get can
+# (root); otherwise make test stops with one line naming the packages.
 browser:
 	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null \
-				|| echo "make test: could not install$$missing (browser tests will be skipped)"; \
-		else echo "make test: install Debian packages$$missing for the browser tests (skipped without them)"; fi; \
+				|| { echo "make test: could not install the Debian packages$$missing"; exit 1; }; \
+		else echo "make test: install the Debian packages$$missing (apt-get install$$missing)"; exit 1; fi; \
 	fi
 
 test: lint browser

@@ -157,8 +157,7 @@ class Application:
         ``case_id`` and ``policy`` are for loaders that need fixed ids or a policy of their own."""
         self.check_intake(intake)
         case_id = case_id or self.new_case_id(request_id)
-        duplicate_of = await find_duplicate(
-            self.pool, party_fingerprint(intake.category, intake.grid_id, intake.parties))
+        duplicate_of = await self.duplicate_of(intake)
         if duplicate_of == case_id:  # a repeat of this very intake, whose first try got through (issue 11)
             duplicate_of = None
         command = ReceiveCase(
@@ -177,6 +176,11 @@ class Application:
         state = await self._state(case_id)
         return Received(case_id=case_id, stage=Stage(result.stage), version=result.version,
                         duplicate_of=state.duplicate_of, suggested_route=self.suggested_route(state))
+
+    async def duplicate_of(self, intake: Intake) -> str | None:
+        """The open case this intake would be recorded as a duplicate of (重复件), if any: the workbench
+        warns the mediator before anything is saved."""
+        return await find_duplicate(self.pool, party_fingerprint(intake.category, intake.grid_id, intake.parties))
 
     async def route(self, actor: Actor, case_id: str, lead_department: str,
                     co_departments: Sequence[str] = (), note: str | None = None,

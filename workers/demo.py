@@ -204,7 +204,9 @@ async def _print_people(stack: Stack, everyone: list[demo_people.DemoPerson]) ->
     """Logins, passwords and a fresh token for each demo person (demo passwords: never outside a demo)."""
     app = stack.services
     people = People(app.pool, app.org)
-    lines = ["", "Demo people (sign in with login and password; each token is theirs, only its hash is stored):",
+    base = f"http://{stack.settings.api_host}:{stack.settings.api_port}"
+    lines = ["", f"Demo people (sign in to the workbench {base}/login with login and password; each token is",
+             "theirs, only its hash is stored):",
              f"  {'role':<11} {'login':<12} {'password':<18} {'name':<6} token"]
     for person in PEOPLE:
         token = await people.issue_token(role=None, user_login=person.login, name=f"demo {person.login}")

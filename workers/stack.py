@@ -33,6 +33,7 @@ from infra.projections import Projector
 from infra.settings import Settings
 from infra.temporal import codec_for, connect_temporal, ensure_search_attributes
 from infra.watchdog import Server, Watchdog
+from workbench.app import install as install_workbench
 from workers.case_worker import check_metrics_port
 
 log = get_logger(__name__)
@@ -173,6 +174,7 @@ class Stack:
         if before_api is not None:
             await before_api()
         app = create_app(self.services, server_status=watchdog.server_status)
+        install_workbench(app)
         config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None, lifespan="off")
         server = _Server(config)
         api_task = asyncio.create_task(server.serve(), name="http-api")
@@ -256,8 +258,8 @@ async def run_up(settings: Settings, *, demo: bool, print_tokens: bool) -> None:
         async def ready() -> None:
             s = settings
             lines = [
-                f"LianDiao is up. HTTP API: http://{s.api_host}:{s.api_port}/api/v1 "
-                f"(OpenAPI: /api/v1/openapi.json)",
+                f"LianDiao is up. Workbench 工作台: http://{s.api_host}:{s.api_port}/  ·  "
+                f"HTTP API: http://{s.api_host}:{s.api_port}/api/v1 (docs: /api/v1/docs)",
                 f"Temporal: {stack.temporal_address}"
                 + (f" · Web UI: http://127.0.0.1:{s.ui_port}" if s.embedded_temporal else ""),
                 f"Data: {stack.data_dir}  ·  Ctrl-C stops everything.",

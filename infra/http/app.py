@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from application.cases import Application
 from infra.http import attachments, audit_log, cases, codec, directory, notifications, organisation, supervision
@@ -31,7 +35,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
         title="LianDiao 联调",
         version="0.1.0",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below from packaged assets: a CDN is unreachable on a government intranet
         redoc_url=None,
     )
     app.state.services = services
@@ -44,6 +48,8 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(codec.router, prefix=API_PREFIX)  # issue 11
     app.include_router(audit_log.router, prefix=API_PREFIX)  # issue 11
     app.include_router(supervision.router, prefix=API_PREFIX)
+
+    _offline_docs(app)
 
     @app.get(f"{API_PREFIX}/healthz", tags=["health"])
     async def healthz() -> JSONResponse:
@@ -59,3 +65,18 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
 
     install_openapi(app, services.org)  # issue 11: error statuses and the organisation's ids, declared
     return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /api/v1/docs with its script and style from the fastapi-offline wheel."""
+    assets = f"{API_PREFIX}/docs-assets"
+    app.mount(assets, StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"), name="docs-assets")
+
+    @app.get(f"{API_PREFIX}/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json", title="LianDiao 联调 API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png",
+            # no badge from validator.swagger.io: the page must not reach outside the server
+            swagger_ui_parameters={"validatorUrl": None})

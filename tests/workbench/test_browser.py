@@ -1,0 +1,257 @@
+"""A case carried from intake to archive and audit in a real browser, by each role on its own page."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+from playwright.sync_api import expect
+
+from tests.workbench.conftest import DESKTOP, PHONE, Desk, shoot, watch
+
+pytestmark = pytest.mark.timeout(600)
+LANDING = {"mediator": "/desk", "liaison": "/inbox", "supervisor": "/board", "auditor": "/audit", "admin": "/admin"}
+TITLE = "工资拖欠三个月"
+STATE: dict[str, str] = {}  # what one step leaves for the next: the case id
+
+
+def sign_in(browser: Any, desk: Desk, role: str, viewport: dict[str, int] = DESKTOP, console: bool = True) -> Any:
+    context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = watch(context.new_page(), desk, console=console)
+    page.goto(f"{desk.base}/login")
+    page.get_by_label("用户名").fill(desk.logins[role].login)
+    page.get_by_label("密码").fill(desk.logins[role].password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{desk.base}{LANDING[role]}*")
+    return page
+
+
+def test_every_role_signs_in_and_lands_on_its_page(browser: Any, desk: Desk) -> None:
+    for role, path in LANDING.items():
+        viewport = PHONE if role == "liaison" else DESKTOP
+        page = sign_in(browser, desk, role, viewport)
+        assert page.url.startswith(f"{desk.base}{path}")
+        assert page.get_by_role("button", name="退出").is_visible()
+        shoot(page, f"landing-{role}")
+        page.get_by_role("button", name="退出").click()
+        page.wait_for_url(f"{desk.base}/login*")
+        page.goto(f"{desk.base}{path}")  # signed out: back to the login page
+        assert "/login" in page.url
+        page.context.close()
+
+
+def test_a_wrong_password_is_refused_in_chinese(browser: Any, desk: Desk) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    page = watch(context.new_page(), desk, console=False)
+    page.goto(f"{desk.base}/login")
+    page.get_by_label("用户名").fill("mediator")
+    page.get_by_label("密码").fill("not-the-password")
+    page.get_by_role("button", name="登录").click()
+    assert page.get_by_role("alert").inner_text() == "用户名或密码错误"
+    shoot(page, "login")
+    context.close()
+
+
+def test_mediator_registers_a_case_and_routes_it(browser: Any, desk: Desk) -> None:
+    page = sign_in(browser, desk, "mediator")
+    page.get_by_role("link", name="＋ 受理登记").click()
+    page.get_by_label("标题").fill(TITLE)
+    page.get_by_label("描述").fill("某餐馆拖欠三名服务员三个月工资，共计两万四千元。")
+    page.get_by_label("类别").select_option(label="拖欠工资")
+    page.get_by_label("来源渠道").select_option(label="12345热线")
+    page.get_by_label("网格").select_option("grid-donghu-binhe-1")
+    page.get_by_label("风险等级").select_option(label="高")
+    page.get_by_label("当事人姓名").fill("钱小红")
+    page.get_by_label("电话").fill("13912345678")
+    page.get_by_label("身份证号").fill("110101199001011234")
+    shoot(page, "intake")
+    page.get_by_role("button", name="登记").click()
+    page.wait_for_url(re.compile(r".*/cases/C-[^/?]+\?done=.*"))
+    case_id = page.url.split("/cases/")[1].split("?")[0]
+    STATE["case_id"] = case_id
+    assert page.get_by_role("heading", name=TITLE).is_visible()
+    assert "待分流" in page.inner_text("body")
+    assert "钱小红" in page.inner_text("body")  # a mediator reads parties in full
+
+    # The same applicant, category and grid again: the warning comes before anything is saved.
+    page.goto(f"{desk.base}/cases/new")
+    page.get_by_label("标题").fill("再次反映工资拖欠")
+    page.get_by_label("描述").fill("同一人再次来电。")
+    page.get_by_label("类别").select_option(label="拖欠工资")
+    page.get_by_label("网格").select_option("grid-donghu-binhe-1")
+    page.get_by_label("当事人姓名").fill("钱小红")
+    page.get_by_label("电话").fill("139-1234-5678")
+    page.get_by_label("身份证号").fill("110101199001011234")
+    page.get_by_role("button", name="登记").click()
+    warning = page.get_by_role("alert")
+    assert "疑似重复件" in warning.inner_text() and case_id in warning.inner_text()
+    assert page.get_by_role("button", name="仍然登记（并入原案）").is_visible()
+    shoot(page, "intake-duplicate-warning")
+
+    # One step on the desk: the suggested route is pre-filled; 分流 routes it.
+    page.goto(f"{desk.base}/desk")
+    card = page.get_by_role("article", name=f"待分流 {TITLE}")
+    assert card.get_by_label("牵头单位").input_value() == "dept-donghu-labour"
+    shoot(page, "desk")
+    card.get_by_role("button", name="分流").click()
+    page.wait_for_url(re.compile(r".*/desk\?done=.*"))
+    assert page.get_by_role("article", name=f"待分流 {TITLE}").count() == 0
+    page.goto(f"{desk.base}/cases/{case_id}")
+    assert "协调中" in page.inner_text("body")
+    assert "东湖街道人社所" in page.inner_text("body")
+    shoot(page, "case-routed")
+    page.context.close()
+
+
+def test_liaison_on_a_phone_acknowledges_and_replies(browser: Any, desk: Desk) -> None:
+    case_id = STATE["case_id"]
+    page = sign_in(browser, desk, "liaison", PHONE)
+    task = page.get_by_role("article", name=f"任务 {TITLE}")
+    assert task.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+    shoot(page, "inbox-phone")
+    task.get_by_role("button", name="签收").click()
+    page.get_by_role("button", name="确定").click()
+    page.wait_for_url(re.compile(r".*/inbox\?done=.*"))
+    assert "已完成：签收" in page.inner_text("body")
+    task = page.get_by_role("article", name=f"任务 {TITLE}")
+    assert task.get_by_role("button", name="签收").count() == 0
+    assert task.get_by_role("button", name="申请延期").is_visible()
+    task.get_by_role("button", name="答复").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_label("答复内容").fill("已约谈餐馆负责人，承诺本周内结清工资。")
+    shoot(page, "reply-form-phone")
+    page.get_by_role("button", name="确定").click()
+    page.wait_for_url(re.compile(r".*/inbox\?done=.*"))
+    assert page.get_by_role("article", name=f"任务 {TITLE}").count() == 0  # done: no longer to handle
+    page.goto(f"{desk.base}/cases/{case_id}")
+    assert "已答复" in page.inner_text("body")
+    assert "钱小红" in page.inner_text("body")  # the department holding the task contacts the party
+    shoot(page, "case-phone")
+    page.context.close()
+
+
+def test_a_refused_action_shows_the_domains_reason_in_chinese(browser: Any, desk: Desk) -> None:
+    page = sign_in(browser, desk, "mediator", console=False)
+    page.goto(f"{desk.base}/cases/{STATE['case_id']}/act/archive")
+    page.get_by_role("button", name="确定").click()
+    reason = page.get_by_role("alert").inner_text()
+    assert "未能归档" in reason and "阶段" in reason, reason
+    assert not re.search(r"[A-Za-z]{4,}", reason), reason  # Chinese, not the domain's English
+    shoot(page, "refused")
+    page.context.close()
+
+
+def test_mediator_submits_supervisor_verifies_and_the_case_is_archived(browser: Any, desk: Desk) -> None:
+    case_id = STATE["case_id"]
+    boss = sign_in(browser, desk, "supervisor")  # the board is open before the resolution is submitted
+    assert TITLE not in boss.get_by_role("region", name="待验收").inner_text()
+
+    page = sign_in(browser, desk, "mediator")
+    page.goto(f"{desk.base}/cases/{case_id}")
+    page.get_by_role("button", name="提交办结").click()
+    page.get_by_label("办结结果").select_option(label="调解成功")
+    page.get_by_label("办结说明").fill("餐馆已结清全部工资，双方签订和解协议。")
+    page.get_by_role("button", name="确定").click()
+    page.wait_for_url(re.compile(r".*\?done=.*"))
+    assert "督办验收" in page.inner_text("body")
+
+    # The board refreshes by itself: the case appears in the verification queue without a reload.
+    expect(boss.get_by_role("region", name="待验收")).to_contain_text(TITLE, timeout=30_000)
+    shoot(boss, "board")
+    boss.get_by_role("region", name="待验收").get_by_role("link", name=TITLE).click()
+    assert "钱*" in boss.inner_text("body") and "钱小红" not in boss.inner_text("body")  # masked for a supervisor
+    assert "139****5678" in boss.inner_text("body")
+    boss.get_by_role("button", name="验收").click()
+    boss.get_by_label("验收结论").select_option(label="通过")
+    boss.get_by_role("button", name="确定").click()
+    boss.wait_for_url(re.compile(r".*\?done=.*"))
+    assert "已验收" in boss.inner_text("body")
+    shoot(boss, "case-verified")
+    boss.context.close()
+
+    page.reload()
+    page.get_by_role("button", name="回访").click()
+    page.get_by_label("满意度").select_option(label="满意")
+    page.get_by_role("button", name="确定").click()
+    page.wait_for_url(re.compile(r".*\?done=.*"))
+    page.get_by_role("button", name="归档").click()
+    page.get_by_role("button", name="确定").click()
+    page.wait_for_url(re.compile(r".*\?done=.*"))
+    assert "已归档" in page.inner_text("body")
+    assert page.get_by_role("region", name="可执行的操作").count() == 0  # nothing left to do
+    shoot(page, "case-archived")
+    page.context.close()
+
+
+def test_auditor_replays_to_an_earlier_event_and_verifies_the_chain(browser: Any, desk: Desk) -> None:
+    case_id = STATE["case_id"]
+    page = sign_in(browser, desk, "auditor")
+    page.get_by_role("link", name=TITLE).first.click()
+    assert page.url.endswith(f"/cases/{case_id}/timeline")
+    assert page.locator("#replayed-stage").inner_text() == "已归档"
+    assert "哈希链完整" in page.get_by_role("region", name="哈希链核验").inner_text()
+    page.goto(f"{desk.base}/cases/{case_id}/timeline?upto=1")  # right after registration
+    assert page.locator("#replayed-stage").inner_text() == "待分流"
+    assert "此时尚无任务" in page.inner_text("body")
+    page.get_by_role("link", name="3", exact=True).click()  # routed: the task exists, not yet acknowledged
+    assert page.locator("#replayed-stage").inner_text() == "协调中"
+    assert "待签收" in page.inner_text("body")
+    shoot(page, "timeline-replay")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载案卷（一案一档）").click()
+    assert download.value.suggested_filename == f"{case_id}-dossier.zip"
+    page.context.close()
+
+
+def test_api_docs_render_offline(browser: Any, desk: Desk) -> None:
+    context = browser.new_context(viewport=DESKTOP)
+    page = watch(context.new_page(), desk)
+    page.goto(f"{desk.base}/api/v1/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "LianDiao" in page.locator(".swagger-ui .info .title").inner_text()
+    shoot(page, "api-docs")
+    context.close()
+
+
+def test_posts_without_the_csrf_token_are_refused(browser: Any, desk: Desk) -> None:
+    page = sign_in(browser, desk, "liaison", PHONE, console=False)
+    answer = page.context.request.post(f"{desk.base}/cases/{STATE['case_id']}/act/acknowledge",
+                                       form={"next": "/inbox"}, max_redirects=0)
+    assert answer.status == 403 and "安全校验码" in answer.text()
+    answer = page.context.request.post(f"{desk.base}/logout", form={}, max_redirects=0)
+    assert answer.status == 403
+    page.goto(f"{desk.base}/inbox")
+    assert "/inbox" in page.url  # still signed in: the forged sign-out did nothing
+    page.context.close()
+    password = desk.logins["mediator"].password
+    login = httpx.post(f"{desk.base}/login", data={"login": "mediator", "password": password})
+    assert login.status_code == 403 and "set-cookie" not in login.headers
+
+
+def test_nothing_was_asked_from_outside_and_no_console_errors(desk: Desk) -> None:
+    assert desk.outside_requests == []
+    assert desk.console_errors == []
+
+
+def test_an_outage_of_postgresql_is_a_clear_chinese_503(browser: Any, desk: Desk) -> None:
+    """Last in the module: it stops the stack's PostgreSQL (immediate shutdown, as a crash would)."""
+    page = sign_in(browser, desk, "mediator", console=False)
+    postmaster = int((desk.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    server = psutil.Process(postmaster)
+    server.send_signal(signal.SIGQUIT)
+    deadline = time.monotonic() + 60
+    while server.is_running() and server.status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.2)  # a zombie until `liandiao up` notices: gone as far as clients can tell
+    answer = page.goto(f"{desk.base}/desk")
+    assert answer is not None and answer.status == 503
+    assert answer.headers.get("retry-after")
+    assert page.get_by_role("heading", name="系统暂时不可用").is_visible()
+    assert "稍后" in page.get_by_role("alert").inner_text()
+    shoot(page, "outage")
+    page.context.close()

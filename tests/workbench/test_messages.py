@@ -1,0 +1,51 @@
+"""Every refusal the domain and the application layer can give has a Chinese translation on the desk."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from workbench.messages import is_translated, translate
+
+ROOT = Path(__file__).parents[2]
+REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute")
+SOURCES = [ROOT / "domain" / "decide.py", ROOT / "domain" / "organisation.py", ROOT / "application" / "access.py",
+           ROOT / "application" / "cases.py"]
+
+
+def _messages() -> list[str]:
+    """Each refusal's message as written in the source, with sample values for its placeholders."""
+    found = []
+    for source in SOURCES:
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in REFUSALS
+                    and node.args):
+                continue
+            arg = node.args[0]
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                found.append(arg.value)
+            elif isinstance(arg, ast.JoinedStr):
+                parts = [p.value if isinstance(p, ast.Constant) else "x1" for p in arg.values]
+                found.append("".join(str(p) for p in parts))
+    return [m for m in found if not m.startswith("unknown command")]
+
+
+@pytest.mark.parametrize("message", _messages())
+def test_every_refusal_has_a_chinese_translation(message: str) -> None:
+    assert is_translated(message), message
+    assert not re.search(r"[A-Za-z]{5,}", translate(message).replace("x1", "")), translate(message)
+
+
+def test_translations_name_stages_statuses_and_departments_in_chinese() -> None:
+    names = {"dept-a": "东湖司法所"}.get
+    assert (translate("the case is in stage triage; this needs coordination")
+            == "案件当前处于「待分流」阶段，此操作需要「协调中」阶段")
+    assert (translate("task C-1-T1 is acknowledged; this needs pending_ack")
+            == "任务当前状态为「办理中」，此操作需要「待签收」")
+    assert translate("department dept-a returned this case and may not be routed to again",
+                     lambda d: names(d) or d) == "东湖司法所已退回过本案，不能再分流给该单位"
+    assert translate("a supervisor may not do this; it is for: mediator") == "督办人无权进行此操作（仅限调解员）"
+    assert translate("something new").startswith("操作未被接受：")

@@ -1,0 +1,300 @@
+"""Each action the desk can offer: its button (API.md §5), the labelled fields of its form, and how the
+submitted form becomes the domain's command. Which actions a person may take NOW is not decided here: the
+page asks ``available_actions`` (the domain's own rules) and shows only those buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from domain.commands import (
+    AcknowledgeTask,
+    ArchiveCase,
+    Command,
+    ConveneMeeting,
+    DecideExtension,
+    DecideReturn,
+    DeclineCase,
+    FulfilCommitment,
+    JudgeComplaint,
+    LiftListing,
+    ListCase,
+    PauseClock,
+    RecordFollowUp,
+    RecordMediation,
+    RecordMeetingMinutes,
+    RegradeRisk,
+    ReplyTask,
+    ReportToSummons,
+    RequestExtension,
+    ResumeClock,
+    ReturnTask,
+    SubmitResolution,
+    VerifyResolution,
+)
+from domain.organisation import Organisation, UnknownId
+from domain.policy import Duration
+from domain.vocabulary import MediationMethod, NotAcceptedReason, Outcome, RiskLevel, Satisfaction
+from infra.http import schemas
+from workbench import labels
+
+Form = Mapping[str, Any]  # field name -> str, or list[str] for a multiple choice
+
+
+class FormProblem(Exception):
+    """A field the person must correct; the message is Chinese and names the field."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    kind: str = "text"  # text, textarea, select, multiselect, datetime
+    options: Sequence[tuple[str, str]] = ()  # (value, label)
+    required: bool = True
+    default: str | Sequence[str] = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class ActionForm:
+    kind: str  # the command's kind, as available_actions names it
+    button: str  # the accessible name of its button (API.md §5)
+    fields: tuple[Field, ...] = ()
+    build: Callable[[Form, str | None], Command] | None = None
+    on_task: bool = False
+    on_ref: bool = False  # on one summons, meeting or commitment of the case (its id comes as ``ref``)
+    tone: str = ""  # "danger" for actions that end or refuse something
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _text(form: Form, name: str, label: str, *, required: bool = True) -> str | None:
+    value = str(form.get(name) or "").strip()
+    if not value:
+        if required:
+            raise FormProblem(f"请填写「{label}」")
+        return None
+    try:
+        schemas.Reason(reason=value)  # the API's own check: length, no control characters
+    except ValidationError as exc:
+        raise FormProblem(f"「{label}」含有不允许的字符或过长") from exc
+    return value
+
+
+def _line(form: Form, name: str, label: str) -> str:
+    value = _text(form, name, label) or ""
+    if len(value) > 200 or "\n" in value:
+        raise FormProblem(f"「{label}」请填写一行，最多200字")
+    return value
+
+
+def _choice(form: Form, name: str, label: str, allowed: Sequence[str]) -> str:
+    value = str(form.get(name) or "")
+    if value not in allowed:
+        raise FormProblem(f"请选择「{label}」")
+    return value
+
+
+def _yes(form: Form, name: str, label: str) -> bool:
+    return _choice(form, name, label, ("yes", "no")) == "yes"
+
+
+def _options(mapping: Mapping[Any, str]) -> tuple[tuple[str, str], ...]:
+    return tuple((k.value, v) for k, v in mapping.items())
+
+
+REASON = Field("reason", "原因", "textarea")
+YES_NO = (("yes", "是"), ("no", "否"))
+
+
+def _extension(form: Form, task: str | None) -> Command:
+    extra = str(form.get("extra") or "").strip()
+    try:
+        Duration.parse(extra)
+    except ValueError as exc:
+        raise FormProblem("「延长时长」格式不正确，例如 3wd（3个工作日）、8wh（8个工作小时）") from exc
+    return RequestExtension(task_id=task or "", extra=extra, reason=_text(form, "reason", "原因") or "")
+
+
+def _meeting(form: Form, task: str | None) -> Command:
+    raw = str(form.get("at") or "")
+    try:
+        at = datetime.fromisoformat(raw).replace(tzinfo=labels.TIMEZONE)
+    except ValueError as exc:
+        raise FormProblem("请填写「会议时间」") from exc
+    departments = tuple(str(d) for d in form.get("departments") or ())
+    if not departments:
+        raise FormProblem("请选择「参会单位」")
+    return ConveneMeeting(at=at, departments=departments, agenda=_text(form, "agenda", "议题") or "")
+
+
+ACTIONS: dict[str, ActionForm] = {a.kind: a for a in (
+    ActionForm("not_accepted", "不予受理", (
+        Field("reason_code", "不予受理类型", "select", _options(labels.NOT_ACCEPTED), default="out_of_scope"),
+        REASON), tone="danger",
+        build=lambda f, t: DeclineCase(reason=_text(f, "reason", "原因") or "", reason_code=NotAcceptedReason(
+            _choice(f, "reason_code", "不予受理类型", [r.value for r in NotAcceptedReason])))),
+    ActionForm("route", "分流"),  # its form needs the organisation: see route_fields()
+    ActionForm("acknowledge", "签收", on_task=True, build=lambda f, t: AcknowledgeTask(task_id=t or "")),
+    ActionForm("return", "退回", (REASON,), on_task=True, tone="danger",
+               build=lambda f, t: ReturnTask(task_id=t or "", reason=_text(f, "reason", "原因") or "")),
+    ActionForm("request_extension", "申请延期", (
+        Field("extra", "延长时长", default="3wd", hint="如 3wd = 3个工作日，8wh = 8个工作小时"), REASON),
+        on_task=True, build=_extension),
+    ActionForm("decide_extension", "审批延期", (
+        Field("approve", "是否批准", "select", (("yes", "批准"), ("no", "不批准")), default="yes"),
+        Field("note", "审批意见", "textarea", required=False)), on_task=True,
+        build=lambda f, t: DecideExtension(task_id=t or "", approve=_yes(f, "approve", "是否批准"),
+                                           note=_text(f, "note", "审批意见", required=False))),
+    ActionForm("reply", "答复", (Field("summary", "答复内容", "textarea"),), on_task=True,
+               build=lambda f, t: ReplyTask(task_id=t or "", summary=_text(f, "summary", "答复内容") or "")),
+    ActionForm("pause_clock", "中止", (REASON,),
+               build=lambda f, t: PauseClock(reason=_text(f, "reason", "原因") or "")),
+    ActionForm("resume_clock", "恢复", (REASON,),
+               build=lambda f, t: ResumeClock(reason=_text(f, "reason", "原因") or "")),
+    ActionForm("convene_meeting", "联席会议"),  # its form needs the organisation: see meeting_fields()
+    ActionForm("record_mediation", "记录调解", (
+        Field("method", "调解方式", "select", _options(labels.METHOD), default="people"),
+        Field("agreement_reached", "是否达成协议", "select", YES_NO, default="yes"),
+        Field("terms", "协议内容", "textarea", required=False)),
+        build=lambda f, t: RecordMediation(
+            method=MediationMethod(_choice(f, "method", "调解方式", [m.value for m in MediationMethod])),
+            agreement_reached=_yes(f, "agreement_reached", "是否达成协议"),
+            terms=_text(f, "terms", "协议内容", required=False))),
+    ActionForm("submit_resolution", "提交办结", (
+        Field("outcome", "办结结果", "select", _options(labels.OUTCOME), default="mediated"),
+        Field("summary", "办结说明", "textarea")),
+        build=lambda f, t: SubmitResolution(
+            outcome=Outcome(_choice(f, "outcome", "办结结果", [o.value for o in Outcome])),
+            summary=_text(f, "summary", "办结说明") or "")),
+    ActionForm("verify", "验收", (
+        Field("accepted", "验收结论", "select", (("yes", "通过"), ("no", "不通过，退回重办")), default="yes"),
+        Field("note", "验收意见", "textarea", required=False)),
+        build=lambda f, t: VerifyResolution(accepted=_yes(f, "accepted", "验收结论"),
+                                            note=_text(f, "note", "验收意见", required=False))),
+    ActionForm("follow_up", "回访", (
+        Field("satisfaction", "满意度", "select", _options(labels.SATISFACTION), default="satisfied"),
+        Field("note", "回访记录", "textarea", required=False)),
+        build=lambda f, t: RecordFollowUp(
+            satisfaction=Satisfaction(_choice(f, "satisfaction", "满意度", [s.value for s in Satisfaction])),
+            note=_text(f, "note", "回访记录", required=False))),
+    ActionForm("archive", "归档", build=lambda f, t: ArchiveCase()),
+    # Supervision as practised (issue 10)
+    ActionForm("decide_return", "审批退回", (
+        Field("approve", "是否同意退回", "select", (("yes", "同意退回"), ("no", "不同意，强制派单")), default="yes"),
+        Field("note", "审批意见", "textarea", required=False)), on_task=True,
+        build=lambda f, t: DecideReturn(task_id=t or "", approve=_yes(f, "approve", "是否同意退回"),
+                                        note=_text(f, "note", "审批意见", required=False))),
+    ActionForm("summon", "吹哨"),  # its form needs the organisation: see summon_fields()
+    ActionForm("report", "报到", (Field("note", "报到说明", "textarea", required=False),), on_ref=True,
+               build=lambda f, t: ReportToSummons(summons_id=t or "",
+                                                  note=_text(f, "note", "报到说明", required=False))),
+    ActionForm("list", "挂牌督办", (Field("leader", "包案领导"), REASON), tone="danger",
+               build=lambda f, t: ListCase(leader=_line(f, "leader", "包案领导"),
+                                           reason=_text(f, "reason", "原因") or "")),
+    ActionForm("lift_listing", "解除挂牌", (REASON,),
+               build=lambda f, t: LiftListing(reason=_text(f, "reason", "原因") or "")),
+    ActionForm("regrade_risk", "调整风险", (
+        Field("risk_level", "风险等级", "select", _options(labels.RISK), default="high"), REASON),
+        build=lambda f, t: RegradeRisk(
+            risk_level=RiskLevel(_choice(f, "risk_level", "风险等级", [r.value for r in RiskLevel])),
+            reason=_text(f, "reason", "原因") or "")),
+    ActionForm("judge_complaint", "研判不满意", (
+        Field("reasonable", "诉求是否合理", "select", (("yes", "合理，重新办理"), ("no", "不合理，予以归档")),
+              default="no"),
+        REASON),
+        build=lambda f, t: JudgeComplaint(reasonable=_yes(f, "reasonable", "诉求是否合理"),
+                                          reason=_text(f, "reason", "原因") or "")),
+    ActionForm("meeting_minutes", "会议纪要", on_ref=True),  # its form needs the organisation: minutes_fields()
+    ActionForm("fulfil_commitment", "履行承诺", (Field("note", "办理情况", "textarea", required=False),), on_ref=True,
+               build=lambda f, t: FulfilCommitment(commitment_id=t or "",
+                                                   note=_text(f, "note", "办理情况", required=False))),
+)}
+
+
+def _departments(org: Organisation) -> tuple[tuple[str, str], ...]:
+    return tuple((d.id, d.name) for d in sorted(org.departments, key=lambda d: (d.level.rank, d.id), reverse=True))
+
+
+def route_choices(org: Organisation, grid_id: str, returned_by: Sequence[str] = ()) -> tuple[tuple[str, str], ...]:
+    """The departments a case in ``grid_id`` can go to: those of its grid, community, street and district
+    (where routing looks), lowest level first, less those that returned it (the domain refuses them again)."""
+    try:
+        chain = org.ancestors(grid_id)
+    except UnknownId:
+        return _departments(org)
+    return tuple((d.id, d.name) for j in chain for d in org.departments_in(j.id) if d.id not in returned_by)
+
+
+def route_fields(org: Organisation, suggestion: Mapping[str, Any] | None, grid_id: str,
+                 returned_by: Sequence[str]) -> tuple[Field, ...]:
+    """The routing form, pre-filled with the routing rules' proposal."""
+    lead = suggestion["lead_department"] if suggestion else ""
+    co = tuple(suggestion["co_departments"]) if suggestion else ()
+    choices = route_choices(org, grid_id, returned_by)
+    return (Field("lead_department", "牵头单位", "select", choices, default=lead),
+            Field("co_departments", "协办单位", "multiselect", choices, required=False, default=co,
+                  hint="可多选：电脑上按住 Ctrl 点选，手机上直接点选"),
+            Field("note", "分流说明", "textarea", required=False))
+
+
+def summon_fields(org: Organisation, grid_id: str) -> tuple[Field, ...]:
+    return (Field("departments", "报到单位", "multiselect", route_choices(org, grid_id)), REASON,
+            Field("report_within", "报到时限", required=False, hint="不填按政策默认；如 2wh = 2个工作小时"))
+
+
+def minutes_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, ...]:
+    return (Field("attended", "实到单位", "multiselect", _departments(org), default=tuple(involved)),)
+
+
+def meeting_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, ...]:
+    return (Field("at", "会议时间", "datetime"),
+            Field("departments", "参会单位", "multiselect", _departments(org), default=tuple(involved)),
+            Field("agenda", "议题", "textarea"))
+
+
+def fields_of(action: ActionForm, org: Organisation, suggestion: Mapping[str, Any] | None,
+              involved: Sequence[str], grid_id: str, returned_by: Sequence[str] = ()) -> tuple[Field, ...]:
+    if action.kind == "route":
+        return route_fields(org, suggestion, grid_id, returned_by)
+    if action.kind == "convene_meeting":
+        return meeting_fields(org, involved)
+    if action.kind == "summon":
+        return summon_fields(org, grid_id)
+    if action.kind == "meeting_minutes":
+        return minutes_fields(org, involved)
+    return action.fields
+
+
+def build(action: ActionForm, form: Form, target: str | None) -> Command:
+    """The command of a submitted form; ``target`` is the task's id, or the summons', meeting's or
+    commitment's for an action on one of those."""
+    if action.kind == "convene_meeting":
+        return _meeting(form, target)
+    if action.kind == "meeting_minutes":
+        attended = tuple(str(d) for d in form.get("attended") or ())
+        if not attended:
+            raise FormProblem("请选择「实到单位」")
+        return RecordMeetingMinutes(meeting_id=target or "", attended=attended)
+    task_id = target
+    assert action.build is not None
+    return action.build(form, task_id)
+
+
+def summons(form: Form) -> tuple[list[str], str, str | None]:
+    """吹哨's departments, reason and report time limit (the application resolves the rest)."""
+    departments = [str(d) for d in form.get("departments") or ()]
+    if not departments:
+        raise FormProblem("请选择「报到单位」")
+    reason = _text(form, "reason", "原因") or ""
+    within = str(form.get("report_within") or "").strip() or None
+    if within is not None:
+        try:
+            Duration.parse(within)
+        except ValueError as exc:
+            raise FormProblem("「报到时限」格式不正确，例如 2wh（2个工作小时）") from exc
+    return departments, reason, within

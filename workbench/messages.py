@@ -1,0 +1,126 @@
+"""Refusals in Chinese. The domain and the API explain a refusal in English (logs and API clients read
+them); the desk shows the same reason translated. One table of patterns, tested against every refusal that
+``domain/decide.py`` can raise, so a new rule without a translation fails the suite rather than the user."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from domain.organisation import Organisation, UnknownId
+from domain.vocabulary import Role, Stage, TaskStatus
+from workbench.labels import ROLE, STAGE, TASK_STATUS
+
+Names = Callable[[str], str]
+
+
+def _stages(text: str) -> str:
+    return "或".join(f"「{STAGE.get(Stage(s), s)}」" if s in Stage.__members__ else s for s in text.split(" or "))
+
+
+def _statuses(text: str) -> str:
+    return "或".join(f"「{TASK_STATUS.get(TaskStatus(s), s)}」" if s in TaskStatus.__members__ else s
+                    for s in text.split(" or "))
+
+
+def _roles(text: str) -> str:
+    return "、".join(ROLE.get(Role(r), r) if r in Role.__members__ else r for r in text.split(", "))
+
+
+# (pattern, template): templates get the match's groups, passed through the helpers named in {…|helper}.
+_PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
+    (r"the case has not been received yet", lambda m, n: "案件尚未受理"),
+    (r"the case has already been received", lambda m, n: "案件已经受理过"),
+    (r"the case is archived: its record is sealed", lambda m, n: "案件已归档，记录已封存，不能再操作"),
+    (r"a (\w+) may not do this; it is for: (.+)",
+     lambda m, n: f"{ROLE.get(Role(m[1]), m[1]) if m[1] in Role.__members__ else m[1]}无权进行此操作"
+                  f"（仅限{_roles(m[2])}）"),
+    (r"task (\S+) belongs to department (\S+)", lambda m, n: f"该任务属于{n(m[2])}，不是您的部门"),
+    (r"the case is in stage (\w+); this needs (.+)",
+     lambda m, n: f"案件当前处于{_stages(m[1])}阶段，此操作需要{_stages(m[2])}阶段"),
+    (r"the case has no task (\S+)", lambda m, n: f"案件没有任务 {m[1]}"),
+    (r"task (\S+) is (\w+); this needs (.+)",
+     lambda m, n: f"任务当前状态为{_statuses(m[2])}，此操作需要{_statuses(m[3])}"),
+    (r"task (\S+) already has an extension request awaiting decision", lambda m, n: "该任务已有待审批的延期申请"),
+    (r"task (\S+) has no extension request awaiting decision", lambda m, n: "该任务没有待审批的延期申请"),
+    (r"the clock is already paused", lambda m, n: "计时已经中止"),
+    (r"the clock is not paused", lambda m, n: "计时没有中止，无需恢复"),
+    (r"the resolution is already verified", lambda m, n: "办结结果已经验收"),
+    (r"a case is archived after its verification.*", lambda m, n: "案件须先验收、回访，才能归档"),
+    (r"a department appears twice in the route", lambda m, n: "同一单位在分流中出现了两次"),
+    (r"department (\S+) returned this case and (?:may not|cannot) be routed (?:to )?(?:it )?again",
+     lambda m, n: f"{n(m[1].strip(chr(39)))}已退回过本案，不能再分流给该单位"),
+    (r"the lead department has not replied yet.*", lambda m, n: "牵头单位尚未答复，目前只能以「撤回」提交办结"),
+    (r"follow-up \(回访\) comes after the resolution is verified.*", lambda m, n: "回访须在验收通过之后"),
+    (r"already reminded", lambda m, n: "已经催办过"),
+    (r"already escalated to this level", lambda m, n: "已经升级到该督办级别"),
+    (r"task (\S+) is not running on its (\w+) clock", lambda m, n: "该任务的计时未在进行"),
+    (r"unknown department '?([^']+)'?", lambda m, n: f"没有这个单位：{m[1]}"),
+    (r"lead department '?([^']+)'? is also among the co-departments",
+     lambda m, n: f"{n(m[1])}既是牵头单位又是协办单位"),
+    (r"co-department '?([^']+)'? is named twice", lambda m, n: f"协办单位 {n(m[1])} 重复"),
+    (r".* is not a duration .*", lambda m, n: "时长格式不正确，例如 3wd（3个工作日）、8wh（8个工作小时）、2d"),
+    (r"no case (\S+)", lambda m, n: f"没有案件 {m[1]}"),
+    (r"case (\S+) has no task for department (\S+)", lambda m, n: f"案件 {m[1]} 没有{n(m[2])}的任务"),
+    (r"case (\S+) has no task (\S+)", lambda m, n: "案件没有这个任务"),
+    (r"a liaison sees only the (inbox|cases) of department (\S+)",
+     lambda m, n: f"联络员只能查看本部门（{n(m[2])}）的{'待办' if m[1] == 'inbox' else '案件'}"),
+    # Supervision as practised (issue 10)
+    (r"a department appears twice in the (attendance|summons)", lambda m, n: "同一单位出现了两次"),
+    (r"a task can be returned only within (\S+) of its assignment.*",
+     lambda m, n: f"派单后 {m[1]} 内才能申请退回，已超过期限"),
+    (r"an extension must be asked before the reply deadline passes.*", lambda m, n: "延期须在答复时限届满前申请"),
+    (r"commitment (\S+) belongs to department (\S+)", lambda m, n: f"该承诺属于{n(m[2])}"),
+    (r"commitment (\S+) was already fulfilled", lambda m, n: "该承诺已经履行"),
+    (r"commitments need the meeting's attendance.*", lambda m, n: "记录承诺前须先填写实到单位"),
+    (r"department (\S+) already reported to (\S+)", lambda m, n: f"{n(m[1])}已经报到"),
+    (r"department (\S+) did not attend and cannot take on a commitment", lambda m, n: f"{n(m[1])}未参会，不能承担承诺"),
+    (r"department (\S+) has no task on this case and may not record a mediation",
+     lambda m, n: f"{n(m[1])}在本案没有任务，不能记录调解"),
+    (r"department (\S+) holds no task on this case", lambda m, n: f"{n(m[1])}在本案没有任务"),
+    (r"department (\S+) was not summoned by (\S+)", lambda m, n: f"{n(m[1])}不在此次吹哨之列"),
+    (r"extensions of task (\S+) may add at most (\S+) in all.*", lambda m, n: f"延期累计不得超过 {m[2]}"),
+    (r"no dissatisfied follow-up awaits a judgement", lambda m, n: "没有待研判的不满意回访"),
+    (r"report_within: .*", lambda m, n: "「报到时限」格式不正确，例如 2wh（2个工作小时）"),
+    (r"task (\S+) already has a return awaiting a supervisor's decision", lambda m, n: "该任务已有待审批的退回申请"),
+    (r"task (\S+) was dispatched by order.*", lambda m, n: "该任务已强制派单，不能再次退回"),
+    (r"the case has no (commitment|meeting|summons) (\S+)",
+     lambda m, n: f"案件没有这个{ {'commitment': '承诺', 'meeting': '会议', 'summons': '吹哨'}[m[1]] }"),
+    (r"the case is already listed.*", lambda m, n: "案件已经挂牌督办"),
+    (r"the case is not listed.*", lambda m, n: "案件没有挂牌督办"),
+    (r"the case was already reopened .*", lambda m, n: "重新办理次数已达政策上限，只能研判为不合理后归档"),
+    (r"the commitment of (\S+) is due (\S+), which has already passed", lambda m, n: "承诺的办理期限已过"),
+    (r"the dissatisfied follow-up awaits a supervisor's judgement before archiving",
+     lambda m, n: "不满意回访须经督办人研判后才能归档"),
+    (r"the last follow-up's complaint awaits a supervisor's judgement",
+     lambda m, n: "上次回访的不满意须先经督办人研判"),
+    (r"the minutes of meeting (\S+) are already recorded", lambda m, n: "该会议纪要已经记录"),
+    (r"the resolution is already verified: nothing is left to supervise", lambda m, n: "办结结果已验收，无需再督办"),
+    (r"the risk is already (\w+)", lambda m, n: "风险等级没有变化"),
+    (r"this file is already attached.*", lambda m, n: "该文件已经上传过"),
+    (r"(\S+) is not running on its (\w+) clock", lambda m, n: "该时限的计时未在进行"),
+]
+_COMPILED = [(re.compile(p), t) for p, t in _PATTERNS]
+
+
+def department_namer(org: Organisation) -> Names:
+    def name(department_id: str) -> str:
+        try:
+            return org.department(department_id).name
+        except UnknownId:
+            return department_id
+
+    return name
+
+
+def translate(message: str, names: Names = lambda d: d) -> str:
+    """The Chinese form of a refusal; an unknown one is shown as it came, after a Chinese lead-in."""
+    for pattern, template in _COMPILED:
+        match = pattern.fullmatch(message.strip())
+        if match is not None:
+            return template(match, names)
+    return f"操作未被接受：{message}"
+
+
+def is_translated(message: str) -> bool:
+    return not translate(message).startswith("操作未被接受：")
