@@ -10,7 +10,9 @@ from datetime import datetime
 
 from domain.case import CaseState, evolve
 from domain.events import (
+    AttachmentAdded,
     CaseArchived,
+    CaseListed,
     CaseMarkedDuplicate,
     CaseNotAccepted,
     CaseReceived,
@@ -18,27 +20,45 @@ from domain.events import (
     CaseRouted,
     ClockPaused,
     ClockResumed,
+    CommitmentFulfilled,
+    ComplaintJudged,
+    DepartmentsSummoned,
     EscalationCleared,
     ExtensionDecided,
     ExtensionRequested,
     FollowUpRecorded,
+    FollowUpScheduled,
+    ListingLifted,
     MediationRecorded,
     MeetingConvened,
+    MeetingMinutesRecorded,
+    NotificationDeferred,
+    NotificationDelivered,
+    NotificationFailed,
+    NotificationIssued,
     RecordedEvent,
     ResolutionRejected,
     ResolutionSubmitted,
     ResolutionVerified,
+    ReturnDecided,
+    ReturnRequested,
+    RiskRegraded,
+    SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
     TaskEscalated,
     TaskReminded,
     TaskReplied,
     TaskReturned,
+    TaskWithdrawn,
+    WatchedDeadlinesMoved,
 )
 from infra.audit.masking import redact
 from workbench import labels
 
 Names = Callable[[str], str]
+_NOTIFICATION_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
+                      "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请"}
 
 
 @dataclass(frozen=True)
@@ -142,4 +162,48 @@ def _describe(recorded: RecordedEvent, before: CaseState, after: CaseState, name
             return f"重新办理（第{e.reopen_count}次）：{_clip(e.reason)}"
         case CaseArchived():
             return f"归档：{labels.ARCHIVE[e.reason]}"
+        # Supervision as practised (督办规则).
+        case ReturnRequested():
+            return f"{dept_of(e.task_id)}申请退回：{_clip(e.reason)}"
+        case ReturnDecided():
+            verdict = "批准退回" if e.approved else "不批准，强制派单"
+            return f"退回审核：{dept_of(e.task_id)}，{verdict}" + (f"：{_clip(e.note)}" if e.note else "")
+        case TaskWithdrawn():
+            return f"{dept_of(e.task_id)}退出协办：{_clip(e.reason)}"
+        case DepartmentsSummoned():
+            return ("吹哨：" + "、".join(names(d) for d in e.departments)
+                    + f"须于 {labels.local(e.due_at)} 前报到：{_clip(e.reason)}")
+        case SummonsReported():
+            return f"{names(e.department)}报到" + (f"：{_clip(e.note)}" if e.note else "")
+        case MeetingMinutesRecorded():
+            text = "会议纪要：到会 " + ("、".join(names(d) for d in e.attended) or "—")
+            return text + "".join(f"；{names(c.department)}承诺于 {labels.local(c.due_at)} 前{_clip(c.what, 40)}"
+                                  for c in e.commitments)
+        case CommitmentFulfilled():
+            return "履行承诺事项" + (f"：{_clip(e.note)}" if e.note else "")
+        case CaseListed():
+            return f"挂牌督办，包案领导 {_clip(e.leader, 20)}：{_clip(e.reason)}"
+        case ListingLifted():
+            return f"解除挂牌：{_clip(e.reason)}"
+        case RiskRegraded():
+            return f"风险调整：{labels.RISK[e.previous]} → {labels.RISK[e.risk_level]}：{_clip(e.reason)}"
+        case FollowUpScheduled():
+            return f"回访时限 {labels.local(e.due_at)}"
+        case ComplaintJudged():
+            return ("不满意认定：诉求合理，重新办理" if e.reasonable else "不满意认定：诉求不合理，归档") \
+                + f"：{_clip(e.reason)}"
+        case WatchedDeadlinesMoved():
+            return "恢复计时，报到、承诺和回访时限顺延"
+        # Notifications (送达) and attachments.
+        case NotificationIssued():
+            channels = f"{len(e.targets)} 个渠道" if e.targets else "仅站内"
+            return f"发出通知（{_NOTIFICATION_KIND.get(e.kind, e.kind)}，{channels}）" + ("，紧急" if e.urgent else "")
+        case NotificationDeferred():
+            return f"通知暂缓，免打扰时段结束后（{labels.local(e.until)}）发送"
+        case NotificationDelivered():
+            return f"通知已送达（{e.attempts} 次尝试）"
+        case NotificationFailed():
+            return f"通知送达失败（{e.attempts} 次尝试）：{_clip(e.reason, 40)}"
+        case AttachmentAdded():
+            return f"上传附件「{_clip(e.name, 40)}」"
     return recorded.type  # an event this desk does not know yet (a newer version): its name at least
