@@ -196,9 +196,15 @@ def temporal_binary() -> Path:
 class EmbeddedTemporal:
     def __init__(
         self, data_dir: Path, port: int = 7233, ui_port: int = 8233, ui: bool = True,
-        dynamic_config: dict[str, str] | None = None,
+        dynamic_config: dict[str, str] | None = None, sqlite_synchronous: str = "full",
     ) -> None:
         self.dynamic_config = dynamic_config or {}
+        # SQLite in write-ahead-log mode: one append and one fsync per commit instead of the rollback journal's
+        # several writes and fsyncs, so the embedded server fires timers and takes workflow tasks about twice
+        # as fast (issue 13: 2,000 warnings due at once drained at 127/s instead of 40-76/s). "full" still
+        # fsyncs every commit: nothing acknowledged is lost on a power cut. "normal" skips that fsync (the last
+        # commits may roll back after a power cut or OS crash, never after a process crash) for more speed.
+        self.sqlite_pragmas = ("journal_mode=wal", f"synchronous={sqlite_synchronous}")
         self.db_path = data_dir / "temporal.db"
         self.log_path = data_dir / "temporal.log"
         self.port = port
@@ -221,6 +227,8 @@ class EmbeddedTemporal:
         args = [str(temporal_binary()), "server", "start-dev", "--db-filename", str(self.db_path),
                 "--ip", "127.0.0.1", "--port", str(self.port), "--log-level", "warn",
                 "--dynamic-config-value", "frontend.enableUpdateWorkflowExecution=true"]
+        for pragma in self.sqlite_pragmas:
+            args += ["--sqlite-pragma", pragma]
         args += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"] if self.ui else ["--headless"]
         for key, value in self.dynamic_config.items():
             args += ["--dynamic-config-value", f"{key}={value}"]

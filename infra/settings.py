@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,6 +41,10 @@ class Settings(BaseSettings):
     # at city scale (issue 13). Off: the workflow code is pure domain logic, and the replay tests (which use
     # the sandbox) still catch any non-deterministic call.
     workflow_sandbox: bool = False
+    # The embedded Temporal server's SQLite (write-ahead log): "full" fsyncs every commit (durable across a
+    # power cut); "normal" is faster but may lose the last commits on a power cut or OS crash (not on a process
+    # crash). An external Temporal cluster ignores it.
+    temporal_sqlite_synchronous: Literal["full", "normal"] = "full"
 
     @property
     def metrics_address(self) -> str | None:

@@ -101,7 +101,8 @@ class Stack:
         metrics_address = check_metrics_port(s)
         temporal_server = None
         if s.embedded_temporal:
-            temporal_server = EmbeddedTemporal(data_dir, s.temporal_port, s.ui_port)
+            temporal_server = EmbeddedTemporal(data_dir, s.temporal_port, s.ui_port,
+                                               sqlite_synchronous=s.temporal_sqlite_synchronous)
             temporal_server.check_ports()
         if s.embedded_postgres:
             pg = EmbeddedPostgres(data_dir)
