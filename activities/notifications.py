@@ -12,7 +12,7 @@ the workflow, the events and the logs know a channel by its id and redacted addr
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import apprise
 import asyncpg
@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from domain.events import DeliveryTarget
+from domain.events import DeliveryTarget, DomainEvent, NotificationDeferred, NotificationIssued
 from domain.notifications import Intent, message, recipients, targets, url_for
 from domain.organisation import Organisation
 from infra.logging import get_logger
@@ -46,6 +46,27 @@ class Resolved(BaseModel):
     text: str
     link: str
     give_up_after_s: int
+
+
+class IssuePlan(BaseModel):
+    """What the workflow decided about one notification before its addresses are known: its id and urgency."""
+
+    intent: Intent
+    notification_id: str
+    urgent: bool
+
+
+def issued_events(plan: IssuePlan, resolved: Resolved, quiet_end: datetime | None) -> list[DomainEvent]:
+    """The events that record one notification: issued with its resolved addresses and text, and deferred to
+    the end of the quiet hours when it is not urgent and has channels to wait for."""
+    intent = plan.intent
+    issued = NotificationIssued(
+        notification_id=plan.notification_id, kind=intent.kind, level=intent.level, task_id=intent.task_id,
+        due_at=intent.due_at, recipients=resolved.recipients, text=resolved.text, link=resolved.link,
+        urgent=plan.urgent, targets=resolved.targets, give_up_after_s=resolved.give_up_after_s)
+    if not plan.urgent and quiet_end is not None and resolved.targets:
+        return [issued, NotificationDeferred(notification_id=plan.notification_id, until=quiet_end)]
+    return [issued]
 
 
 class DeliverRequest(BaseModel):
@@ -85,6 +106,9 @@ class NotificationActivities:
     async def resolve_notifications(self, request: ResolveRequest) -> list[Resolved]:
         """Each intent's recipients and channels as the organisation names them now (recorded with the
         notification, so a later change of the organisation does not rewrite who was told)."""
+        return self.resolve(request)
+
+    def resolve(self, request: ResolveRequest) -> list[Resolved]:
         link = case_link(self.public_url, request.case_id)
         out = []
         for intent in request.intents:

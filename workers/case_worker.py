@@ -8,6 +8,7 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
+from activities.decisions import DecisionActivities
 from activities.event_store import EventStoreActivities
 from activities.notifications import NotificationActivities
 from activities.seals import SealActivities
@@ -39,7 +40,8 @@ def build_worker(
         task_queue=task_queue,
         workflows=[DisputeCaseWorkflow, SealWorkflow],
         activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
-                    seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification],
+                    seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification,
+                    DecisionActivities(store_activities, notify).append_decision],
         **options,  # type: ignore[arg-type]
     )
 

@@ -15,13 +15,16 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.decisions import DecisionAppend, DecisionAppended
     from activities.event_store import AppendRequest, AppendResponse, OutboxNotification
     from activities.notifications import (
         ATTEMPT_TIMEOUT,
         DeliverRequest,
         DeliverResult,
+        IssuePlan,
         Resolved,
         ResolveRequest,
+        issued_events,
     )
     from domain.alarms import next_alarm
     from domain.case import CaseState, Delivery, NotificationRecord, evolve
@@ -31,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM_ACTOR,
         Actor,
         DomainEvent,
-        NotificationDeferred,
         NotificationDelivered,
         NotificationFailed,
         NotificationIssued,
@@ -52,6 +54,8 @@ DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coef
                              maximum_interval=timedelta(minutes=2),
                              non_retryable_error_types=["ChannelRemoved", "UnsupportedChannel"])
 NOTIFY_PATCH = "notify"  # issue 8: notifications resolved, delivered and recorded in the stream
+# Issue 13: a decision that notifies resolves its addresses inside its append (one local activity, not two).
+RESOLVE_IN_APPEND_PATCH = "resolve-in-append"
 
 CONTINUE_AS_NEW_AFTER_EVENTS = 400  # history events; an escalation adds about 6, a user action about 8
 
@@ -200,28 +204,18 @@ class DisputeCaseWorkflow:
         for e in events:
             intents += intents_for(state, e)
             state = evolve(state, e, now)
+        if intents and workflow.patched(RESOLVE_IN_APPEND_PATCH):
+            return await self._append_resolving(before, state, events, intents, actor, now)
         payloads: list[DomainEvent] = list(events)
-        issued: list[NotificationIssued] = []
         if intents:
             resolved = await workflow.execute_local_activity(
-                "resolve_notifications",
-                ResolveRequest(case_id=before.case_id, title=safe_title(state),
-                               timezone=state.policy.policy.timezone if state.policy else "Asia/Shanghai",
-                               intents=intents),
+                "resolve_notifications", self._resolve_request(state, intents),
                 result_type=list[Resolved], start_to_close_timeout=timedelta(seconds=10))
-            notify_policy = (state.policy.policy.notifications if state.policy else None) or NotificationPolicy()
-            quiet_end = quiet_until(now, notify_policy, state.policy.policy.timezone if state.policy
-                                    else "Asia/Shanghai")
+            notify_policy, quiet_end = self._quiet_hours(state, now)
             for intent, r in zip(intents, resolved, strict=True):
-                urgent = is_urgent(intent, state.risk_level, notify_policy)
-                n = NotificationIssued(
-                    notification_id=str(workflow.uuid4()), kind=intent.kind, level=intent.level,
-                    task_id=intent.task_id, due_at=intent.due_at, recipients=r.recipients, text=r.text, link=r.link,
-                    urgent=urgent, targets=r.targets, give_up_after_s=r.give_up_after_s)
-                issued.append(n)
-                payloads.append(n)
-                if not urgent and quiet_end is not None and r.targets:
-                    payloads.append(NotificationDeferred(notification_id=n.notification_id, until=quiet_end))
+                plan = IssuePlan(intent=intent, notification_id=str(workflow.uuid4()),
+                                 urgent=is_urgent(intent, state.risk_level, notify_policy))
+                payloads += issued_events(plan, r, quiet_end)
         pending = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=p)
                    for p in payloads]
         state = before
@@ -231,11 +225,47 @@ class DisputeCaseWorkflow:
                   for p in pending if isinstance(p.payload, NotificationIssued) for r in p.payload.recipients]
         await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version, events=pending,
                                          notifications=outbox))
+        return self._moved_delivering(before, state, pending)
+
+    async def _append_resolving(self, before: CaseState, after: CaseState, events: list[DomainEvent],
+                                intents: list[Intent], actor: Actor, now: datetime) -> ActionResult:
+        """The decision's events and its notifications in one local activity (``append_decision``), which
+        resolves the addresses, builds the notification events with the ids given here and appends them all."""
+        notify_policy, quiet_end = self._quiet_hours(after, now)
+        plans = [IssuePlan(intent=i, notification_id=str(workflow.uuid4()),
+                           urgent=is_urgent(i, after.risk_level, notify_policy)) for i in intents]
+        decided = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=e) for e in events]
+        appended = await workflow.execute_local_activity(
+            "append_decision",
+            DecisionAppend(case_id=before.case_id, expected_version=before.version, decided=decided, actor=actor,
+                           occurred_at=now, resolve=self._resolve_request(after, intents), plans=plans,
+                           quiet_end=quiet_end, event_ids=[workflow.uuid4() for _ in range(2 * len(plans))]),
+            result_type=DecisionAppended, start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
+        state = before
+        for p in appended.events:
+            state = evolve(state, p.payload, p.occurred_at)
+        return self._moved_delivering(before, state, appended.events)
+
+    @staticmethod
+    def _resolve_request(state: CaseState, intents: list[Intent]) -> ResolveRequest:
+        return ResolveRequest(case_id=state.case_id, title=safe_title(state),
+                              timezone=state.policy.policy.timezone if state.policy else "Asia/Shanghai",
+                              intents=intents)
+
+    @staticmethod
+    def _quiet_hours(state: CaseState, now: datetime) -> tuple[NotificationPolicy, datetime | None]:
+        notify_policy = (state.policy.policy.notifications if state.policy else None) or NotificationPolicy()
+        return notify_policy, quiet_until(now, notify_policy,
+                                          state.policy.policy.timezone if state.policy else "Asia/Shanghai")
+
+    def _moved_delivering(self, before: CaseState, state: CaseState, pending: list[PendingEvent]) -> ActionResult:
+        """Move to ``state`` and start delivering the notifications ``pending`` issued."""
         result = self._moved(before, state, pending)
-        for n in issued:
-            record = next(x for x in state.notifications if x.notification_id == n.notification_id)
-            if record.undelivered:
-                self._start_delivery(record)
+        for p in pending:
+            if isinstance(p.payload, NotificationIssued):
+                record = next(x for x in state.notifications if x.notification_id == p.payload.notification_id)
+                if record.undelivered:
+                    self._start_delivery(record)
         return result
 
     def _start_delivery(self, record: NotificationRecord) -> None:

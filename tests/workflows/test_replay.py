@@ -63,7 +63,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
 # Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
 # a case started under older code may still be running.
-CURRENT = "supervision-notify"  # supervision as practised, notifications delivered, local appends
+CURRENT = "resolve-in-append"  # a notifying decision resolves its addresses inside its one local append
 
 
 def replayer() -> Replayer:
@@ -156,7 +156,7 @@ def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES.glob("*.json")} >= {
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
         for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", "supervision-as-practised",
-                    CURRENT)
+                    "supervision-notify", CURRENT)
     } | {"notify_ladder-notify", "notify_quiet-notify"}
 
 
@@ -234,5 +234,16 @@ def test_the_risk_regrade_patch_is_only_in_histories_that_regrade() -> None:
     # no history recorded before it has; so they replay without the marker.
     for path in HISTORIES.glob("*.json"):
         marked = "risk-regrade-attribute" in _patches(path)
-        assert marked == (path.stem in {"full_lifecycle-supervision-as-practised", f"full_lifecycle-{CURRENT}"}), \
-            path.stem
+        regraded = {"full_lifecycle-supervision-as-practised", "full_lifecycle-supervision-notify",
+                    f"full_lifecycle-{CURRENT}"}
+        assert marked == (path.stem in regraded), path.stem
+
+
+@pytest.mark.parametrize("scenario", ["full_lifecycle", "escalation"])
+def test_a_notifying_decision_takes_one_local_activity_in_new_runs_and_two_in_old_histories(scenario: str) -> None:
+    # `workflow.patched("resolve-in-append")` (issue 13): addresses resolved inside the append, so a notifying
+    # decision (routing, each rung of the ladder) is one local activity; older cases keep resolve + append.
+    before, after = HISTORIES / f"{scenario}-supervision-notify.json", HISTORIES / f"{scenario}-{CURRENT}.json"
+    assert "resolve-in-append" not in _patches(before)
+    assert "resolve-in-append" in _patches(after)
+    assert _markers(after).count("core_local_activity") < _markers(before).count("core_local_activity")
