@@ -26,6 +26,12 @@ class Access:
     what: str
 
 
+def command_line_actor(os_user: str) -> Actor:
+    """Who runs an auditor's command (``liandiao audit export``). Nobody signs in on the command line (whoever
+    reaches the database can run it), so the log names the way in and the operating-system user."""
+    return Actor(role=Role.auditor, id=f"cli:{os_user}")
+
+
 async def record_access(pool: asyncpg.Pool, actor: Actor, case_id: str | None, what: str) -> None:
     await pool.execute("INSERT INTO access_log (actor, case_id, what) VALUES ($1, $2, $3)",
                        actor.model_dump(mode="json", exclude_none=True), case_id, what)

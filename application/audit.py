@@ -11,9 +11,13 @@ from pathlib import Path
 
 import asyncpg
 
+from application.access import require_role
+from application.access_log import record_access
 from application.errors import InvalidInput, NotFound
 from application.organisation import organisation_of_case
 from domain.case import CaseState, fold
+from domain.events import Actor
+from domain.vocabulary import Role
 from infra.audit.dossier import UnknownCase, export_dossier
 from infra.audit.keys import MissingKey, key_path, load_key
 from infra.audit.log import (
@@ -89,13 +93,24 @@ async def witness_heads(pool: asyncpg.Pool) -> list[TreeHead]:
         return await tree_heads(conn)
 
 
-async def export_case(pool: asyncpg.Pool, case_id: str, out: Path, data_dir: Path) -> Path:
-    """The dossier (一案一档). With the log's key at hand a fresh tree head proves every event; without it the
-    latest head proves the events it covers."""
-    path = key_path(data_dir)
-    key = load_key(path) if path.exists() else None
+EXPORT_DOSSIERS = frozenset({Role.auditor})
+
+
+async def export_case(pool: asyncpg.Pool, case_id: str, out: Path, actor: Actor,
+                      data_dir: Path | None = None) -> Path:
+    """The dossier (一案一档). With the log's key at hand (in ``data_dir``) a fresh tree head proves every event;
+    without it the latest head proves the events it covers. The dossier carries the parties' data in full (the
+    raw events), so, like any unmasked read, the export is recorded in the access log before a file is written
+    (by the signed-in auditor on the workbench, by ``cli:<OS user>`` on the command line)."""
+    require_role(actor, EXPORT_DOSSIERS)
+    path = key_path(data_dir) if data_dir is not None else None
+    key = load_key(path) if path is not None and path.exists() else None
+
+    async def record() -> None:
+        await record_access(pool, actor, case_id, "dossier")
+
     try:
-        return await export_dossier(pool, case_id, out, key)
+        return await export_dossier(pool, case_id, out, key, before_writing=record)
     except UnknownCase as exc:
         raise NotFound(f"no case {case_id}") from exc
     except ValueError as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import errno
 import os
 import shutil
 import signal
@@ -46,6 +47,34 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
     return True
+
+
+def listen_on(host: str, port: int, what: str, backlog: int = 2048) -> list[socket.socket]:
+    """Sockets listening on every address of ``host`` at ``port``, bound as asyncio's ``create_server`` binds
+    them (uvicorn's defaults). ``port_is_free`` checks early, before the servers start; another program can
+    still take the port before the API binds, so ``up`` binds the API itself and hands the sockets to uvicorn:
+    a taken port is then this one-line error, not uvicorn's ``sys.exit`` from inside the event loop."""
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise StackError(f"cannot listen on {host} ({what}): {exc.strerror}") from exc
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(addresses):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # as asyncio does: the IPv4 address gets its own socket
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(backlog)
+    except OSError as exc:
+        for sock in sockets:
+            sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StackError(f"port {port} ({what}) is already in use") from exc
+        raise StackError(f"cannot listen on {host}:{port} ({what}): {exc.strerror}") from exc
+    return sockets
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -18,9 +18,17 @@ _runtimes: dict[str, Runtime] = {}
 def metrics_runtime(bind_address: str) -> Runtime:
     """A Temporal runtime serving the SDK's metrics in Prometheus' text format at ``bind_address``/metrics.
     One per address and process: the runtime owns the HTTP listener."""
+    from infra.embedded import StackError
+
     if bind_address not in _runtimes:
-        _runtimes[bind_address] = Runtime(telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=bind_address, durations_as_seconds=True)))
+        try:
+            _runtimes[bind_address] = Runtime(telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=bind_address, durations_as_seconds=True)))
+        except ValueError as exc:  # the port checked free may have been taken since: one line, not a traceback
+            port = bind_address.rpartition(":")[2]
+            if "in use" in str(exc):
+                raise StackError(f"port {port} (metrics) is already in use") from exc
+            raise StackError(f"cannot serve the metrics at {bind_address}: {exc}") from exc
     return _runtimes[bind_address]
 
 

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from application import access, supervision
+from application.audit import export_case
 from application.cases import Intake
 from application.errors import Forbidden, InvalidInput, NotFound, Refused
 from domain.case import CaseState
 from domain.events import Party
 from domain.organisation import JurisdictionLevel, UnknownId
 from domain.vocabulary import Channel, PartyRole, RiskLevel, Role
-from infra.audit.dossier import export_dossier
 from infra.audit.seals import latest_seal_covering
 from infra.http import schemas
 from workbench import backend, labels
@@ -245,7 +245,7 @@ async def dossier(request: Request, case_id: str, who: Session = Depends(role_in
         raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。")
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = await export_dossier(svc.pool, case_id, Path(tmp))
+        folder = await export_case(svc.pool, case_id, Path(tmp), who.actor)  # recorded in the access log
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.iterdir()):
                 archive.write(path, f"{case_id}/{path.name}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -235,10 +237,19 @@ def audit_export(
 ) -> None:
     """Write the case's dossier (一案一档): self-verifying HTML, raw events, inclusion proofs, the signed tree
     head, attachments, for offline verification."""
+    from application.access_log import command_line_actor
     from application.audit import export_case
 
     data = settings_for(data_dir).data_dir
-    print(_run_db(data_dir, lambda pool: export_case(pool, case_id, out, data)))
+    actor = command_line_actor(_os_user())  # the export holds personal data: who ran it goes in the access log
+    print(_run_db(data_dir, lambda pool: export_case(pool, case_id, out, actor, data)))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in the environment and none in the password database
+        return f"uid-{os.getuid()}"
 
 
 @audit_app.command("seal")

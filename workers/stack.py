@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 import uvicorn
+from temporalio.worker import Worker
 
 from application.case_client import CaseClient
 from application.cases import Application
@@ -25,7 +26,14 @@ from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
 from infra.audit.keys import MissingKey, key_path, load_or_create_key
 from infra.audit.log import run_integrator
 from infra.db import create_pool, migrate
-from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, StackError, ensure_writable_dir, port_is_free
+from infra.embedded import (
+    EmbeddedPostgres,
+    EmbeddedTemporal,
+    StackError,
+    ensure_writable_dir,
+    listen_on,
+    port_is_free,
+)
 from infra.event_store import EventStore
 from infra.http.app import create_app
 from infra.logging import get_logger
@@ -128,6 +136,8 @@ class Stack:
             self.client = await asyncio.wait_for(
                 connect_temporal(self.temporal_address, s.temporal_namespace, codec, metrics_address), 10
             )
+        except StackError:  # the metrics port
+            raise
         except Exception as exc:
             raise StackError(f"cannot reach Temporal at {self.temporal_address}: {exc}") from exc
         await ensure_search_attributes(self.client, s.temporal_namespace)
@@ -161,55 +171,77 @@ class Stack:
                               sandboxed=s.workflow_sandbox)
         await ensure_seal_schedule(self.client, s.task_queue)
         worker_task = asyncio.create_task(worker.run(), name="case-worker")
-        store = EventStore(self.pool)
-        projector = Projector(self.pool, store)
-        await projector.catch_up()
-        projector_task = asyncio.create_task(projector.run(stop), name="projector")
-        log_task = asyncio.create_task(run_integrator(self.pool, stop), name="transparency-log")
-        self.services = Application(
-            pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
-            projector=projector, org=self.org, policy=self.policy,
-        )
-        watchdog = Watchdog(self.embedded, max_restarts=s.restart_attempts, backoff=s.restart_backoff)
-        watchdog_task = asyncio.create_task(watchdog.run(stop), name="watchdog")
-        if before_api is not None:
-            await before_api()
-        app = create_app(self.services, server_status=watchdog.server_status)
-        install_workbench(app)
-        config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None, lifespan="off")
-        server = _Server(config)
-        api_task = asyncio.create_task(server.serve(), name="http-api")
-        while not server.started:
-            if api_task.done():
-                await api_task
-                raise StackError(f"the HTTP API could not start on port {s.api_port}")
-            await asyncio.sleep(0.05)
-        stack_file = self.data_dir / STACK_FILE
-        stack_file.write_text(json.dumps({
-            "pid": os.getpid(), "database_url": self.database_url, "temporal_address": self.temporal_address,
-            "api": f"http://{s.api_host}:{s.api_port}/api/v1",
-        }))
-        self._on_stop(lambda: stack_file.unlink(missing_ok=True))
-        if on_ready is not None:
-            await on_ready()
-        done_waiter = asyncio.create_task(stop.wait())
-        await asyncio.wait({done_waiter, worker_task, api_task, watchdog_task}, return_when=asyncio.FIRST_COMPLETED)
-        server.should_exit = True
-        watchdog_task.cancel()
-        await asyncio.wait_for(worker.shutdown(), timeout=10)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(api_task, timeout=5)
-        done_waiter.cancel()
-        projector_task.cancel()
-        log_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await projector_task
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await log_task
+        background: list[asyncio.Task[Any]] = []  # cancelled on the way out, whatever stops us
+        server: _Server | None = None
+        api_task: asyncio.Task[None] | None = None
+        watchdog_task: asyncio.Task[None] | None = None
+        try:
+            store = EventStore(self.pool)
+            projector = Projector(self.pool, store)
+            await projector.catch_up()
+            background.append(asyncio.create_task(projector.run(stop), name="projector"))
+            background.append(asyncio.create_task(run_integrator(self.pool, stop), name="transparency-log"))
+            self.services = Application(
+                pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
+                projector=projector, org=self.org, policy=self.policy,
+            )
+            watchdog = Watchdog(self.embedded, max_restarts=s.restart_attempts, backoff=s.restart_backoff)
+            watchdog_task = asyncio.create_task(watchdog.run(stop), name="watchdog")
+            if before_api is not None:
+                await before_api()
+            app = create_app(self.services, server_status=watchdog.server_status)
+            install_workbench(app)
+            # Bound here, not by uvicorn: a port taken since start()'s check is a StackError (one line, exit 1)
+            # and this block's way out stops the worker and the tasks before the servers are torn down.
+            sockets = listen_on(s.api_host, s.api_port, "HTTP API")
+            config = uvicorn.Config(app, host=s.api_host, port=s.api_port, log_config=None, lifespan="off")
+            server = _Server(config)
+            api_task = asyncio.create_task(server.serve(sockets=sockets), name="http-api")
+            while not server.started:
+                if api_task.done():
+                    await api_task
+                    raise StackError(f"the HTTP API could not start on port {s.api_port}")
+                await asyncio.sleep(0.05)
+            stack_file = self.data_dir / STACK_FILE
+            stack_file.write_text(json.dumps({
+                "pid": os.getpid(), "database_url": self.database_url, "temporal_address": self.temporal_address,
+                "api": f"http://{s.api_host}:{s.api_port}/api/v1",
+            }))
+            self._on_stop(lambda: stack_file.unlink(missing_ok=True))
+            if on_ready is not None:
+                await on_ready()
+            done_waiter = asyncio.create_task(stop.wait())
+            await asyncio.wait({done_waiter, worker_task, api_task, watchdog_task},
+                               return_when=asyncio.FIRST_COMPLETED)
+            done_waiter.cancel()
+        finally:
+            await _stop_serving(worker, server, api_task, watchdog_task, background)
         if watchdog_task.done() and not watchdog_task.cancelled() and watchdog_task.exception():
             raise watchdog_task.exception()  # type: ignore[misc]  # a StackError: one line, exit 1
         if worker_task.done() and worker_task.exception() and not stop.is_set():
             raise StackError(f"the case worker stopped: {worker_task.exception()}")
+
+
+async def _stop_serving(worker: Worker, server: _Server | None, api_task: asyncio.Task[None] | None,
+                        watchdog_task: asyncio.Task[None] | None, background: list[asyncio.Task[Any]]) -> None:
+    """API, worker and background tasks down, in that order, however far ``serve`` got: the pool and the
+    servers are stopped after this (Stack.stop), and a task still holding a connection would hang them."""
+    if server is not None:
+        server.should_exit = True
+    if watchdog_task is not None:
+        watchdog_task.cancel()
+    try:
+        await asyncio.wait_for(worker.shutdown(), timeout=10)
+    except Exception as exc:  # keep stopping the rest
+        log.warning("error while stopping the case worker", error=repr(exc))
+    if api_task is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(api_task, timeout=5)
+    for task in background:
+        task.cancel()
+    for task in background:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
 
 def load_org(path: Path | None) -> Organisation:

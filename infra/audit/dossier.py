@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import json
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -422,16 +422,20 @@ async def _evidence(pool: asyncpg.Pool, case_id: str, rows: Sequence[Any]) -> di
 
 
 async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path,
-                         key: Ed25519PrivateKey | None = None) -> Path:
+                         key: Ed25519PrivateKey | None = None,
+                         before_writing: Callable[[], Awaitable[None]] | None = None) -> Path:
     """Write ``out_dir/<case_id>/`` (README above). With the log's ``key``, a tree head is signed first, so
     every event of the case is proven in it. Names come from the organisation the case was received under
-    (else the one in force)."""
+    (else the one in force). ``before_writing`` runs once the case is known to exist and before anything is
+    written (the application records the export in the access log there: the files hold personal data)."""
     if not case_id or "/" in case_id or "\\" in case_id or case_id in {".", ".."}:
         raise ValueError(f"not a case id: {case_id!r}")
     async with pool.acquire() as conn:
         rows = await conn.fetch(f"SELECT {_EVENT_COLUMNS} FROM events WHERE case_id = $1 ORDER BY seq", case_id)
     if not rows:
         raise UnknownCase(case_id)
+    if before_writing is not None:
+        await before_writing()
     if key is not None:
         await sign_tree_head(pool, key, datetime.now(UTC))
     verification = verify_rows(case_id, rows)

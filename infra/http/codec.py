@@ -33,7 +33,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"content": {"application/problem+json": {}}} for s in (400, 401, 403, 422, 503)}
 
 
-_B64 = r"^[A-Za-z0-9+/_-]*={0,2}$"  # proto3 JSON bytes: standard or URL-safe base64
+# proto3 JSON bytes: standard or URL-safe base64, padded or not. Whole quanta and a tail of 2 or 3 characters:
+# a tail of 1 (or padding anywhere else) is no base64, and the schema says so rather than a 422 from the parser.
+_B64 = r"^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$"
 
 
 class PayloadIn(BaseModel):

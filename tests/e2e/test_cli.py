@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import re
 import subprocess
@@ -92,6 +93,12 @@ def test_audit_replay_verify_seal_export(demo_stack: RunningStack, tmp_path: Pat
     offline = subprocess.run([sys.executable, str(ROOT / "tools" / "verify_dossier.py"), str(dossier)],
                              capture_output=True, text=True)
     assert offline.returncode == 0, offline.stdout + offline.stderr
+    # The dossier holds the parties' data: the export is in the access log, by the command line's OS user.
+    auditor = liandiao(demo_stack, "token", "issue", "--role", "auditor").stdout.strip()
+    log = httpx.get(f"{demo_stack.api}/audit/access-log?case_id=C-DEMO-01",
+                    headers={"Authorization": f"Bearer {auditor}"}).json()
+    assert (log["items"][0]["what"], log["items"][0]["actor"]) == (
+        "dossier", {"role": "auditor", "id": f"cli:{getpass.getuser()}"})
 
 
 def liaison_missing(result: subprocess.CompletedProcess[str]) -> bool:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from domain.events import SYSTEM_ACTOR, ClockPaused, PendingEvent
 from infra.db import connect
@@ -109,3 +110,54 @@ def test_an_unreachable_external_server_is_named(tmp_path: Path) -> None:
     })
     # The error is one line, the last one (structured logs may precede it on stderr).
     assert result.stderr.strip().splitlines()[-1].startswith("liandiao: cannot reach PostgreSQL at ")
+
+
+def _open_for_writing_once_read(fifo: Path, proc: subprocess.Popen[str]) -> int:
+    """Open the FIFO for writing as soon as `up` opens it for reading (it reads the codec key file once its
+    servers are up); until we write and close it, `up` waits there, before it binds the API."""
+    while True:
+        try:
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # ENXIO: nobody reads it yet
+            assert proc.poll() is None, f"liandiao up exited early with {proc.returncode}"
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("what", ["HTTP API", "metrics"])
+def test_a_port_taken_after_the_check_is_one_line_and_nothing_is_left(tmp_path: Path, what: str) -> None:
+    """The pre-check cannot close the race with another program binding the port before `up` does: the bind
+    itself must fail as cleanly (one line, non-zero exit, the embedded servers stopped)."""
+    from infra.codec import KeyRing
+
+    data_dir = tmp_path / "d"
+    fifo = tmp_path / "codec-keys.json"
+    os.mkfifo(fifo)
+    with socket.socket() as taker:
+        # Bound but not listening, with SO_REUSEADDR as the pre-check binds: Linux lets both bind while neither
+        # listens, so the pre-check passes; listening before `up` binds takes the port from under it.
+        taker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taker.bind(("127.0.0.1", 0))
+        port = taker.getsockname()[1]
+        api_port, env = (port, {}) if what == "HTTP API" else (free_port(), {"LIANDIAO_METRICS_PORT": str(port)})
+        args = ["up", "--data-dir", str(data_dir), "--api-port", str(api_port), "--temporal-port", str(free_port()),
+                "--ui-port", str(free_port())]
+        with open(tmp_path / "stderr", "w") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "workers.cli", *args], stdout=subprocess.DEVNULL,
+                                    stderr=err, text=True,
+                                    env={**os.environ, **env, "LIANDIAO_CODEC_KEY_FILE": str(fifo)})
+            try:
+                writer = _open_for_writing_once_read(fifo, proc)
+                taker.listen()  # `up` is past the pre-check and waits on the FIFO: it has not bound yet
+                os.set_blocking(writer, True)
+                with os.fdopen(writer, "w") as keys:
+                    keys.write(KeyRing.new().to_json())
+                returncode = proc.wait(180)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+    stderr = (tmp_path / "stderr").read_text()
+    assert returncode != 0
+    assert "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == f"liandiao: port {port} ({what}) is already in use", stderr
+    assert _wait_gone(data_dir) == []
+    assert not (data_dir / "stack.json").exists()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import signal
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -207,6 +209,12 @@ def test_auditor_replays_to_an_earlier_event_and_verifies_the_chain(browser: Any
         page.get_by_role("link", name="下载案卷（一案一档）").click()
     assert download.value.suggested_filename == f"{case_id}-dossier.zip"
     page.context.close()
+    # The dossier holds the parties' data in full: who downloaded it is in the access log.
+    issued = subprocess.run([sys.executable, "-m", "workers.cli", "token", "issue", "--role", "auditor",
+                             "--data-dir", str(desk.data_dir)], capture_output=True, text=True, timeout=120)
+    log = httpx.get(f"{desk.base}/api/v1/audit/access-log?case_id={case_id}",
+                    headers={"Authorization": f"Bearer {issued.stdout.strip()}"}).json()
+    assert (log["items"][0]["what"], log["items"][0]["actor"]["role"]) == ("dossier", "auditor")
 
 
 def test_api_docs_render_offline(browser: Any, desk: Desk) -> None:

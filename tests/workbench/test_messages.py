@@ -12,8 +12,8 @@ from workbench.messages import is_translated, translate
 
 ROOT = Path(__file__).parents[2]
 REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute")
-SOURCES = [ROOT / "domain" / "decide.py", ROOT / "domain" / "organisation.py", ROOT / "application" / "access.py",
-           ROOT / "application" / "cases.py"]
+SOURCES = [*(ROOT / "domain" / f"{name}.py" for name in ("decide", "rules", "supervision", "summons", "organisation")),
+           ROOT / "application" / "access.py", ROOT / "application" / "cases.py"]
 
 
 def _messages() -> list[str]:
