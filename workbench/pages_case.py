@@ -24,7 +24,6 @@ from infra.audit.seals import latest_seal_covering
 from infra.http import schemas
 from workbench import backend, labels
 from workbench.actions import ACTIONS, FormProblem, build, fields_of, summons
-from workbench.describe import history
 from workbench.messages import department_namer, translate
 from workbench.session import Session
 from workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services, session
@@ -137,8 +136,8 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
         if a.task_id is not None and a.kind in ACTIONS:
             task_actions.setdefault(a.task_id, []).append(ACTIONS[a.kind])
     # Read after the access check above; masked as the parties are for this person.
-    _, timeline = history(await app.store.read_stream(case_id), department_namer(app.org),
-                          masked=not access.sees_personal_data(state, who.actor))
+    timeline = backend.history(await app.store.read_stream(case_id), app.org,
+                               masked=not access.sees_personal_data(state, who.actor))
     return render(request, "case.html", case=state, parties=backend.parties(state, who.actor),
                   masked=not access.sees_personal_data(state, who.actor), case_actions=case_actions,
                   task_actions=task_actions,
@@ -227,9 +226,7 @@ async def timeline_page(request: Request, case_id: str, upto: Annotated[int | No
     last = events[-1].seq
     chosen = min(upto or last, last)
     state = await app.replay(who.actor, case_id, chosen)  # the same fold the workflow uses
-    names = department_namer(app.org)
-    masked = not access.sees_personal_data(state, who.actor)
-    _, everything = history(events, names, masked=masked)
+    everything = backend.history(events, app.org, masked=not access.sees_personal_data(state, who.actor))
     entries = everything[:chosen]
     verification = await app.verify(who.actor, case_id) if who.actor.role is Role.auditor else None
     seal = await latest_seal_covering(app.pool, case_id) if who.actor.role is Role.auditor else None
