@@ -302,7 +302,10 @@ def _commitments(form: Form) -> tuple[CommitmentPromise, ...]:
             due_at = datetime.fromisoformat(due).replace(tzinfo=labels.TIMEZONE)
         except ValueError as exc:
             raise FormProblem(f"{row}「办理期限」格式不正确") from exc
-        if due_at > datetime.now(UTC) + timedelta(days=5 * 366):  # far-off dates make no deadline (and overflow)
+        now = datetime.now(UTC)
+        if due_at <= now:
+            raise FormProblem(f"{row}「办理期限」须晚于现在")
+        if due_at > now + timedelta(days=5 * 366):  # far-off dates make no deadline (and overflow)
             raise FormProblem(f"{row}「办理期限」须在五年之内")
         try:
             promises.append(CommitmentPromise(department=department, what=what, due_at=due_at))
