@@ -38,6 +38,7 @@ from domain.case import CaseState
 from domain.commands import Command, ReceiveCase, RouteCase
 from domain.decide import ActionRefused, NotPermitted, authorize
 from domain.events import Actor, Party
+from domain.masking import masked_party
 from domain.organisation import (
     Category,
     Department,
@@ -53,7 +54,6 @@ from domain.organisation import (
 )
 from domain.policy import PinnedPolicy, Policy, pin_policy
 from domain.vocabulary import Channel, RiskLevel, Role, Stage
-from infra.audit.masking import masked_party
 from infra.audit.timeline import replay
 from infra.event_store import ChainVerification, EventStore
 from infra.projections import Projector

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,6 +15,7 @@ from domain.commands import (
     AcknowledgeTask,
     ArchiveCase,
     Command,
+    CommitmentPromise,
     ConveneMeeting,
     DecideExtension,
     DecideReturn,
@@ -53,7 +54,7 @@ class FormProblem(Exception):
 class Field:
     name: str
     label: str
-    kind: str = "text"  # text, textarea, select, multiselect, datetime
+    kind: str = "text"  # text, textarea, select, multiselect, datetime, commitments (rows of three fields)
     options: Sequence[tuple[str, str]] = ()  # (value, label)
     required: bool = True
     default: str | Sequence[str] = ""
@@ -247,8 +248,70 @@ def summon_fields(org: Organisation, grid_id: str) -> tuple[Field, ...]:
             Field("report_within", "报到时限", required=False, hint="不填按政策默认；如 2wh = 2个工作小时"))
 
 
+# 会议纪要's commitments (承诺事项): rows of 承诺单位, 承诺内容 and 办理期限, submitted as three repeated fields.
+COMMITMENT_FIELDS = ("commitment_department", "commitment_what", "commitment_due")
+COMMITMENT_ROWS = 2  # shown at first; 增加一项承诺 adds one more, up to MAX_COMMITMENT_ROWS
+MAX_COMMITMENT_ROWS = 10
+ADD_COMMITMENT = "add_commitment"  # the name of the button that adds a row (the form is re-shown, nothing saved)
+LIST_FIELDS = ("co_departments", "departments", "attended", *COMMITMENT_FIELDS)  # fields that repeat
+
+
 def minutes_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, ...]:
-    return (Field("attended", "实到单位", "multiselect", _departments(org), default=tuple(involved)),)
+    return (Field("attended", "实到单位", "multiselect", _departments(org), default=tuple(involved)),
+            Field("commitments", "承诺事项", "commitments", _departments(org), required=False,
+                  hint="哪个单位承诺办理什么、何时办结；办理期限到期前未履行的，按督办规则提醒和预警。"
+                       "承诺单位须为实到单位。没有承诺的行留空即可。"))
+
+
+def _submitted_rows(form: Form) -> list[tuple[str, str, str]]:
+    columns = [[str(v).strip() for v in form.get(name) or ()] for name in COMMITMENT_FIELDS]
+    count = max(len(c) for c in columns)
+    department, what, due = ([*c, *[""] * (count - len(c))] for c in columns)
+    return list(zip(department, what, due, strict=True))
+
+
+def commitment_rows(form: Form, *, more: bool = False) -> list[tuple[str, str, str]]:
+    """The minutes form's commitment rows (承诺单位, 承诺内容, 办理期限) as submitted, at least the default
+    number of them, one more when asked."""
+    rows = _submitted_rows(form)
+    count = min(max(len(rows), COMMITMENT_ROWS) + (1 if more else 0), MAX_COMMITMENT_ROWS)
+    return (rows + [("", "", "")] * count)[:count]
+
+
+def _commitments(form: Form) -> tuple[CommitmentPromise, ...]:
+    """The filled commitment rows; a row left wholly empty is skipped, a half-filled one names what is missing."""
+    rows = _submitted_rows(form)
+    if len(rows) > MAX_COMMITMENT_ROWS:
+        raise FormProblem(f"承诺事项最多{MAX_COMMITMENT_ROWS}项")
+    promises: list[CommitmentPromise] = []
+    for n, (department, what, due) in enumerate(rows):
+        if not (department or what or due):
+            continue
+        row = f"承诺事项{n + 1}："
+        if not department:
+            raise FormProblem(f"{row}请选择「承诺单位」")
+        if not what:
+            raise FormProblem(f"{row}请填写「承诺内容」")
+        try:
+            schemas.Reason(reason=what)  # the API's own check: length, no control characters
+        except ValidationError as exc:
+            raise FormProblem(f"{row}「承诺内容」含有不允许的字符或过长") from exc
+        if not due:
+            raise FormProblem(f"{row}请填写「办理期限」")
+        try:
+            due_at = datetime.fromisoformat(due).replace(tzinfo=labels.TIMEZONE)
+        except ValueError as exc:
+            raise FormProblem(f"{row}「办理期限」格式不正确") from exc
+        now = datetime.now(UTC)
+        if due_at <= now:
+            raise FormProblem(f"{row}「办理期限」须晚于现在")
+        if due_at > now + timedelta(days=5 * 366):  # far-off dates make no deadline (and overflow)
+            raise FormProblem(f"{row}「办理期限」须在五年之内")
+        try:
+            promises.append(CommitmentPromise(department=department, what=what, due_at=due_at))
+        except ValidationError as exc:
+            raise FormProblem(f"{row}请从列表中选择「承诺单位」") from exc
+    return tuple(promises)
 
 
 def meeting_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, ...]:
@@ -279,7 +342,7 @@ def build(action: ActionForm, form: Form, target: str | None) -> Command:
         attended = tuple(str(d) for d in form.get("attended") or ())
         if not attended:
             raise FormProblem("请选择「实到单位」")
-        return RecordMeetingMinutes(meeting_id=target or "", attended=attended)
+        return RecordMeetingMinutes(meeting_id=target or "", attended=attended, commitments=_commitments(form))
     task_id = target
     assert action.build is not None
     return action.build(form, task_id)

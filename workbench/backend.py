@@ -4,14 +4,19 @@ Every rule lives in ``application`` and ``domain``; this module only shapes answ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from application import access
 from application.cases import Application
 from domain.case import CaseState
-from domain.events import Actor
+from domain.describe import Names, actor_label, tell
+from domain.events import Actor, RecordedEvent
+from domain.masking import masked_party
+from domain.organisation import Organisation
 from domain.vocabulary import Role
-from infra.audit.masking import masked_party
 
 
 def may_read(state: CaseState, actor: Actor) -> bool:
@@ -29,3 +34,21 @@ def parties(state: CaseState, actor: Actor) -> list[dict[str, Any]]:
 def suggestion(app: Application, state: CaseState) -> dict[str, Any] | None:
     route = app.suggested_route(state)
     return {"lead_department": route.lead, "co_departments": list(route.co)} if route else None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of a case's history (办理过程) as the desk shows it."""
+
+    seq: int
+    at: datetime
+    who: str  # 王敏（调解员，东湖街道综治中心）
+    what: str  # the event told by domain.describe, the auditor's timeline's own words
+    event_type: str
+
+
+def history(events: Sequence[RecordedEvent], org: Organisation, *, masked: bool) -> list[Step]:
+    """One step per event, oldest first; free text masked unless this person sees the parties' data."""
+    names = Names(org)
+    return [Step(recorded.seq, recorded.occurred_at, actor_label(recorded.actor, names), what, recorded.type)
+            for recorded, _, what in tell(events, names, masked=masked)]

@@ -1,53 +1,25 @@
-"""The domain's words as the desk shows them: Chinese only (the audit tools print both languages; a desk
-read all day on a phone needs the short form)."""
+"""The domain's words as the desk shows them: Chinese only (a desk read all day on a phone needs the short
+form). The words the events are told with come from ``domain.describe``, so a page and its history agree."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.vocabulary import (
-    ArchiveReason,
-    Channel,
-    MediationMethod,
-    NotAcceptedReason,
-    Outcome,
-    PartyRole,
-    RiskLevel,
-    Role,
-    Satisfaction,
-    Stage,
-    TaskRole,
-    TaskStatus,
-)
+from domain import describe
+from domain.describe import ARCHIVE, CHANNEL, METHOD, NOT_ACCEPTED, OUTCOME, RISK, ROLE, SATISFACTION, TASK_ROLE
+from domain.vocabulary import PartyRole, Stage, TaskStatus
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 STAGE = {Stage.intake: "受理", Stage.triage: "待分流", Stage.coordination: "协调中", Stage.supervision: "督办验收",
          Stage.archived: "已归档"}
-ROLE = {Role.mediator: "调解员", Role.liaison: "部门联络员", Role.supervisor: "督办人", Role.auditor: "审计",
-        Role.admin: "管理员", Role.system: "系统"}
-CHANNEL = {Channel.walk_in: "来访", Channel.hotline: "12345热线", Channel.grid_report: "网格上报",
-           Channel.online: "网上"}
-RISK = {RiskLevel.low: "低", RiskLevel.medium: "中", RiskLevel.high: "高", RiskLevel.critical: "极高"}
 PARTY_ROLE = {PartyRole.applicant: "申请人", PartyRole.respondent: "被申请人", PartyRole.third_party: "第三人"}
-TASK_ROLE = {TaskRole.lead: "牵头", TaskRole.co: "协办"}
 TASK_STATUS = {TaskStatus.pending_ack: "待签收", TaskStatus.acknowledged: "办理中",
                TaskStatus.return_requested: "申请退回（待审批）", TaskStatus.returned: "已退回",
                TaskStatus.replied: "已答复", TaskStatus.cancelled: "已撤销"}
-LEVEL = {0: "正常", 1: "催办", 2: "预警", 3: "挂牌督办"}
-OUTCOME = {Outcome.mediated: "调解成功", Outcome.partially_resolved: "部分解决",
-           Outcome.referred_to_litigation: "引导诉讼/仲裁", Outcome.withdrawn: "撤回", Outcome.no_basis: "诉求不合理"}
-SATISFACTION = {Satisfaction.satisfied: "满意", Satisfaction.basically_satisfied: "基本满意",
-                Satisfaction.dissatisfied: "不满意"}
-METHOD = {MediationMethod.people: "人民调解", MediationMethod.administrative: "行政调解",
-          MediationMethod.judicial: "司法调解", MediationMethod.public_security: "治安调解"}
-NOT_ACCEPTED = {NotAcceptedReason.out_of_scope: "不属于受理范围",
-                NotAcceptedReason.in_litigation: "已进入诉讼或仲裁程序",
-                NotAcceptedReason.duplicate: "重复件", NotAcceptedReason.other: "其他"}
-ARCHIVE = {ArchiveReason.resolved: "办结", ArchiveReason.not_accepted: "不予受理", ArchiveReason.duplicate: "重复件"}
-CLOCK = {"acknowledge": "签收", "reply": "答复", "report": "报到", "commitment": "承诺办理", "follow_up": "回访"}
-
+LEVEL = {0: "正常", **describe.LEVEL}
+CLOCK = {clock.value: words for clock, words in describe.CLOCK.items()}  # templates look up by the clock's name
 
 def local(value: datetime | None) -> str:
     return "—" if value is None else value.astimezone(TIMEZONE).strftime("%m-%d %H:%M")
@@ -109,3 +81,10 @@ def local_iso(value: str | datetime | None) -> str:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return local(value)
+
+
+__all__ = [  # the words re-exported from domain.describe are the desk's too
+    "ARCHIVE", "CHANNEL", "CLOCK", "LEVEL", "METHOD", "NOTICE_KIND", "NOT_ACCEPTED", "OUTCOME", "PARTY_ROLE",
+    "RISK", "ROLE", "SATISFACTION", "STAGE", "TASK_ROLE", "TASK_STATUS", "TIMEZONE", "countdown", "level_colour",
+    "local", "local_full", "local_iso", "notice_kind", "percent", "rate_colour", "span"
+]

@@ -23,8 +23,17 @@ from domain.vocabulary import Channel, PartyRole, RiskLevel, Role
 from infra.audit.seals import latest_seal_covering
 from infra.http import schemas
 from workbench import backend, labels
-from workbench.actions import ACTIONS, FormProblem, build, fields_of, summons
-from workbench.describe import history
+from workbench.actions import (
+    ACTIONS,
+    ADD_COMMITMENT,
+    LIST_FIELDS,
+    MAX_COMMITMENT_ROWS,
+    FormProblem,
+    build,
+    commitment_rows,
+    fields_of,
+    summons,
+)
 from workbench.messages import department_namer, translate
 from workbench.session import Session
 from workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services, session
@@ -137,8 +146,8 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
         if a.task_id is not None and a.kind in ACTIONS:
             task_actions.setdefault(a.task_id, []).append(ACTIONS[a.kind])
     # Read after the access check above; masked as the parties are for this person.
-    _, timeline = history(await app.store.read_stream(case_id), department_namer(app.org),
-                          masked=not access.sees_personal_data(state, who.actor))
+    timeline = backend.history(await app.store.read_stream(case_id), app.org,
+                               masked=not access.sees_personal_data(state, who.actor))
     return render(request, "case.html", case=state, parties=backend.parties(state, who.actor),
                   masked=not access.sees_personal_data(state, who.actor), case_actions=case_actions,
                   task_actions=task_actions,
@@ -167,9 +176,11 @@ def _action_page(request: Request, state: Any, kind: str, task_id: str | None, r
         raise PageError(404, "没有选择对象", "请从案件页面选择要办理的吹哨、会议或承诺。")
     involved = [t.department for t in state.tasks if t.status.value not in ("returned", "cancelled")]
     fields = fields_of(action, svc.org, backend.suggestion(svc, state), involved, state.grid_id, state.returned_by)
+    values = extra.pop("values", {})
+    rows = commitment_rows(values, more=extra.pop("add_row", False))
     return render(request, "action.html", status=status, case=state, action=action, task=task, ref=ref,
-                  fields=fields,
-                  values=extra.pop("values", {}), next=safe_next(extra.pop("next", None), f"/cases/{state.case_id}"),
+                  fields=fields, values=values, commitments=rows, max_rows=MAX_COMMITMENT_ROWS, add_row=ADD_COMMITMENT,
+                  next=safe_next(extra.pop("next", None), f"/cases/{state.case_id}"),
                   **extra)
 
 
@@ -189,9 +200,10 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
     if action is None:
         raise PageError(404, "没有这个操作", f"没有操作「{kind}」。")
     form = await request.form()
-    values: dict[str, Any] = {k: form.getlist(k) if k in ("co_departments", "departments", "attended") else str(v)
-                              for k, v in form.items()}
+    values: dict[str, Any] = {k: form.getlist(k) if k in LIST_FIELDS else str(v) for k, v in form.items()}
     back = safe_next(str(form.get("next") or ""), f"/cases/{case_id}")
+    if kind == "meeting_minutes" and form.get(ADD_COMMITMENT):  # one more commitment row; nothing is recorded
+        return _action_page(request, state, kind, task, ref, values=values, next=back, add_row=True)
     try:
         if kind == "route":
             lead = str(form.get("lead_department") or "")
@@ -227,9 +239,7 @@ async def timeline_page(request: Request, case_id: str, upto: Annotated[int | No
     last = events[-1].seq
     chosen = min(upto or last, last)
     state = await app.replay(who.actor, case_id, chosen)  # the same fold the workflow uses
-    names = department_namer(app.org)
-    masked = not access.sees_personal_data(state, who.actor)
-    _, everything = history(events, names, masked=masked)
+    everything = backend.history(events, app.org, masked=not access.sees_personal_data(state, who.actor))
     entries = everything[:chosen]
     verification = await app.verify(who.actor, case_id) if who.actor.role is Role.auditor else None
     seal = await latest_seal_covering(app.pool, case_id) if who.actor.role is Role.auditor else None

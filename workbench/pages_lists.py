@@ -4,11 +4,14 @@ part), so a phone left open on the inbox shows a new task within seconds."""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from application import supervision
-from domain.organisation import UnknownId
+from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role, Stage
 from infra.read_models import InboxItem
 from workbench import backend, notifications, queries
@@ -43,18 +46,34 @@ def _urgency(item: InboxItem) -> tuple[int, float]:
     return (-item.escalation_level if item.open_clock else 1, due)
 
 
+def department_groups(org: Organisation) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every department of the organisation for the inbox's picker, grouped under its jurisdiction."""
+    groups = [(org.jurisdiction_name(j.id), [(d.id, d.name) for d in org.departments_in(j.id)])
+              for j in org.jurisdictions]
+    return [(place, departments) for place, departments in groups if departments]
+
+
 @router.get("/inbox", include_in_schema=False)
 async def inbox(request: Request, department: str | None = None,
                 who: Session = Depends(role_in(Role.liaison, Role.mediator, Role.supervisor))) -> HTMLResponse:
+    """A department's tasks. A liaison sees only its own department's (any ``department`` it passes is
+    ignored); a mediator or supervisor, who has no inbox of their own, picks any department of the
+    organisation (``?department=ID``)."""
     svc = services(request)
+    picker = None if who.actor.role is Role.liaison else department_groups(svc.org)
     if who.actor.role is Role.liaison:
         department = who.actor.department
+    page: dict[str, Any] = {"picker": picker, "department": department or "", "poll": POLL_SECONDS,
+            "unread": await notifications.unread(svc, who.actor)}
     if not department:
-        raise PageError(400, "请选择部门", "请在地址中指定部门，例如 /inbox?department=dept-donghu-labour。")
+        if picker is None:  # a liaison without a department: an account set up wrongly
+            raise PageError(403, "无权访问", "您的账号没有所属部门，请联系管理员。")
+        return render(request, "inbox.html", department_name="", **page)
     try:
         name = svc.org.department(department).name
-    except UnknownId as exc:
-        raise PageError(404, "没有这个部门", f"没有部门 {department}。") from exc
+    except UnknownId:
+        return render(request, "inbox.html", status=404, department_name="",
+                      error=f"没有这个部门（{department[:60]}），请从列表中选择。", **{**page, "department": ""})
     items = await svc.inbox(who.actor, department, limit=100)
     open_items = sorted((i for i in items if i.open_clock), key=_urgency)
     done = [i for i in items if not i.open_clock][:20]
@@ -63,9 +82,9 @@ async def inbox(request: Request, department: str | None = None,
         state = await svc.get_case(who.actor, item.case_id)
         actions[item.task_id] = [a.kind for a in svc.available_actions(state, who.actor)
                                  if a.task_id == item.task_id and a.kind in ACTIONS]
-    return render(request, "inbox.html", department=department, department_name=name, open_items=open_items,
-                  done_items=done, actions=actions, action_forms=ACTIONS, poll=POLL_SECONDS,
-                  unread=await notifications.unread(svc, who.actor))
+    here = "/inbox" if picker is None else f"/inbox?{urlencode({'department': department})}"
+    return render(request, "inbox.html", department_name=name, open_items=open_items, done_items=done,
+                  actions=actions, action_forms=ACTIONS, here=here, **page)
 
 
 @router.get("/board", include_in_schema=False)

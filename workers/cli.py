@@ -157,7 +157,8 @@ def audit_replay(
 ) -> None:
     """Rebuild a case from its events and print its timeline (time, actor, what happened, stage after)."""
     from application.audit import timeline
-    from infra.audit.timeline import case_timezone, render_timeline
+    from domain.describe import case_timezone
+    from infra.audit.timeline import render_timeline
 
     state, entries = _run_db(data_dir, lambda pool: timeline(pool, case_id, upto))
     print(render_timeline(entries, case_timezone(state).key))

@@ -2,6 +2,6 @@
 
 The masking helpers are re-exported here because the HTTP API masks listings with the same rules."""
 
-from infra.audit.masking import mask_id_number, mask_name, mask_phone, masked_party, redact
+from domain.masking import mask_id_number, mask_name, mask_phone, masked_party, redact
 
 __all__ = ["mask_id_number", "mask_name", "mask_phone", "masked_party", "redact"]

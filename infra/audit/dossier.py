@@ -17,12 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.case import CaseState, Task
 from domain.chain import format_time
+from domain.describe import NOTIFICATION_KIND, Names, case_timezone, local_time, recipient_label, recipients_label
 from domain.events import RecordedEvent, TaskReminded
+from domain.masking import masked_party, redact
 from domain.organisation import Organisation
 from domain.vocabulary import Clock, TaskStatus
 from infra import organisations
 from infra.audit.log import TreeHead, inclusion_proofs, latest_tree_head, public_keys, sign_tree_head
-from infra.audit.masking import masked_party, redact
 from infra.audit.seals import Seal, latest_seal_covering, leaf_hash, merkle_proof, verify_proof
 from infra.audit.timeline import (
     ARCHIVE_LABELS,
@@ -30,7 +31,6 @@ from infra.audit.timeline import (
     CLOCK_LABELS,
     LEVEL_LABELS,
     METHOD_LABELS,
-    NOTIFICATION_LABELS,
     OUTCOME_LABELS,
     PARTY_ROLE_LABELS,
     RISK_LABELS,
@@ -38,11 +38,6 @@ from infra.audit.timeline import (
     STAGE_LABELS,
     TASK_ROLE_LABELS,
     TASK_STATUS_LABELS,
-    Names,
-    case_timezone,
-    local_time,
-    recipient_label,
-    recipients_label,
     replay,
 )
 from infra.event_store import ChainVerification, EventStore, verify_rows
@@ -210,7 +205,7 @@ def _notifications(state: CaseState, tz: ZoneInfo, names: Names) -> str:
     notification). Addresses are redacted; texts carry no personal data."""
     rows = []
     for n in state.notifications:
-        what = f"{NOTIFICATION_LABELS.get(n.kind, n.kind)} · {n.level} 级"
+        what = f"{NOTIFICATION_KIND.get(n.kind, n.kind)} · {n.level} 级"
         for d in n.deliveries or (None,):
             rows.append([
                 _e(local_time(n.created_at, tz)), _e(what), _e(recipients_label(n.recipients, names)),

@@ -10,8 +10,8 @@ from application.cases import Application
 from domain.case import CaseState
 from domain.commands import CommitmentPromise
 from domain.events import Actor
+from domain.masking import masked_party
 from domain.organisation import RouteSuggestion
-from infra.audit.masking import masked_party
 from infra.http.schemas import CaseView, CommitmentIn, TaskView
 
 

@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psutil
@@ -19,6 +21,7 @@ from tests.workbench.conftest import DESKTOP, PHONE, Desk, shoot, watch
 pytestmark = pytest.mark.timeout(600)
 LANDING = {"mediator": "/desk", "liaison": "/inbox", "supervisor": "/board", "auditor": "/audit", "admin": "/admin"}
 TITLE = "工资拖欠三个月"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 STATE: dict[str, str] = {}  # what one step leaves for the next: the case id
 
 
@@ -110,9 +113,68 @@ def test_mediator_registers_a_case_and_routes_it(browser: Any, desk: Desk) -> No
     page.context.close()
 
 
+def test_a_mediator_picks_any_departments_inbox(browser: Any, desk: Desk) -> None:
+    page = sign_in(browser, desk, "mediator", PHONE, console=False)
+    page.get_by_role("link", name="部门待办").click()
+    page.wait_for_url(f"{desk.base}/inbox")
+    assert "请选择一个部门" in page.inner_text("body")
+    page.get_by_label("查看部门").select_option(label="东湖街道人社所")
+    page.get_by_role("button", name="查看").click()
+    page.wait_for_url(re.compile(r".*/inbox\?department=dept-donghu-labour$"))
+    assert page.get_by_role("heading", name="待办任务 东湖街道人社所").is_visible()
+    assert page.get_by_role("article", name=f"任务 {TITLE}").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(page, "inbox-picker-phone")
+    answer = page.goto(f"{desk.base}/inbox?department=dept-nowhere")
+    assert answer is not None and answer.status == 404
+    assert "没有这个部门" in page.get_by_role("alert").inner_text()
+    assert page.get_by_label("查看部门").is_visible()  # pick again
+    page.context.close()
+
+
+def test_mediator_records_meeting_minutes_with_a_commitment_on_a_phone(browser: Any, desk: Desk) -> None:
+    case_id = STATE["case_id"]
+    page = sign_in(browser, desk, "mediator", PHONE, console=False)  # a half-filled row is answered 422
+    page.goto(f"{desk.base}/cases/{case_id}")
+    page.get_by_role("button", name="联席会议").click()
+    page.get_by_label("会议时间").fill(datetime.now(SHANGHAI).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("议题").fill("核实欠薪数额，确定支付计划")
+    page.get_by_role("button", name="确定").click()
+    page.wait_for_url(re.compile(r".*\?done=.*"))
+
+    page.get_by_role("button", name="会议纪要").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    first = page.get_by_role("group", name="承诺事项 1")
+    first.get_by_label("承诺单位").select_option(label="东湖街道人社所")
+    first.get_by_label("承诺内容").fill("三日内核实欠薪数额并约谈负责人")
+    due = datetime.now(SHANGHAI) + timedelta(days=3)
+    first.get_by_label("办理期限").fill(due.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="＋ 增加一项承诺").click()  # one more row; what was typed stays
+    assert page.get_by_role("group", name="承诺事项 3").is_visible()
+    first = page.get_by_role("group", name="承诺事项 1")
+    assert first.get_by_label("承诺内容").input_value() == "三日内核实欠薪数额并约谈负责人"
+    page.get_by_role("group", name="承诺事项 2").get_by_label("承诺内容").fill("督促支付")  # no department
+    shoot(page, "minutes-form-phone")
+    page.get_by_role("button", name="确定").click()
+    assert page.get_by_role("alert").inner_text() == "承诺事项2：请选择「承诺单位」"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_role("group", name="承诺事项 2").get_by_label("承诺内容").fill("")
+    page.get_by_role("button", name="确定").click()
+    page.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=.*"))
+    work = page.get_by_role("region", name="会议、调解与回访").inner_text()
+    assert "东湖街道人社所：三日内核实欠薪数额并约谈负责人" in work, work
+    history = page.get_by_role("region", name="办理过程").inner_text()
+    assert f"东湖街道人社所承诺于 {due.strftime('%Y-%m-%d %H:%M')} 前三日内核实欠薪数额" in history, history
+    shoot(page, "case-commitment-phone")
+    page.context.close()
+
+
 def test_liaison_on_a_phone_acknowledges_and_replies(browser: Any, desk: Desk) -> None:
     case_id = STATE["case_id"]
     page = sign_in(browser, desk, "liaison", PHONE)
+    page.goto(f"{desk.base}/inbox?department=dept-donghu-zongzhi")  # another department's: ignored
+    assert page.get_by_role("heading", name="待办任务 东湖街道人社所").is_visible()
+    assert page.get_by_label("查看部门").count() == 0  # no picker for a liaison
     task = page.get_by_role("article", name=f"任务 {TITLE}")
     assert task.is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling

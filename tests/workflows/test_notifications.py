@@ -117,7 +117,7 @@ async def test_an_unacknowledged_tasks_reminder_warning_and_listing_reach_the_ri
     assert verification.valid
     # The timeline and the dossier show the 送达记录.
     state, timeline = replay(events)
-    assert f"送达 delivered via mailto://127.0.0.1:{mail.port} to 至 {LEAD}负责人 after 1 attempts" in [
+    assert f"通知已送达{LEAD}负责人（mailto://127.0.0.1:{mail.port}，1 次尝试）" in [
         t.description for t in timeline]
     dossier = render_dossier_html(state, events, verification, None)
     assert "送达记录" in dossier and "已送达 delivered" in dossier and "/lead/" not in dossier
