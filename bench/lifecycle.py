@@ -390,7 +390,7 @@ async def breakdown(client: Client, rows: list[asyncpg.Record], sample: int = 20
     result: dict[str, Any] = {}
     for name, group in groups.items():
         parts: dict[str, list[float]] = {}
-        replays = 0
+        replays = timed_out = 0
         for r in group:
             history = await client.get_workflow_handle(r["case_id"]).fetch_history()
             events = list(history.events)
@@ -403,6 +403,9 @@ async def breakdown(client: Client, rows: list[asyncpg.Record], sample: int = 20
 
             scheduled = next(e for e in after if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED)
             replays += scheduled.workflow_task_scheduled_event_attributes.task_queue.kind != 2  # 2 = sticky
+            # A task that waited on the worker's sticky queue past its schedule-to-start timeout goes back to the
+            # normal queue with the whole history (the worker replays it): count those.
+            timed_out += sum(e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT for e in after)
             t_fired = first(EventType.EVENT_TYPE_TIMER_FIRED)
             t_wft = first(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED)
             spans = {"timer_fired_minus_due": (r["due"], t_fired), "workflow_task_wait": (t_fired, t_wft)}
@@ -418,6 +421,7 @@ async def breakdown(client: Client, rows: list[asyncpg.Record], sample: int = 20
         result[name] = {k: round(statistics.median(v), 1) for k, v in parts.items()}
         result[name]["lateness"] = round(statistics.median(float(r["late_ms"]) for r in group), 1)
         result[name]["not_on_sticky_queue"] = f"{replays}/{len(group)}"
+        result[name]["workflow_task_timeouts"] = timed_out
     return result
 
 
@@ -496,7 +500,7 @@ async def escalation_phase(
     p50, p90, p99, worst = pct[49], pct[89], pct[98], late[-1]
     spread = (rows[-1]["due"] - rows[0]["due"]).total_seconds()
     intake_seconds = receive_seconds + route_seconds
-    drained = (rows[-1]["recorded_at"] - rows[0]["due"]).total_seconds()
+    drained = (max(r["recorded_at"] for r in rows) - rows[0]["due"]).total_seconds()  # first due -> last stored
     context[key] = {
         "cases": m, "shape": shape, "arrived": len(late), "level3": flagged, "in_flight_at_start": in_flight,
         "acknowledge_within": ack_within, "receive_seconds": round(receive_seconds, 1),
@@ -568,10 +572,15 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
                 "case_id text NOT NULL, seq integer NOT NULL, at timestamptz NOT NULL DEFAULT now())")
             client = await connect_temporal(address)
             cases = CaseClient(client, OURS_QUEUE)
-            # The engine's worker options on both sides: the SDK's defaults (100 concurrent workflow tasks and
-            # activities) with the cache size and workflow runner `liandiao up` uses (settings).
-            options: dict[str, Any] = {"max_cached_workflows": args.max_cached_workflows}
-            context["worker_options"] = {**options, "workers": args.workers}
+            # The engine's worker options on both sides, as `liandiao up` sets them (settings): cache size, task
+            # slots, sticky timeout and workflow runner; the SDK's defaults for the rest.
+            settings = Settings()
+            options: dict[str, Any] = {"max_cached_workflows": args.max_cached_workflows,
+                                       "max_concurrent_workflow_tasks": settings.max_concurrent_workflow_tasks,
+                                       "sticky_queue_schedule_to_start_timeout":
+                                           timedelta(seconds=settings.sticky_queue_timeout_s)}
+            context["worker_options"] = {**options, "workers": args.workers,
+                                         "sticky_queue_schedule_to_start_timeout": settings.sticky_queue_timeout_s}
             extra: dict[str, Any] = dict(options)
             if "seal_file" in inspect.signature(build_worker).parameters:
                 extra["seal_file"] = Path(tmp) / "seals.jsonl"  # not the repo's .liandiao/

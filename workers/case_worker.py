@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -35,6 +36,8 @@ def build_worker(
                                     settings.notify_give_up_after_s)
     if not sandboxed:
         options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
+    options.setdefault("max_concurrent_workflow_tasks", settings.max_concurrent_workflow_tasks)
+    options.setdefault("sticky_queue_schedule_to_start_timeout", timedelta(seconds=settings.sticky_queue_timeout_s))
     return Worker(
         client,
         task_queue=task_queue,

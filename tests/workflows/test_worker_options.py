@@ -1,0 +1,26 @@
+"""The case worker takes its Temporal options from the settings (issue 13): a burst that queues workflow tasks
+for longer than the SDK's 10 s sticky timeout must not send each one back with its whole history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncpg
+from temporalio.client import Client
+
+from infra.settings import Settings
+from workers.case_worker import build_worker
+
+
+def test_the_defaults_outlast_a_morning_burst() -> None:
+    settings = Settings()
+    assert settings.sticky_queue_timeout_s >= 60  # minutes of backlog queue on the sticky queue, no replay
+    assert settings.max_concurrent_workflow_tasks >= 2
+
+
+async def test_a_worker_is_built_with_the_settings_sticky_timeout_and_task_slots(
+        temporal_client: Client, pool: asyncpg.Pool) -> None:
+    settings = Settings(sticky_queue_timeout_s=90, max_concurrent_workflow_tasks=16)
+    config = build_worker(temporal_client, pool, "options-only", settings=settings).config()
+    assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=90)
+    assert config["max_concurrent_workflow_tasks"] == 16
