@@ -32,16 +32,19 @@ class Settings(BaseSettings):
     # Open cases a worker keeps in memory. Size it above the open cases per worker: a case that falls out of
     # the cache is replayed from its history when its next deadline fires, which makes escalations late.
     max_cached_workflows: int = Field(default=5000, ge=0)
-    # Workflow tasks a worker runs at once. Each runs in a thread of its own and they share one GIL, so more
-    # threads than cores only fight over it; and the SDK's deadlock detector counts the time an activation
-    # waits for the GIL against its 2 s. Tasks beyond this wait in the SDK's core, where no clock runs.
+    # Workflow tasks a worker runs at once (the SDK's default). Each runs in a thread and they share one GIL;
+    # the SDK's deadlock detector counts an activation's wait for the GIL against its 2 s, so on a starved
+    # machine fewer slots keep the waiting in the SDK's core, where no clock runs. (8 instead of 100 drained
+    # a burst at the same rate on an idle 2-core machine.)
     max_concurrent_workflow_tasks: int = Field(default=100, ge=2)
     # How long a case's workflow task may wait on the queue of the worker that holds the case in memory (its
     # sticky queue) before the server hands it, with the whole history, to any worker. The SDK's 10 s turns a
     # morning burst into a cascade: every task that queued longer times out, and each one is then replayed from
-    # its history, doubling the work while the backlog lasts (issue 13). A worker that dies is noticed sooner
-    # than this: the server stops using a sticky queue nobody has polled for about 10 s.
-    sticky_queue_timeout_s: float = Field(default=120, gt=0)
+    # its history, while the backlog lasts (issue 13). The cost: when a worker dies, the tasks
+    # already queued for it (a person's action on one of its cases among them) wait out this timeout; later ones
+    # go to the normal queue once nobody has polled its sticky queue for about 10 s. 60 s: a minute of backlog
+    # (2,000 warnings at once on 2 cores take about 30 s) without the cascade; a crash costs at most 50 s more.
+    sticky_queue_timeout_s: float = Field(default=60, gt=0)
     # The Temporal SDK's Prometheus metrics (task latencies, sticky cache) at http://METRICS_HOST:PORT/metrics,
     # served by `liandiao up` and `liandiao worker`; off unless a port is set (each worker process needs its own).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
