@@ -100,7 +100,7 @@ with workflow.unsafe.imports_passed_through():
     from infra.logging import configure_logging
     from infra.settings import Settings
     from infra.temporal import connect_temporal
-    from workers.case_worker import build_worker
+    from workers.case_worker import build_worker, tuning
     from workflows.dispute_case import APPEND_RETRY
 
 # ------------------------------------------------------------------------------------------- defaults
@@ -575,10 +575,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
             # The engine's worker options on both sides, as `liandiao up` sets them (settings): cache size, task
             # slots, sticky timeout and workflow runner; the SDK's defaults for the rest.
             settings = Settings()
-            options: dict[str, Any] = {"max_cached_workflows": args.max_cached_workflows,
-                                       "max_concurrent_workflow_tasks": settings.max_concurrent_workflow_tasks,
-                                       "sticky_queue_schedule_to_start_timeout":
-                                           timedelta(seconds=settings.sticky_queue_timeout_s)}
+            options: dict[str, Any] = {"max_cached_workflows": args.max_cached_workflows, **tuning(settings)}
             context["worker_options"] = {**options, "workers": args.workers,
                                          "sticky_queue_schedule_to_start_timeout": settings.sticky_queue_timeout_s}
             extra: dict[str, Any] = dict(options)

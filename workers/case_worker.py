@@ -36,8 +36,8 @@ def build_worker(
                                     settings.notify_give_up_after_s)
     if not sandboxed:
         options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
-    options.setdefault("max_concurrent_workflow_tasks", settings.max_concurrent_workflow_tasks)
-    options.setdefault("sticky_queue_schedule_to_start_timeout", timedelta(seconds=settings.sticky_queue_timeout_s))
+    for key, value in tuning(settings).items():
+        options.setdefault(key, value)
     return Worker(
         client,
         task_queue=task_queue,
@@ -47,6 +47,13 @@ def build_worker(
                     DecisionActivities(store_activities, notify).append_decision],
         **options,  # type: ignore[arg-type]
     )
+
+
+def tuning(settings: Settings) -> dict[str, object]:
+    """The Temporal worker options the settings control (issue 13), for every worker of cases and for the
+    benchmark's bare baseline alike."""
+    return {"max_concurrent_workflow_tasks": settings.max_concurrent_workflow_tasks,
+            "sticky_queue_schedule_to_start_timeout": timedelta(seconds=settings.sticky_queue_timeout_s)}
 
 
 def load_worker_organisation(settings: Settings) -> Organisation:
