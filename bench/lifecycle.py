@@ -575,7 +575,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
             # The engine's worker options on both sides, as `liandiao up` sets them (settings): cache size, task
             # slots, sticky timeout and workflow runner; the SDK's defaults for the rest.
             settings = Settings()
-            options: dict[str, Any] = {"max_cached_workflows": args.max_cached_workflows, **tuning(settings)}
+            options: dict[str, Any] = tuning(settings, args.max_cached_workflows)
             context["worker_options"] = {**options, "workers": args.workers,
                                          "sticky_queue_schedule_to_start_timeout": settings.sticky_queue_timeout_s}
             extra: dict[str, Any] = dict(options)

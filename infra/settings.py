@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     # Workflow tasks a worker runs at once (the SDK's default). Each runs in a thread and they share one GIL;
     # the SDK's deadlock detector counts an activation's wait for the GIL against its 2 s, so on a starved
     # machine fewer slots keep the waiting in the SDK's core, where no clock runs. (8 instead of 100 drained
-    # a burst at the same rate on an idle 2-core machine.)
+    # a burst at the same rate on an idle 2-core machine.) Capped at a tenth of MAX_CACHED_WORKFLOWS
+    # (workers.case_worker.task_slots says why).
     max_concurrent_workflow_tasks: int = Field(default=100, ge=2)
     # How long a case's workflow task may wait on the queue of the worker that holds the case in memory (its
     # sticky queue) before the server hands it, with the whole history, to any worker. The SDK's 10 s turns a

@@ -9,7 +9,7 @@ import asyncpg
 from temporalio.client import Client
 
 from infra.settings import Settings
-from workers.case_worker import build_worker
+from workers.case_worker import build_worker, task_slots
 
 
 def test_the_defaults_outlast_a_morning_burst() -> None:
@@ -24,3 +24,20 @@ async def test_a_worker_is_built_with_the_settings_sticky_timeout_and_task_slots
     config = build_worker(temporal_client, pool, "options-only", settings=settings).config()
     assert config["sticky_queue_schedule_to_start_timeout"] == timedelta(seconds=90)
     assert config["max_concurrent_workflow_tasks"] == 16
+
+
+def test_task_slots_stay_well_below_the_cache() -> None:
+    # A cache no bigger than the slots fills with busy cases in a burst of evicted ones (task_slots).
+    assert task_slots(100, 5000) == 100
+    assert task_slots(100, 1000) == 100
+    assert task_slots(100, 100) == 10
+    assert task_slots(100, 5) == 2  # the SDK's minimum with a cache
+    assert task_slots(16, 0) == 16  # no cache: nothing to fill
+
+
+async def test_a_small_cache_caps_the_task_slots(temporal_client: Client, pool: asyncpg.Pool) -> None:
+    settings = Settings(max_cached_workflows=100, max_concurrent_workflow_tasks=100)
+    config = build_worker(temporal_client, pool, "options-only-small-cache", settings=settings,
+                          max_cached_workflows=settings.max_cached_workflows).config()
+    assert config["max_cached_workflows"] == 100
+    assert config["max_concurrent_workflow_tasks"] == 10
