@@ -36,7 +36,8 @@ def build_worker(
                                     settings.notify_give_up_after_s)
     if not sandboxed:
         options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
-    for key, value in tuning(settings, options.get("max_cached_workflows")).items():  # type: ignore[arg-type]
+    cached = options.get("max_cached_workflows")  # a caller's own cache size (the benchmark's) caps the slots
+    for key, value in tuning(settings, cached if isinstance(cached, int) else None).items():
         options.setdefault(key, value)
     return Worker(
         client,
@@ -109,7 +110,7 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl",
-                          settings=settings, max_cached_workflows=settings.max_cached_workflows,
+                          settings=settings,
                           sandboxed=settings.workflow_sandbox)
     get_logger(__name__).info("case worker started", task_queue=settings.task_queue,
                               metrics=settings.metrics_address and f"http://{settings.metrics_address}/metrics")

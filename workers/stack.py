@@ -167,7 +167,7 @@ class Stack:
         assert self.pool is not None
         s = self.settings
         worker = build_worker(self.client, self.pool, s.task_queue, seal_file=self.data_dir / "seals.jsonl",
-                              org=self.org, settings=s, max_cached_workflows=s.max_cached_workflows,
+                              org=self.org, settings=s,
                               sandboxed=s.workflow_sandbox)
         await ensure_seal_schedule(self.client, s.task_queue)
         worker_task = asyncio.create_task(worker.run(), name="case-worker")

@@ -37,7 +37,12 @@ def test_task_slots_stay_well_below_the_cache() -> None:
 
 async def test_a_small_cache_caps_the_task_slots(temporal_client: Client, pool: asyncpg.Pool) -> None:
     settings = Settings(max_cached_workflows=100, max_concurrent_workflow_tasks=100)
-    config = build_worker(temporal_client, pool, "options-only-small-cache", settings=settings,
-                          max_cached_workflows=settings.max_cached_workflows).config()
+    config = build_worker(temporal_client, pool, "options-only-small-cache", settings=settings).config()
     assert config["max_cached_workflows"] == 100
     assert config["max_concurrent_workflow_tasks"] == 10
+
+
+async def test_a_callers_own_cache_size_caps_the_slots_too(temporal_client: Client, pool: asyncpg.Pool) -> None:
+    config = build_worker(temporal_client, pool, "options-only-callers-cache", settings=Settings(),
+                          max_cached_workflows=50).config()
+    assert (config["max_cached_workflows"], config["max_concurrent_workflow_tasks"]) == (50, 5)
