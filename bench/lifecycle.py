@@ -31,6 +31,12 @@ The default run (``make bench``) is the lifecycle and 2,000 deadlines due at one
   2,000 at one instant, 2 s for 6,000 overlapping intake, 3 s with a 1,000-case cache), ratio = target / p99.
   Context: the lateness breakdown from Temporal histories (timer fired late, workflow task waiting for a
   worker, our code with the local append), intake and drain rates, CPU per server, peak RSS.
+* ``escalation_lateness_p99_ms_vs_bare_timer`` (``--shape instant``, one worker process): Temporal's own floor
+  for the same burst. After ours, as many ``BareTimerWorkflow`` as ours had cases, their due times spread
+  exactly as ours were, on a worker with the same options in this process: a durable timer, one local
+  activity INSERT in the workflow task it starts, the next timer. Nothing less can escalate a deadline that
+  has its own durable timer. Value = ours' p99; baseline = the bare p99; ratio = bare / ours (1: ours is as
+  punctual as any workflow can be on this machine and server).
 * ``peak_rss_mib_at_open_cases`` (M >= 6,000): this process's peak RSS with M open cases.
 * ``scale_out_{intake,warnings}_{2,3}_workers`` (``--scale-out 3``): the escalation run on 1, 2 and 3 worker
   processes, each on a fresh task queue; intake (cases/s) and warnings drained per second against 1 worker
@@ -157,6 +163,12 @@ class BareActivities:
         await self.pool.execute("INSERT INTO bench_scratch (case_id, seq) VALUES ($1, $2)", case_id, seq)
         return seq
 
+    @activity.defn(name="bare_escalate")
+    async def escalate(self, case_id: str, due: str) -> None:
+        # recorded_at = now(): the transaction's start, as the event store's recorded_at.
+        await self.pool.execute("INSERT INTO bench_bare_escalations (case_id, due) VALUES ($1, $2)",
+                                case_id, datetime.fromisoformat(due))
+
 
 @workflow.defn(name="BareCase")
 class BareCaseWorkflow:
@@ -194,6 +206,23 @@ class BareCaseWorkflow:
             self._seq += 1
             self._done = self._done or last
             return self._seq
+
+
+@workflow.defn(name="BareTimer")
+class BareTimerWorkflow:
+    """Temporal's floor for one escalation: a durable timer to the due time, then, in the workflow task that
+    timer starts, one local activity storing a row (as ours appends the warning in one) and the next timer
+    (as ours waits for the flag an hour later). Nothing else: no domain, no state, no notifications."""
+
+    @workflow.run
+    async def run(self, case_id: str, due: str) -> None:
+        delay = (datetime.fromisoformat(due) - workflow.now()).total_seconds()
+        if delay > 0:
+            await workflow.sleep(delay)
+        await workflow.execute_local_activity("bare_escalate", args=[case_id, due],
+                                              start_to_close_timeout=timedelta(seconds=30),
+                                              retry_policy=APPEND_RETRY)
+        await workflow.sleep(3600)
 
 
 # ------------------------------------------------------------------------------------------- drivers
@@ -502,7 +531,8 @@ async def escalation_phase(
     intake_seconds = receive_seconds + route_seconds
     drained = (max(r["recorded_at"] for r in rows) - rows[0]["due"]).total_seconds()  # first due -> last stored
     context[key] = {
-        "cases": m, "shape": shape, "arrived": len(late), "level3": flagged, "in_flight_at_start": in_flight,
+        "cases": m, "shape": shape, "case_prefix": prefix, "arrived": len(late), "level3": flagged,
+        "in_flight_at_start": in_flight,
         "acknowledge_within": ack_within, "receive_seconds": round(receive_seconds, 1),
         "route_seconds": round(route_seconds, 1), "routed_per_s": round(m / intake_seconds, 1),
         "warnings_per_s": round(len(rows) / drained, 1) if drained > 0 else None,
@@ -523,6 +553,67 @@ async def escalation_phase(
         context[key]["timed_out"] = True
     return lateness_row(p99, m, shape, f"p50 {p50:.0f} ms, max {worst:.0f} ms over {len(late)}/{m} level-2 warnings, "
                         f"due within {spread:.1f} s")
+
+
+async def bare_escalation_phase(
+    client: Client, pool: asyncpg.Pool, in_flight: int, cpu: CpuMeter, context: dict[str, Any],
+    worker_options: dict[str, Any],
+) -> Result:
+    """The baseline of the escalation rows: as many ``BareTimerWorkflow`` as ours had cases, their due times
+    spread exactly as ours were (same offsets from the first), on a worker with the same options in this
+    process. Value = ours' p99; baseline = the bare p99; ratio = bare / ours (1: ours escalates as punctually
+    as Temporal lets any workflow wake up on this machine)."""
+    ours = context["escalation"]
+    dues = [r["due"] for r in await pool.fetch(
+        "SELECT (data->>'due_at')::timestamptz AS due FROM events WHERE type = 'TaskEscalated' AND case_id LIKE $1 "
+        "AND (data->>'level')::int = 2 ORDER BY due", ours["case_prefix"] + "%")]
+    ids = case_ids("B", len(dues))
+    prefix = ids[0].rsplit("-", 1)[0] + "-"
+    # Ours took receive + route per case; a bare start is one call: the same lead time leaves room to spare.
+    first = datetime.now(UTC) + timedelta(seconds=ours["receive_seconds"] + ours["route_seconds"] + 10)
+    due_of = {case_id: first + (due - dues[0]) for case_id, due in zip(ids, dues, strict=True)}
+    queue = "bench-bare-escalation"
+
+    async def start_one(case_id: str) -> None:
+        await client.start_workflow(BareTimerWorkflow.run, args=[case_id, due_of[case_id].isoformat()],
+                                    id=case_id, task_queue=queue)
+
+    async with Worker(client, task_queue=queue, workflows=[BareTimerWorkflow],
+                      activities=[BareActivities(pool).escalate], **worker_options):
+        start_seconds = await drive(ids, start_one, in_flight)
+        started = datetime.now(UTC)
+        before = cpu.snapshot()
+        count_sql = "SELECT count(*) FROM bench_bare_escalations WHERE case_id LIKE $1"
+        timeout = time.monotonic() + (first - started).total_seconds() + 600
+        while time.monotonic() < timeout:  # polling PostgreSQL, as the escalation phase does
+            if await pool.fetchval(count_sql, prefix + "%") >= len(ids):
+                break
+            await asyncio.sleep(1)
+        wait_cpu = CpuMeter.delta(before, cpu.snapshot())
+    rows = await pool.fetch(
+        "SELECT extract(epoch FROM recorded_at - due) * 1000 AS late_ms, due, recorded_at FROM bench_bare_escalations "
+        "WHERE case_id LIKE $1 ORDER BY due", prefix + "%")
+    late = sorted(float(r["late_ms"]) for r in rows)
+    pct = statistics.quantiles(late, n=100, method="inclusive")
+    drained = (max(r["recorded_at"] for r in rows) - rows[0]["due"]).total_seconds()
+    context["bare_escalation"] = {
+        "cases": len(ids), "arrived": len(rows), "start_seconds": round(start_seconds, 1),
+        "all_started_before_first_deadline": started <= first,
+        "warnings_per_s": round(len(rows) / drained, 1) if drained > 0 else None,
+        "cpu_ms_per_escalation": {k: round(v * 1000 / max(1, len(rows)), 1) for k, v in wait_cpu.items()},
+        "lateness_ms": {"min": round(late[0], 1), "p50": round(pct[49], 1), "p90": round(pct[89], 1),
+                        "p99": round(pct[98], 1), "max": round(late[-1], 1)},
+    }
+    ours["cpu_ms_per_escalation"] = {k: round(v * 1000 / max(1, ours["arrived"]), 1)
+                                     for k, v in ours["cpu_s_waiting_for_warnings"].items()}
+    ours_p99, bare_p99 = ours["lateness_ms"]["p99"], pct[98]
+    bare = context["bare_escalation"]
+    row = Result("escalation_lateness_p99_ms_vs_bare_timer", ours_p99, "ms",
+                 "bare timer workflow (timer, 1 local INSERT, next timer), same due times and worker options",
+                 bare_p99, ">= 0.67", note=f"bare: p50 {pct[49]:.0f} ms, drained {bare['warnings_per_s']}/s; CPU ms "
+                 f"per escalation ours {ours['cpu_ms_per_escalation']}, bare {bare['cpu_ms_per_escalation']}")
+    row.ratio = bare_p99 / ours_p99 if ours_p99 > 0 else float("inf")  # lower lateness is better
+    return row
 
 
 def lateness_row(p99: float, m: int, shape: str, note: str, suffix: str = "") -> Result:
@@ -570,6 +661,9 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
             await pool.execute(
                 "CREATE TABLE bench_scratch (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
                 "case_id text NOT NULL, seq integer NOT NULL, at timestamptz NOT NULL DEFAULT now())")
+            await pool.execute(
+                "CREATE TABLE bench_bare_escalations (case_id text PRIMARY KEY, due timestamptz NOT NULL, "
+                "recorded_at timestamptz NOT NULL DEFAULT now())")
             client = await connect_temporal(address)
             cases = CaseClient(client, OURS_QUEUE)
             # The engine's worker options on both sides, as `liandiao up` sets them (settings): cache size, task
@@ -600,6 +694,9 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
                     context["escalation"]["worker_processes_peak_rss_mib"] = [peak_rss_mib(p) for p in procs]
                 rows.append(lateness_row(row.value, args.deadlines, args.shape, row.note or "", suffix
                                          + (f"_workers{args.workers}" if args.workers > 1 else "")))
+                if args.shape == "instant" and args.workers == 1:
+                    rows.append(await bare_escalation_phase(client, pool, args.in_flight, cpu, context, {
+                        **options, "workflow_runner": ours_worker.config()["workflow_runner"]}))
                 if args.deadlines >= 6000:
                     rows.append(Result("peak_rss_mib_at_open_cases", context["escalation"]["max_rss_mib_self"],
                                        "MiB", "none (reported)", 1.0, "?",
@@ -734,6 +831,11 @@ def main() -> None:
         print(f"  lateness by deadline decile (p99 ms): {[d['p99'] for d in esc['lateness_by_deadline_decile_ms']]}")
         for group, parts in esc["breakdown_ms"].items():
             print(f"  breakdown, median of the {group} warnings (ms): {parts}")
+    if "bare_escalation" in context:
+        bare = context["bare_escalation"]
+        print(f"bare timer workflows: {bare['arrived']}/{bare['cases']}, lateness ms {bare['lateness_ms']}, drained at "
+              f"{bare['warnings_per_s']}/s; CPU ms per escalation: bare {bare['cpu_ms_per_escalation']}, ours "
+              f"{context['escalation']['cpu_ms_per_escalation']}")
     print(f"peak RSS of this process (workers + drivers + client, in-process): {context['max_rss_mib']} MiB "
           f"(after lifecycle: {context['max_rss_mib_after_lifecycle']} MiB)")
     default = (args.deadlines, args.shape, args.workers, args.scale_out, args.max_cached_workflows) == (
