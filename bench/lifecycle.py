@@ -723,7 +723,7 @@ async def scale_out_phase(
         async with worker_processes(n, address, url, queue, args.max_cached_workflows) as procs:
             key = f"scale_out_{n}"
             await escalation_phase(CaseClient(client, queue), pool, args.deadlines, args.in_flight, args.shape,
-                                   actions_per_s, cpu, context, key=key)
+                                   actions_per_s, cpu, context, key=key, ack=args.ack_within)
             context[key]["worker_processes_peak_rss_mib"] = [peak_rss_mib(p) for p in procs]
             results[n] = context[key]
     rows = []
