@@ -582,6 +582,9 @@ async def bare_escalation_phase(
                       activities=[BareActivities(pool).escalate], **worker_options):
         start_seconds = await drive(ids, start_one, in_flight)
         started = datetime.now(UTC)
+        # A start returns before the workflow's first task (which starts its timer) has run: let those finish
+        # so that the CPU measured is the burst's alone, as ours (whose intake waits for its updates) is.
+        await asyncio.sleep(max(0.0, (first - started).total_seconds() - 1))
         before = cpu.snapshot()
         count_sql = "SELECT count(*) FROM bench_bare_escalations WHERE case_id LIKE $1"
         timeout = time.monotonic() + (first - started).total_seconds() + 600
@@ -610,7 +613,7 @@ async def bare_escalation_phase(
     bare = context["bare_escalation"]
     row = Result("escalation_lateness_p99_ms_vs_bare_timer", ours_p99, "ms",
                  "bare timer workflow (timer, 1 local INSERT, next timer), same due times and worker options",
-                 bare_p99, ">= 0.67", note=f"bare: p50 {pct[49]:.0f} ms, drained {bare['warnings_per_s']}/s; CPU ms "
+                 bare_p99, ">= 0.8", note=f"bare: p50 {pct[49]:.0f} ms, drained {bare['warnings_per_s']}/s; CPU ms "
                  f"per escalation ours {ours['cpu_ms_per_escalation']}, bare {bare['cpu_ms_per_escalation']}")
     row.ratio = bare_p99 / ours_p99 if ours_p99 > 0 else float("inf")  # lower lateness is better
     return row
