@@ -397,6 +397,21 @@ async def lifecycle_phase(
     )
 
 
+async def wait_for_rows(pool: asyncpg.Pool, count_sql: str, prefix: str, n: int, timeout_s: float) -> None:
+    """Poll ``count_sql`` (one ``LIKE $1`` on the run's case prefix) once a second until it counts ``n`` rows
+    or ``timeout_s`` has passed; the caller reports however many arrived."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if await pool.fetchval(count_sql, prefix + "%") >= n:
+            return
+        await asyncio.sleep(1)
+
+
+def percentiles(values: list[float]) -> list[float]:
+    """The 99 cut points p1..p99 of ``values`` (one value: itself 99 times)."""
+    return statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else values * 99
+
+
 def deciles(rows: list[asyncpg.Record]) -> list[dict[str, float]]:
     """p50/p99/max lateness of each tenth of the warnings, in deadline order: does lateness build up?"""
     out = []
@@ -506,13 +521,8 @@ async def escalation_phase(
 
     count_sql = ("SELECT count(*) FROM events WHERE type = 'TaskEscalated' AND case_id LIKE $1 "
                  "AND (data->>'level')::int = 2")
-    timeout = time.monotonic() + max(0.0, (first_due - all_started).total_seconds()) + route_seconds + 600
-    arrived = 0
-    while time.monotonic() < timeout:
-        arrived = await pool.fetchval(count_sql, prefix + "%")
-        if arrived >= m:
-            break
-        await asyncio.sleep(1)
+    await wait_for_rows(pool, count_sql, prefix, m,
+                        max(0.0, (first_due - all_started).total_seconds()) + route_seconds + 600)
     wait_cpu = CpuMeter.delta(before, cpu.snapshot())
     rows = await pool.fetch(
         """SELECT extract(epoch FROM recorded_at - (data->>'due_at')::timestamptz) * 1000 AS late_ms,
@@ -525,7 +535,7 @@ async def escalation_phase(
     flagged = await pool.fetchval(
         "SELECT count(*) FROM events WHERE type = 'TaskEscalated' AND case_id LIKE $1 "
         "AND (data->>'level')::int = 3", prefix + "%")
-    pct = statistics.quantiles(late, n=100, method="inclusive") if len(late) > 1 else [late[0]] * 99
+    pct = percentiles(late)
     p50, p90, p99, worst = pct[49], pct[89], pct[98], late[-1]
     spread = (rows[-1]["due"] - rows[0]["due"]).total_seconds()
     intake_seconds = receive_seconds + route_seconds
@@ -587,18 +597,14 @@ async def bare_escalation_phase(
         # so that the CPU measured is the burst's alone, as ours (whose intake waits for its updates) is.
         await asyncio.sleep(max(0.0, (first - started).total_seconds() - 1))
         before = cpu.snapshot()
-        count_sql = "SELECT count(*) FROM bench_bare_escalations WHERE case_id LIKE $1"
-        timeout = time.monotonic() + (first - started).total_seconds() + 600
-        while time.monotonic() < timeout:  # polling PostgreSQL, as the escalation phase does
-            if await pool.fetchval(count_sql, prefix + "%") >= len(ids):
-                break
-            await asyncio.sleep(1)
+        await wait_for_rows(pool, "SELECT count(*) FROM bench_bare_escalations WHERE case_id LIKE $1", prefix,
+                            len(ids), 600)
         wait_cpu = CpuMeter.delta(before, cpu.snapshot())
     rows = await pool.fetch(
         "SELECT extract(epoch FROM recorded_at - due) * 1000 AS late_ms, due, recorded_at FROM bench_bare_escalations "
         "WHERE case_id LIKE $1 ORDER BY due", prefix + "%")
     late = sorted(float(r["late_ms"]) for r in rows)
-    pct = statistics.quantiles(late, n=100, method="inclusive")
+    pct = percentiles(late)
     drained = (max(r["recorded_at"] for r in rows) - rows[0]["due"]).total_seconds()
     context["bare_escalation"] = {
         "cases": len(ids), "arrived": len(rows), "start_seconds": round(start_seconds, 1),
