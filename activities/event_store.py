@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.events import PendingEvent
-from infra.event_store import ConcurrencyConflict, EventStore
+from infra.event_store import ConcurrencyConflict, EventStore, OutboxEntry
 from infra.logging import get_logger
 
 log = get_logger(__name__)
@@ -44,15 +44,15 @@ class EventStoreActivities:
 
     @activity.defn(name="append_events")
     async def append_events(self, request: AppendRequest) -> AppendResponse:
+        outbox = [OutboxEntry(event_id=n.event_id, recipient=n.recipient, channel=n.channel, kind=n.kind)
+                  for n in request.notifications]
         try:
-            result = await self._append_with_outbox(request)
-        except ConcurrencyConflict:
-            # Either another attempt of this very activity committed first (then this is a no-op that
-            # confirms it), or the stream really moved: one workflow writes each case, so that is a bug.
-            try:
-                result = await self.store.append(request.case_id, request.expected_version, request.events)
-            except ConcurrencyConflict as exc:
-                raise ApplicationError(str(exc), type="ConcurrencyConflict", non_retryable=True) from exc
+            # The store tells "another attempt of this very activity committed first" (a no-op that confirms
+            # it) from "the stream really moved": one workflow writes each case, so the latter is a bug.
+            result = await self.store.append(request.case_id, request.expected_version, request.events,
+                                             outbox=outbox)
+        except ConcurrencyConflict as exc:
+            raise ApplicationError(str(exc), type="ConcurrencyConflict", non_retryable=True) from exc
         if result.written:  # once per notification: a retried append that finds its events stored writes nothing
             for event_id in dict.fromkeys(n.event_id for n in request.notifications):
                 told = [n for n in request.notifications if n.event_id == event_id]
@@ -71,15 +71,3 @@ class EventStoreActivities:
                    ON CONFLICT (case_id) DO NOTHING""", case_id, head["seq"], head["hash"])
         log.info("archived case sealed", case_id=case_id, version=head["seq"], head_hash=head["hash"])
         return str(head["hash"])
-
-    async def _append_with_outbox(self, request: AppendRequest):  # type: ignore[no-untyped-def]
-        async with self.store.pool.acquire() as conn, conn.transaction():
-            result = await self.store.append(request.case_id, request.expected_version, request.events,
-                                             conn=conn)
-            if result.written and request.notifications:
-                await conn.executemany(
-                    """INSERT INTO notification_outbox (event_id, case_id, recipient, channel, kind)
-                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
-                    [(n.event_id, request.case_id, n.recipient, n.channel, n.kind) for n in request.notifications],
-                )
-            return result

@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 from pydantic import BaseModel
@@ -42,6 +43,16 @@ class AppendResult:
     written: int  # 0 when every event was already stored (a retry)
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A notification to hand to a channel, stored with the event that causes it (transactional outbox)."""
+
+    event_id: UUID
+    recipient: str
+    channel: str
+    kind: str
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class GlobalPosition:
     tx_id: int = 0
@@ -64,6 +75,20 @@ class ChainVerification(BaseModel):
 
 
 _APPEND_SQL = "SELECT out_seq, out_hash, out_written FROM liandiao_append($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+# The events and their outbox rows in one statement, so one round trip and one implicit transaction (issue 13:
+# it was BEGIN, append, INSERT, COMMIT). The outbox rows go in only when the append wrote (not on a retry that
+# found its events stored); a data-modifying CTE always runs to completion, and the function runs once.
+_APPEND_WITH_OUTBOX_SQL = """
+WITH appended AS MATERIALIZED (
+    SELECT out_seq, out_hash, out_written FROM liandiao_append($1, $2, $3, $4, $5, $6, $7, $8, $9)
+), told AS (
+    INSERT INTO notification_outbox (event_id, case_id, recipient, channel, kind)
+    SELECT o.event_id, $1, o.recipient, o.channel, o.kind
+      FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[]) AS o(event_id, recipient, channel, kind)
+     WHERE EXISTS (SELECT 1 FROM appended WHERE out_written)
+    ON CONFLICT DO NOTHING
+)
+SELECT out_seq, out_hash, out_written FROM appended ORDER BY out_seq"""
 _COLUMNS = (
     "case_id, seq, event_id, type, schema_version, occurred_at, recorded_at, actor, data, prev_hash, hash"
 )
@@ -140,22 +165,29 @@ class EventStore:
         events: Sequence[PendingEvent],
         *,
         conn: asyncpg.Connection | None = None,
+        outbox: Sequence[OutboxEntry] = (),
     ) -> AppendResult:
-        """Append ``events`` after ``expected_version`` in one transaction. Appending events already stored
-        at those versions (a retried activity) succeeds and writes nothing. ``conn`` lets a caller append
-        inside its own transaction."""
+        """Append ``events`` after ``expected_version`` in one transaction, with the ``outbox`` notifications
+        they cause (stored only if the events were written). Appending events already stored at those versions
+        (a retried activity) succeeds and writes nothing. ``conn`` lets a caller append inside its own
+        transaction."""
         if not events:
             raise ValueError("append needs at least one event")
         args = _append_args(case_id, expected_version, events)
+        sql = _APPEND_SQL
+        if outbox:
+            sql = _APPEND_WITH_OUTBOX_SQL
+            args += [[o.event_id for o in outbox], [o.recipient for o in outbox], [o.channel for o in outbox],
+                     [o.kind for o in outbox]]
         try:
-            rows = await self._call_append(args, conn)
+            rows = await self._call_append(sql, args, conn)
         except asyncpg.UniqueViolationError as exc:
             if conn is not None:
                 raise ConcurrencyConflict(str(exc)) from exc
             # A concurrent writer took the version, or a concurrent retry stored these very events:
             # asking again, now that the other has committed, tells the two apart.
             try:
-                rows = await self._call_append(args, None)
+                rows = await self._call_append(sql, args, None)
             except (asyncpg.PostgresError, ConcurrencyConflict) as again:
                 raise ConcurrencyConflict(str(again)) from exc
         last = rows[-1]
@@ -163,12 +195,12 @@ class EventStore:
             version=last["out_seq"], head_hash=last["out_hash"], written=sum(r["out_written"] for r in rows)
         )
 
-    async def _call_append(self, args: list[Any], conn: asyncpg.Connection | None) -> list[asyncpg.Record]:
+    async def _call_append(self, sql: str, args: list[Any], conn: asyncpg.Connection | None) -> list[asyncpg.Record]:
         try:
             if conn is not None:
-                return list(await conn.fetch(_APPEND_SQL, *args))
+                return list(await conn.fetch(sql, *args))
             async with self.pool.acquire() as own:
-                return list(await own.fetch(_APPEND_SQL, *args))
+                return list(await own.fetch(sql, *args))
         except asyncpg.PostgresError as exc:
             if exc.sqlstate == "LD409":
                 raise ConcurrencyConflict(str(exc)) from exc

@@ -12,7 +12,7 @@ import pytest
 
 from domain.events import Actor, ClockPaused, PendingEvent
 from domain.vocabulary import Role
-from infra.event_store import ConcurrencyConflict, EventStore, GlobalPosition
+from infra.event_store import ConcurrencyConflict, EventStore, GlobalPosition, OutboxEntry
 
 ACTOR = Actor(role=Role.mediator, id="m-1", department="zongzhi")
 
@@ -218,3 +218,41 @@ async def test_global_read_never_skips_an_event_committed_out_of_order(
     for item in await store.read_all(checkpoint):
         seen.append(item.event.case_id)
     assert seen == [early, late]
+
+
+async def outbox_rows(pool: asyncpg.Pool, case: str) -> list[tuple[str, str, str]]:
+    rows = await pool.fetch("SELECT recipient, channel, kind FROM notification_outbox WHERE case_id = $1 ORDER BY id",
+                            case)
+    return [(r["recipient"], r["channel"], r["kind"]) for r in rows]
+
+
+async def test_outbox_rows_are_stored_with_their_events_once(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = new_case()
+    batch = [event("一"), event("二")]
+    told = [OutboxEntry(batch[1].event_id, "liaisons:dept-a", "inbox", "warning"),
+            OutboxEntry(batch[1].event_id, "supervisors:dept-z", "inbox", "warning")]
+    first = await store.append(case, 0, batch, outbox=told)
+    again = await store.append(case, 0, batch, outbox=told)  # a retried activity
+
+    assert (first.written, again.written) == (2, 0)
+    assert (again.version, again.head_hash) == (first.version, first.head_hash)
+    assert await outbox_rows(pool, case) == [("liaisons:dept-a", "inbox", "warning"),
+                                             ("supervisors:dept-z", "inbox", "warning")]
+
+
+async def test_a_refused_append_stores_no_outbox_row(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = new_case()
+    await store.append(case, 0, [event()])
+    stale = event("迟到")
+    with pytest.raises(ConcurrencyConflict):
+        await store.append(case, 0, [stale], outbox=[OutboxEntry(stale.event_id, "liaisons:dept-a", "inbox", "x")])
+    assert await outbox_rows(pool, case) == []
+
+
+async def test_concurrent_retries_with_an_outbox_write_once(store: EventStore, pool: asyncpg.Pool) -> None:
+    case = new_case()
+    batch = [event()]
+    told = [OutboxEntry(batch[0].event_id, "liaisons:dept-a", "inbox", "assignment")]
+    results = await asyncio.gather(*(store.append(case, 0, batch, outbox=told) for _ in range(4)))
+    assert sum(r.written for r in results) == 1
+    assert await outbox_rows(pool, case) == [("liaisons:dept-a", "inbox", "assignment")]
