@@ -142,6 +142,25 @@ async def test_an_unacknowledged_task_climbs_the_ladder_and_acknowledging_clears
     assert [e.level for e in state.escalations] == [2, 3]  # the history stays
 
 
+async def test_an_action_that_leaves_the_alarm_where_it_was_keeps_its_timer_and_the_ladder_climbs(
+    cases: CaseClient, store: EventStore, temporal_client
+) -> None:
+    # Issue 13: a mediation record does not move the reminder due in a second; the workflow keeps the timer
+    # it started for it (no cancel, no second start) and the ladder climbs as if nothing had happened.
+    case_id = await new_routed_case(cases, FAST, co=())
+    await cases.act(case_id, RecordMediation(method=MediationMethod.people, agreement_reached=False), liaison(LEAD))
+    events = await wait_for_events(store, case_id, lambda es: any(
+        e.type == "TaskEscalated" and e.payload.level == 3 for e in es))
+    assert [(e.type, getattr(e.payload, "level", None)) for e in events
+            if e.type in ("TaskReminded", "TaskEscalated")] == [
+        ("TaskReminded", None), ("TaskEscalated", 2), ("TaskEscalated", 3)]
+    history = await temporal_client.get_workflow_handle(case_id).fetch_history()
+    started = [e for e in history.events if e.HasField("timer_started_event_attributes")]
+    fired = [e for e in history.events if e.HasField("timer_fired_event_attributes")]
+    assert not [e for e in history.events if e.HasField("timer_canceled_event_attributes")]
+    assert len(started) == len(fired) == 3  # one timer per rung: reminder, warning, flag
+
+
 async def test_a_return_sends_the_case_back_to_triage_and_the_department_is_not_routed_again(
     cases: CaseClient, store: EventStore
 ) -> None:

@@ -63,7 +63,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
 # Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
 # a case started under older code may still be running.
-CURRENT = "resolve-in-append"  # a notifying decision resolves its addresses inside its one local append
+CURRENT = "keep-alarm-timer"  # an action that leaves the next alarm where it was keeps the alarm's timer
 
 
 def replayer() -> Replayer:
@@ -156,7 +156,7 @@ def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES.glob("*.json")} >= {
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
         for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", "supervision-as-practised",
-                    "supervision-notify", CURRENT)
+                    "supervision-notify", "resolve-in-append", CURRENT)
     } | {"notify_ladder-notify", "notify_quiet-notify"}
 
 
@@ -235,7 +235,7 @@ def test_the_risk_regrade_patch_is_only_in_histories_that_regrade() -> None:
     for path in HISTORIES.glob("*.json"):
         marked = "risk-regrade-attribute" in _patches(path)
         regraded = {"full_lifecycle-supervision-as-practised", "full_lifecycle-supervision-notify",
-                    f"full_lifecycle-{CURRENT}"}
+                    "full_lifecycle-resolve-in-append", f"full_lifecycle-{CURRENT}"}
         assert marked == (path.stem in regraded), path.stem
 
 
@@ -247,3 +247,23 @@ def test_a_notifying_decision_takes_one_local_activity_in_new_runs_and_two_in_ol
     assert "resolve-in-append" not in _patches(before)
     assert "resolve-in-append" in _patches(after)
     assert _markers(after).count("core_local_activity") < _markers(before).count("core_local_activity")
+
+
+def _timers(path: Path) -> tuple[int, int]:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    return (sum(e.HasField("timer_started_event_attributes") for e in history.events),
+            sum(e.HasField("timer_canceled_event_attributes") for e in history.events))
+
+
+@pytest.mark.parametrize("scenario", ["full_lifecycle", "escalation"])
+def test_an_action_that_leaves_the_alarm_keeps_its_timer_in_new_runs(scenario: str) -> None:
+    # `workflow.patched("keep-alarm-timer")` (issue 13): an action that does not move the next alarm no longer
+    # cancels its durable timer and starts the same one again; older cases keep restarting it.
+    before, after = HISTORIES / f"{scenario}-resolve-in-append.json", HISTORIES / f"{scenario}-{CURRENT}.json"
+    assert "keep-alarm-timer" not in _patches(before)
+    assert "keep-alarm-timer" in _patches(after)
+    (started_before, canceled_before), (started, canceled) = _timers(before), _timers(after)
+    assert started <= started_before and canceled <= canceled_before
+    if scenario == "full_lifecycle":  # 35 actions, most of which leave the alarm where it was
+        assert (started_before, canceled_before) == (23, 23)
+        assert started <= started_before // 2 and canceled <= canceled_before // 2  # recorded: 9 and 9
