@@ -16,7 +16,7 @@ from domain.case import CaseState
 from domain.commands import Command, ReceiveCase
 from domain.decide import ActionRefused, NotPermitted
 from domain.events import Actor
-from workflows.dispute_case import DisputeCaseWorkflow
+from workflows.dispute_case import GENERATION, DisputeCaseWorkflow
 from workflows.messages import ActionRequest, ActionResult, CaseInput
 
 
@@ -46,7 +46,7 @@ class CaseClient:
         returns, CaseReceived is in the event store. Repeating it with the same request id does nothing more."""
         start = WithStartWorkflowOperation(
             DisputeCaseWorkflow.run,
-            CaseInput(case_id=case_id),
+            CaseInput(case_id=case_id, generation=GENERATION),
             id=case_id,
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

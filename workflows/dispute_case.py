@@ -59,6 +59,21 @@ RESOLVE_IN_APPEND_PATCH = "resolve-in-append"
 # Issue 13: an action that leaves the next alarm where it was keeps the alarm's durable timer.
 KEEP_ALARM_TIMER_PATCH = "keep-alarm-timer"
 
+# Generations (issue 13). Each workflow.patched() of a run records a marker and, from the SDK's core, an
+# upsert of the TemporalChangeVersion search attribute (a visibility write in the server): with the seven
+# patches below, 14 of a lifecycle's history events, in every run again after each continue-as-new. A run
+# started by this code (a new case, or a continue-as-new) carries GENERATION in its input and takes the
+# patches built into that generation without asking; the input is part of the run's history, so a replay
+# takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
+# A new patch is asked for with workflow.patched until a new generation, added here, builds it in too.
+# A generation is never taken back: code that does not know a run's generation treats it as its newest.
+BUILT_IN: dict[int, frozenset[str]] = {
+    0: frozenset(),
+    1: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
+                  "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH}),
+}
+GENERATION = max(BUILT_IN)
+
 CONTINUE_AS_NEW_AFTER_EVENTS = 400  # history events; an escalation adds about 6, a user action about 8
 
 
@@ -78,6 +93,7 @@ class DisputeCaseWorkflow:
         self._outcomes: list[DomainEvent] = []  # delivery outcomes waiting to be appended
         self._timer: asyncio.Task[None] | None = None  # the durable timer of the alarm below, while it runs
         self._timer_alarm: Alarm | None = None
+        self._built_in = BUILT_IN[max(g for g in BUILT_IN if g <= case.generation)]
 
     @property
     def state(self) -> CaseState:
@@ -88,31 +104,35 @@ class DisputeCaseWorkflow:
     async def run(self, case: CaseInput) -> CaseState:
         # A run continued from another picks up the deliveries that one had not finished (the dedupe key in
         # PostgreSQL keeps a channel that was delivered meanwhile from being sent twice).
-        if self.state.notifications and workflow.patched(NOTIFY_PATCH):
+        if self.state.notifications and self._patched(NOTIFY_PATCH):
             for n in self.state.notifications:
                 if n.undelivered:
                     self._start_delivery(n)
         while self.state.stage is not Stage.archived:
             if (workflow.info().is_continue_as_new_suggested() or self._history_is_long()) \
                     and workflow.all_handlers_finished() and not self._lock.locked() and not self._outcomes:
-                workflow.continue_as_new(CaseInput(case_id=self.state.case_id, state=self.state))
+                workflow.continue_as_new(CaseInput(case_id=self.state.case_id, state=self.state,
+                                                   generation=GENERATION))
             await self._sleep_until_next_alarm()
         self._drop_timer()  # an archived case has no alarm left
         await workflow.wait_condition(workflow.all_handlers_finished)
         if self._deliveries:  # an archived case still delivers (and records) what it had issued
             await workflow.wait_condition(lambda: not self._deliveries and not self._outcomes)
         # Added after the first cases ran: histories recorded before it replay without the activity.
-        if workflow.patched("seal-archived-case"):
+        if self._patched("seal-archived-case"):
             await workflow.execute_activity("seal_archived_case", self.state.case_id,
                                             start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
         return self.state
 
-    @staticmethod
-    def _history_is_long() -> bool:
+    def _patched(self, patch_id: str) -> bool:
+        """Whether this run takes the change ``patch_id``: built into its generation, or workflow.patched."""
+        return patch_id in self._built_in or workflow.patched(patch_id)
+
+    def _history_is_long(self) -> bool:
         """Long before the server's suggestion: a case evicted from a worker's cache is replayed from its
         history when its next deadline fires, so a short history keeps that replay cheap (issue 13)."""
         return workflow.info().get_current_history_length() >= CONTINUE_AS_NEW_AFTER_EVENTS \
-            and workflow.patched("continue-as-new-by-length")
+            and self._patched("continue-as-new-by-length")
 
     async def _sleep_until_next_alarm(self) -> None:
         self._changed = False
@@ -121,7 +141,7 @@ class DisputeCaseWorkflow:
             self._drop_timer()
             await workflow.wait_condition(lambda: self._changed)
             return
-        if workflow.patched(KEEP_ALARM_TIMER_PATCH):
+        if self._patched(KEEP_ALARM_TIMER_PATCH):
             if not await self._alarm_due(alarm):
                 return  # something happened first: the next alarm may have moved
         else:
@@ -191,7 +211,7 @@ class DisputeCaseWorkflow:
         before = self.state
         now = workflow.now()
         events = decide(before, command, actor, now)
-        if workflow.patched(NOTIFY_PATCH):
+        if self._patched(NOTIFY_PATCH):
             return await self._apply_notifying(before, events, actor, now)
         pending = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=e) for e in events]
         notifications, state = [], before
@@ -204,12 +224,11 @@ class DisputeCaseWorkflow:
         # Only now, with the events stored, does the workflow's state move.
         return self._moved(before, state, pending)
 
-    @staticmethod
-    async def _append(request: AppendRequest) -> None:
+    async def _append(self, request: AppendRequest) -> None:
         # Added for city scale (issue 13): the append runs inside the workflow task as a local activity (one
         # marker in the history), not as a scheduled activity and a second workflow task: one workflow task per
         # action or escalation instead of two plus an activity task. Retries are as safe (idempotent by event id).
-        if workflow.patched("local-append"):
+        if self._patched("local-append"):
             await workflow.execute_local_activity("append_events", request, result_type=AppendResponse,
                                                   start_to_close_timeout=timedelta(seconds=30),
                                                   retry_policy=APPEND_RETRY)
@@ -222,7 +241,7 @@ class DisputeCaseWorkflow:
         self._changed = True
         # A re-graded risk (issue 10) updates the search attribute too; histories from before never re-grade.
         regraded = state.risk_level is not before.risk_level and before.version > 0 \
-            and workflow.patched("risk-regrade-attribute")
+            and self._patched("risk-regrade-attribute")
         if state.stage is not before.stage or before.version == 0 or regraded:
             workflow.upsert_search_attributes([
                 STAGE.value_set(state.stage.value), RISK.value_set(state.risk_level.value),
@@ -242,7 +261,7 @@ class DisputeCaseWorkflow:
         for e in events:
             intents += intents_for(state, e)
             state = evolve(state, e, now)
-        if intents and workflow.patched(RESOLVE_IN_APPEND_PATCH):
+        if intents and self._patched(RESOLVE_IN_APPEND_PATCH):
             return await self._append_resolving(before, state, events, intents, actor, now)
         payloads: list[DomainEvent] = list(events)
         if intents:

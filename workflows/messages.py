@@ -12,6 +12,9 @@ from domain.events import Actor
 class CaseInput(BaseModel):
     case_id: str
     state: CaseState | None = None  # carried over by continue-as-new
+    # The workflow changes built into this run (workflows/dispute_case.py, BUILT_IN); 0 for runs started before
+    # generations, which ask workflow.patched for each.
+    generation: int = 0
 
 
 class ActionRequest(BaseModel):

@@ -6,6 +6,7 @@ would break a running case fails here; re-record only for a deliberate, patched 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -63,7 +64,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
 # Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
 # a case started under older code may still be running.
-CURRENT = "keep-alarm-timer"  # an action that leaves the next alarm where it was keeps the alarm's timer
+CURRENT = "generation-1"  # runs carry their generation: no patch markers, every patch so far built in
 
 
 def replayer() -> Replayer:
@@ -156,7 +157,7 @@ def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES.glob("*.json")} >= {
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
         for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", "supervision-as-practised",
-                    "supervision-notify", "resolve-in-append", CURRENT)
+                    "supervision-notify", "resolve-in-append", "keep-alarm-timer", CURRENT)
     } | {"notify_ladder-notify", "notify_quiet-notify"}
 
 
@@ -231,11 +232,13 @@ def _patches(path: Path) -> set[str]:
 
 def test_the_risk_regrade_patch_is_only_in_histories_that_regrade() -> None:
     # `workflow.patched("risk-regrade-attribute")` (issue 10): reached only after a RiskRegraded event, which
-    # no history recorded before it has; so they replay without the marker.
+    # no history recorded before it has; so they replay without the marker. (Generation 1 asks no patch.)
     for path in HISTORIES.glob("*.json"):
+        if _generation(path):
+            continue
         marked = "risk-regrade-attribute" in _patches(path)
         regraded = {"full_lifecycle-supervision-as-practised", "full_lifecycle-supervision-notify",
-                    "full_lifecycle-resolve-in-append", f"full_lifecycle-{CURRENT}"}
+                    "full_lifecycle-resolve-in-append", "full_lifecycle-keep-alarm-timer"}
         assert marked == (path.stem in regraded), path.stem
 
 
@@ -243,10 +246,12 @@ def test_the_risk_regrade_patch_is_only_in_histories_that_regrade() -> None:
 def test_a_notifying_decision_takes_one_local_activity_in_new_runs_and_two_in_old_histories(scenario: str) -> None:
     # `workflow.patched("resolve-in-append")` (issue 13): addresses resolved inside the append, so a notifying
     # decision (routing, each rung of the ladder) is one local activity; older cases keep resolve + append.
-    before, after = HISTORIES / f"{scenario}-supervision-notify.json", HISTORIES / f"{scenario}-{CURRENT}.json"
+    before, after = HISTORIES / f"{scenario}-supervision-notify.json", HISTORIES / f"{scenario}-resolve-in-append.json"
     assert "resolve-in-append" not in _patches(before)
     assert "resolve-in-append" in _patches(after)
-    assert _markers(after).count("core_local_activity") < _markers(before).count("core_local_activity")
+    current = HISTORIES / f"{scenario}-{CURRENT}.json"
+    for taken in (after, current):
+        assert _markers(taken).count("core_local_activity") < _markers(before).count("core_local_activity")
 
 
 def _timers(path: Path) -> tuple[int, int]:
@@ -259,11 +264,40 @@ def _timers(path: Path) -> tuple[int, int]:
 def test_an_action_that_leaves_the_alarm_keeps_its_timer_in_new_runs(scenario: str) -> None:
     # `workflow.patched("keep-alarm-timer")` (issue 13): an action that does not move the next alarm no longer
     # cancels its durable timer and starts the same one again; older cases keep restarting it.
-    before, after = HISTORIES / f"{scenario}-resolve-in-append.json", HISTORIES / f"{scenario}-{CURRENT}.json"
+    before, after = HISTORIES / f"{scenario}-resolve-in-append.json", HISTORIES / f"{scenario}-keep-alarm-timer.json"
     assert "keep-alarm-timer" not in _patches(before)
     assert "keep-alarm-timer" in _patches(after)
-    (started_before, canceled_before), (started, canceled) = _timers(before), _timers(after)
-    assert started <= started_before and canceled <= canceled_before
-    if scenario == "full_lifecycle":  # 35 actions, most of which leave the alarm where it was
-        assert (started_before, canceled_before) == (23, 23)
-        assert started <= started_before // 2 and canceled <= canceled_before // 2  # recorded: 9 and 9
+    for taken in (after, HISTORIES / f"{scenario}-{CURRENT}.json"):
+        (started_before, canceled_before), (started, canceled) = _timers(before), _timers(taken)
+        assert started <= started_before and canceled <= canceled_before
+        if scenario == "full_lifecycle":  # 35 actions, most of which leave the alarm where it was
+            assert (started_before, canceled_before) == (23, 23)
+            assert started <= started_before // 2 and canceled <= canceled_before // 2  # recorded: 9 and 9
+
+
+def _generation(path: Path) -> int:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    started = history.events[0].workflow_execution_started_event_attributes
+    codec = load_codec(TEST_KEYS)
+    payloads = asyncio.run(codec.decode(list(started.input.payloads)))
+    return int(json.loads(payloads[0].data).get("generation", 0))
+
+
+def _change_version_upserts(path: Path) -> int:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    upserts = [e.upsert_workflow_search_attributes_event_attributes for e in history.events
+               if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+    return sum("TemporalChangeVersion" in u.search_attributes.indexed_fields for u in upserts)
+
+
+@pytest.mark.parametrize("scenario", ["full_lifecycle", "escalation"])
+def test_a_run_of_the_current_generation_asks_for_no_patch(scenario: str) -> None:
+    # Generations (issue 13): a run started with generation 1 takes every patch so far without a marker, and so
+    # without the TemporalChangeVersion upsert the SDK adds to each; older histories keep both (and replay).
+    older, current = HISTORIES / f"{scenario}-keep-alarm-timer.json", HISTORIES / f"{scenario}-{CURRENT}.json"
+    assert (_generation(older), _generation(current)) == (0, 1)
+    assert len(_patches(older)) >= 5 and _change_version_upserts(older) == len(_patches(older))
+    assert _patches(current) == set() and _change_version_upserts(current) == 0
+    shorter = len(WorkflowHistory.from_json(older.stem, older.read_text()).events) \
+        - len(WorkflowHistory.from_json(current.stem, current.read_text()).events)
+    assert shorter >= 2 * 5
