@@ -61,7 +61,7 @@ KEEP_ALARM_TIMER_PATCH = "keep-alarm-timer"
 
 # Generations (issue 13). Each workflow.patched() of a run records a marker and, from the SDK's core, an
 # upsert of the TemporalChangeVersion search attribute (a visibility write in the server): with the seven
-# patches below, 14 of a lifecycle's history events, in every run again after each continue-as-new. A run
+# patches below, up to 14 history events per run (10 in a plain lifecycle), again after each continue-as-new. A run
 # started by this code (a new case, or a continue-as-new) carries GENERATION in its input and takes the
 # patches built into that generation without asking; the input is part of the run's history, so a replay
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
