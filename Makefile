@@ -24,7 +24,7 @@ run: $(STAMP_RUN)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
-	$(BIN)/mypy domain workflows activities application workers infra workbench
+	$(BIN)/mypy domain workflows activities application workers infra entrypoints bootstrap
 
 # The dossier and workbench tests drive Debian's Chromium (Playwright launches /usr/bin/chromium; it never
 # downloads a browser) and need CJK fonts to render Chinese. Installed here when missing and apt-get can

@@ -138,7 +138,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
         env = {**os.environ, "LIANDIAO_DATABASE_URL": url, "LIANDIAO_TEMPORAL_ADDRESS": address,
                "LIANDIAO_TASK_QUEUE": queue, "LIANDIAO_ORGANISATION_FILE": str(tmp / "org.json"),
                "LIANDIAO_LOG_LEVEL": "WARNING", "LIANDIAO_DATA_DIR": str(tmp)}
-        worker = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env,  # noqa: ASYNC220
+        worker = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env,  # noqa: ASYNC220
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = await connect_temporal(address)
         cases = CaseClient(client, queue)

@@ -127,7 +127,7 @@ class Up:
         policy.write_text(POLICY, encoding="utf-8")
         self.log = open(tmp / "up.log", "w")  # closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workers.cli", "up", "--demo", "--data-dir", str(self.data), "--policy",
+            [sys.executable, "-m", "entrypoints.cli", "up", "--demo", "--data-dir", str(self.data), "--policy",
              str(policy), "--api-port", str(self.port), "--temporal-port", str(free_port()),
              "--ui-port", str(free_port())],
             cwd=Path(__file__).resolve().parent.parent, stdout=self.log, stderr=subprocess.STDOUT,
@@ -152,7 +152,7 @@ class Up:
         raise SystemExit("liandiao up did not become healthy")
 
     def token(self, role: str, department: str | None = None) -> str:
-        args = [sys.executable, "-m", "workers.cli", "token", "issue", "--role", role, "--name", f"soak {role}",
+        args = [sys.executable, "-m", "entrypoints.cli", "token", "issue", "--role", role, "--name", f"soak {role}",
                 "--data-dir", str(self.data)]
         if department:
             args += ["--department", department]

@@ -78,7 +78,8 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 # The domain's words in Chinese (the workbench shows the same ones).
 ROLE = {Role.mediator: "调解员", Role.liaison: "联络员", Role.supervisor: "督办人", Role.auditor: "审计",
-        Role.admin: "管理员", Role.system: "系统"}
+        Role.admin: "管理员", Role.grid_worker: "网格员",
+        Role.leader: "领导", Role.system: "系统"}
 CHANNEL = {Channel.walk_in: "来访", Channel.hotline: "12345热线", Channel.grid_report: "网格上报",
            Channel.online: "网上"}
 RISK = {RiskLevel.low: "低", RiskLevel.medium: "中", RiskLevel.high: "高", RiskLevel.critical: "极高"}

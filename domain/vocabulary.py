@@ -19,6 +19,8 @@ class Role(StrEnum):
     supervisor = "supervisor"
     auditor = "auditor"
     admin = "admin"
+    grid_worker = "grid_worker"  # 网格员: one grid; reports from the street, settles small disputes on the spot
+    leader = "leader"  # 领导: takes charge of named cases (包案), reads the district's figures
     system = "system"  # the engine itself: timers, reminders, escalations
 
 

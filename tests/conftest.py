@@ -91,17 +91,12 @@ async def api(pool: asyncpg.Pool, temporal_client, case_worker: str) -> AsyncIte
 
     import uvicorn
 
-    from application.case_client import CaseClient
-    from application.cases import Application
+    from bootstrap import build_application
     from domain.organisation import demo_organisation
     from domain.policy import DEFAULT_POLICY
-    from infra.event_store import EventStore
-    from infra.http.app import create_app
-    from infra.projections import Projector
+    from entrypoints.http.app import create_app
 
-    store = EventStore(pool)
-    services = Application(pool=pool, temporal=temporal_client, cases=CaseClient(temporal_client, case_worker),
-                        store=store, projector=Projector(pool, store), org=demo_organisation(), policy=DEFAULT_POLICY)
+    services = build_application(pool, temporal_client, case_worker, org=demo_organisation(), policy=DEFAULT_POLICY)
     await services.projector.catch_up()
     port = free_port()
     # Keep-alive outlasts any pause between a test's requests: a batch of concurrent requests on a loaded

@@ -1,5 +1,5 @@
 """One case, one dossier (一案一档): a self-contained HTML record with personal data masked, and the export
-directory an auditor can verify offline with ``tools/verify_dossier.py``."""
+directory an auditor can verify offline with ``infra/audit/verify_dossier.py``."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from infra.audit.timeline import (
 )
 from infra.event_store import ChainVerification, EventStore, verify_rows
 
-_VERIFIER = Path(__file__).resolve().parents[2] / "tools" / "verify_dossier.py"
+_VERIFIER = Path(__file__).resolve().parent / "verify_dossier.py"
 _SCRIPT = (Path(__file__).resolve().parent / "static" / "verify_dossier.js").read_text(encoding="utf-8")
 _EVENT_COLUMNS = "case_id, seq, event_id, type, schema_version, occurred_at, actor, data, prev_hash, hash"
 
@@ -376,7 +376,7 @@ README = """一案一档 案件 {case_id} / Case dossier {case_id}
                 inclusion proof: {{tree_head, public_key, proofs: [{{seq, leaf_index, leaf_hash, path}}]}}
   chain.json    导出时的链校验结果 / the chain verification at export: {{case_id, events, head_hash, valid}}
   seal.json     旧式封存（2026 年 issue 12 之前）及本案的 Merkle 证明，无则为 null / the earlier kind of seal
-  verify_dossier.py  离线校验脚本（源码树可用时随附）/ the offline checker (included when the sources are at hand)
+  verify_dossier.py  离线校验脚本 / the offline checker (Python 3 standard library only)
 
 离线校验 Verify offline (只需 Python 3 标准库 / Python 3 standard library only)
   python3 verify_dossier.py DIR        (DIR = 本目录 this directory, e.g. "." from inside it)
@@ -457,8 +457,7 @@ async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path,
                                                 encoding="utf-8")
     (target / "README.txt").write_text(README.format(case_id=case_id), encoding="utf-8")
     await _write_attachments(pool, rows, target)
-    if _VERIFIER.is_file():
-        shutil.copyfile(_VERIFIER, target / "verify_dossier.py")
+    shutil.copyfile(_VERIFIER, target / "verify_dossier.py")
     return target
 
 

@@ -4,7 +4,7 @@ A per-case hash chain shows that a stream is consistent with itself; it cannot s
 database rights did not rewrite a whole stream (recomputing every hash) or cut its tail off. A seal records
 each head, and its copy outside the database (the seal file) fixes those heads in time.
 
-The form, which ``tools/verify_dossier.py`` repeats without importing it:
+The form, which ``infra/audit/verify_dossier.py`` repeats without importing it:
 
 - leaf = hex(sha256(utf8(case_id + ":" + str(version) + ":" + head_hash))), one per case, ordered by case_id
   (code point order);

@@ -11,13 +11,12 @@ import pytest
 from application.case_client import CaseClient
 from application.cases import Application, Intake
 from application.errors import Forbidden, InvalidInput, NotFound, Refused
+from bootstrap import build_application
 from domain.commands import AcknowledgeTask, ArchiveCase
 from domain.events import Actor, Party
 from domain.organisation import demo_organisation
 from domain.policy import DEFAULT_POLICY, pin_policy
 from domain.vocabulary import Channel, PartyRole, Role, Stage
-from infra.event_store import EventStore
-from infra.projections import Projector
 
 FIXED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MEDIATOR = Actor(role=Role.mediator, id="m-app", department="dept-donghu-zongzhi", name="王丽")
@@ -26,10 +25,8 @@ LEAD = "dept-donghu-huayuan-committee"
 
 @pytest.fixture
 def app(pool: asyncpg.Pool, temporal_client, cases: CaseClient) -> Application:  # type: ignore[no-untyped-def]
-    store = EventStore(pool)
-    return Application(pool=pool, temporal=temporal_client, cases=cases, store=store,
-                       projector=Projector(pool, store), org=demo_organisation(), policy=DEFAULT_POLICY,
-                       clock=lambda: FIXED)
+    return build_application(pool, temporal_client, cases.task_queue, org=demo_organisation(),
+                             policy=DEFAULT_POLICY, clock=lambda: FIXED)
 
 
 def intake(**changes: object) -> Intake:

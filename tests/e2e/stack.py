@@ -20,7 +20,7 @@ class RunningStack:
     def __init__(self, data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.api_port = free_port()
-        self.args = [sys.executable, "-m", "workers.cli", "up", "--data-dir", str(data_dir),
+        self.args = [sys.executable, "-m", "entrypoints.cli", "up", "--data-dir", str(data_dir),
                      "--api-port", str(self.api_port), "--temporal-port", str(free_port()),
                      "--ui-port", str(free_port()), *extra]
         self.env = {**os.environ, **(env or {})}

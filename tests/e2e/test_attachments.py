@@ -80,7 +80,7 @@ async def test_upload_read_back_and_the_event(api_client: Api, pool: asyncpg.Poo
     assert (target / "attachments" / digest).read_bytes() == PDF
     listed = json.loads((target / "attachments.json").read_text(encoding="utf-8"))
     assert {x["sha256"]: x["name"] for x in listed}[digest] == "调解协议书.pdf"
-    verifier = Path(__file__).resolve().parents[2] / "tools" / "verify_dossier.py"
+    verifier = Path(__file__).resolve().parents[2] / "infra" / "audit" / "verify_dossier.py"
     ok = subprocess.run([sys.executable, str(verifier), str(target)], capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "2 attachments" in ok.stdout, ok.stdout
     (target / "attachments" / digest).write_bytes(PDF.replace("两期".encode(), "三期".encode()))

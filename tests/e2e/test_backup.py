@@ -40,7 +40,7 @@ flag_after = "1s"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "workers.cli", *args], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "entrypoints.cli", *args], capture_output=True, text=True,
                             timeout=300)
     assert "Traceback" not in result.stderr, result.stderr
     return result

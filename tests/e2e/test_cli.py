@@ -28,7 +28,7 @@ def demo_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStac
 
 
 def liandiao(stack: RunningStack, *args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "workers.cli", *args, "--data-dir", str(stack.data_dir)],
+    result = subprocess.run([sys.executable, "-m", "entrypoints.cli", *args, "--data-dir", str(stack.data_dir)],
                             capture_output=True, text=True, timeout=120)
     assert "Traceback" not in result.stderr, result.stderr
     return result
@@ -90,7 +90,7 @@ def test_audit_replay_verify_seal_export(demo_stack: RunningStack, tmp_path: Pat
     assert "dept-" not in page and "grid-donghu" not in page
     masked = (dossier / "dossier_masked.html").read_text()
     assert "楼上漏水" in masked and "张建国" not in masked and "dept-" not in masked
-    offline = subprocess.run([sys.executable, str(ROOT / "tools" / "verify_dossier.py"), str(dossier)],
+    offline = subprocess.run([sys.executable, str(ROOT / "infra" / "audit" / "verify_dossier.py"), str(dossier)],
                              capture_output=True, text=True)
     assert offline.returncode == 0, offline.stdout + offline.stderr
     # The dossier holds the parties' data: the export is in the access log, by the command line's OS user.

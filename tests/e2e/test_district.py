@@ -57,7 +57,7 @@ def _write(path: Path, data: Any) -> Path:
 
 def liandiao(*args: str, data_dir: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     extra = ["--data-dir", str(data_dir)] if data_dir is not None else []
-    result = subprocess.run([sys.executable, "-m", "workers.cli", *args, *extra], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "entrypoints.cli", *args, *extra], capture_output=True, text=True,
                             timeout=120, input=stdin)
     assert "Traceback" not in result.stderr, result.stderr
     return result

@@ -9,7 +9,7 @@ from tests.receivers import Mailbox, Webhook
 
 
 def notify_test(url: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "workers.cli", "notify", "test", url],
+    result = subprocess.run([sys.executable, "-m", "entrypoints.cli", "notify", "test", url],
                             capture_output=True, text=True, timeout=120)
     assert "Traceback" not in result.stderr, result.stderr
     return result

@@ -73,7 +73,7 @@ def test_up_serves_health_stops_cleanly_and_restarts_on_the_same_data(tmp_path: 
 
 
 def _up_fails(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "workers.cli", "up", *args], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "entrypoints.cli", "up", *args], capture_output=True, text=True,
                             timeout=120, env={**os.environ, **(env or {})})
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
@@ -142,7 +142,7 @@ def test_a_port_taken_after_the_check_is_one_line_and_nothing_is_left(tmp_path: 
         args = ["up", "--data-dir", str(data_dir), "--api-port", str(api_port), "--temporal-port", str(free_port()),
                 "--ui-port", str(free_port())]
         with open(tmp_path / "stderr", "w") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "workers.cli", *args], stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", *args], stdout=subprocess.DEVNULL,
                                     stderr=err, text=True,
                                     env={**os.environ, **env, "LIANDIAO_CODEC_KEY_FILE": str(fifo)})
             try:

@@ -22,14 +22,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from application.case_client import CaseClient
-from application.cases import Application
+from bootstrap import build_application
 from domain.organisation import demo_organisation
 from domain.policy import parse_policy
 from domain.vocabulary import Role
+from entrypoints.http.app import create_app
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
 from infra.event_store import EventStore
-from infra.http.app import create_app
 from infra.projections import Projector
 from infra.temporal import connect_temporal, load_codec
 from infra.tokens import issue_token
@@ -96,8 +96,8 @@ class Rig:
         else:
             self.start_worker_process()
         self._tasks.append(asyncio.create_task(self.projector.run(self._stop, interval=0.2)))
-        services = Application(pool=self.pool, temporal=self.client, cases=self.cases, store=self.store,
-                            projector=self.projector, org=demo_organisation(), policy=parse_policy(QUICK))
+        services = build_application(self.pool, self.client, TASK_QUEUE, org=demo_organisation(),
+                                     policy=parse_policy(QUICK), projector=self.projector)
         port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
                                                     log_config=None, lifespan="off", timeout_keep_alive=300))
@@ -123,7 +123,7 @@ class Rig:
                "LIANDIAO_TASK_QUEUE": TASK_QUEUE, "LIANDIAO_CODEC_KEY_FILE": str(TEST_KEYS),
                "LIANDIAO_DATA_DIR": str(self.data_dir), "LIANDIAO_LOG_LEVEL": "WARNING"}
         log = open(self.data_dir / "worker.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env, stdout=log, stderr=log,
+        proc = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env, stdout=log, stderr=log,
                                 stdin=subprocess.DEVNULL)
         self.worker_procs.append(proc)
         return proc

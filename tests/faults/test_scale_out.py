@@ -24,7 +24,7 @@ CASES = 12
 
 
 def _token(env: dict[str, str], role: str, department: str | None = None) -> str:
-    args = [sys.executable, "-m", "workers.cli", "token", "issue", "--role", role]
+    args = [sys.executable, "-m", "entrypoints.cli", "token", "issue", "--role", role]
     args += ["--department", department] if department else []
     result = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=True)
     return result.stdout.strip()
@@ -78,7 +78,7 @@ async def test_two_more_workers_one_killed_under_load_every_case_completes(tmp_p
         stack.start()
         for i in range(2):
             log = open(tmp_path / f"worker{i}.log", "ab")
-            workers.append(subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", "--data-dir",
+            workers.append(subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker", "--data-dir",
                                              str(tmp_path / f"w{i}")], env=env, stdout=log, stderr=log))
         tokens = {"mediator": _token(env, "mediator"), "supervisor": _token(env, "supervisor"),
                   "liaison": _token(env, "liaison", LEAD)}
@@ -91,7 +91,7 @@ async def test_two_more_workers_one_killed_under_load_every_case_completes(tmp_p
             case_ids = await asyncio.gather(*runs)
         assert len(set(case_ids)) == CASES
         assert workers[1].poll() is None and stack.proc is not None and stack.proc.poll() is None
-        verified = subprocess.run([sys.executable, "-m", "workers.cli", "audit", "verify"], env=env,
+        verified = subprocess.run([sys.executable, "-m", "entrypoints.cli", "audit", "verify"], env=env,
                                   capture_output=True, text=True, timeout=120)
         assert verified.returncode == 0, verified.stdout + verified.stderr
     finally:

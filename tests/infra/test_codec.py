@@ -109,12 +109,12 @@ def test_liandiao_codec_rotate_adds_a_current_key_and_keeps_the_old(tmp_path: Pa
     path = tmp_path / "keys.json"
     first = load_key_ring(path, create=True)
     env = {**os.environ, "LIANDIAO_CODEC_KEY_FILE": str(path)}
-    result = subprocess.run([sys.executable, "-m", "workers.cli", "codec", "rotate"], env=env,
+    result = subprocess.run([sys.executable, "-m", "entrypoints.cli", "codec", "rotate"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     ring = load_key_ring(path)
     assert ring.current == result.stdout.strip() != first.current
     assert ring.keys[first.current] == first.keys[first.current]
-    missing = subprocess.run([sys.executable, "-m", "workers.cli", "codec", "rotate"], capture_output=True,
+    missing = subprocess.run([sys.executable, "-m", "entrypoints.cli", "codec", "rotate"], capture_output=True,
                              text=True, timeout=60, env={**os.environ, "LIANDIAO_CODEC_KEY_FILE": str(tmp_path / "x")})
     assert missing.returncode == 1 and missing.stderr.strip().startswith("liandiao: payload codec: no key file")

@@ -1,4 +1,4 @@
-"""Dossiers that verify themselves: tools/verify_dossier.py, a second verifier written from the README alone
+"""Dossiers that verify themselves: infra/audit/verify_dossier.py, a second verifier written from the README alone
 (tests/tools/readme_verifier.py) and dossier.html opened in headless Chromium agree, on a good dossier and on
 tampered copies (an event, an inclusion proof, the tree head, the signature)."""
 
@@ -21,7 +21,7 @@ from infra.audit.dossier import export_dossier
 from tests.infra.test_audit import write_sample_case
 from tests.tools import readme_verifier
 
-VERIFIER = Path(__file__).resolve().parents[2] / "tools" / "verify_dossier.py"
+VERIFIER = Path(__file__).resolve().parents[2] / "infra" / "audit" / "verify_dossier.py"
 CHROMIUM = Path("/usr/bin/chromium")
 EVIDENCE = re.compile(r'(<script type="application/json" id="evidence">)(.*?)(</script>)', re.S)
 

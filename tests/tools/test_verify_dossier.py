@@ -1,4 +1,4 @@
-"""tools/verify_dossier.py, the auditor's standalone checker, on dossiers exported from the real PostgreSQL."""
+"""infra/audit/verify_dossier.py, the auditor's standalone checker, on dossiers exported from the real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from infra.audit.seals import create_seal
 from infra.event_store import EventStore
 from tests.infra.test_audit import MEDIATOR, sample_events, write_sample_case
 
-VERIFIER = Path(__file__).resolve().parents[2] / "tools" / "verify_dossier.py"
+VERIFIER = Path(__file__).resolve().parents[2] / "infra" / "audit" / "verify_dossier.py"
 
 
 def run(directory: Path, script: Path = VERIFIER, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from entrypoints.demo.people import PEOPLE
 from tests.e2e.stack import RunningStack
-from workers.demo_people import PEOPLE
 
 CHROMIUM = os.environ.get("LIANDIAO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -43,7 +43,7 @@ class Desk:
 
 
 def demo_logins() -> dict[str, Login]:
-    """The demo's people (workers/demo_people.py): what `make run` prints, so the tests sign in as a user would."""
+    """The demo's people (entrypoints/demo/people.py): what `make run` prints, so the tests sign in as a user would."""
     return {p.role.value: Login(p.login, p.password) for p in PEOPLE}
 
 

@@ -272,7 +272,7 @@ def test_auditor_replays_to_an_earlier_event_and_verifies_the_chain(browser: Any
     assert download.value.suggested_filename == f"{case_id}-dossier.zip"
     page.context.close()
     # The dossier holds the parties' data in full: who downloaded it is in the access log.
-    issued = subprocess.run([sys.executable, "-m", "workers.cli", "token", "issue", "--role", "auditor",
+    issued = subprocess.run([sys.executable, "-m", "entrypoints.cli", "token", "issue", "--role", "auditor",
                              "--data-dir", str(desk.data_dir)], capture_output=True, text=True, timeout=120)
     log = httpx.get(f"{desk.base}/api/v1/audit/access-log?case_id={case_id}",
                     headers={"Authorization": f"Bearer {issued.stdout.strip()}"}).json()

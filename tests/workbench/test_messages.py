@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.messages import is_translated, translate
+from entrypoints.workbench.messages import is_translated, translate
 
 ROOT = Path(__file__).parents[2]
 REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute")

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from domain.commands import RecordMeetingMinutes
-from workbench.actions import ACTIONS, MAX_COMMITMENT_ROWS, FormProblem, build, commitment_rows
-from workbench.labels import TIMEZONE
+from entrypoints.workbench.actions import ACTIONS, MAX_COMMITMENT_ROWS, FormProblem, build, commitment_rows
+from entrypoints.workbench.labels import TIMEZONE
 
 SOON = (datetime.now(TIMEZONE) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
 

@@ -32,7 +32,7 @@ def start_worker(pg_url: str, temporal_address: str, task_queue: str, org_file: 
            "LIANDIAO_LOG_LEVEL": "INFO",
            "LIANDIAO_CODEC_KEY_FILE": str(TEST_KEYS)}
     with log.open("ab") as sink:
-        return subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env,
+        return subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env,
                                 stdout=sink, stderr=sink)
 
 

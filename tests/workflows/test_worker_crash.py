@@ -29,7 +29,7 @@ from tests.workflows.scenario import LEAD, MEDIATOR, SUPERVISOR, liaison, new_ro
 def start_worker(pg_url: str, temporal_address: str, task_queue: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "LIANDIAO_DATABASE_URL": pg_url, "LIANDIAO_TEMPORAL_ADDRESS": temporal_address,
            "LIANDIAO_TASK_QUEUE": task_queue, "LIANDIAO_CODEC_KEY_FILE": str(TEST_KEYS)}
-    return subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env,
+    return subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -19,10 +19,11 @@ import asyncpg
 import uvicorn
 from temporalio.worker import Worker
 
-from application.case_client import CaseClient
-from application.cases import Application
+from bootstrap import build_application
 from domain.organisation import Organisation
 from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
+from entrypoints.http.app import create_app
+from entrypoints.workbench.app import install as install_workbench
 from infra.audit.keys import MissingKey, key_path, load_or_create_key
 from infra.audit.log import run_integrator
 from infra.db import create_pool, migrate
@@ -35,13 +36,11 @@ from infra.embedded import (
     port_is_free,
 )
 from infra.event_store import EventStore
-from infra.http.app import create_app
 from infra.logging import get_logger
 from infra.projections import Projector
 from infra.settings import Settings
 from infra.temporal import codec_for, connect_temporal, ensure_search_attributes
 from infra.watchdog import Server, Watchdog
-from workbench.app import install as install_workbench
 from workers.case_worker import check_metrics_port
 
 log = get_logger(__name__)
@@ -181,10 +180,8 @@ class Stack:
             await projector.catch_up()
             background.append(asyncio.create_task(projector.run(stop), name="projector"))
             background.append(asyncio.create_task(run_integrator(self.pool, stop), name="transparency-log"))
-            self.services = Application(
-                pool=self.pool, temporal=self.client, cases=CaseClient(self.client, s.task_queue), store=store,
-                projector=projector, org=self.org, policy=self.policy,
-            )
+            self.services = build_application(self.pool, self.client, s.task_queue, org=self.org,
+                                              policy=self.policy, projector=projector)
             watchdog = Watchdog(self.embedded, max_restarts=s.restart_attempts, backoff=s.restart_backoff)
             watchdog_task = asyncio.create_task(watchdog.run(stop), name="watchdog")
             if before_api is not None:
@@ -284,7 +281,7 @@ async def run_up(settings: Settings, *, demo: bool, print_tokens: bool) -> None:
 
         async def demo_data() -> None:
             if demo:
-                from workers.demo import load_demo
+                from entrypoints.demo.loader import load_demo
 
                 await load_demo(stack, print_tokens=print_tokens)
 

@@ -13,11 +13,11 @@ from fastapi.responses import HTMLResponse, Response
 from application import supervision
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role, Stage
+from entrypoints.workbench import backend, notifications, queries
+from entrypoints.workbench.actions import ACTIONS, route_choices
+from entrypoints.workbench.session import Session
+from entrypoints.workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services
 from infra.read_models import InboxItem
-from workbench import backend, notifications, queries
-from workbench.actions import ACTIONS, route_choices
-from workbench.session import Session
-from workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services
 
 router = APIRouter(route_class=WorkbenchRoute)
 POLL_SECONDS = 5

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from domain.vocabulary import Role
-from workbench import identity
-from workbench.session import (
+from entrypoints.workbench import identity
+from entrypoints.workbench.session import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     Session,
@@ -18,7 +18,17 @@ from workbench.session import (
     remember_login_token,
     same,
 )
-from workbench.web import LANDING, PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services
+from entrypoints.workbench.web import (
+    LANDING,
+    PageError,
+    WorkbenchRoute,
+    csrf_checked,
+    go,
+    render,
+    role_in,
+    safe_next,
+    services,
+)
 
 router = APIRouter(route_class=WorkbenchRoute)
 

@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from application.cases import Application
-from infra.http import attachments, audit_log, cases, codec, directory, notifications, organisation, supervision
-from infra.http.openapi import install_openapi
-from infra.http.problems import install_problem_handlers
+from entrypoints.http import attachments, audit_log, cases, codec, directory, notifications, organisation, supervision
+from entrypoints.http.openapi import install_openapi
+from entrypoints.http.problems import install_problem_handlers
 from infra.outages import RETRY_AFTER_S
 
 API_PREFIX = "/api/v1"

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from application.access_log import READ_ACCESS_LOG, access_log
 from application.cases import Application
-from infra.http.context import Caller, roles, services
+from entrypoints.http.context import Caller, roles, services
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -19,7 +19,7 @@ from application.cases import Application
 from application.errors import ApplicationError
 from domain.events import Actor
 from domain.vocabulary import Role
-from infra.http.problems import TITLES, Problem, problem_for
+from entrypoints.http.problems import TITLES, Problem, problem_for
 from infra.tokens import actor_for
 
 ABANDONED_AFTER_S = 30.0  # longer than any write takes while the servers are up (issue 11)

@@ -36,10 +36,10 @@ from domain.commands import (
 from domain.decide import roles_for
 from domain.events import Party
 from domain.vocabulary import Stage
-from infra.http import schemas as s
-from infra.http.context import Caller, idempotent, roles, services
-from infra.http.problems import Problem
-from infra.http.views import case_view, promises, suggestion_view
+from entrypoints.http import schemas as s
+from entrypoints.http.context import Caller, idempotent, roles, services
+from entrypoints.http.problems import Problem
+from entrypoints.http.views import case_view, promises, suggestion_view
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 Svc = Annotated[Application, Depends(services)]

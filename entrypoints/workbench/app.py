@@ -11,11 +11,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from workbench.web import PageError, SignInNeeded, render_safely
+from entrypoints.workbench.web import PageError, SignInNeeded, render_safely
 
 
 def install(app: FastAPI) -> None:
-    from workbench import pages_auth, pages_case, pages_lists
+    from entrypoints.workbench import pages_auth, pages_case, pages_lists
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="workbench-static")
     for module in (pages_auth, pages_lists, pages_case):

@@ -20,10 +20,9 @@ from domain.case import CaseState
 from domain.events import Party
 from domain.organisation import JurisdictionLevel, UnknownId
 from domain.vocabulary import Channel, PartyRole, RiskLevel, Role
-from infra.audit.seals import latest_seal_covering
-from infra.http import schemas
-from workbench import backend, labels
-from workbench.actions import (
+from entrypoints.http import schemas
+from entrypoints.workbench import backend, labels
+from entrypoints.workbench.actions import (
     ACTIONS,
     ADD_COMMITMENT,
     LIST_FIELDS,
@@ -34,9 +33,20 @@ from workbench.actions import (
     fields_of,
     summons,
 )
-from workbench.messages import department_namer, translate
-from workbench.session import Session
-from workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services, session
+from entrypoints.workbench.messages import department_namer, translate
+from entrypoints.workbench.session import Session
+from entrypoints.workbench.web import (
+    PageError,
+    WorkbenchRoute,
+    csrf_checked,
+    go,
+    render,
+    role_in,
+    safe_next,
+    services,
+    session,
+)
+from infra.audit.seals import latest_seal_covering
 
 router = APIRouter(route_class=WorkbenchRoute)
 

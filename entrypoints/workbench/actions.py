@@ -40,8 +40,8 @@ from domain.commands import (
 from domain.organisation import Organisation, UnknownId
 from domain.policy import Duration
 from domain.vocabulary import MediationMethod, NotAcceptedReason, Outcome, RiskLevel, Satisfaction
-from infra.http import schemas
-from workbench import labels
+from entrypoints.http import schemas
+from entrypoints.workbench import labels
 
 Form = Mapping[str, Any]  # field name -> str, or list[str] for a multiple choice
 

@@ -17,7 +17,7 @@ from fastapi import Request, Response
 from application.cases import Application
 from application.people import SESSION_LIFETIME
 from domain.events import Actor
-from workbench import identity
+from entrypoints.workbench import identity
 
 SESSION_COOKIE = "liandiao_session"
 LOGIN_CSRF_COOKIE = "liandiao_login_csrf"

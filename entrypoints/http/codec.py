@@ -20,9 +20,9 @@ from temporalio.api.common.v1 import Payloads
 from application.access_log import record_access
 from application.cases import Application
 from domain.vocabulary import Role
+from entrypoints.http.context import Caller, roles, services
+from entrypoints.http.problems import Problem
 from infra.codec import CodecError
-from infra.http.context import Caller, roles, services
-from infra.http.problems import Problem
 
 router = APIRouter(prefix="/codec", tags=["audit"])
 # Temporal's Web UI calls from its own origin with the auditor's token in a header (no cookies), so any

@@ -41,16 +41,16 @@ from domain.vocabulary import (
     RiskLevel,
     Satisfaction,
 )
+from entrypoints.demo import people as demo_people
+from entrypoints.demo.people import PEOPLE, liaison_of
 from infra.embedded import StackError
 from infra.logging import get_logger
-from workers import demo_people
-from workers.demo_people import PEOPLE, liaison_of
 
 if TYPE_CHECKING:
-    from workers.stack import Stack
+    from bootstrap.stack import Stack
 
 log = get_logger(__name__)
-# The demo's steps are taken by its people (workers/demo_people.py), so every step names a person.
+# The demo's steps are taken by its people (entrypoints/demo/people.py), so every step names a person.
 MEDIATOR = demo_people.MEDIATOR.actor
 SUPERVISOR = demo_people.SUPERVISOR.actor
 # Deadlines in minutes, on the wall clock: escalations happen while you watch.

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role, Stage, TaskStatus
-from workbench.labels import ROLE, STAGE, TASK_STATUS
+from entrypoints.workbench.labels import ROLE, STAGE, TASK_STATUS
 
 Names = Callable[[str], str]
 

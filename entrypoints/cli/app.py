@@ -46,7 +46,7 @@ def up(
     print_tokens: Annotated[bool, typer.Option("--print-tokens", help="print demo tokens")] = False,
 ) -> None:
     """Start the whole stack in the foreground; Ctrl-C stops it."""
-    from workers.stack import run_up
+    from bootstrap.stack import run_up
 
     try:
         settings = settings_for(
@@ -66,7 +66,7 @@ def up(
 def endpoints(settings: Settings) -> tuple[str, str]:
     """The database URL and Temporal address: from LIANDIAO_* settings, else from the stack that
     `liandiao up` runs on the data dir."""
-    from workers.stack import read_stack_file
+    from bootstrap.stack import read_stack_file
 
     stack = read_stack_file(settings.data_dir) or {}
     database_url = settings.database_url or stack.get("database_url")
@@ -121,7 +121,7 @@ def token_issue(
     data_dir: DataDir = None,
 ) -> None:
     """Print one new bearer token (and nothing else on stdout). Only its hash is stored."""
-    from workers.cli_people import parse_role, people_work
+    from entrypoints.cli.people import parse_role, people_work
 
     chosen = None if role is None else parse_role(role, fail)
     if chosen is None and user is None:
@@ -354,7 +354,7 @@ def notify_test(url: Annotated[str, typer.Argument(help="an Apprise URL: json://
     print(f"delivered to {shown}")
 
 
-from workers import cli_people  # noqa: E402 - registered last: it uses the helpers above
+from entrypoints.cli import people as cli_people  # noqa: E402 - registered last: it uses the helpers above
 
 cli_people.register(app, token_app, fail, _run_db)
 

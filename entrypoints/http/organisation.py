@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from application.cases import Application
-from infra.http.context import Caller, caller, services
+from entrypoints.http.context import Caller, caller, services
 
 router = APIRouter()
 

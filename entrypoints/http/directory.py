@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from application import access, supervision
 from application.cases import Application
-from infra.http.context import Caller, caller, roles, services
+from entrypoints.http.context import Caller, caller, roles, services
 
 router = APIRouter()
 Svc = Annotated[Application, Depends(services)]

@@ -100,7 +100,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem_response(exc.status_code, str(exc.detail))
         response.headers.update(exc.headers or {})
         if exc.status_code == 405:  # Allow names every method of the path (RFC 9110), not just one route's
-            from infra.http.openapi import allowed_methods
+            from entrypoints.http.openapi import allowed_methods
 
             response.headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
         return response

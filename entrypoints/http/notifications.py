@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from application import notifications
 from application.cases import Application
-from infra.http.context import Caller, caller, roles, services
+from entrypoints.http.context import Caller, caller, roles, services
 
 router = APIRouter(tags=["notifications"])
 Svc = Annotated[Application, Depends(services)]

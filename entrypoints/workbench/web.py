@@ -20,10 +20,10 @@ from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unava
 from domain.events import Actor
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role
+from entrypoints.workbench import labels
+from entrypoints.workbench.messages import department_namer, translate
+from entrypoints.workbench.session import CSRF_FIELD, Session, current_session, same
 from infra.logging import get_logger
-from workbench import labels
-from workbench.messages import department_namer, translate
-from workbench.session import CSRF_FIELD, Session, current_session, same
 
 log = get_logger(__name__)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

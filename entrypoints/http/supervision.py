@@ -1,7 +1,7 @@
 """Supervision as practised (API.md §3, issue 10): return decisions, summonses and reports, meeting minutes
 and commitments, listing by hand and its lift, risk re-grades and the judgement of a dissatisfied follow-up.
 
-Wiring only, like infra/http/cases.py: the caller's role is checked early from the domain's table
+Wiring only, like entrypoints/http/cases.py: the caller's role is checked early from the domain's table
 (``roles_for``), the body is parsed, and one use case of the application layer does the rest."""
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from domain.commands import (
     SummonDepartments,
 )
 from domain.decide import roles_for
-from infra.http import schemas as s
-from infra.http.cases import _done, perform
-from infra.http.context import Caller, idempotent, roles, services
-from infra.http.views import promises
+from entrypoints.http import schemas as s
+from entrypoints.http.cases import _done, perform
+from entrypoints.http.context import Caller, idempotent, roles, services
+from entrypoints.http.views import promises
 
 router = APIRouter(prefix="/cases", tags=["supervision"])
 Svc = Annotated[Application, Depends(services)]

@@ -12,7 +12,7 @@ from domain.commands import CommitmentPromise
 from domain.events import Actor
 from domain.masking import masked_party
 from domain.organisation import RouteSuggestion
-from infra.http.schemas import CaseView, CommitmentIn, TaskView
+from entrypoints.http.schemas import CaseView, CommitmentIn, TaskView
 
 
 def suggestion_view(route: RouteSuggestion | None) -> dict[str, Any] | None:

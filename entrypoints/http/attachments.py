@@ -16,8 +16,8 @@ from application.attachments import MAX_BYTES, add_attachment, read_attachment
 from application.cases import Application
 from domain.commands import AddAttachment
 from domain.decide import roles_for
-from infra.http.context import Caller, idempotent, roles, services
-from infra.http.problems import Problem
+from entrypoints.http.context import Caller, idempotent, roles, services
+from entrypoints.http.problems import Problem
 
 router = APIRouter(prefix="/cases", tags=["attachments"])
 Svc = Annotated[Application, Depends(services)]

@@ -1,0 +1,1 @@
+"""Entry points: thin callers of the application layer (HTTP API, workbench, CLI, demo loader)."""

@@ -1,0 +1,1 @@
+"""The demo district's sample people and cases, loaded through the application layer like any caller."""
