@@ -63,11 +63,6 @@ class EventStoreActivities:
     @activity.defn(name="seal_archived_case")
     async def seal_archived_case(self, case_id: str) -> str:
         """Record the archived case's final head (idempotent: the first seal of a case stands)."""
-        async with self.store.pool.acquire() as conn:
-            head = await conn.fetchrow(
-                "SELECT seq, hash FROM events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1", case_id)
-            await conn.execute(
-                """INSERT INTO case_archive_seals (case_id, version, head_hash) VALUES ($1, $2, $3)
-                   ON CONFLICT (case_id) DO NOTHING""", case_id, head["seq"], head["hash"])
-        log.info("archived case sealed", case_id=case_id, version=head["seq"], head_hash=head["hash"])
-        return str(head["hash"])
+        version, head_hash = await self.store.seal_archived(case_id)
+        log.info("archived case sealed", case_id=case_id, version=version, head_hash=head_hash)
+        return head_hash

@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError
 from domain.events import DeliveryTarget, DomainEvent, NotificationDeferred, NotificationIssued
 from domain.notifications import Intent, message, recipients, targets, url_for
 from domain.organisation import Organisation
+from infra.deliveries import claim_delivery, delivery_status, mark_delivered, mark_for_retry
 from infra.logging import get_logger
 
 log = get_logger(__name__)
@@ -124,17 +125,14 @@ class NotificationActivities:
         if url is None:
             raise ApplicationError("the organisation no longer has this channel", type="ChannelRemoved",
                                    non_retryable=True)
-        claimed = await self.pool.fetchrow(_CLAIM, request.notification_id, request.channel_id, request.case_id,
-                                           ATTEMPT_TIMEOUT)
-        if claimed is None:
-            row = await self.pool.fetchrow(
-                "SELECT status, attempts FROM notification_deliveries WHERE notification_id = $1 AND channel_id = $2",
-                request.notification_id, request.channel_id)
-            if row is not None and row["status"] == "delivered":
-                return DeliverResult(attempts=row["attempts"], already_delivered=True)
+        attempts = await claim_delivery(self.pool, request.notification_id, request.channel_id, request.case_id,
+                                        ATTEMPT_TIMEOUT)
+        if attempts is None:
+            found = await delivery_status(self.pool, request.notification_id, request.channel_id)
+            if found is not None and found[0] == "delivered":
+                return DeliverResult(attempts=found[1], already_delivered=True)
             # Another attempt holds a live claim (this one started after a timeout while it still runs).
             raise ApplicationError("another attempt is sending this message", type="DeliveryInProgress")
-        attempts = claimed["attempts"]
         try:
             accepted = await send(url, request.subject, request.text)
         except ApplicationError:
@@ -145,22 +143,8 @@ class NotificationActivities:
         else:
             error = "the receiver did not accept the message"
         if accepted:
-            await self.pool.execute(
-                """UPDATE notification_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL
-                   WHERE notification_id = $1 AND channel_id = $2""", request.notification_id, request.channel_id)
+            await mark_delivered(self.pool, request.notification_id, request.channel_id)
             return DeliverResult(attempts=attempts)
-        await self.pool.execute(
-            """UPDATE notification_deliveries SET status = 'retry', last_error = $3
-               WHERE notification_id = $1 AND channel_id = $2 AND status = 'sending'""",
-            request.notification_id, request.channel_id, error)
+        await mark_for_retry(self.pool, request.notification_id, request.channel_id, error)
         raise ApplicationError(error, {"attempts": attempts}, type="DeliveryRefused")
 
-
-# Claim the key: a new row, or one whose last attempt failed, or one whose sender's lease ran out (it died).
-_CLAIM = """
-INSERT INTO notification_deliveries AS d (notification_id, channel_id, case_id, status, attempts, claimed_at)
-VALUES ($1, $2, $3, 'sending', 1, now())
-ON CONFLICT (notification_id, channel_id) DO UPDATE
-   SET status = 'sending', attempts = d.attempts + 1, claimed_at = now()
- WHERE d.status = 'retry' OR (d.status = 'sending' AND d.claimed_at < now() - $4::interval)
-RETURNING attempts"""

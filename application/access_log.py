@@ -14,6 +14,7 @@ from application.access import require_role
 from application.errors import InvalidInput
 from domain.events import Actor
 from domain.vocabulary import Role
+from infra.access_log import access_rows, append_access
 
 READ_ACCESS_LOG = frozenset({Role.auditor})
 
@@ -33,8 +34,7 @@ def command_line_actor(os_user: str) -> Actor:
 
 
 async def record_access(pool: asyncpg.Pool, actor: Actor, case_id: str | None, what: str) -> None:
-    await pool.execute("INSERT INTO access_log (actor, case_id, what) VALUES ($1, $2, $3)",
-                       actor.model_dump(mode="json", exclude_none=True), case_id, what)
+    await append_access(pool, actor.model_dump(mode="json", exclude_none=True), case_id, what)
 
 
 def _cursor(cursor: str | None) -> int | None:
@@ -50,10 +50,7 @@ async def access_log(pool: asyncpg.Pool, actor: Actor, case_id: str | None = Non
     """Newest first; ``next_cursor`` continues after the last item (None at the end)."""
     require_role(actor, READ_ACCESS_LOG)
     before = _cursor(cursor)
-    rows = await pool.fetch(
-        """SELECT id, at, actor, case_id, what FROM access_log
-           WHERE ($1::text IS NULL OR case_id = $1) AND ($2::bigint IS NULL OR id < $2)
-           ORDER BY id DESC LIMIT $3""", case_id, before, limit + 1)
+    rows = await access_rows(pool, case_id, before, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     items = [Access(at=r["at"], actor=r["actor"], case_id=r["case_id"], what=r["what"]) for r in rows]

@@ -16,6 +16,7 @@ from application.errors import Forbidden, InvalidInput, NotFound, Refused, TooLa
 from domain.commands import AddAttachment
 from domain.decide import ActionRefused, NotPermitted, authorize
 from domain.events import Actor
+from infra.blobs import read_blob, store_blob
 
 MAX_BYTES = 20 * 1024 * 1024
 # Accepted types and the first bytes their content must start with (a file is refused when it does not).
@@ -76,9 +77,7 @@ async def add_attachment(app: Application, actor: Actor, case_id: str, name: str
         authorize(state, command, actor)  # before storing anything
     except (ActionRefused, NotPermitted) as exc:
         raise from_domain(exc) from exc
-    await app.pool.execute(
-        "INSERT INTO attachment_blobs (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        command.sha256, command.size, content)
+    await store_blob(app.pool, command.sha256, content)
     done = await app.act(actor, case_id, command, request_id)
     return Added(done=done, sha256=command.sha256, name=command.name, media_type=media_type, size=command.size)
 
@@ -91,7 +90,7 @@ async def read_attachment(app: Application, actor: Actor, case_id: str, sha256: 
     attachment = next((a for a in state.attachments if a.sha256 == sha256), None)
     if attachment is None:
         raise NotFound(f"case {case_id} has no attachment {sha256[:64]}")
-    content = await app.pool.fetchval("SELECT content FROM attachment_blobs WHERE sha256 = $1", sha256)
+    content = await read_blob(app.pool, sha256)
     if content is None or hashlib.sha256(content).hexdigest() != sha256:
         raise Refused(f"the stored file {sha256} is missing or no longer matches its hash: report it to an auditor")
-    return File(name=attachment.name, media_type=attachment.media_type, content=bytes(content))
+    return File(name=attachment.name, media_type=attachment.media_type, content=content)

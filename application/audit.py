@@ -29,7 +29,14 @@ from infra.audit.log import (
     tree_heads,
     verify_log,
 )
-from infra.audit.seals import SealProblem, verify_archive_seals, verify_seal_file, verify_seals
+from infra.audit.seals import (
+    Seal,
+    SealProblem,
+    latest_seal_covering,
+    verify_archive_seals,
+    verify_seal_file,
+    verify_seals,
+)
 from infra.audit.timeline import TimelineEntry, replay
 from infra.event_store import ChainVerification, EventStore
 
@@ -115,3 +122,9 @@ async def export_case(pool: asyncpg.Pool, case_id: str, out: Path, actor: Actor,
         raise NotFound(f"no case {case_id}") from exc
     except ValueError as exc:
         raise InvalidInput(str(exc), "case_id") from exc
+
+
+async def seal_covering(pool: asyncpg.Pool, actor: Actor, case_id: str) -> Seal | None:
+    """The latest hourly seal whose tree covers the case's head (for the auditor's replay page)."""
+    require_role(actor, frozenset({Role.auditor}))
+    return await latest_seal_covering(pool, case_id)

@@ -55,19 +55,25 @@ from domain.organisation import (
 from domain.policy import PinnedPolicy, Policy, pin_policy
 from domain.vocabulary import Channel, RiskLevel, Role, Stage
 from infra.audit.timeline import replay
+from infra.db import ping
 from infra.event_store import ChainVerification, EventStore
+from infra.idempotency import IdempotencyKeys
 from infra.projections import Projector
 from infra.read_models import (
     BoardItem,
     CaseSummary,
     DepartmentStatistics,
-    InboxItem,
+    case_exists,
+    case_state_json,
     department_inbox,
     department_statistics,
     find_duplicate,
     list_cases,
     party_fingerprint,
     supervision_board,
+)
+from infra.read_models import (
+    InboxItem as InboxItem,  # re-exported: pages sort what the inbox answers
 )
 
 
@@ -235,7 +241,7 @@ class Application:
         """The case as the read models hold it (they include every answered write)."""
         if len(case_id) > 100:
             raise NotFound(f"no case {case_id[:100]}…")
-        raw = await self.pool.fetchval("SELECT state::text FROM case_states WHERE case_id = $1", case_id)
+        raw = await case_state_json(self.pool, case_id)
         if raw is None:
             raise NotFound(f"no case {case_id}")
         return CaseState.model_validate_json(raw)
@@ -321,6 +327,18 @@ class Application:
 
     def departments(self) -> Sequence[Department]:
         return self.org.departments
+
+    @property
+    def idempotency_keys(self) -> IdempotencyKeys:
+        """The answers kept for repeated writes (``Idempotency-Key``)."""
+        return IdempotencyKeys(self.pool)
+
+    async def case_exists(self, case_id: str) -> bool:
+        return len(case_id) <= 100 and await case_exists(self.pool, case_id)
+
+    async def postgres_ok(self) -> None:
+        """Raises when PostgreSQL does not answer (the health check)."""
+        await ping(self.pool)
 
     @property
     def people(self) -> People:

@@ -176,6 +176,11 @@ class People:
         self._check_role(role, department)
         return await tokens.issue_token(self.pool, role, department, name)
 
+    async def token_actor(self, token: str) -> tuple[Actor, str] | None:
+        """Who a bearer token stands for, and the token's hash; None when it is unknown or revoked or its
+        user disabled. Looked up on every request: a revoke takes effect on the next one."""
+        return await tokens.actor_for(self.pool, token)
+
     async def list_tokens(self, include_revoked: bool = False) -> list[TokenInfo]:
         return await tokens.list_tokens(self.pool, include_revoked)
 

@@ -20,7 +20,7 @@ from domain.commands import (
 )
 from domain.events import Actor
 from domain.organisation import Organisation, UnknownId
-from infra.read_models import supervision_extras
+from infra.read_models import ListedCase, ToVerify, listed_cases, supervision_extras, verification_queue
 
 if TYPE_CHECKING:
     from application.cases import Application, Done
@@ -68,3 +68,15 @@ async def board_extras(app: Application, actor: Actor, limit: int = 100) -> dict
     awaiting a decision, summoned departments that have not reported."""
     require_role(actor, READ_BOARD)
     return await supervision_extras(app.pool, limit)
+
+
+async def resolutions_to_verify(app: Application, actor: Actor, limit: int = 50) -> list[ToVerify]:
+    """验收 queue: resolutions submitted and not yet verified, oldest first."""
+    require_role(actor, READ_BOARD)
+    return await verification_queue(app.pool, limit)
+
+
+async def listed_by_the_ladder(app: Application, actor: Actor, limit: int = 50) -> list[ListedCase]:
+    """Open cases the timers have listed (挂牌督办, level 3 on a task)."""
+    require_role(actor, READ_BOARD)
+    return await listed_cases(app.pool, limit)

@@ -76,3 +76,8 @@ async def migrate(pool: asyncpg.Pool) -> list[str]:
             applied.append(name)
             log.info("migration applied", migration=name)
     return applied
+
+
+async def ping(pool: asyncpg.Pool) -> None:
+    """One round trip; raises when the server does not answer."""
+    await pool.fetchval("SELECT 1")

@@ -245,6 +245,16 @@ class EventStore:
             )
         return verify_rows(case_id, rows)
 
+    async def seal_archived(self, case_id: str) -> tuple[int, str]:
+        """Record the archived case's final head, once: the first seal of a case stands."""
+        async with self.pool.acquire() as conn:
+            head = await conn.fetchrow(
+                "SELECT seq, hash FROM events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1", case_id)
+            await conn.execute(
+                """INSERT INTO case_archive_seals (case_id, version, head_hash) VALUES ($1, $2, $3)
+                   ON CONFLICT (case_id) DO NOTHING""", case_id, head["seq"], head["hash"])
+        return int(head["seq"]), str(head["hash"])
+
 
 def verify_rows(case_id: str, rows: Sequence[Any]) -> ChainVerification:
     prev = GENESIS_HASH

@@ -364,3 +364,48 @@ async def department_statistics(pool: asyncpg.Pool) -> list[DepartmentStatistics
         )
         for r in rows
     ]
+
+
+async def case_state_json(pool: asyncpg.Pool, case_id: str) -> str | None:
+    """The folded state of a case as the projector stored it (JSON), or None for an unknown case."""
+    value: str | None = await pool.fetchval("SELECT state::text FROM case_states WHERE case_id = $1", case_id)
+    return value
+
+
+async def case_exists(pool: asyncpg.Pool, case_id: str) -> bool:
+    """Whether the event store has any event of the case (the source of truth, ahead of the projector)."""
+    return bool(await pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", case_id))
+
+
+class ToVerify(BaseModel):
+    case_id: str
+    title: str
+    outcome: str | None
+    since: datetime | None
+
+
+async def verification_queue(pool: asyncpg.Pool, limit: int = 50) -> list[ToVerify]:
+    """Resolutions waiting for a supervisor's 验收, oldest first."""
+    rows = await pool.fetch(
+        """SELECT s.case_id, s.title, s.outcome, s.updated_at FROM case_summaries s
+             JOIN case_states c USING (case_id)
+            WHERE s.stage = 'supervision' AND (c.state->>'verified')::boolean IS NOT TRUE
+            ORDER BY s.updated_at LIMIT $1""", limit)
+    return [ToVerify(case_id=r["case_id"], title=r["title"], outcome=r["outcome"], since=r["updated_at"])
+            for r in rows]
+
+
+class ListedCase(BaseModel):
+    case_id: str
+    title: str
+    risk_level: str
+    escalation_level: int
+    updated_at: datetime
+
+
+async def listed_cases(pool: asyncpg.Pool, limit: int = 50) -> list[ListedCase]:
+    """Cases under listed supervision (挂牌督办) by the timer's level 3 on any open task."""
+    rows = await pool.fetch(
+        """SELECT case_id, title, risk_level, escalation_level, updated_at FROM case_summaries
+            WHERE escalation_level >= 3 AND stage <> 'archived' ORDER BY updated_at LIMIT $1""", limit)
+    return [ListedCase(**dict(r)) for r in rows]

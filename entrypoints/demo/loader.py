@@ -166,7 +166,7 @@ async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
         raise StackError("--demo loads cases of the built-in demo district: leave out --org (or --demo)")
     leads = sorted({suggest_route(app.org, case.category, case.grid).lead for case in CASES})
     people = await demo_people.ensure_demo_people(People(app.pool, app.org), leads)
-    exists = await app.pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", CASES[0].case_id)
+    exists = await app.case_exists(CASES[0].case_id)
     if not exists:
         now = app.clock()
         fast = pin_policy(parse_policy(FAST), now)

@@ -60,7 +60,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
 
     @app.get(f"{API_PREFIX}/healthz", tags=["health"])
     async def healthz() -> JSONResponse:
-        postgres = await _check(lambda: services.pool.fetchval("SELECT 1"))
+        postgres = await _check(services.postgres_ok)
         temporal = await _check(services.temporal.service_client.check_health)
         if server_status is not None:
             postgres = server_status("postgres") or postgres

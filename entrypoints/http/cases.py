@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from application import access
+from application import schemas as s
 from application.cases import Application, Done, Intake
 from application.errors import InvalidInput
 from domain.commands import (
@@ -36,7 +37,6 @@ from domain.commands import (
 from domain.decide import roles_for
 from domain.events import Party
 from domain.vocabulary import Stage
-from entrypoints.http import schemas as s
 from entrypoints.http.context import Caller, idempotent, roles, services
 from entrypoints.http.problems import Problem
 from entrypoints.http.views import case_view, promises, suggestion_view

@@ -17,12 +17,11 @@ from google.protobuf import json_format
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.api.common.v1 import Payloads
 
-from application.access_log import record_access
 from application.cases import Application
+from application.payloads import transcode
 from domain.vocabulary import Role
 from entrypoints.http.context import Caller, roles, services
 from entrypoints.http.problems import Problem
-from infra.codec import CodecError
 
 router = APIRouter(prefix="/codec", tags=["audit"])
 # Temporal's Web UI calls from its own origin with the auditor's token in a header (no cookies), so any
@@ -58,16 +57,8 @@ def _parse(body: PayloadsIn) -> Payloads:
 
 
 async def _run(svc: Application, body: PayloadsIn, decode: bool, who: Caller | None = None) -> JSONResponse:
-    codec = svc.temporal.data_converter.payload_codec
-    if codec is None:
-        raise Problem(503, "this stack runs without a payload codec")
-    payloads = list(_parse(body).payloads)
-    if decode and who is not None:  # payloads hold parties' data: who saw them is recorded (no case named)
-        await record_access(svc.pool, who.actor, None, "codec")
-    try:
-        out = await (codec.decode(payloads) if decode else codec.encode(payloads))
-    except CodecError as exc:
-        raise Problem(422, f"payloads: {exc}") from exc
+    out = await transcode(svc, list(_parse(body).payloads), decode=decode,
+                          actor=who.actor if who is not None else None)
     answer = json_format.MessageToDict(Payloads(payloads=out))
     return JSONResponse({"payloads": answer.get("payloads", [])}, headers=_CORS)
 

@@ -3,14 +3,12 @@ Idempotency-Key handling. Business rules live in ``application``, not here."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,9 +18,6 @@ from application.errors import ApplicationError
 from domain.events import Actor
 from domain.vocabulary import Role
 from entrypoints.http.problems import TITLES, Problem, problem_for
-from infra.tokens import actor_for
-
-ABANDONED_AFTER_S = 30.0  # longer than any write takes while the servers are up (issue 11)
 
 
 @dataclass(frozen=True)
@@ -47,7 +42,7 @@ async def caller(
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "this request needs an Authorization: Bearer TOKEN header")
-    found = await actor_for(services(request).pool, credentials.credentials)
+    found = await services(request).people.token_actor(credentials.credentials)
     if found is None:
         raise Problem(401, "the bearer token is unknown or revoked")
     return Caller(actor=found[0], token_hash=found[1])
@@ -81,22 +76,15 @@ async def idempotent(
     fingerprint = hashlib.sha256(json.dumps(
         [request.method, request.url.path, body], sort_keys=True, default=str, ensure_ascii=False
     ).encode()).hexdigest()
-    pool = services(request).pool
-    claimed = await pool.fetchval(
-        """INSERT INTO idempotency_keys (token_hash, key, request_hash) VALUES ($1, $2, $3)
-           ON CONFLICT DO NOTHING RETURNING true""", who.token_hash, key, fingerprint)
-    if not claimed:
-        claimed = await _take_over_abandoned(pool, who, key, fingerprint)
-    if not claimed:
-        row = await pool.fetchrow(
-            "SELECT request_hash, status, response FROM idempotency_keys WHERE token_hash = $1 AND key = $2",
-            who.token_hash, key)
-        if row["request_hash"] != fingerprint:
+    keys = services(request).idempotency_keys
+    if not await keys.claim(who.token_hash, key, fingerprint):
+        stored = await keys.stored(who.token_hash, key)
+        if stored.request_hash != fingerprint:
             raise Problem(422, "this Idempotency-Key was already used for a different request")
-        if row["status"] is None:
+        if stored.status is None:
             raise Problem(409, "a request with this Idempotency-Key is still in progress; repeat it later")
-        media = "application/problem+json" if row["status"] >= 400 else "application/json"
-        return JSONResponse(row["response"], status_code=row["status"], media_type=media)
+        media = "application/problem+json" if stored.status >= 400 else "application/json"
+        return JSONResponse(stored.response, status_code=stored.status, media_type=media)
     update_id = f"{who.token_hash[:16]}:{key}"
     try:
         try:
@@ -105,39 +93,16 @@ async def idempotent(
             raise problem_for(exc) from exc
     except Problem as problem:
         if problem.status >= 500:  # not an answer (an outage): the key is free for the repeat
-            await _let_go(pool, who, key)
+            await keys.let_go(who.token_hash, key)
             raise
         # A refusal is an answer too: the repeat gets the same one.
         status = problem.status
         answer = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
                   "detail": problem.detail}
-        await _remember(pool, who, key, status, answer)
+        await keys.remember(who.token_hash, key, status, answer)
         raise
     except BaseException:
-        await _let_go(pool, who, key)
+        await keys.let_go(who.token_hash, key)
         raise
-    await _remember(pool, who, key, status, answer)
+    await keys.remember(who.token_hash, key, status, answer)
     return JSONResponse(answer, status_code=status)
-
-
-async def _let_go(pool: asyncpg.Pool, who: Caller, key: str) -> None:
-    # With the database gone this cannot work either; the claim is then taken over later (below).
-    with contextlib.suppress(Exception):
-        await pool.execute("DELETE FROM idempotency_keys WHERE token_hash = $1 AND key = $2", who.token_hash, key)
-
-
-async def _take_over_abandoned(pool: asyncpg.Pool, who: Caller, key: str, fingerprint: str) -> bool:
-    """A claim left without an answer by a request that died with the database (it could not even let go of
-    its key) is taken over after a while. Running again is safe: the key is the Temporal update id, so the
-    case workflow answers a repeat with the first outcome instead of acting twice."""
-    return bool(await pool.fetchval(
-        """UPDATE idempotency_keys SET created_at = now()
-           WHERE token_hash = $1 AND key = $2 AND request_hash = $3 AND status IS NULL
-             AND created_at < now() - make_interval(secs => $4) RETURNING true""",
-        who.token_hash, key, fingerprint, ABANDONED_AFTER_S))
-
-
-async def _remember(pool: asyncpg.Pool, who: Caller, key: str, status: int, answer: Any) -> None:
-    await pool.execute(
-        "UPDATE idempotency_keys SET status = $3, response = $4 WHERE token_hash = $1 AND key = $2",
-        who.token_hash, key, status, answer)

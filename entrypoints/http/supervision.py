@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
+from application import schemas as s
 from application import supervision
 from application.cases import Application
 from domain.commands import (
@@ -29,7 +30,6 @@ from domain.commands import (
     SummonDepartments,
 )
 from domain.decide import roles_for
-from entrypoints.http import schemas as s
 from entrypoints.http.cases import _done, perform
 from entrypoints.http.context import Caller, idempotent, roles, services
 from entrypoints.http.views import promises

@@ -7,12 +7,12 @@ from typing import Any
 
 from application.access import sees_personal_data
 from application.cases import Application
+from application.schemas import CaseView, CommitmentIn, TaskView
 from domain.case import CaseState
 from domain.commands import CommitmentPromise
 from domain.events import Actor
 from domain.masking import masked_party
 from domain.organisation import RouteSuggestion
-from entrypoints.http.schemas import CaseView, CommitmentIn, TaskView
 
 
 def suggestion_view(route: RouteSuggestion | None) -> dict[str, Any] | None:

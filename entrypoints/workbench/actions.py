@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from application import schemas
 from domain.commands import (
     AcknowledgeTask,
     ArchiveCase,
@@ -40,7 +41,6 @@ from domain.commands import (
 from domain.organisation import Organisation, UnknownId
 from domain.policy import Duration
 from domain.vocabulary import MediationMethod, NotAcceptedReason, Outcome, RiskLevel, Satisfaction
-from entrypoints.http import schemas
 from entrypoints.workbench import labels
 
 Form = Mapping[str, Any]  # field name -> str, or list[str] for a multiple choice

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from application import access, supervision
+from application import access, audit, schemas, supervision
 from application.audit import export_case
 from application.cases import Intake
 from application.errors import Forbidden, InvalidInput, NotFound, Refused
@@ -20,7 +20,6 @@ from domain.case import CaseState
 from domain.events import Party
 from domain.organisation import JurisdictionLevel, UnknownId
 from domain.vocabulary import Channel, PartyRole, RiskLevel, Role
-from entrypoints.http import schemas
 from entrypoints.workbench import backend, labels
 from entrypoints.workbench.actions import (
     ACTIONS,
@@ -46,7 +45,6 @@ from entrypoints.workbench.web import (
     services,
     session,
 )
-from infra.audit.seals import latest_seal_covering
 
 router = APIRouter(route_class=WorkbenchRoute)
 
@@ -252,7 +250,7 @@ async def timeline_page(request: Request, case_id: str, upto: Annotated[int | No
     everything = backend.history(events, app.org, masked=not access.sees_personal_data(state, who.actor))
     entries = everything[:chosen]
     verification = await app.verify(who.actor, case_id) if who.actor.role is Role.auditor else None
-    seal = await latest_seal_covering(app.pool, case_id) if who.actor.role is Role.auditor else None
+    seal = await audit.seal_covering(app.pool, who.actor, case_id) if who.actor.role is Role.auditor else None
     return render(request, "timeline.html", case=state, entries=entries, upto=chosen, last=last,
                   parties=backend.parties(state, who.actor), verification=verification, seal=seal,
                   category=_category(request, state.category), all_entries=everything)
@@ -261,7 +259,7 @@ async def timeline_page(request: Request, case_id: str, upto: Annotated[int | No
 @router.get("/cases/{case_id}/dossier.zip", include_in_schema=False)
 async def dossier(request: Request, case_id: str, who: Session = Depends(role_in(Role.auditor))) -> Response:
     svc = services(request)
-    if not await svc.pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", case_id):
+    if not await svc.case_exists(case_id):
         raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。")
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,13 +11,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from application import supervision
+from application.cases import InboxItem
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role, Stage
-from entrypoints.workbench import backend, notifications, queries
+from entrypoints.workbench import backend, notifications
 from entrypoints.workbench.actions import ACTIONS, route_choices
 from entrypoints.workbench.session import Session
 from entrypoints.workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services
-from infra.read_models import InboxItem
 
 router = APIRouter(route_class=WorkbenchRoute)
 POLL_SECONDS = 5
@@ -94,8 +94,8 @@ async def board(request: Request,
     stats = [s for s in await svc.statistics(who.actor) if s.tasks_assigned]
     return render(request, "board.html", escalations=await svc.board(who.actor, limit=100),
                   extras=await supervision.board_extras(svc, who.actor),
-                  to_verify=await queries.verification_queue(svc.pool),
-                  listed=await queries.listed_cases(svc.pool), stats=stats, poll=POLL_SECONDS,
+                  to_verify=await supervision.resolutions_to_verify(svc, who.actor),
+                  listed=await supervision.listed_by_the_ladder(svc, who.actor), stats=stats, poll=POLL_SECONDS,
                   unread=await notifications.unread(svc, who.actor))
 
 

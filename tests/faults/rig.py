@@ -202,7 +202,7 @@ class Rig:
                        timeout: float = 180) -> Any:
         """Repeat a request (with one Idempotency-Key, as a client should) until it succeeds. Meanwhile only
         503s may come back, and 409 "still in progress" for a key whose first request died with the database
-        before it could let go of the key (taken over after ABANDONED_AFTER_S)."""
+        before it could let go of the key (taken over after infra.idempotency.ABANDONED_AFTER_S)."""
         headers = {"Idempotency-Key": key} if key else None
         deadline = time.monotonic() + timeout
         while True:

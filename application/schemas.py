@@ -1,4 +1,5 @@
-"""Request and response bodies of the HTTP API (shared/API.md §3). Strict: unknown fields, wrong types,
+"""The bodies of the use cases' inputs and answers, as the HTTP API and the workbench's forms both take them
+(one shape per action, so a form and a request are checked by the same rules). Strict: unknown fields, wrong types,
 empty or oversized strings and control characters are refused with a 422 that names the field."""
 
 from __future__ import annotations
