@@ -1,6 +1,6 @@
 """Activity: a decision's events and the notifications they call for, addressed and appended in one go.
 
-Issue 13: a decision that notifies (an assignment, a reminder, a warning, a listing...) used to run two
+a decision that notifies (an assignment, a reminder, a warning, a listing...) used to run two
 local activities, one to resolve the addresses through the organisation and one to append, so each
 escalation took three activations of its workflow. This one does both: the workflow decides the events,
 the notifications' ids and urgency; the activity resolves the addresses (recorded with each notification),

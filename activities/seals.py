@@ -1,4 +1,4 @@
-"""Activities: sign a tree head over every event (since issue 12), and the earlier Merkle seal over the chain
+"""Activities: sign a tree head over every event, and the earlier Merkle seal over the chain
 heads (kept for workflows started before the change). Each new head is also appended to a file outside the
 database and written to the log."""
 

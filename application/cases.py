@@ -164,7 +164,7 @@ class Application:
         self.check_intake(intake)
         case_id = case_id or self.new_case_id(request_id)
         duplicate_of = await self.duplicate_of(intake)
-        if duplicate_of == case_id:  # a repeat of this very intake, whose first try got through (issue 11)
+        if duplicate_of == case_id:  # a repeat of this very intake, whose first try got through
             duplicate_of = None
         command = ReceiveCase(
             title=intake.title, description=intake.description, category=intake.category, channel=intake.channel,

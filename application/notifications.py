@@ -1,6 +1,6 @@
-"""The use cases on notifications (issue 8): the caller's own, marking one read (per person), a case's 送达记录.
+"""The use cases on notifications: the caller's own, marking one read (per person), a case's 送达记录.
 
-Who sees which (API.md §3 ``GET /notifications``): a liaison, what was sent to its department; anyone else with
+Who sees which (docs/api.md §3 ``GET /notifications``): a liaison, what was sent to its department; anyone else with
 a department, what was sent to the departments of that department's jurisdiction and below; anyone without one
 (a district-wide token), everything."""
 

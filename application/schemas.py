@@ -45,7 +45,7 @@ def _printable(multiline: bool):  # type: ignore[no-untyped-def]
     return AfterValidator(check)
 
 
-# The same rules as JSON Schema patterns, so the OpenAPI says what _printable enforces (issue 11): no control,
+# The same rules as JSON Schema patterns, so the OpenAPI says what _printable enforces: no control,
 # format or surrogate characters (Unicode Cc, Cf, Cs), and at least one character that is not a space.
 # Written as regex escapes (ASCII text), not as the characters themselves: the OpenAPI stays valid UTF-8.
 _CONTROL = (r"\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
@@ -143,7 +143,7 @@ class MeetingIn(Body):
     at: AwareDatetime
     departments: list[Id] = Field(min_length=1, max_length=20)
     agenda: Text
-    # the minutes, when the meeting is recorded after it was held (issue 10)
+    # the minutes, when the meeting is recorded after it was held
     attended: list[Id] = Field(default_factory=list, max_length=20)
     commitments: list[CommitmentIn] = Field(default_factory=list, max_length=50)
 
@@ -265,8 +265,8 @@ class CaseView(BaseModel):
     archive_reason: str | None
     returned_by: list[str]
     suggested_route: dict[str, Any] | None = None
-    attachments: list[dict[str, Any]] = []  # issue 12: {sha256, name, media_type, size, added_at}
-    # issue 10
+    attachments: list[dict[str, Any]] = []  # {sha256, name, media_type, size, added_at}
+    # supervision as practised
     summons: list[dict[str, Any]] = []  # [{"summons_id", "reason", "due_at", "departments": [{...}]}]
     listing: dict[str, Any] | None = None  # {"leader", "reason", "since"}: 挂牌督办 by hand
     meeting_minutes: list[dict[str, Any]] = []

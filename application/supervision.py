@@ -1,4 +1,4 @@
-"""Supervision as practised (issue 10): the use cases beyond a plain action, and the checks every action
+"""Supervision as practised: the use cases beyond a plain action, and the checks every action
 naming a summons, a meeting or a commitment gets. Everything else (a return decision, a listing and its
 lift, a risk re-grade, a report, a judgement) is ``Application.act`` with the domain's command."""
 

@@ -48,7 +48,7 @@ _PROBE = "-"  # placeholder text: decide never looks at free text when it checks
 class AvailableAction:
     kind: str  # the command's ``kind`` ("route", "acknowledge", ...)
     task_id: str | None = None  # set for actions on one task
-    ref: str | None = None  # the summons, meeting or commitment an action is on (issue 10)
+    ref: str | None = None  # the summons, meeting or commitment an action is on
 
 
 def _case_probes(now: datetime) -> list[Command]:
@@ -65,7 +65,7 @@ def _case_probes(now: datetime) -> list[Command]:
         VerifyResolution(accepted=True),
         RecordFollowUp(satisfaction=Satisfaction.satisfied),
         ArchiveCase(),
-        # issue 10: supervision as practised
+        # supervision as practised
         SummonDepartments(departments=(_PROBE,), reason=_PROBE),
         ListCase(leader=_PROBE, reason=_PROBE),
         LiftListing(reason=_PROBE),

@@ -35,9 +35,9 @@ _Candidate = tuple[datetime, int, str, Clock, float]
 
 
 def _remind_at(start: datetime, due: datetime, fraction: float, pinned: PinnedPolicy) -> datetime:
-    if pinned.policy.as_practised:  # reminders fall at fractions of working time, never at night (issue 10)
+    if pinned.policy.as_practised:  # reminders fall at fractions of working time, never at night
         return working_fraction(start, due, fraction, pinned.calendar)
-    return start + (due - start) * fraction  # as cases received before issue 10 were reminded
+    return start + (due - start) * fraction  # as cases received before the supervision rules as practised were reminded
 
 
 def _ladder(watched: str, clock: Clock, start: datetime, due: datetime, level: int, reminded: Container[float],

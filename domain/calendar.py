@@ -1,4 +1,4 @@
-"""Business calendars and deadline arithmetic (DOMAIN.md, "Deadlines and the escalation ladder").
+"""Business calendars and deadline arithmetic (docs/domain.md, "Deadlines and the escalation ladder").
 
 Pure: no clock, no I/O. A :class:`BusinessCalendar` is plain data (pinned to a case inside its policy), so a
 case replayed years later computes the same deadlines even after the State Council publishes new schedules

@@ -272,9 +272,9 @@ class CaseState(Frozen):
     archive_reason: ArchiveReason | None = None
     archived_at: datetime | None = None
     last_event_at: datetime | None = None
-    notifications: tuple[NotificationRecord, ...] = ()  # issue 8
-    attachments: tuple[Attachment, ...] = ()  # issue 12
-    # issue 10
+    notifications: tuple[NotificationRecord, ...] = ()  # notifications (送达)
+    attachments: tuple[Attachment, ...] = ()  # 调解协议书, 笔录, photos, content-addressed
+    # supervision as practised
     summons: tuple[Summons, ...] = ()
     minutes: tuple[MeetingMinutes, ...] = ()
     commitments: tuple[CommitmentRecord, ...] = ()
@@ -510,7 +510,7 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
         case CaseArchived():
             changes = {"stage": Stage.archived, "archive_reason": event.reason, "archived_at": at,
                        "listing": None, "complaint_pending": False}
-        # issue 8: notifications
+        # notifications
         case NotificationIssued():
             record = NotificationRecord(
                 notification_id=event.notification_id, kind=event.kind, level=event.level, task_id=event.task_id,
@@ -530,11 +530,11 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
             changes = {"notifications": _with_notification(s, event.notification_id, event.channel_id,
                                                            status="failed", attempts=event.attempts,
                                                            reason=event.reason)}
-        # issue 12
+        # 调解协议书, 笔录, photos, content-addressed
         case AttachmentAdded():
             changes = {"attachments": (*s.attachments, Attachment(
                 sha256=event.sha256, name=event.name, media_type=event.media_type, size=event.size, added_at=at))}
-        # --- issue 10: supervision as practised
+        # --- supervision as practised
         case ReturnRequested():
             changes = {"tasks": _with_task(s, event.task_id, status=TaskStatus.return_requested,
                                            return_reason=event.reason, return_requested_at=at)}

@@ -141,7 +141,7 @@ class ArchiveCase(Frozen):
     kind: Literal["archive"] = "archive"
 
 
-# --- issue 10: supervision as practised ---------------------------------------------------------------------
+# --- supervision as practised ---------------------------------------------------------------------
 
 
 class DecideReturn(Frozen):
@@ -221,7 +221,7 @@ class EscalateTask(Frozen):
     level: Literal[2, 3]
 
 
-# issue 12
+# attachments
 class AddAttachment(Frozen):
     """Join a stored file to the case (the caller stored the content under its SHA-256 first)."""
 
@@ -251,9 +251,9 @@ Command = Annotated[
     | ArchiveCase
     | RemindTask
     | EscalateTask
-    # issue 12
+    # attachments
     | AddAttachment
-    # issue 10
+    # supervision as practised
     | DecideReturn
     | SummonDepartments
     | ReportToSummons

@@ -4,7 +4,7 @@ Pure: time comes in as ``now``; ids are derived from the state (task ``C-…-T3`
 the same state always gives the same events, in the workflow, its validator and any replay.
 
 This module is the dispatcher, who may do what (``PERMITTED``) and the core lifecycle rules; supervision as
-practised (issue 10) is in ``domain.supervision`` and ``domain.summons``, what they share in ``domain.rules``."""
+practised is in ``domain.supervision`` and ``domain.summons``, what they share in ``domain.rules``."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ from domain.vocabulary import (
 # ActionRefused and NotPermitted are defined in domain.rules and re-exported here, where callers import them.
 __all__ = ["PERMITTED", "ActionRefused", "NotPermitted", "authorize", "decide", "pinned_policy", "roles_for"]
 
-# Who may issue each command (DOMAIN.md, "Who uses it"). Liaisons act only on their own department's tasks.
+# Who may issue each command (docs/domain.md, "Who uses it"). Liaisons act only on their own department's tasks.
 PERMITTED: dict[type, frozenset[Role]] = {
     ReceiveCase: frozenset({Role.mediator}),
     DeclineCase: frozenset({Role.mediator}),
@@ -120,9 +120,9 @@ PERMITTED: dict[type, frozenset[Role]] = {
     ArchiveCase: frozenset({Role.mediator}),
     RemindTask: frozenset({Role.system}),
     EscalateTask: frozenset({Role.system}),
-    # issue 12: the mediator and the liaisons of the departments holding a task on the case
+    # the mediator and the liaisons of the departments holding a task on the case
     AddAttachment: frozenset({Role.mediator, Role.liaison}),
-    # issue 10
+    # supervision as practised
     DecideReturn: frozenset({Role.supervisor}),
     SummonDepartments: frozenset({Role.mediator, Role.supervisor}),
     ReportToSummons: frozenset({Role.liaison}),
@@ -313,7 +313,7 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             return [TaskEscalated(task_id=task.task_id, clock=command.clock, level=command.level,
                                   due_at=task.due_at(command.clock),
                                   notify_jurisdiction=task.escalate_to if command.level == 3 else None)]
-        # issue 12
+        # attachments
         case AddAttachment():
             if any(a.sha256 == command.sha256 for a in state.attachments):
                 raise ActionRefused(f"this file is already attached ({command.sha256[:12]}…)")

@@ -276,7 +276,7 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             return f"重新办理（第{e.reopen_count}次）：{free(e.reason)}"
         case CaseArchived():
             return f"归档：{ARCHIVE[e.reason]}"
-        # issue 8: notifications (送达)
+        # notifications (送达)
         case NotificationIssued():
             channels = f"{len(e.targets)} 个渠道" if e.targets else "仅站内"
             return (f"发出{NOTIFICATION_KIND.get(e.kind, e.kind)}通知，发送至"
@@ -287,10 +287,10 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             return f"通知已送达{delivery(e.notification_id, e.channel_id, e.attempts)}"
         case NotificationFailed():
             return f"通知送达失败：{delivery(e.notification_id, e.channel_id, e.attempts)}：{free(e.reason, 40)}"
-        # issue 12: attachments
+        # attachments
         case AttachmentAdded():
             return f"上传附件「{free(e.name, 40)}」（{e.media_type}，{_size(e.size)}，sha256 {e.sha256[:12]}…）"
-        # issue 10: supervision as practised (督办规则)
+        # supervision as practised (督办规则)
         case ReturnRequested():
             return f"{holder(e.task_id)}申请退回：{free(e.reason)}"
         case ReturnDecided():

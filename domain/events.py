@@ -1,4 +1,4 @@
-"""Domain events: the permanent record. Frozen value objects named in the past tense (DOMAIN.md).
+"""Domain events: the permanent record. Frozen value objects named in the past tense (docs/domain.md).
 
 An event's payload is one of the classes below; the envelope around it (case id, sequence, event id, time,
 actor, schema version, hash chain) is added by :class:`PendingEvent` and the store. Old schema versions are
@@ -76,7 +76,7 @@ class CaseReceived(EventPayload):
     policy: PinnedPolicy  # the policy in force when the case was received, with its calendar data
     duplicate_of: str | None = None
     # sha256 of the organisation in force at intake (Organisation.fingerprint): which one routed the case.
-    # Added by issue 14 without a new schema version: events stored before have no such key, read as None,
+    # Added with named people, without a new schema version: events stored before have no such key, read as None,
     # and their hashes cover the data as stored.
     organisation: str | None = None
 
@@ -237,7 +237,7 @@ class CaseArchived(EventPayload):
     reason: ArchiveReason
 
 
-# --- issue 8: notifications (送达). A notification is issued with the event that causes it; each channel's
+# --- notifications (送达). A notification is issued with the event that causes it; each channel's
 # outcome is appended by the workflow that delivers it, so the proof of delivery sits in the hash chain.
 
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
@@ -290,7 +290,7 @@ class NotificationFailed(EventPayload):
     reason: str  # short, never a URL
 
 
-# --- issue 12: attachments --------------------------------------------------------------------------------
+# --- attachments --------------------------------------------------------------------------------
 
 
 class AttachmentAdded(EventPayload):
@@ -304,7 +304,7 @@ class AttachmentAdded(EventPayload):
     size: int  # bytes
 
 
-# --- issue 10: supervision as practised ---------------------------------------------------------------------
+# --- supervision as practised ---------------------------------------------------------------------
 
 
 class ReturnRequested(EventPayload):
@@ -449,14 +449,14 @@ DomainEvent = Annotated[
     | FollowUpRecorded
     | CaseReopened
     | CaseArchived
-    # issue 8
+    # notifications (送达)
     | NotificationIssued
     | NotificationDeferred
     | NotificationDelivered
     | NotificationFailed
-    # issue 12
+    # attachments
     | AttachmentAdded
-    # issue 10: supervision as practised
+    # supervision as practised
     | ReturnRequested
     | ReturnDecided
     | TaskWithdrawn

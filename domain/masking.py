@@ -1,4 +1,4 @@
-"""Masking of parties' personal data (DOMAIN.md "Personal data"): names, phone numbers and ID numbers.
+"""Masking of parties' personal data (docs/domain.md "Personal data"): names, phone numbers and ID numbers.
 
 ``mask_*`` mask one known value; :func:`redact` masks them inside free text (descriptions, reasons, terms),
 by the parties' known values and by the shapes of mainland phone and ID numbers, so a party named in a

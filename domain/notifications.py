@@ -1,4 +1,4 @@
-"""Who is told of what, and when (DOMAIN.md "Notifications (送达)"). Pure.
+"""Who is told of what, and when (docs/domain.md "Notifications (送达)"). Pure.
 
 Two steps, so the workflow (which has no organisation) and the resolver (which has it) each do their part:
 
@@ -67,7 +67,7 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
         case CaseReceived() if event.risk_level is RiskLevel.critical:
             # 民转刑 / 群体性事件 risk: the district centre and the police station above the grid, at once.
             return [_critical_alert(event.grid_id)]
-        # Supervision as practised (issue 10).
+        # Supervision as practised.
         case RiskRegraded() if event.risk_level is RiskLevel.critical and event.previous is not RiskLevel.critical:
             return [_critical_alert(state.grid_id)]
         case TaskReminded() | TaskEscalated() if event.clock in WATCH_CLOCKS:
@@ -326,7 +326,7 @@ LegacyChannel = Literal["inbox", "sms"]
 
 
 class Notification(Frozen):
-    """An outbox row of the code before issue 8 (placeholder recipients, no delivery)."""
+    """An outbox row of the code before notifications were delivered (placeholder recipients, no delivery)."""
 
     recipient: str
     channel: LegacyChannel
@@ -334,7 +334,8 @@ class Notification(Frozen):
 
 
 def legacy_notifications_for(state: CaseState, event: DomainEvent) -> list[Notification]:
-    """The outbox rows of workflows that run the code from before issue 8 (``workflow.patched("notify")`` false)."""
+    """The outbox rows of workflows that run the code from before notifications were delivered
+    (``workflow.patched("notify")`` false)."""
     match event:
         case TaskReminded() | TaskEscalated() if event.clock in WATCH_CLOCKS:
             return _watch_notifications(state, event)

@@ -1,4 +1,4 @@
-"""The organisation (DOMAIN.md, "Organisation"): the jurisdiction tree, the departments (责任单位), the case
+"""The organisation (docs/domain.md, "Organisation"): the jurisdiction tree, the departments (责任单位), the case
 categories and the routing rules (归口调处).
 
 Jurisdictions form a tree district 区 > street 街道 > community 社区 > grid 网格. Routing follows
@@ -6,7 +6,7 @@ Jurisdictions form a tree district 区 > street 街道 > community 社区 > grid
 lowest-level department of the kind the category's rule names. Pure code: the only I/O is
 :func:`demo_organisation`, which reads the packaged demo ``domain/data/org.json``.
 
-A district brings its own organisation as a JSON file (API.md §4). :func:`organisation_problems` lists every
+A district brings its own organisation as a JSON file (docs/api.md §4). :func:`organisation_problems` lists every
 problem of such a file with its JSON path (``departments[3].jurisdiction: unknown jurisdiction 'st-x'``), and
 :attr:`Organisation.fingerprint` identifies the organisation a case was received under."""
 
@@ -26,7 +26,7 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 
 FALLBACK_CATEGORY = "*"
 """The category of the fallback rule: used for a category without a rule of its own, and for the lead when no
-department of the rule's kind can be found (DOMAIN.md: the 综治中心 takes what nobody else can)."""
+department of the rule's kind can be found (docs/domain.md: the 综治中心 takes what nobody else can)."""
 
 
 class OrganisationError(Exception):
@@ -110,7 +110,7 @@ NotifyUrl = Annotated[str, Field(pattern=r"^[a-z][a-z0-9+.-]*://\S+$", max_lengt
 
 
 class Notify(Frozen):
-    """Where a department's messages go (DOMAIN.md, "Notifications"): Apprise URLs (``wecombot://``,
+    """Where a department's messages go (docs/domain.md, "Notifications"): Apprise URLs (``wecombot://``,
     ``dingtalk://``, ``mailto://``, ``json://``, ...) for its liaisons and for its head. The notifier reads
     ``department.notify.liaisons`` and ``department.notify.head``. The URLs may embed secrets (robot keys, SMTP
     passwords), so they never leave the organisation: events, logs and answers carry only

@@ -1,4 +1,4 @@
-"""The deadline policy (API.md section 2): time limits per risk level, the escalation ladder, follow-up.
+"""The deadline policy (docs/api.md section 2): time limits per risk level, the escalation ladder, follow-up.
 
 Pure: parsing and validation only. The policy in force when a case is received is pinned to the case
 together with the calendar data it needs (:func:`pin_policy`), so the pinned form must round-trip through
@@ -161,7 +161,7 @@ class NotificationPolicy(_Frozen):
         )
 
 
-# Sections added with the supervision rules as practised (issue 10). A policy pinned before them lacks
+# Sections added with the supervision rules as practised. A policy pinned before them lacks
 # them, and its case keeps the rules it was received under: returns at once, unbounded extensions,
 # reminders at fractions of wall-clock time, no follow-up deadline. New policies always have them (the
 # defaults fill in whatever a file leaves out).
@@ -219,7 +219,7 @@ def _d(text: str) -> Duration:
 
 DEFAULT_SUMMONS = SummonsPolicy(report_within=_d("2wh"))
 
-# Calibrated on the 12345 hotline limits of DOMAIN.md: 2 h emergencies, 24 h utilities, 7 days general,
+# Calibrated on the 12345 hotline limits of docs/domain.md: 2 h emergencies, 24 h utilities, 7 days general,
 # 15 days complex; criticism after a further 5 working days.
 DEFAULT_POLICY = Policy(
     calendar="cn",

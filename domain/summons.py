@@ -1,4 +1,4 @@
-"""Summons (吹哨报到) and joint meetings (联席会议), as DOMAIN.md's supervision rules describe them: the centre
+"""Summons (吹哨报到) and joint meetings (联席会议), as docs/domain.md's supervision rules describe them: the centre
 summons departments, each must report within ``summons.report_within``; a meeting records who attended and
 what each department took on (commitments, watched until fulfilled)."""
 

@@ -1,4 +1,4 @@
-"""Supervision as practised (督办规则, DOMAIN.md; issue 10): returns reviewed by a supervisor, extensions
+"""Supervision as practised (督办规则, docs/domain.md): returns reviewed by a supervisor, extensions
 bounded, listed supervision by hand, risk re-graded, the follow-up's deadline and the judgement of a
 dissatisfied follow-up, and the watched deadlines (reports, commitments, follow-ups) reminded and escalated.
 

@@ -13,7 +13,7 @@ Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
 def _not_accepted_v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     """v1 kept only the free-text reason; v2 adds the reason's code. Old texts are classified by the words
-    mediators used for the three reasons of DOMAIN.md; anything else is ``other``."""
+    mediators used for the three reasons of docs/domain.md; anything else is ``other``."""
     reason = str(data.get("reason", ""))
     if any(word in reason for word in ("诉讼", "仲裁", "法院", "litigation", "arbitration")):
         code = "in_litigation"

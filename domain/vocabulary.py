@@ -1,4 +1,4 @@
-"""The words of DOMAIN.md as closed sets. Their string values are the API's names."""
+"""The words of docs/domain.md as closed sets. Their string values are the API's names."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class Clock(StrEnum):
 
     acknowledge = "acknowledge"  # 签收时限
     reply = "reply"  # 答复/办结时限
-    # Deadlines watched beside the tasks' (issue 10); their "task_id" in the ladder's events is the watch's id.
+    # Deadlines watched beside the tasks'; their "task_id" in the ladder's events is the watch's id.
     report = "report"  # 报到时限 of a summoned department (吹哨报到)
     commitment = "commitment"  # 答复时限 a department took on at a joint meeting
     follow_up = "follow_up"  # 回访时限 after verification

@@ -230,7 +230,7 @@ class EmbeddedTemporal:
         self.dynamic_config = dynamic_config or {}
         # SQLite in write-ahead-log mode: one append and one fsync per commit instead of the rollback journal's
         # several writes and fsyncs, so the embedded server fires timers and takes workflow tasks about twice
-        # as fast (issue 13: 2,000 warnings due at once drained at 127/s instead of 40-76/s). "full" still
+        # as fast (2,000 warnings due at once drained at 127/s instead of 40-76/s). "full" still
         # fsyncs every commit: nothing acknowledged is lost on a power cut. "normal" skips that fsync (the last
         # commits may roll back after a power cut or OS crash, never after a process crash) for more speed.
         self.sqlite_pragmas = ("journal_mode=wal", f"synchronous={sqlite_synchronous}")

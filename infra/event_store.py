@@ -75,8 +75,8 @@ class ChainVerification(BaseModel):
 
 
 _APPEND_SQL = "SELECT out_seq, out_hash, out_written FROM liandiao_append($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-# The events and their outbox rows in one statement, so one round trip and one implicit transaction (issue 13:
-# it was BEGIN, append, INSERT, COMMIT). The outbox rows go in only when the append wrote (not on a retry that
+# The events and their outbox rows in one statement, so one round trip and one implicit transaction
+# (it was BEGIN, append, INSERT, COMMIT). The outbox rows go in only when the append wrote (not on a retry that
 # found its events stored); a data-modifying CTE always runs to completion, and the function runs once.
 _APPEND_WITH_OUTBOX_SQL = """
 WITH appended AS MATERIALIZED (

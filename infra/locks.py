@@ -10,5 +10,5 @@ from enum import IntEnum
 class AdvisoryLock(IntEnum):
     MIGRATION = 7_211_004  # one migrator at a time
     PROJECTOR = 7_211_005  # one projector writes the read models at a time
-    SEALER = 7_211_006  # one sealer at a time, so the seals form one chain (shared 7_211_005 until issue 14)
-    TRANSPARENCY_LOG = 7_211_016  # one log integrator (and tree-head signer) at a time (issue 12)
+    SEALER = 7_211_006  # one sealer at a time, so the seals form one chain (it once shared 7_211_005)
+    TRANSPARENCY_LOG = 7_211_016  # one log integrator (and tree-head signer) at a time

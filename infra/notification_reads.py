@@ -12,7 +12,7 @@ from domain.case import NotificationRecord
 
 
 def notification_view(record: NotificationRecord, case_id: str, read_at: datetime | None = None) -> dict[str, Any]:
-    """API.md §3 "Notification fields", plus who it went to and why a delivery failed. Addresses are redacted."""
+    """docs/api.md §3 "Notification fields", plus who it went to and why a delivery failed. Addresses are redacted."""
     return {
         "notification_id": record.notification_id, "case_id": case_id, "kind": record.kind, "level": record.level,
         "task_id": record.task_id, "text": record.text, "link": record.link,

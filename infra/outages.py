@@ -1,7 +1,7 @@
 """Which exceptions mean "a server is unreachable just now" rather than "this code is wrong".
 
 Every entry point (HTTP API, workbench, CLI) asks ``unreachable(exc)`` in its last-resort handler: an outage
-of PostgreSQL or Temporal is answered 503 with ``Retry-After`` (API.md §3), never 500. The cause chain is
+of PostgreSQL or Temporal is answered 503 with ``Retry-After`` (docs/api.md §3), never 500. The cause chain is
 walked because the application layer may wrap the driver's error in its own."""
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def escalation_rows(s: CaseState) -> list[tuple[Any, ...]]:
     return rows
 
 
-# The rest of the board (issue 10): listings by hand, decisions awaited, summonses not yet reported to.
+# The rest of the board: listings by hand, decisions awaited, summonses not yet reported to.
 
 
 def listing_rows(s: CaseState) -> list[tuple[Any, ...]]:
@@ -173,7 +173,7 @@ class _Batch:
     states: dict[str, CaseState] = field(default_factory=dict)
     task_updated: dict[tuple[str, str], datetime] = field(default_factory=dict)
     stats: dict[str, list[int]] = field(default_factory=dict)
-    notified: dict[str, set[str]] = field(default_factory=dict)  # case -> notifications changed (issue 8)
+    notified: dict[str, set[str]] = field(default_factory=dict)  # case -> notifications changed
     applied: int = 0
 
     def apply(self, item: GlobalEvent) -> None:

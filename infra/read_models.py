@@ -1,4 +1,4 @@
-"""The queries behind the list, inbox and board routes (API.md section 3), over the read models that
+"""The queries behind the list, inbox and board routes (docs/api.md section 3), over the read models that
 infra/projections.py keeps (003_projections.sql). Every answer is a pydantic model shaped for the API; none
 carries personal data (parties appear only as a fingerprint, and only the duplicate check reads it)."""
 

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, ge=1, le=65535)
     ui_port: int = Field(default=8233, ge=1, le=65535)
     policy_file: Path | None = None
-    # The district's own organisation (API.md §4); without it the built-in demo district (临江区) is used.
+    # The district's own organisation (docs/api.md §4); without it the built-in demo district (临江区) is used.
     organisation_file: Path | None = None
     public_url: str = "http://127.0.0.1:8000"  # the workbench address that messages link to (+ /cases/{id})
     notify_give_up_after_s: int = Field(default=6 * 3600, ge=1)  # a channel still failing then is `failed`
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     # How long a case's workflow task may wait on the queue of the worker that holds the case in memory (its
     # sticky queue) before the server hands it, with the whole history, to any worker. The SDK's 10 s turns a
     # morning burst into a cascade: every task that queued longer times out, and each one is then replayed from
-    # its history, while the backlog lasts (issue 13). The cost: when a worker dies, the tasks
+    # its history, while the backlog lasts. The cost: when a worker dies, the tasks
     # already queued for it (a person's action on one of its cases among them) wait out this timeout; later ones
     # go to the normal queue once nobody has polled its sticky queue for about 10 s. 60 s: a minute of backlog
     # (2,000 warnings at once on 2 cores take about 30 s) without the cascade; a crash costs at most 50 s more.
@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     # Run case workflows in Temporal's sandbox, which re-imports the workflow module for every case a worker
     # loads (new, evicted or continued as new) and proxies every module access: the largest cost of a worker
-    # at city scale (issue 13). Off: the workflow code is pure domain logic, and the replay tests (which use
+    # at city scale. Off: the workflow code is pure domain logic, and the replay tests (which use
     # the sandbox) still catch any non-deterministic call.
     workflow_sandbox: bool = False
     # The embedded Temporal server's SQLite (write-ahead log): "full" fsyncs every commit (durable across a

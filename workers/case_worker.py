@@ -51,7 +51,7 @@ def build_worker(
 
 
 def tuning(settings: Settings, max_cached_workflows: int | None = None) -> dict[str, object]:
-    """The Temporal worker options the settings control (issue 13), for every worker of cases and for the
+    """The Temporal worker options the settings control, for every worker of cases and for the
     benchmark's bare baseline alike. ``max_cached_workflows``: the cache size actually used, if not the
     settings' own."""
     cached = settings.max_cached_workflows if max_cached_workflows is None else max_cached_workflows

@@ -49,17 +49,17 @@ RISK = SearchAttributeKey.for_keyword("LiandiaoRisk")
 CATEGORY = SearchAttributeKey.for_keyword("LiandiaoCategory")
 APPEND_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10),
                            non_retryable_error_types=["ConcurrencyConflict"])
-# Issue 8: a channel is retried with backoff until delivered or its notification's give_up_after_s runs out.
+# a channel is retried with backoff until delivered or its notification's give_up_after_s runs out.
 DELIVERY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                              maximum_interval=timedelta(minutes=2),
                              non_retryable_error_types=["ChannelRemoved", "UnsupportedChannel"])
-NOTIFY_PATCH = "notify"  # issue 8: notifications resolved, delivered and recorded in the stream
-# Issue 13: a decision that notifies resolves its addresses inside its append (one local activity, not two).
+NOTIFY_PATCH = "notify"  # notifications resolved, delivered and recorded in the stream
+# a decision that notifies resolves its addresses inside its append (one local activity, not two).
 RESOLVE_IN_APPEND_PATCH = "resolve-in-append"
-# Issue 13: an action that leaves the next alarm where it was keeps the alarm's durable timer.
+# an action that leaves the next alarm where it was keeps the alarm's durable timer.
 KEEP_ALARM_TIMER_PATCH = "keep-alarm-timer"
 
-# Generations (issue 13). Each workflow.patched() of a run records a marker and, from the SDK's core, an
+# Generations. Each workflow.patched() of a run records a marker and, from the SDK's core, an
 # upsert of the TemporalChangeVersion search attribute (a visibility write in the server): with the seven
 # patches below, up to 14 history events per run (10 in a plain lifecycle), again after each continue-as-new. A run
 # started by this code (a new case, or a continue-as-new) carries GENERATION in its input and takes the
@@ -130,7 +130,7 @@ class DisputeCaseWorkflow:
 
     def _history_is_long(self) -> bool:
         """Long before the server's suggestion: a case evicted from a worker's cache is replayed from its
-        history when its next deadline fires, so a short history keeps that replay cheap (issue 13)."""
+        history when its next deadline fires, so a short history keeps that replay cheap."""
         return workflow.info().get_current_history_length() >= CONTINUE_AS_NEW_AFTER_EVENTS \
             and self._patched("continue-as-new-by-length")
 
@@ -166,7 +166,7 @@ class DisputeCaseWorkflow:
         reply to a summons, a mediation record, a co-department's acknowledgement...) finds the timer running
         and keeps it, rather than cancelling it and starting the same one again. A full lifecycle of 35 actions
         started 23 timers and now starts 9: 28 history events fewer (285 -> 259) and as many timer-queue
-        writes in the server (issue 13)."""
+        writes in the server."""
         if self._timer_alarm != alarm:
             self._drop_timer()
         if self._timer is None:
@@ -225,7 +225,7 @@ class DisputeCaseWorkflow:
         return self._moved(before, state, pending)
 
     async def _append(self, request: AppendRequest) -> None:
-        # Added for city scale (issue 13): the append runs inside the workflow task as a local activity (one
+        # Added for city scale: the append runs inside the workflow task as a local activity (one
         # marker in the history), not as a scheduled activity and a second workflow task: one workflow task per
         # action or escalation instead of two plus an activity task. Retries are as safe (idempotent by event id).
         if self._patched("local-append"):
@@ -239,7 +239,7 @@ class DisputeCaseWorkflow:
     def _moved(self, before: CaseState, state: CaseState, pending: list[PendingEvent]) -> ActionResult:
         self._state = state
         self._changed = True
-        # A re-graded risk (issue 10) updates the search attribute too; histories from before never re-grade.
+        # A re-graded risk updates the search attribute too; histories from before never re-grade.
         regraded = state.risk_level is not before.risk_level and before.version > 0 \
             and self._patched("risk-regrade-attribute")
         if state.stage is not before.stage or before.version == 0 or regraded:
@@ -250,7 +250,7 @@ class DisputeCaseWorkflow:
         return ActionResult(case_id=state.case_id, version=state.version, stage=state.stage.value,
                             events=[p.type for p in pending])
 
-    # ------------------------------------------------------------------------------------ issue 8: notifications
+    # ------------------------------------------------------------------------------------ notifications
 
     async def _apply_notifying(self, before: CaseState, events: list[DomainEvent], actor: Actor,
                                now: datetime) -> ActionResult:

@@ -26,7 +26,7 @@ class SealWorkflow:
     @workflow.run
     async def run(self) -> TreeHead | SealSummary:
         if workflow.patched("signed-tree-head"):
-            # Since issue 12 a seal is a signed tree head over every event (infra/audit/log.py).
+            # Now a seal is a signed tree head over every event (infra/audit/log.py).
             head: TreeHead = await workflow.execute_activity(
                 "sign_tree_head", result_type=TreeHead, start_to_close_timeout=timedelta(minutes=10)
             )

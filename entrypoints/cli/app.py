@@ -1,4 +1,4 @@
-"""The `liandiao` command (shared/API.md §1). Errors: one line on stderr, non-zero exit."""
+"""The `liandiao` command (docs/api.md §1). Errors: one line on stderr, non-zero exit."""
 
 from __future__ import annotations
 
@@ -296,7 +296,7 @@ def codec_rotate(data_dir: DataDir = None) -> None:
         fail(f"payload codec: {exc}")
 
 
-# --- issue 11: backup and restore -------------------------------------------------------------------------
+# --- backup and restore -------------------------------------------------------------------------
 @app.command("backup")
 def backup_command(
     target: Annotated[Path, typer.Argument(help="an empty (or new) directory for the backup")],

@@ -1,4 +1,4 @@
-"""`liandiao org check`, `liandiao user add/list/disable`, `liandiao token list/revoke` (API.md §1): thin
+"""`liandiao org check`, `liandiao user add/list/disable`, `liandiao token list/revoke` (docs/api.md §1): thin
 callers of application/people.py and application/organisation.py, registered on the main app by app.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The HTTP API (shared/API.md §3), under /api/v1."""
+"""The HTTP API (docs/api.md §3), under /api/v1."""
 
 from __future__ import annotations
 
@@ -52,8 +52,8 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(organisation.router, prefix=API_PREFIX)
     app.include_router(notifications.router, prefix=API_PREFIX)
     app.include_router(attachments.router, prefix=API_PREFIX)
-    app.include_router(codec.router, prefix=API_PREFIX)  # issue 11
-    app.include_router(audit_log.router, prefix=API_PREFIX)  # issue 11
+    app.include_router(codec.router, prefix=API_PREFIX)  # the Temporal Web UI reads payloads through it
+    app.include_router(audit_log.router, prefix=API_PREFIX)  # who saw whose personal data
     app.include_router(supervision.router, prefix=API_PREFIX)
 
     _offline_docs(app)
@@ -70,7 +70,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
         return JSONResponse(body, status_code=200 if ok else 503,
                             headers=None if ok else {"Retry-After": str(RETRY_AFTER_S)})
 
-    install_openapi(app, services.org)  # issue 11: error statuses and the organisation's ids, declared
+    install_openapi(app, services.org)  # error statuses and the organisation's ids, declared
     return app
 
 

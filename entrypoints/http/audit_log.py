@@ -1,4 +1,4 @@
-"""``GET /audit/access-log`` (API.md §3): who saw which case's personal data unmasked, for auditors."""
+"""``GET /audit/access-log`` (docs/api.md §3): who saw which case's personal data unmasked, for auditors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Case routes: intake, every action of the lifecycle, and the case's own views (API.md §3).
+"""Case routes: intake, every action of the lifecycle, and the case's own views (docs/api.md §3).
 
 Wiring only: each route checks the caller's role early (before the body is read, from the domain's table or
 the application's read rules), parses the body, and calls one use case of ``application.cases``."""

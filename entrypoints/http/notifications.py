@@ -1,4 +1,4 @@
-"""Notifications: the caller's own (in-app, with unread counts per person) and a case's 送达记录 (API.md §3).
+"""Notifications: the caller's own (in-app, with unread counts per person) and a case's 送达记录 (docs/api.md §3).
 Thin: the rules are in application/notifications.py."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""An OpenAPI that tells the truth (issue 11): every route declares the error statuses it can answer, as
+"""An OpenAPI that tells the truth: every route declares the error statuses it can answer, as
 problem+json, and references to the organisation (categories, grids, departments) are declared as the enums
 the validators enforce, from the organisation this stack serves."""
 

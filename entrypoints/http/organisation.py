@@ -1,4 +1,4 @@
-"""The categories that intake accepts (API.md §3 ``GET /categories``), from the organisation in force."""
+"""The categories that intake accepts (docs/api.md §3 ``GET /categories``), from the organisation in force."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Supervision as practised (API.md §3, issue 10): return decisions, summonses and reports, meeting minutes
+"""Supervision as practised (docs/api.md §3): return decisions, summonses and reports, meeting minutes
 and commitments, listing by hand and its lift, risk re-grades and the judgement of a dissatisfied follow-up.
 
 Wiring only, like entrypoints/http/cases.py: the caller's role is checked early from the domain's table

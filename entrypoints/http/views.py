@@ -1,4 +1,4 @@
-"""The case as the API shows it (API.md: ``GET /cases/{id}``), with personal data masked by role (who sees
+"""The case as the API shows it (docs/api.md: ``GET /cases/{id}``), with personal data masked by role (who sees
 what in full is ``application.access.sees_personal_data``)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Each action the desk can offer: its button (API.md §5), the labelled fields of its form, and how the
+"""Each action the desk can offer: its button (docs/api.md §5), the labelled fields of its form, and how the
 submitted form becomes the domain's command. Which actions a person may take NOW is not decided here: the
 page asks ``available_actions`` (the domain's own rules) and shows only those buttons."""
 
@@ -64,7 +64,7 @@ class Field:
 @dataclass(frozen=True)
 class ActionForm:
     kind: str  # the command's kind, as available_actions names it
-    button: str  # the accessible name of its button (API.md §5)
+    button: str  # the accessible name of its button (docs/api.md §5)
     fields: tuple[Field, ...] = ()
     build: Callable[[Form, str | None], Command] | None = None
     on_task: bool = False
@@ -184,7 +184,7 @@ ACTIONS: dict[str, ActionForm] = {a.kind: a for a in (
             satisfaction=Satisfaction(_choice(f, "satisfaction", "满意度", [s.value for s in Satisfaction])),
             note=_text(f, "note", "回访记录", required=False))),
     ActionForm("archive", "归档", build=lambda f, t: ArchiveCase()),
-    # Supervision as practised (issue 10)
+    # Supervision as practised
     ActionForm("decide_return", "审批退回", (
         Field("approve", "是否同意退回", "select", (("yes", "同意退回"), ("no", "不同意，强制派单")), default="yes"),
         Field("note", "审批意见", "textarea", required=False)), on_task=True,

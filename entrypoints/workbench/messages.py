@@ -65,7 +65,7 @@ _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
     (r"case (\S+) has no task (\S+)", lambda m, n: "案件没有这个任务"),
     (r"a liaison sees only the (inbox|cases) of department (\S+)",
      lambda m, n: f"联络员只能查看本部门（{n(m[2])}）的{'待办' if m[1] == 'inbox' else '案件'}"),
-    # Supervision as practised (issue 10)
+    # Supervision as practised
     (r"a department appears twice in the (attendance|summons)", lambda m, n: "同一单位出现了两次"),
     (r"a task can be returned only within (\S+) of its assignment.*",
      lambda m, n: f"派单后 {m[1]} 内才能申请退回，已超过期限"),

@@ -375,7 +375,7 @@ README = """一案一档 案件 {case_id} / Case dossier {case_id}
   proof.json    签名树头、公钥与每个事件的包含证明 / the signed tree head, its public key, each event's
                 inclusion proof: {{tree_head, public_key, proofs: [{{seq, leaf_index, leaf_hash, path}}]}}
   chain.json    导出时的链校验结果 / the chain verification at export: {{case_id, events, head_hash, valid}}
-  seal.json     旧式封存（2026 年 issue 12 之前）及本案的 Merkle 证明，无则为 null / the earlier kind of seal
+  seal.json     旧式封存（透明日志之前）及本案的 Merkle 证明，无则为 null / the earlier kind of seal
   verify_dossier.py  离线校验脚本 / the offline checker (Python 3 standard library only)
 
 离线校验 Verify offline (只需 Python 3 标准库 / Python 3 standard library only)

@@ -89,7 +89,7 @@ class TimelineEntry(BaseModel):
     actor_role: str
     actor_id: str
     actor_department: str | None
-    actor_name: str | None = None  # the person's display name (events before issue 14 have none)
+    actor_name: str | None = None  # the person's display name (events before people had names have none)
     actor_label: str = ""  # who, for people: 王敏（调解员，东湖街道综治中心）
     actor_department_name: str | None = None
     event_type: str

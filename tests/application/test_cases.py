@@ -47,7 +47,7 @@ async def test_receive_pins_the_policy_with_the_injected_clock_and_suggests_a_ro
     assert state.policy == pin_policy(DEFAULT_POLICY, FIXED)
     events = await app.events(MEDIATOR, received.case_id)
     assert events[0]["actor"]["name"] == "王丽"  # the display name is recorded when there is one
-    # issue 10: the centre may also summon departments (吹哨) and re-grade the risk
+    # the centre may also summon departments (吹哨) and re-grade the risk
     assert {a.kind for a in app.available_actions(state, MEDIATOR)} == {"not_accepted", "route", "summon",
                                                                         "regrade_risk"}
 

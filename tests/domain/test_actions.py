@@ -37,7 +37,7 @@ def kinds(state: CaseState, actor: Actor) -> set[tuple[str, str | None]]:
 
 def test_triage_offers_the_mediator_route_and_decline_and_nothing_to_a_liaison() -> None:
     state = received()
-    # issue 10: the centre may also summon departments (吹哨) and re-grade the risk; a supervisor may list it
+    # the centre may also summon departments (吹哨) and re-grade the risk; a supervisor may list it
     assert kinds(state, MEDIATOR) == {("not_accepted", None), ("route", None), ("summon", None),
                                       ("regrade_risk", None)}
     assert kinds(state, LEAD) == set()
@@ -47,7 +47,7 @@ def test_triage_offers_the_mediator_route_and_decline_and_nothing_to_a_liaison()
 
 def test_tasks_offer_actions_only_to_their_own_department_by_status() -> None:
     state = run(received(), RouteCase(lead_department="dept-a", co_departments=("dept-b",)), MEDIATOR)
-    # issue 10: a liaison of a department with a task records the mediation it conducts
+    # a liaison of a department with a task records the mediation it conducts
     assert kinds(state, LEAD) == {("acknowledge", "C-1-T1"), ("return", "C-1-T1"), ("record_mediation", None)}
     assert kinds(state, OTHER) == {("acknowledge", "C-1-T2"), ("return", "C-1-T2"), ("record_mediation", None)}
     state = run(state, AcknowledgeTask(task_id="C-1-T1"), LEAD)

@@ -9,7 +9,7 @@ from domain.chain import GENESIS_HASH, canonical_json, chain_hash, envelope_for_
 from domain.events import Actor, PendingEvent
 from domain.vocabulary import Role
 
-# An actor as every event stored before issue 14 holds it: no "name" key.
+# An actor as every event stored before people had names holds it: no "name" key.
 STORED_ACTOR = {"role": "liaison", "id": "liaison-dept-a", "department": "dept-a"}
 STORED = dict(case_id="C-1", seq=1, event_id="00000000-0000-4000-8000-000000000001", type="TaskAcknowledged",
               schema_version=1, occurred_at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC), data={"task_id": "C-1-T1"})

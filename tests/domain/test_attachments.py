@@ -1,4 +1,4 @@
-"""Who may attach a file to a case, and what it records (issue 12)."""
+"""Who may attach a file to a case, and what it records."""
 
 from __future__ import annotations
 

@@ -113,7 +113,7 @@ def one_of_each() -> list[EventPayload]:
         CaseReopened(reason=TRICKY, reopen_count=2, reopened=(DUE,)),
         CaseArchived(reason=ArchiveReason.resolved),
         AttachmentAdded(sha256="ab" * 32, name="调解协议书\t(签字版).pdf", media_type="application/pdf", size=2**31),
-        # issue 10
+        # supervision as practised
         ev.ReturnRequested(task_id="T1", reason=TRICKY),
         ev.ReturnDecided(task_id="T1", approved=False, note=TRICKY),
         ev.TaskWithdrawn(task_id="T2", reason=TRICKY),

@@ -1,4 +1,4 @@
-"""The organisation: jurisdiction tree, departments, routing rules (DOMAIN.md, "Organisation")."""
+"""The organisation: jurisdiction tree, departments, routing rules (docs/domain.md, "Organisation")."""
 
 from __future__ import annotations
 

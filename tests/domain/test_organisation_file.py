@@ -1,4 +1,4 @@
-"""A district's own organisation file (API.md §4): every problem is reported, each with its JSON path."""
+"""A district's own organisation file (docs/api.md §4): every problem is reported, each with its JSON path."""
 
 from __future__ import annotations
 

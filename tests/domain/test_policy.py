@@ -64,7 +64,7 @@ def test_default_policy_is_calibrated_on_domain() -> None:
     assert p.calendar == "cn" and p.timezone == "Asia/Shanghai"
     assert p.working_hours == ("09:00-12:00", "13:30-17:30")
     assert [str(p.risk[level].reply_within) for level in RiskLevel] == ["15wd", "7wd", "3wd", "1wd"]
-    # issue 10: acknowledge limits in working time on the cn calendar (an emergency keeps its wall clock)
+    # acknowledge limits in working time on the cn calendar (an emergency keeps its wall clock)
     assert [str(p.risk[level].acknowledge_within) for level in RiskLevel] == ["8wh", "8wh", "4wh", "2h"]
     assert p.escalation.remind_at == (0.5, 0.8)
     assert str(p.escalation.flag_after) == "5wd"
@@ -203,7 +203,7 @@ def test_pinned_calendar_must_match_the_policy() -> None:
         PinnedPolicy(policy=fast, calendar=pinned.calendar)
 
 
-# --- issue 10: the sections of the supervision rules as practised -----------------------------------------
+# --- the sections of the supervision rules as practised -----------------------------------------
 
 
 def test_new_sections_have_the_documented_defaults() -> None:

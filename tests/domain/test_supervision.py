@@ -1,4 +1,4 @@
-"""Supervision rules as practised (DOMAIN.md, issue 10): every rule and every refusal, with fixed dates.
+"""Supervision rules as practised (docs/domain.md): every rule and every refusal, with fixed dates.
 
 No fixtures: each test builds its case by deciding commands and folding the events, as the workflow does."""
 
@@ -77,7 +77,7 @@ def pinned(toml: str = "", at: datetime = MONDAY) -> PinnedPolicy:
 
 
 def old_pinned(toml: str = "", at: datetime = MONDAY) -> PinnedPolicy:
-    """A policy as pinned before issue 10: without the new sections."""
+    """A policy as pinned before the supervision rules as practised: without the new sections."""
     data = pinned(toml, at).model_dump(mode="json")
     for section in ("returns", "extensions", "summons", "notifications"):
         del data["policy"][section]
@@ -227,7 +227,7 @@ def test_without_review_a_return_takes_effect_at_once() -> None:
 def test_a_case_pinned_before_reviewed_returns_keeps_its_old_rule() -> None:
     case = routed(policy=old_pinned())
     assert case.do(ReturnTask(task_id=T2, reason="不涉及"), liaison(CO)) == ["TaskReturned"]
-    assert case.state.stage is Stage.triage  # as before issue 10: any return sends the case to triage
+    assert case.state.stage is Stage.triage  # as before the rules as practised: any return sends it to triage
     assert [t.status for t in case.state.tasks] == [TaskStatus.cancelled, TaskStatus.returned]
 
 

@@ -1,4 +1,4 @@
-"""The HTTP API end to end (shared/API.md §3), against real servers."""
+"""The HTTP API end to end (docs/api.md §3), against real servers."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def _routes(case: str, task: str) -> list[tuple[str, str, object, set[str]]]:
         ("POST", f"{c}/clock/resume", {"reason": "理由"}, supervisor),
         ("POST", f"{c}/meetings", {"at": "2026-12-01T09:00:00+08:00", "departments": [LEAD], "agenda": "议程"},
          mediator),
-        # issue 10: whoever mediates records it (a liaison of a department with a task on the case)
+        # whoever mediates records it (a liaison of a department with a task on the case)
         ("POST", f"{c}/mediations", {"method": "people", "agreement_reached": False}, {"mediator", "liaison"}),
         ("POST", f"{t}/return/decision", {"approve": False}, supervisor),
         ("POST", f"{c}/summons", {"departments": [LEAD], "reason": "吹哨"}, {"mediator", "supervisor"}),

@@ -1,4 +1,4 @@
-"""Supervision as practised through the HTTP API (issue 10): the new routes' answers and their problems."""
+"""Supervision as practised through the HTTP API: the new routes' answers and their problems."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Attachments over HTTP (issue 12): who may upload, limits with 413/415, content addressing, reading back,
+"""Attachments over HTTP: who may upload, limits with 413/415, content addressing, reading back,
 the AttachmentAdded event in the chain, and the file in the exported dossier."""
 
 from __future__ import annotations

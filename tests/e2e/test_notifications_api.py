@@ -1,4 +1,4 @@
-"""In-app notifications over HTTP (API.md §3): each person's own unread count, and a case's 送达记录."""
+"""In-app notifications over HTTP (docs/api.md §3): each person's own unread count, and a case's 送达记录."""
 
 from __future__ import annotations
 

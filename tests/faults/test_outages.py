@@ -1,4 +1,4 @@
-"""Outages are 503 with Retry-After, never 500 (API.md §3); reads from the read models go on while Temporal is
+"""Outages are 503 with Retry-After, never 500 (docs/api.md §3); reads from the read models go on while Temporal is
 down; health names the server that is away; both servers come back on the same data and the API with them."""
 
 from __future__ import annotations

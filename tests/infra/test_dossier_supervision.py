@@ -1,4 +1,4 @@
-"""The dossier and the auditor's timeline show summonses, commitments and a listing by hand (issue 10)."""
+"""The dossier and the auditor's timeline show summonses, commitments and a listing by hand."""
 
 from __future__ import annotations
 

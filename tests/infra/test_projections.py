@@ -162,7 +162,7 @@ async def dump(pool: asyncpg.Pool) -> dict[str, list[dict[str, Any]]]:
         "case_states": "case_id", "case_summaries": "case_id", "department_tasks": "case_id, task_id",
         "open_escalations": "case_id, task_id, clock", "department_stats": "department",
         "projection_checkpoints": "name",
-        # issue 10
+        # supervision as practised
         "case_listings": "case_id", "awaiting_decisions": "case_id, task_id, kind",
         "open_summons": "case_id, summons_id, department",
     }
@@ -196,7 +196,7 @@ async def mixed_cases(store: EventStore, departments: list[str], n: int) -> list
                     task_id=co, clock=Clock.acknowledge, level=2, due_at=t0 + timedelta(days=1)), actor=SYSTEM)
                 await case.add(t0 + timedelta(days=3), TaskEscalated(
                     task_id=co, clock=Clock.acknowledge, level=3, due_at=t0 + timedelta(days=1)), actor=SYSTEM)
-                # issue 10: listed by hand, a summons half reported, a return awaiting its decision
+                # listed by hand, a summons half reported, a return awaiting its decision
                 await case.add(t0 + timedelta(days=3), CaseListed(leader="王副主任", reason="久拖不决"))
                 await case.add(t0 + timedelta(days=3), DepartmentsSummoned(
                     summons_id=f"{case.case_id}-S1", departments=(a, c), reason="吹哨", due_at=t0 + timedelta(days=4)))

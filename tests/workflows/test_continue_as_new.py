@@ -69,7 +69,7 @@ async def test_a_long_case_continues_as_new_without_losing_anything(eager_server
 async def test_a_case_continues_as_new_by_history_length_before_the_server_suggests_it(
     temporal_client, pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
-    # Short histories keep a case that fell out of a worker's cache cheap to replay (issue 13). The limit is
+    # Short histories keep a case that fell out of a worker's cache cheap to replay. The limit is
     # lowered for this worker (unsandboxed workers share the module) on a server that suggests nothing early.
     import workflows.dispute_case
 

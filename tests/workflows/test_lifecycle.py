@@ -88,7 +88,7 @@ async def test_a_case_goes_through_all_five_stages(cases: CaseClient, store: Eve
     assert types(events) == [
         "CaseReceived", "CaseRouted", "TaskAssigned", "TaskAssigned", "TaskAcknowledged", "TaskAcknowledged",
         "MeetingConvened", "MediationRecorded", "TaskReplied", "TaskReplied", "ResolutionSubmitted",
-        "ResolutionVerified", "FollowUpScheduled", "FollowUpRecorded", "CaseArchived",  # issue 10: follow-up due
+        "ResolutionVerified", "FollowUpScheduled", "FollowUpRecorded", "CaseArchived",  # follow-up due
     ]
     assert [e.seq for e in events] == list(range(1, len(events) + 1))  # with its notifications
     assert (await store.verify(case_id)).valid
@@ -145,7 +145,7 @@ async def test_an_unacknowledged_task_climbs_the_ladder_and_acknowledging_clears
 async def test_an_action_that_leaves_the_alarm_where_it_was_keeps_its_timer_and_the_ladder_climbs(
     cases: CaseClient, store: EventStore, temporal_client
 ) -> None:
-    # Issue 13: a mediation record does not move the reminder due in a second; the workflow keeps the timer
+    # a mediation record does not move the reminder due in a second; the workflow keeps the timer
     # it started for it (no cancel, no second start) and the ladder climbs as if nothing had happened.
     case_id = await new_routed_case(cases, FAST, co=())
     await cases.act(case_id, RecordMediation(method=MediationMethod.people, agreement_reached=False), liaison(LEAD))
@@ -165,7 +165,7 @@ async def test_a_return_sends_the_case_back_to_triage_and_the_department_is_not_
     cases: CaseClient, store: EventStore
 ) -> None:
     case_id = await new_routed_case(cases)
-    # issue 10: a return is reviewed; once a supervisor approves it, the lead's return sends the case back.
+    # a return is reviewed; once a supervisor approves it, the lead's return sends the case back.
     await cases.act(case_id, ReturnTask(task_id=f"{case_id}-T1", reason="不属于本单位职责"), liaison(LEAD))
     returned = await cases.act(case_id, DecideReturn(task_id=f"{case_id}-T1", approve=True), SUPERVISOR)
     assert returned.stage == Stage.triage
@@ -220,7 +220,7 @@ async def test_a_dissatisfied_follow_up_reopens_the_case_once(cases: CaseClient,
     case_id = await new_routed_case(cases, co=())
     await _resolve(cases, case_id)
     await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
-    # issue 10: a dissatisfied follow-up reopens the case only when a supervisor judges it reasonable.
+    # a dissatisfied follow-up reopens the case only when a supervisor judges it reasonable.
     await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied, note="仍在漏水"), MEDIATOR)
     first = await cases.act(case_id, JudgeComplaint(reasonable=True, reason="确未修好"), SUPERVISOR)
     assert own(first.events) == ["ComplaintJudged", "CaseReopened"] and first.stage == Stage.coordination

@@ -1,4 +1,4 @@
-"""Notifications reach people (issue 8): delivered through Apprise to real receivers on 127.0.0.1 (a webhook for
+"""Notifications reach people: delivered through Apprise to real receivers on 127.0.0.1 (a webhook for
 ``json://``, an SMTP server for ``mailto://``), each outcome recorded in the case's hash-chained stream."""
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def replayer() -> Replayer:
 
 
 async def full_lifecycle(cases: CaseClient) -> str:
-    """Every action of the lifecycle, under the supervision rules as practised (issue 10). Histories recorded
+    """Every action of the lifecycle, under the supervision rules as practised. Histories recorded
     before them (``*-archive-seal``, ``*-before-archive-seal``) ran the old rules: a return at once, a
     dissatisfied follow-up reopening by itself."""
     case_id = await new_routed_case(cases)
@@ -231,7 +231,7 @@ def _patches(path: Path) -> set[str]:
 
 
 def test_the_risk_regrade_patch_is_only_in_histories_that_regrade() -> None:
-    # `workflow.patched("risk-regrade-attribute")` (issue 10): reached only after a RiskRegraded event, which
+    # `workflow.patched("risk-regrade-attribute")`: reached only after a RiskRegraded event, which
     # no history recorded before it has; so they replay without the marker. (Generation 1 asks no patch.)
     for path in HISTORIES.glob("*.json"):
         if _generation(path):
@@ -244,7 +244,7 @@ def test_the_risk_regrade_patch_is_only_in_histories_that_regrade() -> None:
 
 @pytest.mark.parametrize("scenario", ["full_lifecycle", "escalation"])
 def test_a_notifying_decision_takes_one_local_activity_in_new_runs_and_two_in_old_histories(scenario: str) -> None:
-    # `workflow.patched("resolve-in-append")` (issue 13): addresses resolved inside the append, so a notifying
+    # `workflow.patched("resolve-in-append")`: addresses resolved inside the append, so a notifying
     # decision (routing, each rung of the ladder) is one local activity; older cases keep resolve + append.
     before, after = HISTORIES / f"{scenario}-supervision-notify.json", HISTORIES / f"{scenario}-resolve-in-append.json"
     assert "resolve-in-append" not in _patches(before)
@@ -262,7 +262,7 @@ def _timers(path: Path) -> tuple[int, int]:
 
 @pytest.mark.parametrize("scenario", ["full_lifecycle", "escalation"])
 def test_an_action_that_leaves_the_alarm_keeps_its_timer_in_new_runs(scenario: str) -> None:
-    # `workflow.patched("keep-alarm-timer")` (issue 13): an action that does not move the next alarm no longer
+    # `workflow.patched("keep-alarm-timer")`: an action that does not move the next alarm no longer
     # cancels its durable timer and starts the same one again; older cases keep restarting it.
     before, after = HISTORIES / f"{scenario}-resolve-in-append.json", HISTORIES / f"{scenario}-keep-alarm-timer.json"
     assert "keep-alarm-timer" not in _patches(before)
@@ -292,7 +292,7 @@ def _change_version_upserts(path: Path) -> int:
 
 @pytest.mark.parametrize("scenario", ["full_lifecycle", "escalation"])
 def test_a_run_of_the_current_generation_asks_for_no_patch(scenario: str) -> None:
-    # Generations (issue 13): a run started with generation 1 takes every patch so far without a marker, and so
+    # Generations: a run started with generation 1 takes every patch so far without a marker, and so
     # without the TemporalChangeVersion upsert the SDK adds to each; older histories keep both (and replay).
     older, current = HISTORIES / f"{scenario}-keep-alarm-timer.json", HISTORIES / f"{scenario}-{CURRENT}.json"
     assert (_generation(older), _generation(current)) == (0, 1)

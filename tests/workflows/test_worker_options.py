@@ -1,4 +1,4 @@
-"""The case worker takes its Temporal options from the settings (issue 13): a burst that queues workflow tasks
+"""The case worker takes its Temporal options from the settings: a burst that queues workflow tasks
 for longer than the SDK's 10 s sticky timeout must not send each one back with its whole history."""
 
 from __future__ import annotations
