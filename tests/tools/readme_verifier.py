@@ -1,4 +1,4 @@
-"""A second dossier verifier, written from README.md ("Dossiers that verify themselves", "The transparency
+"""A second dossier verifier, written from docs/audit.md ("Dossiers that verify themselves", "The transparency
 log", "The hash chain") alone: it imports nothing of LianDiao, and uses other implementations where they
 exist (the `rfc8785` package for JCS, `cryptography` for Ed25519). Its inclusion check is the
 inner/border decomposition (as transparency-dev/merkle computes it), not RFC 9162's loop, so the two

@@ -1,4 +1,4 @@
-"""Dossiers that verify themselves: infra/audit/verify_dossier.py, a second verifier written from the README alone
+"""Dossiers that verify themselves: infra/audit/verify_dossier.py, a second verifier written from docs/audit.md alone
 (tests/tools/readme_verifier.py) and dossier.html opened in headless Chromium agree, on a good dossier and on
 tampered copies (an event, an inclusion proof, the tree head, the signature)."""
 

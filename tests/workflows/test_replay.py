@@ -2,7 +2,7 @@
 
 The histories in tests/histories/ were recorded from the scenarios below. A change to the workflow that
 would break a running case fails here; re-record only for a deliberate, patched change
-(`LIANDIAO_RECORD_HISTORIES=1 pytest tests/workflows/test_replay.py`, see the README)."""
+(`LIANDIAO_RECORD_HISTORIES=1 pytest tests/workflows/test_replay.py`, see docs/architecture.md)."""
 
 from __future__ import annotations
 
