@@ -12,6 +12,7 @@ from __future__ import annotations
 from application.errors import Forbidden
 from domain.case import CaseState
 from domain.events import Actor
+from domain.masking import masked_parties
 from domain.vocabulary import Role
 
 READ_CASES = frozenset({Role.mediator, Role.supervisor, Role.auditor, Role.liaison})
@@ -42,3 +43,8 @@ def sees_personal_data(state: CaseState, actor: Actor) -> bool:
     if actor.role in (Role.mediator, Role.auditor):
         return True
     return actor.role is Role.liaison and involves(state, actor.department)
+
+
+def masked_state(state: CaseState) -> CaseState:
+    """The case with its parties masked, for reads that show no one's personal data."""
+    return state.model_copy(update={"parties": masked_parties(state.parties)})

@@ -10,7 +10,8 @@ import hashlib
 import unicodedata
 from dataclasses import dataclass
 
-from application.access import READ_CASES, require_role, require_visible
+from application.access import READ_CASES, require_role
+from application.access_log import record_access
 from application.cases import Application, Done
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, TooLarge, UnsupportedType, from_domain
 from domain.commands import AddAttachment
@@ -70,7 +71,7 @@ async def add_attachment(app: Application, actor: Actor, case_id: str, name: str
     check_content(media_type, content)
     command = AddAttachment(sha256=hashlib.sha256(content).hexdigest(), name=clean_name(name),
                             media_type=media_type, size=len(content))
-    state = await app.get_case(actor, case_id) if actor.role in READ_CASES else None
+    state = await app.case_for_work(actor, case_id) if actor.role in READ_CASES else None
     if state is None:
         raise Forbidden(f"a {actor.role.value} may not attach files")
     try:
@@ -85,12 +86,13 @@ async def add_attachment(app: Application, actor: Actor, case_id: str, name: str
 async def read_attachment(app: Application, actor: Actor, case_id: str, sha256: str) -> File:
     """The file, to those who may read the case; its content is re-hashed on the way out."""
     require_role(actor, READ_CASES)
-    state = await app.get_case(actor, case_id)
-    require_visible(state, actor)
+    state = await app.case_for_work(actor, case_id)
     attachment = next((a for a in state.attachments if a.sha256 == sha256), None)
     if attachment is None:
         raise NotFound(f"case {case_id} has no attachment {sha256[:64]}")
     content = await read_blob(app.pool, sha256)
     if content is None or hashlib.sha256(content).hexdigest() != sha256:
         raise Refused(f"the stored file {sha256} is missing or no longer matches its hash: report it to an auditor")
+    # A file is shown as it is (a scan of an agreement names the parties): every download is on record.
+    await record_access(app.pool, actor, case_id, "attachment")
     return File(name=attachment.name, media_type=attachment.media_type, content=content)

@@ -24,6 +24,7 @@ from application.access import (
     READ_INBOX,
     REPLAY,
     VERIFY,
+    masked_state,
     require_role,
     require_visible,
     sees_personal_data,
@@ -247,11 +248,25 @@ class Application:
         return CaseState.model_validate_json(raw)
 
     async def get_case(self, actor: Actor, case_id: str) -> CaseState:
+        """Opening a case: its parties as this person may see them, and an access-log row when unmasked."""
         require_role(actor, READ_CASES)
         state = await self._state(case_id)
         require_visible(state, actor)
         await self._record_if_unmasked(state, actor, "case")
         return state
+
+    async def case_for_work(self, actor: Actor, case_id: str) -> CaseState:
+        """The case for computing what a list shows about it (its buttons, its suggested route), with the
+        parties masked whoever asks: nobody looks at anyone's personal data, so nothing is recorded. A desk
+        that polls every few seconds would otherwise fill the access log with its refreshes."""
+        require_role(actor, READ_CASES)
+        state = await self._state(case_id)
+        require_visible(state, actor)
+        return masked_state(state)
+
+    async def record_opened(self, actor: Actor, state: CaseState, what: str) -> None:
+        """Record that this person looked at the case's personal data (a download, an export), if unmasked."""
+        await self._record_if_unmasked(state, actor, what)
 
     async def _record_if_unmasked(self, state: CaseState, actor: Actor, what: str) -> None:
         # Who saw what (application/access_log.py): recorded before the answer leaves.

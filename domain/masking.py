@@ -67,3 +67,10 @@ def redact(text: str, parties: Iterable[Party] = ()) -> str:
         text = text.replace(value, replacements[value])
     text = _ID_NUMBER_RE.sub(lambda m: mask_id_number(m.group()), text)
     return _PHONE_RE.sub(lambda m: mask_phone(m.group()), text)
+
+
+def masked_parties(parties: Iterable[Party]) -> tuple[Party, ...]:
+    """The parties as a listing shows them (张*, 138****0000, 110***********1234). Built without validation:
+    a masked phone or ID number is, on purpose, no longer a valid one."""
+    return tuple(Party.model_construct(**{**party.model_dump(), **{k: v for k, v in masked_party(party).items()
+                                                                   if k != "role"}}) for party in parties)

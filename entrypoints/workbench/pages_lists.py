@@ -29,7 +29,7 @@ async def desk(request: Request, who: Session = Depends(role_in(Role.mediator)))
     triage, _ = await svc.list_cases(who.actor, stage=Stage.triage, limit=50)
     queue = []
     for summary in triage:
-        state = await svc.get_case(who.actor, summary.case_id)
+        state = await svc.case_for_work(who.actor, summary.case_id)
         queue.append((summary, backend.suggestion(svc, state), state.returned_by,
                       route_choices(svc.org, state.grid_id, state.returned_by)))
     by_stage = {}
@@ -79,7 +79,7 @@ async def inbox(request: Request, department: str | None = None,
     done = [i for i in items if not i.open_clock][:20]
     actions = {}
     for item in open_items:
-        state = await svc.get_case(who.actor, item.case_id)
+        state = await svc.case_for_work(who.actor, item.case_id)
         actions[item.task_id] = [a.kind for a in svc.available_actions(state, who.actor)
                                  if a.task_id == item.task_id and a.kind in ACTIONS]
     here = "/inbox" if picker is None else f"/inbox?{urlencode({'department': department})}"

@@ -113,6 +113,33 @@ def test_mediator_registers_a_case_and_routes_it(browser: Any, desk: Desk) -> No
     page.context.close()
 
 
+def _access_log(desk: Desk, case_id: str) -> list[dict[str, Any]]:
+    issued = subprocess.run([sys.executable, "-m", "entrypoints.cli", "token", "issue", "--role", "auditor",
+                             "--data-dir", str(desk.data_dir)], capture_output=True, text=True, timeout=120)
+    answer = httpx.get(f"{desk.base}/api/v1/audit/access-log?case_id={case_id}",
+                       headers={"Authorization": f"Bearer {issued.stdout.strip()}"})
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def test_the_desk_records_no_read_and_opening_a_case_records_one(browser: Any, desk: Desk) -> None:
+    """The access log says who looked at whose personal data: a desk that lists cases (and polls every few
+    seconds) looks at nobody's; opening the case does."""
+    page = sign_in(browser, desk, "mediator")
+    link = page.locator("a.title").first
+    case_id = link.get_attribute("href").removeprefix("/cases/")
+    before = len(_access_log(desk, case_id))
+    for _ in range(3):
+        page.reload()
+        page.wait_for_load_state("networkidle")
+    assert len(_access_log(desk, case_id)) == before
+    page.goto(f"{desk.base}/cases/{case_id}")
+    after = _access_log(desk, case_id)
+    assert len(after) == before + 1
+    assert (after[0]["what"], after[0]["actor"]["role"]) == ("case", "mediator")
+    page.context.close()
+
+
 def test_a_mediator_picks_any_departments_inbox(browser: Any, desk: Desk) -> None:
     page = sign_in(browser, desk, "mediator", PHONE, console=False)
     page.get_by_role("link", name="部门待办").click()
