@@ -11,12 +11,13 @@ from pathlib import Path
 
 import asyncpg
 
-from application.access import require_role
+from application.access import REPLAY, require_role, sees_personal_data
 from application.access_log import record_access
 from application.errors import InvalidInput, NotFound
 from application.organisation import organisation_of_case
 from domain.case import CaseState, fold
 from domain.events import Actor
+from domain.organisation import Organisation
 from domain.vocabulary import Role
 from infra.audit.dossier import UnknownCase, export_dossier
 from infra.audit.keys import MissingKey, key_path, load_key
@@ -41,15 +42,36 @@ from infra.audit.timeline import TimelineEntry, replay
 from infra.event_store import ChainVerification, EventStore
 
 
-async def timeline(pool: asyncpg.Pool, case_id: str, upto: int | None = None,
-                   ) -> tuple[CaseState, list[TimelineEntry]]:
-    """The case as it stood after event ``upto`` (all when None), and what happened up to there, with the
-    names of the organisation the case was received under."""
-    events = await EventStore(pool).read_stream(case_id, upto=upto)
+@dataclass(frozen=True)
+class Replay:
+    """A case replayed from its events to one of them, named as in the organisation it was received under."""
+
+    state: CaseState  # as it stood after event ``upto``
+    entries: list[TimelineEntry]  # what happened up to there, oldest first
+    steps: list[tuple[int, str]]  # every event of the case (seq, type), to step to any of them
+    org: Organisation
+    parties_shown: bool  # the answer shows the parties in full (and the read is in the access log)
+
+
+async def replay_case(pool: asyncpg.Pool, actor: Actor, case_id: str, upto: int | None = None, *,
+                      shows_parties: bool = True) -> Replay:
+    """The one replay, for the API, the workbench's timeline and the CLI: the role check, one fold from the
+    event store (not the read models), the organisation the case was received under, and the access log when
+    the answer shows the parties in full. ``shows_parties=False`` for answers that never do (the CLI's
+    printed timeline): its lines are masked whoever asks."""
+    require_role(actor, REPLAY)
+    events = await EventStore(pool).read_stream(case_id)
     if not events:
         raise NotFound(f"no case {case_id}")
-    received = fold(events[:1])
-    return replay(events, upto, await organisation_of_case(pool, received.organisation))
+    chosen = events[-1].seq if upto is None else max(1, min(upto, events[-1].seq))
+    received = fold(events[:1])  # who sees the parties is decided by role for those who may replay
+    org = await organisation_of_case(pool, received.organisation)
+    shown = shows_parties and bool(received.parties) and sees_personal_data(received, actor)
+    state, entries = replay(events, chosen, org, masked=not shown)
+    if shown:
+        await record_access(pool, actor, case_id, "replay")
+    return Replay(state=state, entries=entries, steps=[(e.seq, e.type) for e in events], org=org,
+                  parties_shown=shown)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from application.access import (
     READ_CASES,
     READ_EVENTS,
     READ_INBOX,
-    REPLAY,
     VERIFY,
     masked_state,
     require_role,
@@ -30,6 +29,7 @@ from application.access import (
     sees_personal_data,
 )
 from application.access_log import record_access
+from application.audit import replay_case
 from application.case_client import CaseClient, CaseNotFound
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable, from_domain
 from application.people import People
@@ -55,7 +55,6 @@ from domain.organisation import (
 )
 from domain.policy import PinnedPolicy, Policy, pin_policy
 from domain.vocabulary import Channel, RiskLevel, Role, Stage
-from infra.audit.timeline import replay
 from infra.db import ping
 from infra.event_store import ChainVerification, EventStore
 from infra.idempotency import IdempotencyKeys
@@ -307,13 +306,7 @@ class Application:
 
     async def replay(self, actor: Actor, case_id: str, upto: int | None = None) -> CaseState:
         """The case as it stood after event ``upto``, folded from the event store (not the read models)."""
-        require_role(actor, REPLAY)
-        events = await self.store.read_stream(case_id, upto=upto)
-        if not events:
-            raise NotFound(f"no case {case_id}")
-        state: CaseState = replay(events, upto)[0]
-        await self._record_if_unmasked(state, actor, "replay")
-        return state
+        return (await replay_case(self.pool, actor, case_id, upto)).state
 
     async def verify(self, actor: Actor, case_id: str) -> ChainVerification:
         require_role(actor, VERIFY)

@@ -156,13 +156,15 @@ def audit_replay(
     data_dir: DataDir = None,
 ) -> None:
     """Rebuild a case from its events and print its timeline (time, actor, what happened, stage after)."""
-    from application.audit import timeline
+    from application.access_log import command_line_actor
+    from application.audit import replay_case
     from domain.describe import case_timezone
     from infra.audit.timeline import render_timeline
 
-    state, entries = _run_db(data_dir, lambda pool: timeline(pool, case_id, upto))
-    print(render_timeline(entries, case_timezone(state).key))
-    print(f"\n{case_id}: stage {state.stage.value} after event {state.version}")
+    actor = command_line_actor(_os_user())
+    replayed = _run_db(data_dir, lambda pool: replay_case(pool, actor, case_id, upto, shows_parties=False))
+    print(render_timeline(replayed.entries, case_timezone(replayed.state).key))
+    print(f"\n{case_id}: stage {replayed.state.stage.value} after event {replayed.state.version}")
 
 
 @audit_app.command("verify")

@@ -241,19 +241,18 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
 async def timeline_page(request: Request, case_id: str, upto: Annotated[int | None, Query(ge=1)] = None,
                         who: Session = Depends(role_in(Role.auditor, Role.supervisor))) -> HTMLResponse:
     app = services(request)
-    events = await app.store.read_stream(case_id)
-    if not events:
-        raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。")
-    last = events[-1].seq
-    chosen = min(upto or last, last)
-    state = await app.replay(who.actor, case_id, chosen)  # the same fold the workflow uses
-    everything = backend.history(events, app.org, masked=not access.sees_personal_data(state, who.actor))
-    entries = everything[:chosen]
+    try:
+        replayed = await audit.replay_case(app.pool, who.actor, case_id, upto)
+    except NotFound as exc:
+        raise PageError(404, "没有这个案件", f"找不到案件 {case_id}。") from exc
+    state = replayed.state
+    entries = [backend.Step(e.seq, e.occurred_at, e.actor_label, e.description, e.event_type)
+               for e in replayed.entries]
     verification = await app.verify(who.actor, case_id) if who.actor.role is Role.auditor else None
     seal = await audit.seal_covering(app.pool, who.actor, case_id) if who.actor.role is Role.auditor else None
-    return render(request, "timeline.html", case=state, entries=entries, upto=chosen, last=last,
-                  parties=backend.parties(state, who.actor), verification=verification, seal=seal,
-                  category=_category(request, state.category), all_entries=everything)
+    return render(request, "timeline.html", case=state, entries=entries, upto=state.version,
+                  last=replayed.steps[-1][0], parties=backend.parties(state, who.actor), verification=verification,
+                  seal=seal, category=replayed.org.category_name(state.category), steps=replayed.steps)
 
 
 @router.get("/cases/{case_id}/dossier.zip", include_in_schema=False)

@@ -98,17 +98,19 @@ class TimelineEntry(BaseModel):
 
 
 def replay(
-    events: Sequence[RecordedEvent], upto: int | None = None, org: Organisation | None = None
+    events: Sequence[RecordedEvent], upto: int | None = None, org: Organisation | None = None, *,
+    masked: bool = True,
 ) -> tuple[CaseState, list[TimelineEntry]]:
     """The case as it stood after event ``upto`` (all events when None), and the timeline up to there, with
-    names from ``org`` (the organisation the case was received under)."""
+    names from ``org`` (the organisation the case was received under). One fold gives both. ``masked``: the
+    lines name no party in full (the default: a timeline is printed and pasted)."""
     names = Names(org)
     chosen = [e for e in events if upto is None or e.seq <= upto]
     if not chosen:
         raise ValueError(f"no events to replay{'' if upto is None else f' up to seq {upto}'}")
     state = CaseState(case_id=chosen[0].case_id)
     entries: list[TimelineEntry] = []
-    for recorded, state, description in tell(chosen, names):
+    for recorded, state, description in tell(chosen, names, masked=masked):
         actor = recorded.actor
         entries.append(TimelineEntry(
             seq=recorded.seq, occurred_at=recorded.occurred_at, actor_role=actor.role.value, actor_id=actor.id,
