@@ -217,6 +217,19 @@ def _notifications(state: CaseState, tz: ZoneInfo, names: Names) -> str:
                    "尝试 attempts", "送达时间 delivered at"], rows)
 
 
+# What the masked copy (the one to show outside) can and cannot prove, said on the page itself: it carries no
+# raw events, so nothing on it can be re-hashed; the chain result above was computed when it was exported.
+MASKED_COPY_NOTICE = (
+    '<p id="verify-status" class="na" data-result="not-verifiable" role="note">'
+    "本页为脱敏副本，不能自行校验：当事人信息已脱敏，页面不含原始事件，无法重新计算哈希。下方“链校验”为导出时的结果。"
+    "如需核验，请用同一案卷中的 dossier.html（浏览器打开即重算全部哈希并核对签名树头）"
+    "或 verify_dossier.py（python3 verify_dossier.py 目录）。<br>"
+    "This masked copy cannot verify itself: the parties are masked and it carries no raw events, so no hash can "
+    "be recomputed here. The chain result below was computed at export. To verify, open dossier.html from the "
+    "same dossier (it re-computes every hash and checks the signed tree head) or run verify_dossier.py.</p>"
+)
+
+
 def render_dossier_html(
     state: CaseState,
     events: Sequence[RecordedEvent],
@@ -320,6 +333,8 @@ def render_dossier_html(
             '<p id="verify-status" class="na" data-result="pending">正在校验… verifying (需启用 JavaScript)</p>'
             f'<script type="application/json" id="evidence">{data}</script><script>{_SCRIPT}</script>'
         )
+    else:
+        check = MASKED_COPY_NOTICE
     return (
         '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "

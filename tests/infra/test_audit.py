@@ -348,6 +348,8 @@ async def test_export_writes_a_masked_self_contained_dossier(pool: asyncpg.Pool,
     assert "挂牌督办" in page and "预警" in page and "催办" in page and "已解除 cleared" in page
     assert "人民调解" in page and "调解成功 mediated" in page and "满意 satisfied" in page
     assert "归档" in page and "✔ 完整 valid" in page and "尚未封存" in page
+    # The masked copy says plainly what it cannot prove, and where the full proof is.
+    assert 'data-result="not-verifiable"' in page and "不能自行校验" in page and "dossier.html" in page
     assert "<script" not in page and "http://" not in page and "https://" not in page and "<link" not in page
 
     rows = json.loads((target / "events.json").read_text(encoding="utf-8"))
