@@ -17,6 +17,7 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 
 from domain.policy import Duration
@@ -30,6 +31,7 @@ from domain.vocabulary import (
     Satisfaction,
     Stage,
 )
+from infra.read_models import CURSOR_PATTERN as CURSOR_PATTERN  # the list's cursor, as the schema says it
 
 
 def _printable(multiline: bool):  # type: ignore[no-untyped-def]
@@ -111,8 +113,17 @@ class NotAcceptedIn(Body):
 
 class RouteIn(Body):
     lead_department: Id
-    co_departments: list[Id] = Field(default_factory=list, max_length=20)
+    co_departments: list[Id] = Field(default_factory=list, max_length=20,
+                                     description="the lead department, if named here too, only leads",
+                                     json_schema_extra={"uniqueItems": True})
     note: Text | None = None
+
+    @model_validator(mode="after")
+    def _lead_only_leads(self) -> RouteIn:
+        # Naming the lead among the co-departments too says nothing more: it leads. Dropping it here keeps the
+        # domain's rule (a department holds one task) and accepts every request the schema allows.
+        self.co_departments = [d for d in self.co_departments if d != self.lead_department]
+        return self
 
 
 class Empty(Body):

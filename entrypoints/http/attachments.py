@@ -24,7 +24,14 @@ Svc = Annotated[Application, Depends(services)]
 _MULTIPART_OVERHEAD = 64 * 1024  # headers and boundaries around the one file
 
 
-@router.post("/{case_id}/attachments", status_code=201, summary="附件: attach a file (multipart, field `file`)")
+_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary",
+                            "description": "a PDF, JPEG, PNG or text file; its type is checked on its bytes"}}}}}}}
+
+
+@router.post("/{case_id}/attachments", status_code=201, summary="附件: attach a file (multipart, field `file`)",
+             openapi_extra=_UPLOAD_BODY)
 async def upload(request: Request, case_id: str, svc: Svc,
                  who: Caller = Depends(roles(roles_for(AddAttachment)))) -> JSONResponse:
     length = request.headers.get("content-length")

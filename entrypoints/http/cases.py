@@ -153,7 +153,8 @@ async def cases_list(
     department: Annotated[str | None, Query(max_length=100)] = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(max_length=120, pattern=s.CURSOR_PATTERN,
+                                        description="the next_cursor of the previous page")] = None,
 ) -> dict[str, Any]:
     try:
         items, next_cursor = await svc.list_cases(who.actor, stage=stage, department=department, overdue=overdue,
