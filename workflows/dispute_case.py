@@ -15,14 +15,13 @@ from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.decisions import DecisionAppend, DecisionAppended
-    from activities.event_store import AppendRequest, AppendResponse, OutboxNotification
+    from activities.decisions import DecisionActivities, DecisionAppend
+    from activities.event_store import AppendRequest, EventStoreActivities, OutboxNotification
     from activities.notifications import (
         ATTEMPT_TIMEOUT,
         DeliverRequest,
-        DeliverResult,
         IssuePlan,
-        Resolved,
+        NotificationActivities,
         ResolveRequest,
         issued_events,
     )
@@ -120,8 +119,9 @@ class DisputeCaseWorkflow:
             await workflow.wait_condition(lambda: not self._deliveries and not self._outcomes)
         # Added after the first cases ran: histories recorded before it replay without the activity.
         if self._patched("seal-archived-case"):
-            await workflow.execute_activity("seal_archived_case", self.state.case_id,
-                                            start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
+            await workflow.execute_activity_method(
+                EventStoreActivities.seal_archived_case, self.state.case_id,
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
         return self.state
 
     def _patched(self, patch_id: str) -> bool:
@@ -229,12 +229,13 @@ class DisputeCaseWorkflow:
         # marker in the history), not as a scheduled activity and a second workflow task: one workflow task per
         # action or escalation instead of two plus an activity task. Retries are as safe (idempotent by event id).
         if self._patched("local-append"):
-            await workflow.execute_local_activity("append_events", request, result_type=AppendResponse,
-                                                  start_to_close_timeout=timedelta(seconds=30),
-                                                  retry_policy=APPEND_RETRY)
+            await workflow.execute_local_activity_method(EventStoreActivities.append_events, request,
+                                                         start_to_close_timeout=timedelta(seconds=30),
+                                                         retry_policy=APPEND_RETRY)
         else:
-            await workflow.execute_activity("append_events", request, result_type=AppendResponse,
-                                            start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
+            await workflow.execute_activity_method(EventStoreActivities.append_events, request,
+                                                   start_to_close_timeout=timedelta(seconds=30),
+                                                   retry_policy=APPEND_RETRY)
 
     def _moved(self, before: CaseState, state: CaseState, pending: list[PendingEvent]) -> ActionResult:
         self._state = state
@@ -265,9 +266,9 @@ class DisputeCaseWorkflow:
             return await self._append_resolving(before, state, events, intents, actor, now)
         payloads: list[DomainEvent] = list(events)
         if intents:
-            resolved = await workflow.execute_local_activity(
-                "resolve_notifications", self._resolve_request(state, intents),
-                result_type=list[Resolved], start_to_close_timeout=timedelta(seconds=10))
+            resolved = await workflow.execute_local_activity_method(
+                NotificationActivities.resolve_notifications, self._resolve_request(state, intents),
+                start_to_close_timeout=timedelta(seconds=10))
             notify_policy, quiet_end = self._quiet_hours(state, now)
             for intent, r in zip(intents, resolved, strict=True):
                 plan = IssuePlan(intent=intent, notification_id=str(workflow.uuid4()),
@@ -292,12 +293,12 @@ class DisputeCaseWorkflow:
         plans = [IssuePlan(intent=i, notification_id=str(workflow.uuid4()),
                            urgent=is_urgent(i, after.risk_level, notify_policy)) for i in intents]
         decided = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=e) for e in events]
-        appended = await workflow.execute_local_activity(
-            "append_decision",
+        appended = await workflow.execute_local_activity_method(
+            DecisionActivities.append_decision,
             DecisionAppend(case_id=before.case_id, expected_version=before.version, decided=decided, actor=actor,
                            occurred_at=now, resolve=self._resolve_request(after, intents), plans=plans,
                            quiet_end=quiet_end, event_ids=[workflow.uuid4() for _ in range(2 * len(plans))]),
-            result_type=DecisionAppended, start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
+            start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
         state = before
         for p in appended.events:
             state = evolve(state, p.payload, p.occurred_at)
@@ -346,11 +347,10 @@ class DisputeCaseWorkflow:
         subject = record.text.split("「", 1)[0]
         outcome: DomainEvent
         try:
-            result = await workflow.execute_activity(
-                "deliver_notification",
+            result = await workflow.execute_activity_method(
+                NotificationActivities.deliver_notification,
                 DeliverRequest(case_id=self.state.case_id, notification_id=record.notification_id,
                                channel_id=delivery.channel_id, subject=subject, text=record.text),
-                result_type=DeliverResult,
                 start_to_close_timeout=ATTEMPT_TIMEOUT,
                 schedule_to_close_timeout=timedelta(seconds=record.give_up_after_s),
                 retry_policy=DELIVERY_RETRY)

@@ -15,7 +15,7 @@ from temporalio.client import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from activities.seals import SealSummary
+    from activities.seals import SealActivities, SealSummary
     from infra.audit.log import TreeHead
 
 SEAL_SCHEDULE_ID = "liandiao-seal-hourly"
@@ -27,13 +27,11 @@ class SealWorkflow:
     async def run(self) -> TreeHead | SealSummary:
         if workflow.patched("signed-tree-head"):
             # Now a seal is a signed tree head over every event (infra/audit/log.py).
-            head: TreeHead = await workflow.execute_activity(
-                "sign_tree_head", result_type=TreeHead, start_to_close_timeout=timedelta(minutes=10)
-            )
+            head: TreeHead = await workflow.execute_activity_method(
+                SealActivities.sign_tree_head, start_to_close_timeout=timedelta(minutes=10))
             return head
-        summary: SealSummary = await workflow.execute_activity(
-            "seal_chain_heads", result_type=SealSummary, start_to_close_timeout=timedelta(minutes=5)
-        )
+        summary: SealSummary = await workflow.execute_activity_method(
+            SealActivities.seal_chain_heads, start_to_close_timeout=timedelta(minutes=5))
         return summary
 
 
