@@ -250,7 +250,8 @@ _KIND_NAMES: dict[str, str] = {
     "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
 }
 _ACTION = {Clock.acknowledge: "签收", Clock.reply: "答复", Clock.report: "报到", Clock.commitment: "落实承诺事项",
-           Clock.follow_up: "回访"}
+           Clock.follow_up: "回访", Clock.performance: "督促履行调解协议",
+           Clock.judicial_confirmation: "申请司法确认"}
 _DIGITS = re.compile(r"\d{6,}")
 
 
