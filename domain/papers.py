@@ -139,3 +139,16 @@ def decide_confirmation(state: CaseState, command: DecideJudicialConfirmation) -
     if confirmation.confirmed is not None:
         raise ActionRefused("the court has already decided (司法确认)")
     return [JudicialConfirmationDecided(confirmed=command.confirmed, ruling_no=command.ruling_no, note=command.note)]
+
+
+def case_number_text(year: int, committee_short: str, seq: int) -> str:
+    """（2026）东湖人调字第12号: the year, the committee's short name, 人调字 (people's mediation), the number."""
+    return f"（{year}）{committee_short}人调字第{seq}号"
+
+
+def committee_short_name(name: str) -> str:
+    """东湖街道 -> 东湖: the place without its level (街道, 镇, 乡, 社区)."""
+    for suffix in ("街道", "社区", "镇", "乡"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name

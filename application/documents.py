@@ -1,0 +1,172 @@
+"""Mediation papers (协议书, 登记表, 调解记录, 督办通知单, 回访记录, 卷宗): issue one from the case's record, list them,
+read one back; 履行 and 司法确认 recorded.
+
+A paper is rendered as PDF (infra/pdf.py) from the case's record alone, stored under its SHA-256 beside the
+attachments (``attachment_blobs``), and recorded by the case workflow as ``DocumentIssued`` with that hash. The
+same case and kind render the same bytes: asking again answers the paper already issued and records nothing;
+a paper whose part of the record has changed since is issued anew, under the same number."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.access import require_role, require_visible
+from application.access_log import record_access
+from application.cases import Application, Done
+from application.errors import InvalidInput, NotFound, Refused
+from application.papers import paper_data, paper_date
+from domain.case import CaseState, IssuedDocument
+from domain.commands import (
+    ApplyJudicialConfirmation,
+    DecideJudicialConfirmation,
+    IssueDocument,
+    RecordPerformance,
+)
+from domain.describe import Names, case_timezone
+from domain.events import Actor
+from domain.organisation import JurisdictionLevel, Organisation, UnknownId
+from domain.papers import case_number_text, committee_short_name, missing_for
+from domain.vocabulary import DocumentKind, Role
+from infra.blobs import read_blob, store_blob
+from infra.case_numbers import allocate_case_number
+from infra.papers import template
+from infra.pdf import render_pdf
+
+ISSUE_DOCUMENTS = frozenset({Role.mediator})
+READ_DOCUMENTS = frozenset({Role.mediator, Role.supervisor, Role.auditor})
+COURT_KIND = "tribunal"  # the departments that decide 司法确认 (人民法庭)
+
+
+@dataclass(frozen=True)
+class Committee:
+    """The people's mediation committee numbering a case: the street (or town) of the case's grid."""
+
+    id: str
+    name: str  # 东湖街道人民调解委员会
+    short: str  # 东湖
+
+
+@dataclass(frozen=True)
+class Issued:
+    document: IssuedDocument
+    done: Done | None  # None: these very bytes were already issued, nothing new was recorded
+
+
+@dataclass(frozen=True)
+class Pdf:
+    document: IssuedDocument
+    content: bytes
+
+    @property
+    def filename(self) -> str:
+        return f"{self.document.document_id}-{self.document.kind.value}.pdf"
+
+
+def committee_of(org: Organisation, grid_id: str) -> Committee:
+    try:
+        chain = org.ancestors(grid_id)
+    except UnknownId:
+        chain = []
+    place = next((j for j in chain if j.level is JurisdictionLevel.street), chain[0] if chain else None)
+    if place is None:
+        return Committee(id=grid_id or "unknown", name="人民调解委员会", short="")
+    return Committee(id=place.id, name=f"{place.name}人民调解委员会", short=committee_short_name(place.name))
+
+
+def render(state: CaseState, kind: DocumentKind, org: Organisation, committee: Committee, number: str) -> bytes:
+    """The paper's PDF: a pure function of the record, the organisation's names and the number."""
+    return render_pdf(template(), paper_data(kind, state, Names(org), committee.name, number),
+                      date=paper_date(kind, state))
+
+
+async def _number(app: Application, state: CaseState, committee: Committee) -> str:
+    if state.case_number is not None:
+        return state.case_number
+    received = state.received_at or app.clock()
+    year = received.astimezone(case_timezone(state)).year  # the year the case was received
+    return await allocate_case_number(app.pool, state.case_id, committee.id, year,
+                                      lambda seq: case_number_text(year, committee.short, seq))
+
+
+async def issue_document(app: Application, actor: Actor, case_id: str, kind: DocumentKind,
+                         request_id: str | None = None) -> Issued:
+    require_role(actor, ISSUE_DOCUMENTS)
+    state = await app.get_case(actor, case_id)
+    missing = missing_for(state, kind)
+    if missing is not None:
+        raise Refused(missing)
+    if state.stage.value == "archived":
+        raise Refused("the case is archived: its record is sealed")
+    committee = committee_of(app.org, state.grid_id)
+    number = await _number(app, state, committee)
+    pdf = render(state, kind, app.org, committee, number)
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    latest = state.latest_document(kind)
+    if latest is not None and latest.sha256 == sha256:
+        return Issued(document=latest, done=None)
+    await store_blob(app.pool, sha256, pdf)  # before the event that names it: a hash never points at nothing
+    done = await app.act(actor, case_id, IssueDocument(document=kind, number=number, sha256=sha256, size=len(pdf)),
+                         request_id)
+    after = await app.get_case(actor, case_id)
+    issued = after.latest_document(kind)
+    assert issued is not None and issued.sha256 == sha256
+    return Issued(document=issued, done=done)
+
+
+async def list_documents(app: Application, actor: Actor, case_id: str) -> tuple[IssuedDocument, ...]:
+    require_role(actor, READ_DOCUMENTS)
+    state = await app.get_case(actor, case_id)
+    require_visible(state, actor)
+    return state.documents
+
+
+async def read_document(app: Application, actor: Actor, case_id: str, document_id: str) -> Pdf:
+    """The PDF as issued, re-hashed on the way out. Papers carry the parties in full: each read is logged."""
+    require_role(actor, READ_DOCUMENTS)
+    state = await app.get_case(actor, case_id)
+    document = state.document(document_id)
+    if document is None:
+        raise NotFound(f"case {case_id} has no document {document_id[:100]}")
+    content = await read_blob(app.pool, document.sha256)
+    if content is None or hashlib.sha256(content).hexdigest() != document.sha256:
+        raise Refused(f"the stored paper {document.sha256} is missing or no longer matches its hash: "
+                      "report it to an auditor")
+    await record_access(app.pool, actor, case_id, f"document {document_id}")
+    return Pdf(document=document, content=content)
+
+
+async def preview_document(app: Application, actor: Actor, case_id: str, kind: DocumentKind) -> bytes:
+    """The paper as it would be issued now, without numbering or recording anything (the workbench's 预览)."""
+    require_role(actor, ISSUE_DOCUMENTS)
+    state = await app.get_case(actor, case_id)
+    missing = missing_for(state, kind)
+    if missing is not None:
+        raise Refused(missing)
+    committee = committee_of(app.org, state.grid_id)
+    return render(state, kind, app.org, committee, state.case_number or "（待编号）")
+
+
+async def record_performance(app: Application, actor: Actor, case_id: str, performed: bool, note: str | None,
+                             performance_due: datetime | None = None, request_id: str | None = None) -> Done:
+    return await app.act(actor, case_id, RecordPerformance(performed=performed, note=note,
+                                                           performance_due=performance_due), request_id)
+
+
+async def apply_for_judicial_confirmation(app: Application, actor: Actor, case_id: str, court_department: str,
+                                          applied_at: datetime, request_id: str | None = None) -> Done:
+    try:
+        court = app.org.department(court_department)
+    except UnknownId as exc:
+        raise InvalidInput(str(exc), "court_department") from exc
+    if court.kind != COURT_KIND:
+        raise InvalidInput(f"{court_department} is not a court (人民法庭)", "court_department")
+    return await app.act(actor, case_id, ApplyJudicialConfirmation(court_department=court_department,
+                                                                   applied_at=applied_at), request_id)
+
+
+async def decide_judicial_confirmation(app: Application, actor: Actor, case_id: str, confirmed: bool,
+                                       ruling_no: str | None, note: str | None, request_id: str | None = None) -> Done:
+    return await app.act(actor, case_id, DecideJudicialConfirmation(confirmed=confirmed, ruling_no=ruling_no,
+                                                                    note=note), request_id)
