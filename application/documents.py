@@ -12,11 +12,15 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
+
 from application.access import require_role, require_visible
 from application.access_log import record_access
 from application.cases import Application, Done
-from application.errors import InvalidInput, NotFound, Refused
+from application.errors import NotFound, Refused
 from application.papers import paper_data, paper_date
+from application.supervision import COURT_KIND
+from domain.actions import available_papers as domain_available_papers
 from domain.case import CaseState, IssuedDocument
 from domain.commands import (
     ApplyJudicialConfirmation,
@@ -33,10 +37,10 @@ from infra.blobs import read_blob, store_blob
 from infra.case_numbers import allocate_case_number
 from infra.papers import template
 from infra.pdf import render_pdf
+from infra.read_models import case_state_json
 
 ISSUE_DOCUMENTS = frozenset({Role.mediator})
 READ_DOCUMENTS = frozenset({Role.mediator, Role.supervisor, Role.auditor})
-COURT_KIND = "tribunal"  # the departments that decide 司法确认 (人民法庭)
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,16 @@ async def issue_document(app: Application, actor: Actor, case_id: str, kind: Doc
     return Issued(document=issued, done=done)
 
 
+def available_papers(app: Application, state: CaseState, actor: Actor) -> list[DocumentKind]:
+    """The papers this person may issue from the case's record now (the workbench's 出具 buttons)."""
+    return domain_available_papers(state, actor, app.clock())
+
+
+def courts(org: Organisation) -> list[tuple[str, str]]:
+    """The courts (人民法庭) 司法确认 can be applied to: (id, name)."""
+    return [(d.id, d.name) for d in org.departments if d.kind == COURT_KIND]
+
+
 async def list_documents(app: Application, actor: Actor, case_id: str) -> tuple[IssuedDocument, ...]:
     require_role(actor, READ_DOCUMENTS)
     state = await app.get_case(actor, case_id)
@@ -156,12 +170,7 @@ async def record_performance(app: Application, actor: Actor, case_id: str, perfo
 
 async def apply_for_judicial_confirmation(app: Application, actor: Actor, case_id: str, court_department: str,
                                           applied_at: datetime, request_id: str | None = None) -> Done:
-    try:
-        court = app.org.department(court_department)
-    except UnknownId as exc:
-        raise InvalidInput(str(exc), "court_department") from exc
-    if court.kind != COURT_KIND:
-        raise InvalidInput(f"{court_department} is not a court (人民法庭)", "court_department")
+    # the court is checked (it exists, it is a 人民法庭) with the other departments a command names
     return await app.act(actor, case_id, ApplyJudicialConfirmation(court_department=court_department,
                                                                    applied_at=applied_at), request_id)
 
@@ -170,3 +179,31 @@ async def decide_judicial_confirmation(app: Application, actor: Actor, case_id: 
                                        ruling_no: str | None, note: str | None, request_id: str | None = None) -> Done:
     return await app.act(actor, case_id, DecideJudicialConfirmation(confirmed=confirmed, ruling_no=ruling_no,
                                                                     note=note), request_id)
+
+
+# --- for the command line: the stack's database only (no workflow is asked anything) ------------------------
+
+
+async def _stored_state(pool: asyncpg.Pool, case_id: str) -> CaseState:
+    raw = await case_state_json(pool, case_id) if len(case_id) <= 100 else None
+    if raw is None:
+        raise NotFound(f"no case {case_id[:100]}")
+    return CaseState.model_validate_json(raw)
+
+
+async def stored_papers(pool: asyncpg.Pool, case_id: str) -> tuple[IssuedDocument, ...]:
+    """The papers issued on a case, as the read models hold them (``liandiao papers list``)."""
+    return (await _stored_state(pool, case_id)).documents
+
+
+async def stored_paper(pool: asyncpg.Pool, actor: Actor, case_id: str, document_id: str) -> Pdf:
+    """One paper's PDF, re-hashed; the read is logged (it carries the parties in full)."""
+    state = await _stored_state(pool, case_id)
+    document = state.document(document_id)
+    if document is None:
+        raise NotFound(f"case {case_id} has no document {document_id[:100]}")
+    content = await read_blob(pool, document.sha256)
+    if content is None or hashlib.sha256(content).hexdigest() != document.sha256:
+        raise Refused(f"the stored paper {document.sha256} is missing or no longer matches its hash")
+    await record_access(pool, actor, case_id, f"document {document_id}")
+    return Pdf(document=document, content=content)
