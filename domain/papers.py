@@ -124,7 +124,8 @@ def apply_for_confirmation(state: CaseState, command: ApplyJudicialConfirmation,
     if command.applied_at > now:
         raise ActionRefused("applied_at is in the future")
     window = state.watch(confirmation.watch_id)
-    if window is not None and command.applied_at < window.started_at:
+    # to the minute: the forms that record it (and the court's receipt) carry no seconds
+    if window is not None and command.applied_at < window.started_at.replace(second=0, microsecond=0):
         raise ActionRefused("applied_at is before the agreement was issued")
     if command.applied_at > confirmation.window_due_at:
         raise ActionRefused(f"the window for 司法确认 closed on {confirmation.window_due_at.isoformat()}")
