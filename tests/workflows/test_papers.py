@@ -41,7 +41,7 @@ def escalated(events: list[RecordedEvent], clock: Clock, level: int) -> bool:
 
 
 async def test_performance_and_the_confirmation_window_escalate_on_the_fast_policy(
-        cases: CaseClient, pool: asyncpg.Pool, temporal_client) -> None:  # type: ignore[no-untyped-def]
+        cases: CaseClient, pool: asyncpg.Pool, temporal_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     store = EventStore(pool)
     case_id = f"C-papers-{datetime.now(UTC).strftime('%H%M%S%f')}"
     await cases.receive(case_id, receive_command(FAST), MEDIATOR)
@@ -73,6 +73,13 @@ async def test_performance_and_the_confirmation_window_escalate_on_the_fast_poli
     with pytest.raises(ActionRefused, match="closed"):
         await cases.act(case_id, ApplyJudicialConfirmation(court_department=COURT, applied_at=datetime.now(UTC)),
                         MEDIATOR)
+
+    from infra.audit.dossier import export_dossier
+
+    dossier = (await export_dossier(pool, case_id, tmp_path)) / "dossier_masked.html"
+    page = dossier.read_text(encoding="utf-8")
+    assert "履行期限 performance" in page and "司法确认申请期限 judicial confirmation" in page
+    assert "调解文书 Mediation papers" in page and "张三" not in page
 
     history = await temporal_client.get_workflow_handle(case_id).fetch_history()
     await Replayer(workflows=[DisputeCaseWorkflow],
