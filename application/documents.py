@@ -111,11 +111,17 @@ async def issue_document(app: Application, actor: Actor, case_id: str, kind: Doc
     if latest is not None and latest.sha256 == sha256:
         return Issued(document=latest, done=None)
     await store_blob(app.pool, sha256, pdf)  # before the event that names it: a hash never points at nothing
-    done = await app.act(actor, case_id, IssueDocument(document=kind, number=number, sha256=sha256, size=len(pdf)),
-                         request_id)
+    command = IssueDocument(document=kind, number=number, sha256=sha256, size=len(pdf))
+    try:
+        done = await app.act(actor, case_id, command, request_id)
+    except Refused:
+        # the same paper issued by a request at the same moment: answered as the paper already issued
+        now_issued = (await app.get_case(actor, case_id)).latest_document(kind)
+        if now_issued is None or now_issued.sha256 != sha256:
+            raise
+        return Issued(document=now_issued, done=None)
     after = await app.get_case(actor, case_id)
-    issued = after.latest_document(kind)
-    assert issued is not None and issued.sha256 == sha256
+    issued = next(d for d in reversed(after.documents) if d.kind is kind and d.sha256 == sha256)
     return Issued(document=issued, done=done)
 
 

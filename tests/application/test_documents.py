@@ -120,6 +120,9 @@ async def test_numbers_have_no_gaps_under_concurrent_issue(app: Application, poo
     # and the same cases again, concurrently: each keeps its number
     again = await asyncio.gather(*(issue_document(app, MEDIATOR, c, DocumentKind.registration) for c in case_ids))
     assert [i.document.number for i in again] == [i.document.number for i in issued]
+    # one paper asked for three times at once is issued once
+    same = await asyncio.gather(*(issue_document(app, MEDIATOR, case_ids[0], DocumentKind.case_file) for _ in range(3)))
+    assert len({s.document.document_id for s in same}) == 1 and sum(s.done is not None for s in same) == 1
     numbers = [i.document.number for i in issued]
     assert len(set(numbers)) == len(numbers) and all("西城人调字" in n for n in numbers)
     year = datetime.now(UTC).astimezone().year
