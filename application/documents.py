@@ -21,6 +21,7 @@ from application.errors import NotFound, Refused
 from application.papers import paper_data, paper_date
 from application.supervision import COURT_KIND
 from domain.actions import available_papers as domain_available_papers
+from domain.actions import may_file_signed_agreement as domain_may_file_signed_agreement
 from domain.case import CaseState, IssuedDocument
 from domain.commands import (
     ApplyJudicialConfirmation,
@@ -128,6 +129,11 @@ async def issue_document(app: Application, actor: Actor, case_id: str, kind: Doc
 def available_papers(app: Application, state: CaseState, actor: Actor) -> list[DocumentKind]:
     """The papers this person may issue from the case's record now (the workbench's 出具 buttons)."""
     return domain_available_papers(state, actor, app.clock())
+
+
+def may_file_signed_agreement(app: Application, state: CaseState, actor: Actor) -> bool:
+    """Whether this person may upload the parties' signed scan of the issued agreement now (上传签字版)."""
+    return domain_may_file_signed_agreement(state, actor, app.clock())
 
 
 def courts(org: Organisation) -> list[tuple[str, str]]:

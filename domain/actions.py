@@ -12,6 +12,7 @@ from datetime import datetime
 from domain.case import CaseState
 from domain.commands import (
     AcknowledgeTask,
+    AddAttachment,
     ApplyJudicialConfirmation,
     ArchiveCase,
     Command,
@@ -133,3 +134,10 @@ def available_papers(state: CaseState, actor: Actor, now: datetime) -> list[Docu
     number = state.case_number or _PROBE
     return [kind for kind in DocumentKind
             if _allowed(state, IssueDocument(document=kind, number=number, sha256="0" * 64, size=1), actor, now)]
+
+
+def may_file_signed_agreement(state: CaseState, actor: Actor, now: datetime) -> bool:
+    """Whether ``actor`` may upload the parties' signed scan of the issued agreement now (上传签字版)."""
+    probe = AddAttachment(sha256="0" * 64, name=_PROBE, media_type="application/pdf", size=1,
+                          attachment_kind="signed_agreement")
+    return _allowed(state, probe, actor, now)

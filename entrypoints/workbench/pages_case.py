@@ -161,6 +161,7 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
     return render(request, "case.html", case=state, parties=backend.parties(state, who.actor),
                   papers=issuable, reads_papers=who.actor.role in papers.READ_DOCUMENTS,
                   signed=[document_id for _, document_id in state.signed_agreements],
+                  files_signed=papers.may_file_signed_agreement(app, state, who.actor),
                   masked=not access.sees_personal_data(state, who.actor), case_actions=case_actions,
                   task_actions=task_actions,
                   timeline=list(reversed(timeline)), suggestion=backend.suggestion(app, state),

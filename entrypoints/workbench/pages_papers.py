@@ -8,9 +8,11 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from application import documents as papers
-from application.errors import Forbidden, NotFound, Refused
+from application.attachments import MAX_BYTES, add_attachment
+from application.errors import Forbidden, InvalidInput, NotFound, Refused, TooLarge, UnsupportedType
 from domain.vocabulary import DocumentKind, Role
 from entrypoints.workbench import labels
 from entrypoints.workbench.messages import department_namer, translate
@@ -76,3 +78,26 @@ async def download(request: Request, case_id: str, document_id: str,
     except (NotFound, Forbidden, Refused) as exc:
         raise _page_error(exc, case_id) from exc
     return _pdf(pdf.content, pdf.filename, inline=False)
+
+
+@router.post("/cases/{case_id}/signed-agreement", include_in_schema=False)
+async def file_signed_agreement(request: Request, case_id: str, who: Session = Depends(csrf_checked)) -> Response:
+    """上传签字版: the parties' signed scan, tied to the issued agreement."""
+    svc = services(request)
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise PageError(422, "未选择文件", "请选择协议书签字版文件（PDF 或照片）。")
+    content = await upload.read(MAX_BYTES + 1)
+    media_type = (upload.content_type or "").split(";")[0].strip().lower()
+    try:
+        await add_attachment(svc, who.actor, case_id, upload.filename, media_type, content, kind="signed_agreement")
+    except TooLarge as exc:
+        raise PageError(413, "文件太大", f"签字版文件最大 {MAX_BYTES // (1024 * 1024)} MB。") from exc
+    except UnsupportedType as exc:
+        raise PageError(415, "文件类型不支持", "请上传 PDF、JPEG 或 PNG 格式的签字版。") from exc
+    except (Refused, InvalidInput) as exc:
+        raise PageError(409, "未能上传签字版", translate(exc.message, department_namer(svc.org))) from exc
+    except (NotFound, Forbidden) as exc:
+        raise _page_error(exc, case_id) from exc
+    return go(f"/cases/{case_id}?done=上传签字版")

@@ -1,6 +1,7 @@
 """The mediation papers on the case page in a real browser, on a 390-px phone: the mediator records an agreement
-with a performance deadline, issues the agreement (出具协议书), previews and downloads the PDF, records the
-application for 司法确认 and the performance; every field labelled, nothing loaded from outside."""
+with a performance deadline, issues the agreement (出具协议书), previews and downloads the PDF, files the signed
+scan, records the application for 司法确认 and the performance; every field labelled, nothing loaded from
+outside."""
 
 from __future__ import annotations
 
@@ -75,6 +76,14 @@ def test_mediator_issues_previews_and_downloads_the_agreement_on_a_phone(browser
     assert TERMS in text and "孙先生" in text and "西城人调字第" in text and "人民调解员（签名）" in text
     assert fits(page)
     shoot(page, "case-papers-phone")
+
+    # the parties sign the printed agreement; its scan is filed with it
+    scan = b"%PDF-1.4\n" + "双方签字".encode() + b"\n%%EOF\n"
+    papers.get_by_label("协议书签字版").set_input_files(
+        files=[{"name": "协议书签字版.pdf", "mimeType": "application/pdf", "buffer": scan}])
+    papers.get_by_role("button", name="上传签字版").click()
+    page.wait_for_url(re.compile(rf".*/cases/{CASE}\?done=.*"))
+    assert "已归入签字版" in page.get_by_role("region", name="调解文书").inner_text()
 
     page.get_by_role("button", name="申请司法确认").click()
     page.get_by_label("人民法庭").select_option(label="临江区人民法院东湖人民法庭")
