@@ -258,7 +258,7 @@ class CaseArchived(EventPayload):
 # outcome is appended by the workflow that delivers it, so the proof of delivery sits in the hash chain.
 
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
-                           "return_requested"]
+                           "return_requested", "judicial_confirmation"]
 
 
 class DeliveryTarget(Frozen):

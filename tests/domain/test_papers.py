@@ -141,6 +141,7 @@ def test_the_agreement_opens_the_window_for_judicial_confirmation() -> None:
     assert case.do(ApplyJudicialConfirmation(court_department=COURT, applied_at=MONDAY + timedelta(days=2)),
                    MEDIATOR) == ["JudicialConfirmationApplied"]
     assert not case.state.watch(window.watch_id).open  # type: ignore[union-attr]
+    assert audiences(case.state, case.events[-1]) == {f"liaisons:{COURT}"}  # the court is told
     case.forbidden(DecideJudicialConfirmation(confirmed=True), liaison(LEAD), "court applied to")
     assert case.do(DecideJudicialConfirmation(confirmed=True, ruling_no="（2026）临0102民特1号"), liaison(COURT)) == \
         ["JudicialConfirmationDecided"]

@@ -95,7 +95,11 @@ async def test_issue_download_and_repeat(a: Api, pool: asyncpg.Pool, tmp_path: P
                    422, "not a court")
     applied = await a.ok("mediator", "POST", f"/cases/{case_id}/judicial-confirmation",
                          {"court_department": COURT, "applied_at": datetime.now(UTC).isoformat()})
-    assert applied["events"] == ["JudicialConfirmationApplied"]
+    assert [e for e in applied["events"] if not e.startswith("Notification")] == ["JudicialConfirmationApplied"]
+    # the court applied to is told, and sees the case it is to rule on
+    told = (await a.ok("court", "GET", "/notifications"))["items"]
+    assert any(n["kind"] == "judicial_confirmation" and n["case_id"] == case_id for n in told), told
+    assert (await a.ok("court", "GET", f"/cases/{case_id}"))["judicial_confirmation"]["court_department"] == COURT
     assert_problem(await a.call("liaison_lead", "POST", f"/cases/{case_id}/judicial-confirmation/decision",
                                 {"confirmed": True}), 403)
     decided = await a.ok("court", "POST", f"/cases/{case_id}/judicial-confirmation/decision",
