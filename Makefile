@@ -19,7 +19,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $@ $(STAMP_RUN)
 
-run: $(STAMP_RUN)
+run: $(STAMP_RUN) browser
 	$(BIN)/liandiao up --demo --print-tokens
 
 lint: $(STAMP_DEV)
@@ -27,11 +27,14 @@ lint: $(STAMP_DEV)
 	$(BIN)/mypy domain workflows activities application workers infra entrypoints bootstrap
 
 # The dossier and workbench tests drive Debian's Chromium (Playwright launches /usr/bin/chromium; it never
-# downloads a browser) and need CJK fonts to render Chinese. Installed here when missing and apt-get can
-# (root); otherwise make test stops with one line naming the packages.
+# downloads a browser) and need CJK fonts to render Chinese; the mediation papers embed the same fonts in
+# their PDFs (infra/pdf.py, so `make run` needs them too) and their tests read the PDFs back with
+# poppler-utils' pdftotext. Installed here when missing and apt-get can (root); otherwise make stops with one
+# line naming the packages.
 browser:
 	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium"; \
 	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null \

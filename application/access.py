@@ -30,7 +30,11 @@ def require_role(actor: Actor, allowed: frozenset[Role]) -> None:
 
 
 def involves(state: CaseState, department: str | None) -> bool:
-    return department is not None and any(t.department == department for t in state.tasks)
+    """The department has (or had) a task on the case, or is the court its 司法确认 was applied to."""
+    if department is None:
+        return False
+    court = state.judicial_confirmation.court_department if state.judicial_confirmation else None
+    return department == court or any(t.department == department for t in state.tasks)
 
 
 def require_visible(state: CaseState, actor: Actor) -> None:

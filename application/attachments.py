@@ -65,12 +65,22 @@ def check_content(media_type: str, content: bytes) -> None:
         raise UnsupportedType(f"the file's content is not {media_type}")
 
 
+ATTACHMENT_KINDS = ("signed_agreement",)  # the parties' signed scan of the issued agreement (协议书签字版)
+
+
 async def add_attachment(app: Application, actor: Actor, case_id: str, name: str, media_type: str,
-                         content: bytes, request_id: str | None = None) -> Added:
-    """Store the content (once per hash) and have the case workflow record it."""
+                         content: bytes, request_id: str | None = None, *, kind: str | None = None,
+                         document_id: str | None = None) -> Added:
+    """Store the content (once per hash) and have the case workflow record it. ``kind`` "signed_agreement"
+    ties it to the issued agreement ``document_id`` (default: the latest one)."""
     check_content(media_type, content)
+    if kind is not None and kind not in ATTACHMENT_KINDS:
+        raise InvalidInput(f"unknown kind {kind[:40]!r}; known: {', '.join(ATTACHMENT_KINDS)}", "kind")
+    if document_id is not None and (kind is None or not 1 <= len(document_id) <= 200):
+        raise InvalidInput("a document_id (1 to 200 characters) goes with kind signed_agreement", "document_id")
     command = AddAttachment(sha256=hashlib.sha256(content).hexdigest(), name=clean_name(name),
-                            media_type=media_type, size=len(content))
+                            media_type=media_type, size=len(content),
+                            attachment_kind="signed_agreement" if kind else None, document_id=document_id)
     state = await app.case_for_work(actor, case_id) if actor.role in READ_CASES else None
     if state is None:
         raise Forbidden(f"a {actor.role.value} may not attach files")

@@ -23,6 +23,7 @@ from pydantic import (
 from domain.policy import Duration
 from domain.vocabulary import (
     Channel,
+    DocumentKind,
     MediationMethod,
     NotAcceptedReason,
     Outcome,
@@ -198,6 +199,40 @@ class MediationIn(Body):
     method: MediationMethod
     agreement_reached: StrictBool
     terms: Text | None = None
+    # what the agreement paper sets out beside the terms (人民调解法 Art. 29)
+    disputes: Text | None = None  # 争议事项 and each party's responsibility
+    performance_method: Text | None = None  # 履行方式
+    performance_due: AwareDatetime | None = None  # 履行期限: watched until POST .../performance
+
+
+class DocumentIn(Body):
+    kind: DocumentKind
+
+
+class PerformanceIn(Body):
+    performed: StrictBool
+    note: Text | None = None
+    performance_due: AwareDatetime | None = None  # not performed: a new deadline, watched again
+
+
+class JudicialConfirmationIn(Body):
+    court_department: Id
+    applied_at: AwareDatetime
+
+
+class JudicialDecisionIn(Body):
+    confirmed: StrictBool
+    ruling_no: Line | None = None
+    note: Text | None = None
+
+
+class DocumentView(BaseModel):
+    document_id: str
+    kind: DocumentKind
+    number: str
+    sha256: str
+    size: int
+    issued_at: datetime | None = None
 
 
 class ResolutionIn(Body):
@@ -284,3 +319,9 @@ class CaseView(BaseModel):
     commitments: list[dict[str, Any]] = []
     follow_up_due_at: datetime | None = None
     complaint_pending: bool = False  # a dissatisfied follow-up awaits a supervisor's judgement
+    # mediation papers
+    case_number: str | None = None  # （2026）东湖人调字第12号, once the first paper is issued
+    documents: list[DocumentView] = []
+    signed_agreements: list[dict[str, str]] = []  # [{"sha256", "document_id"}]
+    performances: list[dict[str, Any]] = []  # [{"mediation_id", "due_at", "performed", "note", "recorded_at"}]
+    judicial_confirmation: dict[str, Any] | None = None

@@ -11,6 +11,7 @@ from application.access import READ_BOARD, require_role
 from application.errors import InvalidInput, NotFound
 from domain.case import CaseState
 from domain.commands import (
+    ApplyJudicialConfirmation,
     Command,
     ConveneMeeting,
     FulfilCommitment,
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from application.cases import Application, Done
 
 
+COURT_KIND = "tribunal"  # the departments that decide 司法确认 (人民法庭)
+
+
 def check_departments(org: Organisation, command: Command) -> None:
     """The departments a summons or a meeting names exist (422 naming the field otherwise)."""
     named: dict[str, Sequence[str]] = {}
@@ -35,12 +39,16 @@ def check_departments(org: Organisation, command: Command) -> None:
         named = {"departments": command.departments, "attended": command.attended}
     elif isinstance(command, RecordMeetingMinutes):
         named = {"attended": command.attended}
+    elif isinstance(command, ApplyJudicialConfirmation):
+        named = {"court_department": (command.court_department,)}
     for field, departments in named.items():
         for department in departments:
             try:
-                org.department(department)
+                found = org.department(department)
             except UnknownId as exc:
                 raise InvalidInput(str(exc), field) from exc
+            if field == "court_department" and found.kind != COURT_KIND:
+                raise InvalidInput(f"{department} is not a court (人民法庭)", field)
 
 
 def check_references(state: CaseState, command: Command) -> None:

@@ -12,13 +12,17 @@ from datetime import datetime
 from domain.case import CaseState
 from domain.commands import (
     AcknowledgeTask,
+    AddAttachment,
+    ApplyJudicialConfirmation,
     ArchiveCase,
     Command,
     ConveneMeeting,
     DecideExtension,
+    DecideJudicialConfirmation,
     DecideReturn,
     DeclineCase,
     FulfilCommitment,
+    IssueDocument,
     JudgeComplaint,
     LiftListing,
     ListCase,
@@ -26,6 +30,7 @@ from domain.commands import (
     RecordFollowUp,
     RecordMediation,
     RecordMeetingMinutes,
+    RecordPerformance,
     RegradeRisk,
     ReplyTask,
     ReportToSummons,
@@ -39,7 +44,7 @@ from domain.commands import (
 )
 from domain.decide import ActionRefused, NotPermitted, decide
 from domain.events import Actor
-from domain.vocabulary import MediationMethod, Outcome, RiskLevel, Satisfaction
+from domain.vocabulary import DocumentKind, MediationMethod, Outcome, RiskLevel, Satisfaction
 
 _PROBE = "-"  # placeholder text: decide never looks at free text when it checks preconditions
 
@@ -70,6 +75,10 @@ def _case_probes(now: datetime) -> list[Command]:
         ListCase(leader=_PROBE, reason=_PROBE),
         LiftListing(reason=_PROBE),
         JudgeComplaint(reasonable=False, reason=_PROBE),
+        # mediation papers: 履行 and 司法确认 (a court id no case can hold: the application checks the real one)
+        RecordPerformance(performed=True),
+        ApplyJudicialConfirmation(court_department="\x00probe", applied_at=now),
+        DecideJudicialConfirmation(confirmed=True),
     ]
 
 
@@ -117,3 +126,18 @@ def available_actions(state: CaseState, actor: Actor, now: datetime) -> list[Ava
         found += [AvailableAction(c.kind, task.task_id) for c in _task_probes(task.task_id)
                   if _allowed(state, c, actor, now)]
     return found
+
+
+def available_papers(state: CaseState, actor: Actor, now: datetime) -> list[DocumentKind]:
+    """The papers ``actor`` may issue from the case's record now (出具协议书 and the others), in the case file's
+    order. Issuing the same contents again answers the paper already issued, so a paper stays offered."""
+    number = state.case_number or _PROBE
+    return [kind for kind in DocumentKind
+            if _allowed(state, IssueDocument(document=kind, number=number, sha256="0" * 64, size=1), actor, now)]
+
+
+def may_file_signed_agreement(state: CaseState, actor: Actor, now: datetime) -> bool:
+    """Whether ``actor`` may upload the parties' signed scan of the issued agreement now (上传签字版)."""
+    probe = AddAttachment(sha256="0" * 64, name=_PROBE, media_type="application/pdf", size=1,
+                          attachment_kind="signed_agreement")
+    return _allowed(state, probe, actor, now)

@@ -23,6 +23,7 @@ from domain.events import (
     CommitmentFulfilled,
     ComplaintJudged,
     DepartmentsSummoned,
+    DocumentIssued,
     DomainEvent,
     DueTimes,
     EscalationCleared,
@@ -31,6 +32,9 @@ from domain.events import (
     FollowUpRecorded,
     FollowUpScheduled,
     Frozen,
+    JudicialConfirmationApplied,
+    JudicialConfirmationDecided,
+    JudicialConfirmationWindowOpened,
     ListingLifted,
     MediationRecorded,
     MeetingConvened,
@@ -41,6 +45,7 @@ from domain.events import (
     NotificationIssued,
     NotificationKind,
     Party,
+    PerformanceRecorded,
     RecordedEvent,
     ResolutionRejected,
     ResolutionSubmitted,
@@ -48,6 +53,7 @@ from domain.events import (
     ReturnDecided,
     ReturnRequested,
     RiskRegraded,
+    SignedAgreementFiled,
     SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
@@ -60,10 +66,12 @@ from domain.events import (
 )
 from domain.policy import PinnedPolicy
 from domain.vocabulary import (
+    AGREEMENT_CLOCKS,
     WATCH_CLOCKS,
     ArchiveReason,
     Channel,
     Clock,
+    DocumentKind,
     MediationMethod,
     Outcome,
     RiskLevel,
@@ -138,6 +146,42 @@ class Mediation(Frozen):
     agreement_reached: bool
     terms: str | None = None
     at: datetime
+    disputes: str | None = None
+    performance_method: str | None = None
+    performance_due: datetime | None = None
+
+
+class IssuedDocument(Frozen):
+    document_id: str
+    kind: DocumentKind
+    number: str
+    sha256: str
+    size: int
+    issued_at: datetime
+
+
+class Performance(Frozen):
+    """履行 of the agreement of one mediation: watched (``watch_id``) until it is recorded."""
+
+    mediation_id: str
+    watch_id: str
+    due_at: datetime
+    performed: bool | None = None  # None: not yet recorded
+    note: str | None = None
+    recorded_at: datetime | None = None
+
+
+class JudicialConfirmation(Frozen):
+    """司法确认: the window after the agreement, the application and the court's ruling."""
+
+    watch_id: str
+    window_due_at: datetime
+    court_department: str | None = None
+    applied_at: datetime | None = None
+    confirmed: bool | None = None
+    ruling_no: str | None = None
+    note: str | None = None
+    decided_at: datetime | None = None
 
 
 class FollowUp(Frozen):
@@ -282,6 +326,31 @@ class CaseState(Frozen):
     listing: Listing | None = None
     complaint_pending: bool = False  # a dissatisfied follow-up awaits a supervisor's judgement
     follow_up_due_at: datetime | None = None
+    # mediation papers
+    documents: tuple[IssuedDocument, ...] = ()
+    signed_agreements: tuple[tuple[str, str], ...] = ()  # (attachment sha256, agreement document_id)
+    performances: tuple[Performance, ...] = ()
+    judicial_confirmation: JudicialConfirmation | None = None
+
+    def document(self, document_id: str) -> IssuedDocument | None:
+        return next((d for d in self.documents if d.document_id == document_id), None)
+
+    def latest_document(self, kind: DocumentKind) -> IssuedDocument | None:
+        return next((d for d in reversed(self.documents) if d.kind is kind), None)
+
+    @property
+    def case_number(self) -> str | None:
+        """The number every paper of the case carries, once the first one was issued."""
+        return self.documents[0].number if self.documents else None
+
+    @property
+    def agreement(self) -> Mediation | None:
+        """The latest mediation that reached an agreement: the one the agreement paper sets out."""
+        return next((m for m in reversed(self.mediations) if m.agreement_reached), None)
+
+    @property
+    def open_performance(self) -> Performance | None:
+        return next((p for p in self.performances if p.performed is None), None)
 
     def watch(self, watch_id: str) -> Watch | None:
         return next((w for w in self.watches if w.watch_id == watch_id), None)
@@ -477,13 +546,19 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
             changes = {"meetings": (*s.meetings, meeting)}
         case MediationRecorded():
             mediation = Mediation(mediation_id=event.mediation_id, method=event.method,
-                                  agreement_reached=event.agreement_reached, terms=event.terms, at=at)
+                                  agreement_reached=event.agreement_reached, terms=event.terms, at=at,
+                                  disputes=event.disputes, performance_method=event.performance_method,
+                                  performance_due=event.performance_due)
             changes = {"mediations": (*s.mediations, mediation)}
+            if event.performance_due is not None:
+                changes.update(_watch_performance(s, event.mediation_id, event.performance_due, at))
         case ResolutionSubmitted():
             changes = {"stage": Stage.supervision, "outcome": event.outcome, "resolution_summary": event.summary,
                        "tasks": _cancel_open_tasks(s.tasks), "verified": False}
-            if s.open_watches:  # summonses and commitments are not watched once the case is resolved
-                changes["watches"] = tuple(w.model_copy(update={"closed": True}) if w.open else w
+            # summonses and commitments are not watched once the case is resolved; an agreement's deadlines are
+            if any(w.clock not in AGREEMENT_CLOCKS for w in s.open_watches):
+                changes["watches"] = tuple(w.model_copy(update={"closed": True})
+                                           if w.open and w.clock not in AGREEMENT_CLOCKS else w
                                            for w in s.watches)
         case ResolutionVerified():
             changes = {"verified": True, "listing": None}  # 挂牌督办 ends when the case is resolved
@@ -609,11 +684,60 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                     (moved[k] for d in x.departments if (k := summons_watch_id(x.summons_id, d.department)) in moved),
                     x.due_at)}) for x in s.summons),
             }
+        # mediation papers
+        case DocumentIssued():
+            changes = {"documents": (*s.documents, IssuedDocument(
+                document_id=event.document_id, kind=event.kind, number=event.number, sha256=event.sha256,
+                size=event.size, issued_at=at))}
+        case SignedAgreementFiled():
+            changes = {"signed_agreements": (*s.signed_agreements, (event.sha256, event.document_id))}
+        case PerformanceRecorded():
+            open_one = next((p for p in s.performances if p.mediation_id == event.mediation_id
+                             and p.performed is None), None)
+            performances = tuple(
+                p.model_copy(update={"performed": event.performed, "note": event.note, "recorded_at": at})
+                if p is open_one else p for p in s.performances)
+            watches = s.watches if open_one is None else _with_watch(s, open_one.watch_id, done_at=at,
+                                                                      escalation_level=0)
+            changes = {"performances": performances, "watches": watches}
+            if event.performance_due is not None:  # not performed: watched again against the new deadline
+                changes.update(_watch_performance(s.model_copy(update=changes), event.mediation_id,
+                                                  event.performance_due, at))
+        case JudicialConfirmationWindowOpened():
+            changes = {"judicial_confirmation": JudicialConfirmation(watch_id=event.watch_id,
+                                                                     window_due_at=event.due_at),
+                       "watches": (*s.watches, Watch(watch_id=event.watch_id, clock=Clock.judicial_confirmation,
+                                                     department=None, started_at=at, due_at=event.due_at))}
+        case JudicialConfirmationApplied():
+            confirmation = s.judicial_confirmation
+            changes = {} if confirmation is None else {
+                "judicial_confirmation": confirmation.model_copy(update={
+                    "court_department": event.court_department, "applied_at": event.applied_at}),
+                "watches": _with_watch(s, confirmation.watch_id, done_at=at, escalation_level=0)}
+        case JudicialConfirmationDecided():
+            changes = {} if s.judicial_confirmation is None else {
+                "judicial_confirmation": s.judicial_confirmation.model_copy(update={
+                    "confirmed": event.confirmed, "ruling_no": event.ruling_no, "note": event.note,
+                    "decided_at": at})}
         case _:
             changes = {}
     changes["version"] = seq if seq is not None else s.version + 1
     changes["last_event_at"] = at
     return s.model_copy(update=changes)
+
+
+def performance_watch_id(mediation_id: str, n: int) -> str:
+    return f"{mediation_id}-P{n}"
+
+
+def _watch_performance(state: CaseState, mediation_id: str, due: datetime, at: datetime) -> dict[str, object]:
+    """The agreement's 履行期限, watched from now (the centre's own work: the mediator is reminded)."""
+    watch_id = performance_watch_id(mediation_id, sum(p.mediation_id == mediation_id for p in state.performances) + 1)
+    return {
+        "performances": (*state.performances, Performance(mediation_id=mediation_id, watch_id=watch_id, due_at=due)),
+        "watches": (*state.watches, Watch(watch_id=watch_id, clock=Clock.performance, department=None,
+                                          started_at=at, due_at=due)),
+    }
 
 
 def fold(events: Iterable[RecordedEvent], state: CaseState | None = None) -> CaseState:

@@ -12,6 +12,7 @@ from domain.policy import PinnedPolicy
 from domain.vocabulary import (
     Channel,
     Clock,
+    DocumentKind,
     MediationMethod,
     NotAcceptedReason,
     Outcome,
@@ -117,6 +118,10 @@ class RecordMediation(Frozen):
     method: MediationMethod
     agreement_reached: bool
     terms: str | None = None
+    # what the agreement paper sets out beside the terms (人民调解法 Art. 29)
+    disputes: Annotated[str, Field(max_length=4000)] | None = None
+    performance_method: Annotated[str, Field(max_length=4000)] | None = None
+    performance_due: datetime | None = None  # 履行期限: watched until the performance is recorded
 
 
 class SubmitResolution(Frozen):
@@ -230,6 +235,43 @@ class AddAttachment(Frozen):
     name: ShortText
     media_type: ShortText
     size: Annotated[int, Field(ge=1)]
+    # "signed_agreement": the parties' signed scan of the issued agreement ``document_id`` (default: the latest)
+    attachment_kind: Literal["signed_agreement"] | None = None
+    document_id: ShortText | None = None
+
+
+# mediation papers
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class IssueDocument(Frozen):
+    """Record a paper rendered from the case's record (the caller rendered and stored it under its hash)."""
+
+    kind: Literal["issue_document"] = "issue_document"
+    document: DocumentKind
+    number: ShortText  # the case's number (（2026）东湖人调字第12号), allocated by the caller per committee and year
+    sha256: Sha256
+    size: Annotated[int, Field(ge=1)]
+
+
+class RecordPerformance(Frozen):
+    kind: Literal["record_performance"] = "record_performance"
+    performed: bool
+    note: Annotated[str, Field(max_length=4000)] | None = None
+    performance_due: datetime | None = None  # not performed: a new deadline keeps it watched
+
+
+class ApplyJudicialConfirmation(Frozen):
+    kind: Literal["apply_judicial_confirmation"] = "apply_judicial_confirmation"
+    court_department: ShortText
+    applied_at: datetime
+
+
+class DecideJudicialConfirmation(Frozen):
+    kind: Literal["decide_judicial_confirmation"] = "decide_judicial_confirmation"
+    confirmed: bool
+    ruling_no: Annotated[str, Field(max_length=200)] | None = None
+    note: Annotated[str, Field(max_length=4000)] | None = None
 
 
 Command = Annotated[
@@ -262,6 +304,11 @@ Command = Annotated[
     | ListCase
     | LiftListing
     | RegradeRisk
-    | JudgeComplaint,
+    | JudgeComplaint
+    # mediation papers
+    | IssueDocument
+    | RecordPerformance
+    | ApplyJudicialConfirmation
+    | DecideJudicialConfirmation,
     Field(discriminator="kind"),
 ]

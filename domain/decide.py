@@ -10,20 +10,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain import summons, supervision
+from domain import papers, summons, supervision
 from domain.calendar import due_at, shift_for_pause
 from domain.case import CaseState, Task
 from domain.commands import (
     AcknowledgeTask,
     AddAttachment,
+    ApplyJudicialConfirmation,
     ArchiveCase,
     Command,
     ConveneMeeting,
     DecideExtension,
+    DecideJudicialConfirmation,
     DecideReturn,
     DeclineCase,
     EscalateTask,
     FulfilCommitment,
+    IssueDocument,
     JudgeComplaint,
     LiftListing,
     ListCase,
@@ -32,6 +35,7 @@ from domain.commands import (
     RecordFollowUp,
     RecordMediation,
     RecordMeetingMinutes,
+    RecordPerformance,
     RegradeRisk,
     RemindTask,
     ReplyTask,
@@ -46,7 +50,6 @@ from domain.commands import (
 )
 from domain.events import (
     Actor,
-    AttachmentAdded,
     CaseArchived,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -132,6 +135,11 @@ PERMITTED: dict[type, frozenset[Role]] = {
     LiftListing: frozenset({Role.supervisor}),
     RegradeRisk: frozenset({Role.mediator, Role.supervisor}),
     JudgeComplaint: frozenset({Role.supervisor}),
+    # mediation papers: the mediator issues and records; the court's liaison enters its ruling
+    IssueDocument: frozenset({Role.mediator}),
+    RecordPerformance: frozenset({Role.mediator}),
+    ApplyJudicialConfirmation: frozenset({Role.mediator}),
+    DecideJudicialConfirmation: frozenset({Role.mediator, Role.liaison}),
 }
 _LIAISON_COMMANDS = (AcknowledgeTask, ReturnTask, RequestExtension, ReplyTask)
 
@@ -161,6 +169,10 @@ def authorize(state: CaseState, command: Command, actor: Actor) -> None:
         summoned = state.summons_by_id(command.summons_id)
         if summoned is not None and actor.department not in {d.department for d in summoned.departments}:
             raise NotPermitted(f"department {actor.department} was not summoned by {command.summons_id}")
+    if isinstance(command, DecideJudicialConfirmation):
+        court = state.judicial_confirmation.court_department if state.judicial_confirmation else None
+        if court != actor.department:
+            raise NotPermitted(f"the ruling is entered by the liaison of the court applied to ({court or 'none yet'})")
     if isinstance(command, FulfilCommitment):
         commitment = state.commitment(command.commitment_id)
         if commitment is not None and commitment.department != actor.department:
@@ -273,9 +285,12 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             return supervision.judge_complaint(state, command, now)
         case RecordMediation():
             require_stage(state, Stage.coordination)
+            papers.check_mediation(command, now)
             return [MediationRecorded(mediation_id=f"{state.case_id}-R{len(state.mediations) + 1}",
                                       method=command.method, agreement_reached=command.agreement_reached,
-                                      terms=command.terms)]
+                                      terms=command.terms, disputes=command.disputes,
+                                      performance_method=command.performance_method,
+                                      performance_due=command.performance_due)]
         case SubmitResolution():
             return _submit_resolution(state, command)
         case VerifyResolution():
@@ -295,6 +310,10 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                 raise ActionRefused("a case is archived after its verification (验收) and follow-up (回访)")
             if state.complaint_pending:
                 raise ActionRefused("the dissatisfied follow-up awaits a supervisor's judgement before archiving")
+            awaited = state.open_performance
+            if awaited is not None:
+                raise ActionRefused(f"the agreement's performance (履行) is awaited until "
+                                    f"{awaited.due_at.isoformat()}: record it before archiving")
             return [CaseArchived(reason=ArchiveReason.resolved)]
         case RemindTask() if command.clock in WATCH_CLOCKS:
             return supervision.remind_watched(state, command)
@@ -315,10 +334,15 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                                   notify_jurisdiction=task.escalate_to if command.level == 3 else None)]
         # attachments
         case AddAttachment():
-            if any(a.sha256 == command.sha256 for a in state.attachments):
-                raise ActionRefused(f"this file is already attached ({command.sha256[:12]}…)")
-            return [AttachmentAdded(sha256=command.sha256, name=command.name, media_type=command.media_type,
-                                    size=command.size)]
+            return papers.attachment_events(state, command)
+        case IssueDocument():
+            return papers.issue_document(state, command, now)
+        case RecordPerformance():
+            return papers.record_performance(state, command, now)
+        case ApplyJudicialConfirmation():
+            return papers.apply_for_confirmation(state, command, now)
+        case DecideJudicialConfirmation():
+            return papers.decide_confirmation(state, command)
     raise ActionRefused(f"unknown command {type(command).__name__}")  # pragma: no cover
 
 

@@ -29,11 +29,15 @@ from domain.events import (
     CommitmentFulfilled,
     ComplaintJudged,
     DepartmentsSummoned,
+    DocumentIssued,
     EscalationCleared,
     ExtensionDecided,
     ExtensionRequested,
     FollowUpRecorded,
     FollowUpScheduled,
+    JudicialConfirmationApplied,
+    JudicialConfirmationDecided,
+    JudicialConfirmationWindowOpened,
     ListingLifted,
     MediationRecorded,
     MeetingConvened,
@@ -42,6 +46,7 @@ from domain.events import (
     NotificationDelivered,
     NotificationFailed,
     NotificationIssued,
+    PerformanceRecorded,
     RecordedEvent,
     ResolutionRejected,
     ResolutionSubmitted,
@@ -49,6 +54,7 @@ from domain.events import (
     ReturnDecided,
     ReturnRequested,
     RiskRegraded,
+    SignedAgreementFiled,
     SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
@@ -65,6 +71,7 @@ from domain.vocabulary import (
     ArchiveReason,
     Channel,
     Clock,
+    DocumentKind,
     MediationMethod,
     NotAcceptedReason,
     Outcome,
@@ -85,7 +92,10 @@ CHANNEL = {Channel.walk_in: "来访", Channel.hotline: "12345热线", Channel.gr
 RISK = {RiskLevel.low: "低", RiskLevel.medium: "中", RiskLevel.high: "高", RiskLevel.critical: "极高"}
 TASK_ROLE = {TaskRole.lead: "牵头", TaskRole.co: "协办"}
 CLOCK = {Clock.acknowledge: "签收", Clock.reply: "答复", Clock.report: "报到", Clock.commitment: "承诺办理",
-         Clock.follow_up: "回访"}
+         Clock.follow_up: "回访", Clock.performance: "协议履行", Clock.judicial_confirmation: "申请司法确认"}
+DOCUMENT = {DocumentKind.registration: "人民调解登记表", DocumentKind.mediation_record: "人民调解记录",
+            DocumentKind.agreement: "人民调解协议书", DocumentKind.supervision_notice: "督办通知单",
+            DocumentKind.follow_up_record: "回访记录", DocumentKind.case_file: "卷宗"}
 LEVEL = {1: "催办", 2: "预警", 3: "挂牌督办"}
 OUTCOME = {Outcome.mediated: "调解成功", Outcome.partially_resolved: "部分解决",
            Outcome.referred_to_litigation: "引导诉讼/仲裁", Outcome.withdrawn: "撤回", Outcome.no_basis: "诉求不合理"}
@@ -98,7 +108,8 @@ NOT_ACCEPTED = {NotAcceptedReason.out_of_scope: "不属于受理范围",
                 NotAcceptedReason.duplicate: "重复件", NotAcceptedReason.other: "其他"}
 ARCHIVE = {ArchiveReason.resolved: "办结", ArchiveReason.not_accepted: "不予受理", ArchiveReason.duplicate: "重复件"}
 NOTIFICATION_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
-                     "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请"}
+                     "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
+                     "judicial_confirmation": "司法确认申请"}
 RECIPIENT_ROLE = {"liaisons": "联络员", "head": "负责人"}
 
 
@@ -262,7 +273,8 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             return f"召开联席会议（{when(e.at)}，{names.departments(e.departments)}）：{free(e.agenda)}"
         case MediationRecorded():
             reached = "达成协议" if e.agreement_reached else "未达成协议"
-            return f"{METHOD[e.method]}：{reached}" + but(e.terms, "，协议内容：")
+            text = f"{METHOD[e.method]}：{reached}" + but(e.terms, "，协议内容：")
+            return text + (f"，履行期限 {when(e.performance_due)}" if e.performance_due else "")
         case ResolutionSubmitted():
             return f"提交办结：{OUTCOME[e.outcome]}，{free(e.summary)}"
         case ResolutionVerified():
@@ -327,4 +339,23 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             return f"不满意认定：{verdict}；理由：{free(e.reason)}"
         case WatchedDeadlinesMoved():
             return f"恢复计时，{len(e.due_times)} 项报到、承诺和回访时限顺延"
+        # mediation papers
+        case DocumentIssued():
+            return f"出具{DOCUMENT[e.kind]} {e.number}（PDF，{_size(e.size)}，sha256 {e.sha256[:12]}…）"
+        case SignedAgreementFiled():
+            issued = after.document(e.document_id)
+            of = f"，对应 {issued.number}" if issued else ""
+            return f"归入当事人签字的协议书（附件 sha256 {e.sha256[:12]}…）{of}"
+        case PerformanceRecorded():
+            if e.performed:
+                return "协议已履行" + but(e.note)
+            again = f"，重新限期至 {when(e.performance_due)} 履行" if e.performance_due else "，交调解员处理"
+            return f"协议未履行{again}" + but(e.note, "；情况：")
+        case JudicialConfirmationWindowOpened():
+            return f"可于 {when(e.due_at)} 前共同申请司法确认"
+        case JudicialConfirmationApplied():
+            return f"当事人于 {when(e.applied_at)} 向{names.department(e.court_department)}申请司法确认"
+        case JudicialConfirmationDecided():
+            verdict = "确认协议有效" if e.confirmed else "不予确认"
+            return f"司法确认：{verdict}" + (f"（{free(e.ruling_no, 40)}）" if e.ruling_no else "") + but(e.note, "；")
     return recorded.type  # an event this version does not know yet: its name at least

@@ -18,6 +18,7 @@ from domain.vocabulary import (
     ArchiveReason,
     Channel,
     Clock,
+    DocumentKind,
     MediationMethod,
     NotAcceptedReason,
     Outcome,
@@ -195,11 +196,27 @@ class MeetingConvened(EventPayload):
 
 
 class MediationRecorded(EventPayload):
+    """The agreement's contents beyond its terms (人民调解法 Art. 29: the points in dispute and each party's
+    responsibility, how and by when it is carried out) came later. Absent, they serialize without their keys,
+    exactly as every mediation stored before them, so no stored hash changes. A ``performance_due`` is watched
+    (履行) until the mediator records the performance."""
+
     type: Literal["MediationRecorded"] = "MediationRecorded"
     mediation_id: str
     method: MediationMethod
     agreement_reached: bool
     terms: str | None = None
+    disputes: str | None = None  # 争议事项 and each party's responsibility
+    performance_method: str | None = None  # 履行方式
+    performance_due: datetime | None = None  # 履行期限
+
+    @model_serializer(mode="wrap")
+    def _without_absent_papers(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in ("disputes", "performance_method", "performance_due"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class ResolutionSubmitted(EventPayload):
@@ -241,7 +258,7 @@ class CaseArchived(EventPayload):
 # outcome is appended by the workflow that delivers it, so the proof of delivery sits in the hash chain.
 
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
-                           "return_requested"]
+                           "return_requested", "judicial_confirmation"]
 
 
 class DeliveryTarget(Frozen):
@@ -425,6 +442,63 @@ class WatchedDeadlinesMoved(EventPayload):
     due_times: tuple[WatchedDue, ...]
 
 
+# --- mediation papers: 协议书, 卷宗, 履行, 司法确认 ---------------------------------------------------------
+
+
+class DocumentIssued(EventPayload):
+    """A paper of the case rendered as PDF from its own record and stored under its SHA-256. ``number`` is the
+    case's number with its committee (``（2026）东湖人调字第12号``), the same on every paper of the case."""
+
+    type: Literal["DocumentIssued"] = "DocumentIssued"
+    document_id: str
+    kind: DocumentKind
+    number: str
+    sha256: str  # lowercase hex of the PDF's SHA-256
+    size: int
+
+
+class SignedAgreementFiled(EventPayload):
+    """The scan of the agreement as the parties signed it (an attachment) tied to the issued agreement."""
+
+    type: Literal["SignedAgreementFiled"] = "SignedAgreementFiled"
+    sha256: str  # the attachment's
+    document_id: str  # the issued agreement's
+
+
+class PerformanceRecorded(EventPayload):
+    """履行: whether the agreement was carried out. Not carried out, it is the mediator's again: a new
+    ``performance_due`` keeps it watched, otherwise the mediator decides what follows (re-mediation, court)."""
+
+    type: Literal["PerformanceRecorded"] = "PerformanceRecorded"
+    mediation_id: str
+    performed: bool
+    note: str | None = None
+    performance_due: datetime | None = None  # not performed: the new deadline, watched again
+
+
+class JudicialConfirmationWindowOpened(EventPayload):
+    """The agreement was issued: the parties may apply to the court for confirmation (司法确认) until ``due_at``."""
+
+    type: Literal["JudicialConfirmationWindowOpened"] = "JudicialConfirmationWindowOpened"
+    watch_id: str
+    due_at: datetime
+
+
+class JudicialConfirmationApplied(EventPayload):
+    type: Literal["JudicialConfirmationApplied"] = "JudicialConfirmationApplied"
+    court_department: str
+    applied_at: datetime
+
+
+class JudicialConfirmationDecided(EventPayload):
+    """The court's ruling, entered by the court's liaison or recorded by the mediator."""
+
+    type: Literal["JudicialConfirmationDecided"] = "JudicialConfirmationDecided"
+    confirmed: bool
+    ruling_no: str | None = None
+    note: str | None = None
+
+
 DomainEvent = Annotated[
     CaseReceived
     | CaseNotAccepted
@@ -469,7 +543,14 @@ DomainEvent = Annotated[
     | RiskRegraded
     | FollowUpScheduled
     | ComplaintJudged
-    | WatchedDeadlinesMoved,
+    | WatchedDeadlinesMoved
+    # mediation papers
+    | DocumentIssued
+    | SignedAgreementFiled
+    | PerformanceRecorded
+    | JudicialConfirmationWindowOpened
+    | JudicialConfirmationApplied
+    | JudicialConfirmationDecided,
     Field(discriminator="type"),
 ]
 _payload_adapter: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)

@@ -27,6 +27,7 @@ from domain.events import (
     DepartmentsSummoned,
     DomainEvent,
     Frozen,
+    JudicialConfirmationApplied,
     NotificationKind,
     ReturnRequested,
     RiskRegraded,
@@ -81,6 +82,9 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
                 Audience(kind="district_centre", ref=state.grid_id)
             return [Intent(kind="listed_supervision", level=3,
                            audiences=(above, *(Audience(kind="head", ref=t.department) for t in state.active_tasks)))]
+        case JudicialConfirmationApplied():  # 司法确认: the court applied to reviews it and enters its ruling
+            return [Intent(kind="judicial_confirmation", level=0, clock=Clock.judicial_confirmation,
+                           audiences=(Audience(kind="liaisons", ref=event.court_department),))]
         case ReturnRequested():  # 退回审核: the centre of the case's jurisdiction decides
             task = state.task(event.task_id)
             return [Intent(kind="return_requested", level=0, task_id=event.task_id,
@@ -248,9 +252,11 @@ def url_for(org: Organisation, channel_id: str) -> str | None:
 _KIND_NAMES: dict[str, str] = {
     "assignment": "派单", "reminder": "催办", "warning": "预警（黄牌）", "listed_supervision": "挂牌督办（红牌）",
     "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
+    "judicial_confirmation": "司法确认申请",
 }
 _ACTION = {Clock.acknowledge: "签收", Clock.reply: "答复", Clock.report: "报到", Clock.commitment: "落实承诺事项",
-           Clock.follow_up: "回访"}
+           Clock.follow_up: "回访", Clock.performance: "督促履行调解协议",
+           Clock.judicial_confirmation: "申请司法确认"}
 _DIGITS = re.compile(r"\d{6,}")
 
 
@@ -283,6 +289,7 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str) 
         "critical_alert": "为重大风险案件（可能民转刑或引发群体性事件），请立即关注处置。",
         "summons": f"请于 {due} 前报到。",
         "return_requested": "责任单位申请退回，请督办人审核。",
+        "judicial_confirmation": "双方当事人已申请司法确认，请审查后录入确认结果。",
     }[intent.kind]
     subject = f"【联调·{name}】案件 {case_id}"
     body = f"{subject}「{title}」{what}\n级别：{intent.level} 级（{name}）\n详情：{link}"

@@ -122,6 +122,10 @@ class SummonsPolicy(_Frozen):
     report_within: Duration  # 吹哨报到: a summoned department reports (报到) within this
 
 
+class JudicialConfirmationPolicy(_Frozen):
+    within: Duration  # 司法确认 is applied for within this of the agreement (人民调解法 Art. 33: 30 days)
+
+
 def parse_quiet_hours(texts: tuple[str, ...]) -> tuple[tuple[time, time], ...]:
     """``["21:00-08:00"]`` -> intervals; an interval may run past midnight (its end before its start)."""
     intervals = []
@@ -166,6 +170,8 @@ class NotificationPolicy(_Frozen):
 # reminders at fractions of wall-clock time, no follow-up deadline. New policies always have them (the
 # defaults fill in whatever a file leaves out).
 PRACTISED_SECTIONS = ("returns", "extensions", "summons", "notifications")
+# Added with the mediation papers; a policy pinned before it keeps the statutory 30 days.
+OPTIONAL_SECTIONS = (*PRACTISED_SECTIONS, "judicial_confirmation")
 
 
 class Policy(_Frozen):
@@ -179,6 +185,7 @@ class Policy(_Frozen):
     extensions: ExtensionsPolicy | None = None
     summons: SummonsPolicy | None = None
     notifications: NotificationPolicy | None = None
+    judicial_confirmation: JudicialConfirmationPolicy | None = None
 
     @property
     def as_practised(self) -> bool:
@@ -189,7 +196,7 @@ class Policy(_Frozen):
     def _without_missing_sections(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         # An old pinned policy must dump to the bytes it was stored as: absent sections stay absent.
         data: dict[str, Any] = handler(self)
-        return {k: v for k, v in data.items() if not (k in PRACTISED_SECTIONS and v is None)}
+        return {k: v for k, v in data.items() if not (k in OPTIONAL_SECTIONS and v is None)}
 
     @field_validator("working_hours")
     @classmethod
@@ -239,6 +246,7 @@ DEFAULT_POLICY = Policy(
     extensions=ExtensionsPolicy(max_total=_d("10wd")),
     summons=DEFAULT_SUMMONS,
     notifications=NotificationPolicy(quiet_hours=("21:00-08:00",), urgent=(RiskLevel.critical,)),
+    judicial_confirmation=JudicialConfirmationPolicy(within=_d("30d")),
 )
 
 

@@ -61,9 +61,24 @@ class Clock(StrEnum):
     report = "report"  # 报到时限 of a summoned department (吹哨报到)
     commitment = "commitment"  # 答复时限 a department took on at a joint meeting
     follow_up = "follow_up"  # 回访时限 after verification
+    # An agreement's own deadlines, watched on until they are met even after the case is resolved.
+    performance = "performance"  # 履行期限 the agreement set (人民调解法 Art. 31)
+    judicial_confirmation = "judicial_confirmation"  # 司法确认 must be applied for within 30 days (Art. 33)
 
 
-WATCH_CLOCKS = frozenset({Clock.report, Clock.commitment, Clock.follow_up})
+AGREEMENT_CLOCKS = frozenset({Clock.performance, Clock.judicial_confirmation})
+WATCH_CLOCKS = frozenset({Clock.report, Clock.commitment, Clock.follow_up, *AGREEMENT_CLOCKS})
+
+
+class DocumentKind(StrEnum):
+    """The papers of a people's mediation, in the case file's order."""
+
+    registration = "registration"  # 人民调解申请（登记）表
+    mediation_record = "mediation_record"  # 人民调解记录
+    agreement = "agreement"  # 人民调解协议书
+    supervision_notice = "supervision_notice"  # 督办通知单
+    follow_up_record = "follow_up_record"  # 回访记录
+    case_file = "case_file"  # 卷宗: cover, contents and every paper above
 
 
 class Outcome(StrEnum):

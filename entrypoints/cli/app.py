@@ -360,6 +360,10 @@ from entrypoints.cli import people as cli_people  # noqa: E402 - registered last
 
 cli_people.register(app, token_app, fail, _run_db)
 
+from entrypoints.cli import papers as cli_papers  # noqa: E402 - registered last: it uses the helpers above
+
+cli_papers.register(app, fail, _run_db, _os_user)
+
 
 def main() -> None:
     app()

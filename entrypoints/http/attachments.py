@@ -47,15 +47,20 @@ async def upload(request: Request, case_id: str, svc: Svc,
             raise Problem(422, "file: a file field named file is needed")
         content = await file.read(MAX_BYTES + 1)
         name, media_type = file.filename or "", (file.content_type or "").split(";")[0].strip().lower()
+        kind, document_id = form.get("kind"), form.get("document_id")  # a signed agreement names its agreement
+        kind = kind if isinstance(kind, str) and kind else None
+        document_id = document_id if isinstance(document_id, str) and document_id else None
 
     async def run(update_id: str | None) -> tuple[int, Any]:
-        added = await add_attachment(svc, who.actor, case_id, name, media_type, content, update_id)
+        added = await add_attachment(svc, who.actor, case_id, name, media_type, content, update_id, kind=kind,
+                                     document_id=document_id)
         return 201, {"case_id": added.done.case_id, "stage": added.done.stage.value, "version": added.done.version,
                      "events": added.done.events, "attachment": {
                          "sha256": added.sha256, "name": added.name, "media_type": added.media_type,
                          "size": added.size}}
 
-    body = {"name": name, "media_type": media_type, "sha256": hashlib.sha256(content).hexdigest()}
+    body = {"name": name, "media_type": media_type, "sha256": hashlib.sha256(content).hexdigest(), "kind": kind,
+            "document_id": document_id}
     return await idempotent(request, who, body, run)
 
 

@@ -98,7 +98,9 @@ _task_action("reply", s.ReplyIn, ReplyTask, lambda b, t: ReplyTask(task_id=t, su
 _case_action("clock/pause", s.Reason, PauseClock, lambda b: PauseClock(reason=b.reason), "中止: pause the clock")
 _case_action("clock/resume", s.Reason, ResumeClock, lambda b: ResumeClock(reason=b.reason), "恢复: resume the clock")
 _case_action("mediations", s.MediationIn, RecordMediation,
-             lambda b: RecordMediation(method=b.method, agreement_reached=b.agreement_reached, terms=b.terms),
+             lambda b: RecordMediation(method=b.method, agreement_reached=b.agreement_reached, terms=b.terms,
+                                       disputes=b.disputes, performance_method=b.performance_method,
+                                       performance_due=b.performance_due),
              "调解记录: record mediation")
 _case_action("resolution", s.ResolutionIn, SubmitResolution,
              lambda b: SubmitResolution(outcome=b.outcome, summary=b.summary), "提交办结: submit the resolution")

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
+from application.documents import courts as court_choices
 from domain.organisation import JurisdictionLevel, Organisation
 
 
@@ -56,11 +57,12 @@ def _enum_references(schema: dict[str, Any], org: Organisation) -> None:
     grids = sorted(j.id for j in org.jurisdictions if j.level is JurisdictionLevel.grid)
     departments = sorted(d.id for d in org.departments)
     categories = sorted(c.id for c in org.categories)
+    courts = sorted(d for d, _ in court_choices(org))  # 司法确认 goes to a 人民法庭
     where = {("NewCase", "category"): categories, ("NewCase", "grid_id"): grids,
              ("RouteIn", "lead_department"): departments, ("RouteIn", "co_departments"): departments,
              ("MeetingIn", "departments"): departments, ("MeetingIn", "attended"): departments,
              ("MinutesIn", "attended"): departments, ("CommitmentIn", "department"): departments,
-             ("SummonsIn", "departments"): departments}
+             ("SummonsIn", "departments"): departments, ("JudicialConfirmationIn", "court_department"): courts}
     components = schema.get("components", {}).get("schemas", {})
     for (model, field), values in where.items():
         prop = components.get(model, {}).get("properties", {}).get(field)

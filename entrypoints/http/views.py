@@ -7,7 +7,7 @@ from typing import Any
 
 from application.access import sees_personal_data
 from application.cases import Application
-from application.schemas import CaseView, CommitmentIn, TaskView
+from application.schemas import CaseView, CommitmentIn, DocumentView, TaskView
 from domain.case import CaseState
 from domain.commands import CommitmentPromise
 from domain.events import Actor
@@ -59,6 +59,12 @@ def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
         meeting_minutes=[m.model_dump(mode="json") for m in state.minutes],
         commitments=[c.model_dump(mode="json") for c in state.commitments],
         follow_up_due_at=state.follow_up_due_at, complaint_pending=state.complaint_pending,
+        case_number=state.case_number,
+        documents=[DocumentView(**d.model_dump()) for d in state.documents],
+        signed_agreements=[{"sha256": sha, "document_id": doc} for sha, doc in state.signed_agreements],
+        performances=[p.model_dump(mode="json", exclude={"watch_id"}) for p in state.performances],
+        judicial_confirmation=state.judicial_confirmation.model_dump(mode="json", exclude={"watch_id"})
+        if state.judicial_confirmation else None,
     )
 
 

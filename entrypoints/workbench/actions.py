@@ -11,14 +11,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from application import documents as papers
 from application import schemas
 from domain.commands import (
     AcknowledgeTask,
+    ApplyJudicialConfirmation,
     ArchiveCase,
     Command,
     CommitmentPromise,
     ConveneMeeting,
     DecideExtension,
+    DecideJudicialConfirmation,
     DecideReturn,
     DeclineCase,
     FulfilCommitment,
@@ -29,6 +32,7 @@ from domain.commands import (
     RecordFollowUp,
     RecordMediation,
     RecordMeetingMinutes,
+    RecordPerformance,
     RegradeRisk,
     ReplyTask,
     ReportToSummons,
@@ -121,6 +125,52 @@ def _extension(form: Form, task: str | None) -> Command:
     return RequestExtension(task_id=task or "", extra=extra, reason=_text(form, "reason", "原因") or "")
 
 
+def _when(form: Form, name: str, label: str, *, required: bool = True, future: bool = False) -> datetime | None:
+    """A datetime-local field, read in the district's time zone."""
+    raw = str(form.get(name) or "").strip()
+    if not raw:
+        if required:
+            raise FormProblem(f"请填写「{label}」")
+        return None
+    try:
+        at = datetime.fromisoformat(raw).replace(tzinfo=labels.TIMEZONE)
+    except ValueError as exc:
+        raise FormProblem(f"「{label}」格式不正确") from exc
+    now = datetime.now(UTC)
+    if future and at <= now:
+        raise FormProblem(f"「{label}」须晚于现在")
+    if abs(at - now) > timedelta(days=5 * 366):  # far-off dates make no deadline (and overflow)
+        raise FormProblem(f"「{label}」须在五年之内")
+    return at
+
+
+def _mediation(form: Form, task: str | None) -> Command:
+    return RecordMediation(
+        method=MediationMethod(_choice(form, "method", "调解方式", [m.value for m in MediationMethod])),
+        agreement_reached=_yes(form, "agreement_reached", "是否达成协议"),
+        terms=_text(form, "terms", "协议内容", required=False),
+        disputes=_text(form, "disputes", "争议事项及责任", required=False),
+        performance_method=_text(form, "performance_method", "履行方式", required=False),
+        performance_due=_when(form, "performance_due", "履行期限", required=False, future=True))
+
+
+def _performance(form: Form, task: str | None) -> Command:
+    performed = _yes(form, "performed", "是否已履行")
+    due = _when(form, "performance_due", "新的履行期限", required=False, future=True)
+    if performed and due is not None:
+        raise FormProblem("已履行的协议不需要「新的履行期限」")
+    return RecordPerformance(performed=performed, note=_text(form, "note", "履行情况", required=False),
+                             performance_due=due)
+
+
+def _confirmation(form: Form, task: str | None) -> Command:
+    court = str(form.get("court_department") or "")
+    if not court:
+        raise FormProblem("请选择「人民法庭」")
+    return ApplyJudicialConfirmation(court_department=court,
+                                     applied_at=_when(form, "applied_at", "申请时间") or datetime.now(UTC))
+
+
 def _meeting(form: Form, task: str | None) -> Command:
     raw = str(form.get("at") or "")
     try:
@@ -161,11 +211,12 @@ ACTIONS: dict[str, ActionForm] = {a.kind: a for a in (
     ActionForm("record_mediation", "记录调解", (
         Field("method", "调解方式", "select", _options(labels.METHOD), default="people"),
         Field("agreement_reached", "是否达成协议", "select", YES_NO, default="yes"),
-        Field("terms", "协议内容", "textarea", required=False)),
-        build=lambda f, t: RecordMediation(
-            method=MediationMethod(_choice(f, "method", "调解方式", [m.value for m in MediationMethod])),
-            agreement_reached=_yes(f, "agreement_reached", "是否达成协议"),
-            terms=_text(f, "terms", "协议内容", required=False))),
+        Field("terms", "协议内容", "textarea", required=False),
+        Field("disputes", "争议事项及责任", "textarea", required=False, hint="写入协议书：争议事项和各方责任"),
+        Field("performance_method", "履行方式", required=False, hint="如：银行转账、现金支付"),
+        Field("performance_due", "履行期限", "datetime", required=False,
+              hint="填写后系统按期提醒；到期未记录履行情况的，按督办规则预警")),
+        build=_mediation),
     ActionForm("submit_resolution", "提交办结", (
         Field("outcome", "办结结果", "select", _options(labels.OUTCOME), default="mediated"),
         Field("summary", "办结说明", "textarea")),
@@ -210,6 +261,22 @@ ACTIONS: dict[str, ActionForm] = {a.kind: a for a in (
         REASON),
         build=lambda f, t: JudgeComplaint(reasonable=_yes(f, "reasonable", "诉求是否合理"),
                                           reason=_text(f, "reason", "原因") or "")),
+    # mediation papers: 履行 and 司法确认
+    ActionForm("record_performance", "履行情况", (
+        Field("performed", "是否已履行", "select", (("yes", "已履行"), ("no", "未履行")), default="yes"),
+        Field("note", "履行情况", "textarea", required=False),
+        Field("performance_due", "新的履行期限", "datetime", required=False,
+              hint="未履行且再给期限的填写；不填则交调解员另行处理")),
+        build=_performance),
+    ActionForm("apply_judicial_confirmation", "申请司法确认"),  # its form needs the courts: confirmation_fields()
+    ActionForm("decide_judicial_confirmation", "司法确认结果", (
+        Field("confirmed", "确认结果", "select", (("yes", "确认协议有效"), ("no", "不予确认")), default="yes"),
+        Field("ruling_no", "裁定书文号", required=False),
+        Field("note", "说明", "textarea", required=False)),
+        build=lambda f, t: DecideJudicialConfirmation(
+            confirmed=_yes(f, "confirmed", "确认结果"),
+            ruling_no=_line(f, "ruling_no", "裁定书文号") if str(f.get("ruling_no") or "").strip() else None,
+            note=_text(f, "note", "说明", required=False))),
     ActionForm("meeting_minutes", "会议纪要", on_ref=True),  # its form needs the organisation: minutes_fields()
     ActionForm("fulfil_commitment", "履行承诺", (Field("note", "办理情况", "textarea", required=False),), on_ref=True,
                build=lambda f, t: FulfilCommitment(commitment_id=t or "",
@@ -330,6 +397,10 @@ def fields_of(action: ActionForm, org: Organisation, suggestion: Mapping[str, An
         return summon_fields(org, grid_id)
     if action.kind == "meeting_minutes":
         return minutes_fields(org, involved)
+    if action.kind == "apply_judicial_confirmation":
+        courts = tuple(papers.courts(org))
+        return (Field("court_department", "人民法庭", "select", courts, default=courts[0][0] if courts else ""),
+                Field("applied_at", "申请时间", "datetime"))
     return action.fields
 
 
@@ -338,6 +409,8 @@ def build(action: ActionForm, form: Form, target: str | None) -> Command:
     commitment's for an action on one of those."""
     if action.kind == "convene_meeting":
         return _meeting(form, target)
+    if action.kind == "apply_judicial_confirmation":
+        return _confirmation(form, target)
     if action.kind == "meeting_minutes":
         attended = tuple(str(d) for d in form.get("attended") or ())
         if not attended:

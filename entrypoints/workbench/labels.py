@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain import describe
+from domain.case import JudicialConfirmation
 from domain.describe import ARCHIVE, CHANNEL, METHOD, NOT_ACCEPTED, OUTCOME, RISK, ROLE, SATISFACTION, TASK_ROLE
-from domain.vocabulary import PartyRole, Stage, TaskStatus
+from domain.vocabulary import DocumentKind, PartyRole, Stage, TaskStatus
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
@@ -69,7 +70,8 @@ def rate_colour(rate: float | None) -> str:
 
 
 NOTICE_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
-               "critical_alert": "紧急", "summons": "吹哨", "return_requested": "申请退回"}
+               "critical_alert": "紧急", "summons": "吹哨", "return_requested": "申请退回",
+               "judicial_confirmation": "司法确认"}
 
 
 def notice_kind(kind: str, level: int) -> str:
@@ -88,3 +90,19 @@ __all__ = [  # the words re-exported from domain.describe are the desk's too
     "RISK", "ROLE", "SATISFACTION", "STAGE", "TASK_ROLE", "TASK_STATUS", "TIMEZONE", "countdown", "level_colour",
     "local", "local_full", "local_iso", "notice_kind", "percent", "rate_colour", "span"
 ]
+
+# Mediation papers: each kind's name and the button that issues it (出具协议书 and friends)
+PAPER = {kind.value: words for kind, words in describe.DOCUMENT.items()}
+PAPER_BUTTON = {DocumentKind.registration: "出具登记表", DocumentKind.mediation_record: "出具调解记录",
+                DocumentKind.agreement: "出具协议书", DocumentKind.supervision_notice: "出具督办通知单",
+                DocumentKind.follow_up_record: "出具回访记录", DocumentKind.case_file: "生成卷宗"}
+PERFORMANCE = {None: "待履行", True: "已履行", False: "未履行"}
+
+
+def confirmation(jc: JudicialConfirmation) -> str:
+    """司法确认 as it stands: not applied for, awaiting the court, or its ruling."""
+    if jc.applied_at is None:
+        return "尚未申请"
+    if jc.confirmed is None:
+        return f"已于 {local(jc.applied_at)} 申请，待法院确认"
+    return ("确认有效" if jc.confirmed else "不予确认") + (f"（{jc.ruling_no}）" if jc.ruling_no else "")

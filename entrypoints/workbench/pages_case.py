@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from application import access, audit, schemas, supervision
+from application import documents as papers
 from application.audit import export_case
 from application.cases import Intake
 from application.errors import Forbidden, InvalidInput, NotFound, Refused
@@ -156,7 +157,11 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
     # Read after the access check above; masked as the parties are for this person.
     timeline = backend.history(await app.store.read_stream(case_id), app.org,
                                masked=not access.sees_personal_data(state, who.actor))
+    issuable = [(kind.value, labels.PAPER_BUTTON[kind]) for kind in papers.available_papers(app, state, who.actor)]
     return render(request, "case.html", case=state, parties=backend.parties(state, who.actor),
+                  papers=issuable, reads_papers=who.actor.role in papers.READ_DOCUMENTS,
+                  signed=[document_id for _, document_id in state.signed_agreements],
+                  files_signed=papers.may_file_signed_agreement(app, state, who.actor),
                   masked=not access.sees_personal_data(state, who.actor), case_actions=case_actions,
                   task_actions=task_actions,
                   timeline=list(reversed(timeline)), suggestion=backend.suggestion(app, state),
@@ -264,8 +269,9 @@ async def dossier(request: Request, case_id: str, who: Session = Depends(role_in
     with tempfile.TemporaryDirectory() as tmp:
         folder = await export_case(svc.pool, case_id, Path(tmp), who.actor)  # recorded in the access log
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(folder.iterdir()):
-                archive.write(path, f"{case_id}/{path.name}")
+            for path in sorted(folder.rglob("*")):  # the attachments and papers in their folders too
+                if path.is_file():
+                    archive.write(path, f"{case_id}/{path.relative_to(folder).as_posix()}")
     buffer.seek(0)
     return StreamingResponse(buffer, media_type="application/zip",
                              headers={"Content-Disposition": f'attachment; filename="{case_id}-dossier.zip"'})

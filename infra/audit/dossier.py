@@ -15,9 +15,17 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from domain.case import CaseState, Task
+from domain.case import CaseState, JudicialConfirmation, Task
 from domain.chain import format_time
-from domain.describe import NOTIFICATION_KIND, Names, case_timezone, local_time, recipient_label, recipients_label
+from domain.describe import (
+    DOCUMENT,
+    NOTIFICATION_KIND,
+    Names,
+    case_timezone,
+    local_time,
+    recipient_label,
+    recipients_label,
+)
 from domain.events import RecordedEvent, TaskReminded
 from domain.masking import masked_party, redact
 from domain.organisation import Organisation
@@ -310,6 +318,17 @@ def render_dossier_html(
             [[_e(local_time(f.at, tz)), _e(SATISFACTION_LABELS[f.satisfaction]), _e(free(f.note))]
              for f in state.follow_ups])
             + (f"<p>重新办理次数 reopened: {_e(state.reopen_count)}</p>" if state.reopen_count else "")),
+        ("调解文书 Mediation papers", _table(
+            ["文书 paper", "文号 number", "出具时间 issued", "SHA-256"],
+            [[_e(DOCUMENT[d.kind]), _e(d.number), _e(local_time(d.issued_at, tz)),
+              f'<span class="hash">{_e(d.sha256)}</span>'] for d in state.documents])),
+        ("履行与司法确认 Performance and judicial confirmation", _table(
+            ["事项 item", "期限 due", "结果 result"],
+            [[_e("协议履行 performance"), _e(local_time(p.due_at, tz)),
+              _e("待履行" if p.performed is None else "已履行" if p.performed else "未履行")]
+             for p in state.performances]
+            + ([[_e("司法确认 judicial confirmation"), _e(local_time(jc.window_due_at, tz)),
+                 _e(_confirmation_label(jc))]] if (jc := state.judicial_confirmation) is not None else []))),
         ("附件 Attachments", _table(
             ["名称 name", "类型 type", "大小 size (bytes)", "添加时间 added", "SHA-256"],
             [[_e(free(a.name)), _e(a.media_type), _e(a.size), _e(local_time(a.added_at, tz)),
@@ -375,6 +394,15 @@ def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
 
 
+def _confirmation_label(confirmation: JudicialConfirmation) -> str:
+    if confirmation.applied_at is None:
+        return "未申请 not applied for"
+    if confirmation.confirmed is None:
+        return "待法院确认 awaiting the court"
+    verdict = "确认有效 confirmed" if confirmation.confirmed else "不予确认 not confirmed"
+    return verdict + (f"（{confirmation.ruling_no}）" if confirmation.ruling_no else "")
+
+
 README = """一案一档 案件 {case_id} / Case dossier {case_id}
 
 文件 Files
@@ -387,6 +415,8 @@ README = """一案一档 案件 {case_id} / Case dossier {case_id}
                 the raw events exactly as stored (parties in full: keep it confidential)
   attachments/  附件，文件名为其 SHA-256；attachments.json 列出名称与类型 / the attached files, each named by
                 its SHA-256 (the AttachmentAdded event in the chain fixes it); attachments.json gives their names
+  documents/    出具的调解文书（协议书、卷宗等 PDF）；documents.json 列出文号与 SHA-256 / the papers issued
+                (agreement, case file, ...), each PDF's SHA-256 fixed by its DocumentIssued event
   proof.json    签名树头、公钥与每个事件的包含证明 / the signed tree head, its public key, each event's
                 inclusion proof: {{tree_head, public_key, proofs: [{{seq, leaf_index, leaf_hash, path}}]}}
   chain.json    导出时的链校验结果 / the chain verification at export: {{case_id, events, head_hash, valid}}
@@ -472,8 +502,26 @@ async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path,
                                                 encoding="utf-8")
     (target / "README.txt").write_text(README.format(case_id=case_id), encoding="utf-8")
     await _write_attachments(pool, rows, target)
+    await _write_documents(pool, rows, target)
     shutil.copyfile(_VERIFIER, target / "verify_dossier.py")
     return target
+
+
+async def _write_documents(pool: asyncpg.Pool, rows: Sequence[Any], target: Path) -> None:
+    """documents/<document_id>-<kind>.pdf for each DocumentIssued (the mediation papers, 卷宗 included), and
+    documents.json listing them with their numbers and hashes (each the event's, so the chain fixes them)."""
+    listed = [{"seq": r["seq"], **r["data"], "file": f"{r['data']['document_id']}-{r['data']['kind']}.pdf"}
+              for r in rows if r["type"] == "DocumentIssued"]
+    (target / "documents.json").write_text(_dump(listed), encoding="utf-8")
+    if not listed:
+        return
+    folder = target / "documents"
+    folder.mkdir(exist_ok=True)
+    async with pool.acquire() as conn:
+        for item in listed:
+            content = await conn.fetchval("SELECT content FROM attachment_blobs WHERE sha256 = $1", item["sha256"])
+            if content is not None:
+                (folder / item["file"]).write_bytes(bytes(content))
 
 
 async def _write_attachments(pool: asyncpg.Pool, rows: Sequence[Any], target: Path) -> None:

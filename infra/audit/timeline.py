@@ -60,6 +60,7 @@ TASK_STATUS_LABELS = {
 CLOCK_LABELS = {
     Clock.acknowledge: "签收时限 acknowledge", Clock.reply: "答复时限 reply", Clock.report: "报到时限 report",
     Clock.commitment: "承诺时限 commitment", Clock.follow_up: "回访时限 follow-up",
+    Clock.performance: "履行期限 performance", Clock.judicial_confirmation: "司法确认申请期限 judicial confirmation",
 }
 LEVEL_LABELS = {1: "催办 reminder", 2: "预警 warning", 3: "挂牌督办 listed supervision"}
 OUTCOME_LABELS = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import hashlib
 import json
 import re
 import subprocess
@@ -189,3 +190,25 @@ def test_demo_people_sign_in_and_are_named_on_every_step(demo_stack: RunningStac
             await pool.close()
 
     assert asyncio.run(sign_in()) == "李强"
+
+
+def test_papers_list_and_get_write_the_issued_pdf(demo_stack: RunningStack, tmp_path: Path) -> None:
+    token = liandiao(demo_stack, "token", "issue", "--role", "mediator").stdout.strip()
+    auth = {"Authorization": f"Bearer {token}"}
+    listed_cases = httpx.get(f"{demo_stack.api}/cases?stage=coordination", headers=auth, timeout=60).json()
+    case_id = listed_cases["items"][0]["case_id"]
+    issued = httpx.post(f"{demo_stack.api}/cases/{case_id}/documents", json={"kind": "registration"},
+                        headers=auth, timeout=60)
+    assert issued.status_code == 201, issued.text
+    doc = issued.json()
+    listed = liandiao(demo_stack, "papers", "list", case_id)
+    line = f"{doc['document_id']}\tregistration\t人民调解登记表\t{doc['number']}\t{doc['sha256']}"
+    assert listed.returncode == 0 and line in listed.stdout.splitlines()
+    out = tmp_path / "登记表.pdf"
+    got = liandiao(demo_stack, "papers", "get", case_id, doc["document_id"], "--out", str(out))
+    assert got.returncode == 0 and got.stdout.strip() == f"{out}\t{doc['sha256']}"
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == doc["sha256"]
+    missing = liandiao(demo_stack, "papers", "get", case_id, "C-DEMO-99-D99")
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "no document" in missing.stderr
+    unknown = liandiao(demo_stack, "papers", "list", "C-NOPE")
+    assert unknown.returncode == 1 and "no case C-NOPE" in unknown.stderr

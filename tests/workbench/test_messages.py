@@ -12,8 +12,9 @@ from entrypoints.workbench.messages import is_translated, translate
 
 ROOT = Path(__file__).parents[2]
 REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute")
-SOURCES = [*(ROOT / "domain" / f"{name}.py" for name in ("decide", "rules", "supervision", "summons", "organisation")),
-           ROOT / "application" / "access.py", ROOT / "application" / "cases.py"]
+SOURCES = [*(ROOT / "domain" / f"{name}.py" for name in ("decide", "rules", "supervision", "summons", "organisation",
+                                                              "papers")),
+           ROOT / "application" / "access.py", ROOT / "application" / "cases.py", ROOT / "application" / "documents.py"]
 
 
 def _messages() -> list[str]:
