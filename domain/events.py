@@ -549,7 +549,7 @@ class MeetingItemCommitment(Frozen):
 
 class MeetingItemMinute(Frozen):
     item_id: str
-    case_id: UUID
+    case_id: str
     decision: str
     commitments: tuple[MeetingItemCommitment, ...] = ()
 
@@ -568,7 +568,7 @@ class StandingMeetingCalled(EventPayload):
 class AgendaItemProposed(EventPayload):
     type: Literal["AgendaItemProposed"] = "AgendaItemProposed"
     item_id: str
-    case_id: UUID
+    case_id: str
     proposed_by: Role
     note: str | None = None
 

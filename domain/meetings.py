@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
-from uuid import UUID
 
 from pydantic import Field
 
@@ -51,7 +50,7 @@ class CallMeeting(Frozen):
 
 class ProposeItem(Frozen):
     kind: Literal["propose_item"] = "propose_item"
-    case_id: UUID
+    case_id: ShortText
     note: Text | None = None
 
 
@@ -62,7 +61,7 @@ class DecideItem(Frozen):
 
 
 class ItemMinute(Frozen):
-    case_id: UUID
+    case_id: ShortText
     decision: Text
     commitments: tuple[CommitmentPromise, ...] = ()
 
@@ -86,7 +85,7 @@ MEETING_PERMISSIONS: dict[type[Frozen], frozenset[Role]] = {
 
 class AgendaItem(Frozen):
     item_id: str
-    case_id: UUID
+    case_id: ShortText
     proposed_by: Role
     note: str | None = None
     accepted: bool | None = None  # None: not yet settled (待审定)
@@ -106,7 +105,7 @@ class MeetingState(Frozen):
     def item(self, item_id: str) -> AgendaItem | None:
         return next((i for i in self.agenda if i.item_id == item_id), None)
 
-    def accepted_item_of(self, case_id: UUID) -> AgendaItem | None:
+    def accepted_item_of(self, case_id: str) -> AgendaItem | None:
         return next((i for i in self.agenda if i.case_id == case_id and i.accepted), None)
 
     @property
@@ -165,7 +164,7 @@ def _minutes(state: MeetingState, command: RecordMinutes, now: datetime) -> Stan
     strangers = [d for d in command.present if d not in state.departments]
     if strangers:
         raise MeetingRefused(f"department {strangers[0]} was not invited to the meeting")
-    seen: set[UUID] = set()
+    seen: set[str] = set()
     items: list[MeetingItemMinute] = []
     for minute in command.items:
         item = state.accepted_item_of(minute.case_id)
@@ -217,7 +216,7 @@ def replay(events: list[MeetingEvent]) -> MeetingState | None:
     return state
 
 
-def case_records(state: MeetingState) -> dict[UUID, ConveneMeeting]:
+def case_records(state: MeetingState) -> dict[str, ConveneMeeting]:
     """What each case of the minutes records through its own workflow: the meeting with every invited
     department (so the absent ones stand on the case), who came, and the commitments taken on that case."""
     minutes = state.minutes

@@ -3,7 +3,6 @@ Pure: fixed times, no fixtures."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -30,8 +29,8 @@ from domain.vocabulary import Role
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AT = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)
-CASE_A = uuid.UUID("00000000-0000-4000-8000-00000000000a")
-CASE_B = uuid.UUID("00000000-0000-4000-8000-00000000000b")
+CASE_A = "C-20260302-aaaaaaaaaa"
+CASE_B = "C-20260302-bbbbbbbbbb"
 DEPTS = ("dept-a", "dept-b", "dept-c")
 REPS = (MeetingAttendee(name="王某", capacity="居民代表"), MeetingAttendee(name="李某", capacity="居民代表"))
 
@@ -112,7 +111,7 @@ def test_minutes_record_the_absent_and_leave_each_case_its_commitments() -> None
     assert [c.department for c in records[CASE_B].commitments] == ["dept-b"]
     assert "圆桌议事会" in records[CASE_A].agenda and "限期整改" in records[CASE_A].agenda
     with pytest.raises(MeetingRefused, match="already recorded"):
-        run(events, ProposeItem(case_id=uuid.uuid4()), Role.liaison, now=AT + timedelta(hours=3))
+        run(events, ProposeItem(case_id="C-20260302-cccccccccc"), Role.liaison, now=AT + timedelta(hours=3))
 
 
 def test_an_absent_department_cannot_commit() -> None:
