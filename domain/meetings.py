@@ -128,8 +128,7 @@ def decide(state: MeetingState | None, command: MeetingCommand, *, role: Role, m
             raise MeetingRefused(f"meeting {meeting_id} already exists")
         if len(set(command.departments)) != len(command.departments):
             raise MeetingRefused("a department is invited twice")
-        if command.at <= now:
-            raise MeetingRefused("a meeting is called for a time still to come")
+        # A meeting already held may be entered afterwards with its minutes, as a case's meeting can.
         return [StandingMeetingCalled(meeting_id=meeting_id, kind=command.meeting_kind, title=command.title,
                                       at=command.at, jurisdiction=command.jurisdiction,
                                       departments=command.departments, other_attendees=command.other_attendees)]

@@ -13,7 +13,17 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from application.cases import Application
-from entrypoints.http import attachments, audit_log, cases, codec, directory, notifications, organisation, supervision
+from entrypoints.http import (
+    attachments,
+    audit_log,
+    cases,
+    codec,
+    directory,
+    meetings,
+    notifications,
+    organisation,
+    supervision,
+)
 from entrypoints.http.openapi import install_openapi
 from entrypoints.http.problems import install_problem_handlers
 from infra.outages import RETRY_AFTER_S
@@ -55,6 +65,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(codec.router, prefix=API_PREFIX)  # the Temporal Web UI reads payloads through it
     app.include_router(audit_log.router, prefix=API_PREFIX)  # who saw whose personal data
     app.include_router(supervision.router, prefix=API_PREFIX)
+    app.include_router(meetings.router, prefix=API_PREFIX)  # standing meetings over many cases
 
     _offline_docs(app)
 
