@@ -10,8 +10,12 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from activities.meetings import MeetingStart
 from application.access import require_role
-from application.errors import Forbidden, InvalidInput, NotFound, Refused
+from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
 from domain.events import Actor, MeetingEvent
 from domain.meetings import (
     CallMeeting,
@@ -36,6 +40,7 @@ from infra.meetings import (
     meetings_between,
     seen_request,
 )
+from workflows.meeting import StandingMeetingWorkflow
 
 if TYPE_CHECKING:
     from application.cases import Application
@@ -65,7 +70,9 @@ async def call_meeting(app: Application, actor: Actor, command: CallMeeting,
     if request_id is not None and (seen := await seen_request(app.pool, request_id)) is not None:
         return await _written(app, seen, [])
     meeting_id = f"MT-{app.clock().strftime('%Y%m%d')}-{uuid4().hex[:8]}"
-    return await _write(app, actor, meeting_id, command, request_id)
+    written = await _write(app, actor, meeting_id, command, request_id)
+    await _start_notices(app, written.state)
+    return written
 
 
 async def propose_item(app: Application, actor: Actor, meeting_id: str, case_id: str, note: str | None = None,
@@ -112,6 +119,18 @@ async def round_table_due_from(app: Application, actor: Actor, today: date, ever
     require_role(actor, READ_MEETINGS)
     last = await last_round_table(app.pool)
     return round_table_due(every, None if last is None else last.date(), today)
+
+
+async def _start_notices(app: Application, state: MeetingState) -> None:
+    """The meeting's own workflow sends the invitation now and the reminder the day before."""
+    try:
+        await app.temporal.start_workflow(
+            StandingMeetingWorkflow.run, MeetingStart(meeting_id=state.meeting_id, reminder_at=state.reminder_at),
+            id=f"meeting-{state.meeting_id}", task_queue=app.cases.task_queue)
+    except WorkflowAlreadyStartedError:
+        pass  # a repeat of the call: its notices are already under way
+    except RPCError as exc:
+        raise Unavailable(f"the engine could not schedule the meeting's notices: {exc.message}") from exc
 
 
 async def _write(app: Application, actor: Actor, meeting_id: str, command: MeetingCommand,

@@ -251,3 +251,13 @@ def round_table_due(every: str, last_held: date | None, today: date) -> date | N
     month = period_start + months
     due = date(last_held.year + month // 12, month % 12 + 1, 1)
     return due if due <= today else None
+
+
+def meeting_notice(state: MeetingState, reminder: bool, when: str) -> tuple[str, str]:
+    """The invitation (会议通知) or the reminder the day before, sent to each invited department: the meeting,
+    its time (``when``, local), and the agenda as settled so far. Case ids only, never a party's data."""
+    name = KIND_NAMES[state.kind]
+    subject = f"【联调·{'会议提醒' if reminder else '会议通知'}】{name}「{state.title}」"
+    accepted = [i.case_id for i in state.agenda if i.accepted]
+    agenda = "、".join(accepted) if accepted else "议题征集中"
+    return subject, f"{subject}\n时间：{when}\n会议编号：{state.meeting_id}\n议题：{agenda}"

@@ -5,6 +5,7 @@ absent department and a commitment watched by the case's ladder."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -29,6 +30,11 @@ from domain.meetings import CallMeeting, ItemMinute, RecordMinutes
 from domain.organisation import demo_organisation
 from domain.policy import DEFAULT_POLICY
 from domain.vocabulary import Channel, Clock, PartyRole, Role
+from tests.receivers import Webhook
+from tests.workflows.notify_setup import POLICE, SECRET, organisation
+from tests.workflows.scenario import CO as SCENARIO_CO
+from tests.workflows.scenario import LEAD as SCENARIO_LEAD
+from workers.case_worker import build_worker
 
 FIXED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AT = FIXED + timedelta(days=7)
@@ -122,3 +128,27 @@ async def test_bad_meeting_input_is_an_application_error(app: Application) -> No
         await propose_item(app, LIAISON, "MT-none", "C-none")
     with pytest.raises(Forbidden):
         await get_meeting(app, Actor(role=Role.grid_worker, id="g"), "MT-none")
+
+
+@pytest.fixture(scope="module")
+async def hook() -> AsyncIterator[Webhook]:
+    receiver = Webhook().start()
+    yield receiver
+    receiver.stop()
+
+
+async def test_the_invitation_and_the_reminder_reach_each_invited_department(
+        pool: asyncpg.Pool, temporal_client, hook: Webhook) -> None:  # type: ignore[no-untyped-def]
+    org = organisation(hook, None)
+    async with build_worker(temporal_client, pool, "tests-meetings", org=org):
+        app = build_application(pool, temporal_client, "tests-meetings", org=org, policy=DEFAULT_POLICY,
+                                clock=lambda: FIXED)
+        called = await call_meeting(app, SUPERVISOR, CallMeeting(
+            meeting_kind="joint", title="欠薪联席会议", at=AT, jurisdiction="st-donghu",
+            departments=(SCENARIO_LEAD, SCENARIO_CO, POLICE)))
+        # The meeting is days ago by the engine's own clock, so the reminder's timer has already run out.
+        await temporal_client.get_workflow_handle(f"meeting-{called.meeting_id}").result()
+    for path in ("/lead/liaison", f"/co/liaison/{SECRET}", "/police"):
+        told = [p.body["message"] for p in hook.accepted(path) if called.meeting_id in p.body["message"]]
+        assert sorted(m.split("】")[0] for m in told) == ["【联调·会议提醒", "【联调·会议通知"], path
+    assert not [p for p in hook.accepted("/street-centre") if called.meeting_id in p.body["message"]]
