@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 from domain.case import CaseState, evolve
 from domain.events import (
     Actor,
+    AgendaItemDecided,
+    AgendaItemProposed,
     AttachmentAdded,
     CaseArchived,
     CaseListed,
@@ -41,6 +43,7 @@ from domain.events import (
     ListingLifted,
     MediationRecorded,
     MeetingConvened,
+    MeetingEvent,
     MeetingMinutesRecorded,
     NotificationDeferred,
     NotificationDelivered,
@@ -55,6 +58,8 @@ from domain.events import (
     ReturnRequested,
     RiskRegraded,
     SignedAgreementFiled,
+    StandingMeetingCalled,
+    StandingMeetingMinuted,
     SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
@@ -359,3 +364,29 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             verdict = "确认协议有效" if e.confirmed else "不予确认"
             return f"司法确认：{verdict}" + (f"（{free(e.ruling_no, 40)}）" if e.ruling_no else "") + but(e.note, "；")
     return recorded.type  # an event this version does not know yet: its name at least
+
+
+_MEETING_KIND = {"joint": "联席会议", "round_table": "圆桌议事会"}
+
+
+def describe_meeting_event(event: MeetingEvent, names: Names | None = None, *,
+                           tz: ZoneInfo | None = None) -> str:
+    """A standing meeting's own record, told in Chinese like a case's."""
+    names = names or Names()
+    zone = tz or ZoneInfo("Asia/Shanghai")
+    match event:
+        case StandingMeetingCalled():
+            others = "、".join(f"{a.capacity}{a.name}" for a in event.other_attendees)
+            return (f"召集{_MEETING_KIND[event.kind]}「{event.title}」（{local_time(event.at, zone)}，"
+                    f"{names.place(event.jurisdiction)}）：邀请 {names.departments(event.departments)}"
+                    + (f"；列席 {others}" if others else ""))
+        case AgendaItemProposed():
+            by = ROLE.get(event.proposed_by, event.proposed_by.value)
+            return f"{by}征集议题 {event.item_id}（案件 {event.case_id}）" + (f"：{event.note}" if event.note else "")
+        case AgendaItemDecided():
+            return f"审定议题 {event.item_id}：{'列入议程' if event.accepted else '不予上会'}"
+        case StandingMeetingMinuted():
+            absent = f"；缺席 {names.departments(event.absent)}" if event.absent else ""
+            return (f"会议纪要：到会 {names.departments(event.present) or '—'}{absent}；"
+                    f"议定 {len(event.items)} 项，承诺 {sum(len(i.commitments) for i in event.items)} 项")
+    raise AssertionError(event)  # pragma: no cover

@@ -609,3 +609,67 @@ class RecordedEvent:
     @property
     def type(self) -> str:
         return self.payload.type
+
+
+# A standing meeting (联席会议, 圆桌议事会) is its own record over many cases: its events form a stream of their
+# own, so they are deliberately not part of the case's DomainEvent union.
+
+
+class MeetingAttendee(Frozen):
+    """Someone at a standing meeting who is not a department (两代表一委员, 居民代表, 物业公司)."""
+
+    name: str
+    capacity: str
+
+
+class MeetingItemCommitment(Frozen):
+    department: str
+    what: str
+    due_at: datetime
+
+
+class MeetingItemMinute(Frozen):
+    item_id: str
+    case_id: str
+    decision: str
+    commitments: tuple[MeetingItemCommitment, ...] = ()
+
+
+class StandingMeetingCalled(EventPayload):
+    type: Literal["StandingMeetingCalled"] = "StandingMeetingCalled"
+    meeting_id: str
+    kind: Literal["joint", "round_table"]
+    title: str
+    at: datetime
+    jurisdiction: str
+    departments: tuple[str, ...]
+    other_attendees: tuple[MeetingAttendee, ...] = ()
+
+
+class AgendaItemProposed(EventPayload):
+    type: Literal["AgendaItemProposed"] = "AgendaItemProposed"
+    item_id: str
+    case_id: str
+    proposed_by: Role
+    note: str | None = None
+
+
+class AgendaItemDecided(EventPayload):
+    type: Literal["AgendaItemDecided"] = "AgendaItemDecided"
+    item_id: str
+    accepted: bool
+
+
+class StandingMeetingMinuted(EventPayload):
+    type: Literal["StandingMeetingMinuted"] = "StandingMeetingMinuted"
+    present: tuple[str, ...]
+    absent: tuple[str, ...]
+    items: tuple[MeetingItemMinute, ...]
+
+
+MeetingEvent = Annotated[
+    StandingMeetingCalled | AgendaItemProposed | AgendaItemDecided | StandingMeetingMinuted,
+    Field(discriminator="type"),
+]
+MEETING_EVENT_TYPES: tuple[str, ...] = (
+    "StandingMeetingCalled", "AgendaItemProposed", "AgendaItemDecided", "StandingMeetingMinuted")

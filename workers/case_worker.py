@@ -11,6 +11,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.decisions import DecisionActivities
 from activities.event_store import EventStoreActivities
+from activities.meetings import MeetingActivities
 from activities.notifications import NotificationActivities
 from activities.seals import SealActivities
 from domain.organisation import Organisation
@@ -21,6 +22,7 @@ from infra.logging import get_logger
 from infra.settings import Settings
 from infra.temporal import codec_for, connect_temporal
 from workflows.dispute_case import DisputeCaseWorkflow
+from workflows.meeting import StandingMeetingWorkflow
 from workflows.seal import SealWorkflow
 
 
@@ -32,8 +34,9 @@ def build_worker(
     settings = settings or Settings()
     store_activities = EventStoreActivities(EventStore(pool))
     seals = SealActivities(pool, seal_file or Path(".liandiao") / "seals.jsonl")
-    notify = NotificationActivities(pool, org or load_worker_organisation(settings), settings.public_url,
-                                    settings.notify_give_up_after_s)
+    org = org or load_worker_organisation(settings)
+    notify = NotificationActivities(pool, org, settings.public_url, settings.notify_give_up_after_s)
+    meetings = MeetingActivities(pool, org)
     if not sandboxed:
         options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     cached = options.get("max_cached_workflows")  # a caller's own cache size (the benchmark's) caps the slots
@@ -42,10 +45,10 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[DisputeCaseWorkflow, SealWorkflow],
+        workflows=[DisputeCaseWorkflow, SealWorkflow, StandingMeetingWorkflow],
         activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
                     seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification,
-                    DecisionActivities(store_activities, notify).append_decision],
+                    DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting],
         **options,  # type: ignore[arg-type]
     )
 
