@@ -38,9 +38,9 @@ from application.case_client import CaseClient
 from bench._common import Result, print_table, write_results
 from domain.commands import RouteCase
 from domain.organisation import _read_demo
+from infra.codec import KEY_FILE_NAME
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
-from infra.codec import KEY_FILE_NAME
 from infra.logging import configure_logging
 from infra.temporal import connect_temporal, load_codec
 from tests.workflows.scenario import MEDIATOR, receive_command
