@@ -171,6 +171,7 @@ class Application:
             grid_id=intake.grid_id, risk_level=intake.risk_level, parties=intake.parties,
             duplicate_of=duplicate_of, policy=policy or pin_policy(self.policy, self.clock()),
             organisation=self.org.fingerprint,  # which organisation routed it, for replay and audit
+            departments=tuple(d.id for d in self.org.departments),
         )
         try:
             result = await self.cases.receive(case_id, command, actor, request_id)

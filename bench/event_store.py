@@ -605,7 +605,20 @@ async def log_rows(url: str) -> tuple[list[Result], dict[str, Any]]:
     return rows, context
 
 
+def smoke() -> None:
+    """Sizes for a run that only shows the benchmark works (the test suite's): every phase, a few events each."""
+    global SINGLE_CASES, SINGLE_EVENTS, BATCH_CASES, REPLAY_CASES, REPLAY_PASSES, WARMUP_CASES, LOG_EVENTS, PROOFS
+    SINGLE_CASES, SINGLE_EVENTS, BATCH_CASES, REPLAY_CASES, REPLAY_PASSES = 12, 2, 6, 6, 1
+    WARMUP_CASES, LOG_EVENTS, PROOFS = 2, 200, 5
+
+
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that only shows the benchmark works")
+    if parser.parse_args().smoke:
+        smoke()
     started = time.perf_counter()
     rows, context = asyncio.run(run())
     print_table(rows)

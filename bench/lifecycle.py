@@ -812,7 +812,10 @@ def main() -> None:
                         help="run the escalation on 1..N worker processes (fresh queue each) and report speed-ups")
     parser.add_argument("--max-cached-workflows", type=int, default=Settings().max_cached_workflows,
                         help="worker option for both sides (default: the engine's setting)")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that only shows the benchmark works")
     args = parser.parse_args()
+    if args.smoke:
+        args.cases, args.deadlines, args.in_flight = 2, 2, 2
     configure_logging("WARNING")  # as the tests: the activity's per-notification INFO lines off
     started = time.perf_counter()
     rows, context = asyncio.run(run(args))
@@ -846,8 +849,9 @@ def main() -> None:
               f"{context['escalation']['cpu_ms_per_escalation']}")
     print(f"peak RSS of this process (workers + drivers + client, in-process): {context['max_rss_mib']} MiB "
           f"(after lifecycle: {context['max_rss_mib_after_lifecycle']} MiB)")
-    default = (args.deadlines, args.shape, args.workers, args.scale_out, args.max_cached_workflows) == (
-        DEADLINES, "instant", 1, 0, Settings().max_cached_workflows)
+    default = not args.smoke and (
+        args.deadlines, args.shape, args.workers, args.scale_out, args.max_cached_workflows,
+    ) == (DEADLINES, "instant", 1, 0, Settings().max_cached_workflows)
     name = "lifecycle" if default else (
         f"lifecycle-{args.deadlines}-{args.shape}-cache{args.max_cached_workflows}"
         + (f"-scale-out{args.scale_out}" if args.scale_out else f"-workers{args.workers}"))

@@ -38,18 +38,14 @@ from application.case_client import CaseClient
 from bench._common import Result, print_table, write_results
 from domain.commands import RouteCase
 from domain.organisation import _read_demo
+from infra.codec import KEY_FILE_NAME
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
 from infra.logging import configure_logging
-from infra.temporal import connect_temporal
+from infra.temporal import connect_temporal, load_codec
 from tests.workflows.scenario import MEDIATOR, receive_command
 
 CASES, TASKS = 500, 10
-DEPARTMENTS = (
-    "dept-donghu-huayuan-committee", "dept-donghu-zongzhi", "dept-donghu-justice", "dept-donghu-police",
-    "dept-donghu-labour", "dept-donghu-housing", "dept-donghu-market", "dept-linjiang-petitions",
-    "dept-linjiang-tribunal", "dept-linjiang-land",
-)
 TZ = ZoneInfo("Asia/Shanghai")
 
 # The receiver: its own process (uvicorn, a bare ASGI app), answering 200 to every POST and recording
@@ -88,15 +84,30 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
 
-async def set_up(cases: CaseClient, count: int, tasks: int, policy: str, in_flight: int) -> None:
+def tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+def check_alive(worker: subprocess.Popen[bytes], log: Path) -> None:
+    """A worker that exited stops the run at once, with its last lines (not a wait for a burst that cannot come)."""
+    if worker.poll() is not None:
+        raise SystemExit(f"the worker exited with code {worker.returncode}; its last lines:\n{tail(log)}")
+
+
+async def set_up(cases: CaseClient, count: int, departments: list[str], policy: str, in_flight: int,
+                 alive: Any) -> None:
     gate = asyncio.Semaphore(in_flight)
 
     async def one(i: int) -> None:
         async with gate:
+            alive()
             case_id = f"B-{uuid.uuid4().hex[:8]}-{i:05d}"
-            await cases.receive(case_id, receive_command(policy), MEDIATOR)
-            await cases.act(case_id, RouteCase(lead_department=DEPARTMENTS[0],
-                                               co_departments=DEPARTMENTS[1:tasks]), MEDIATOR)
+            await cases.receive(case_id, receive_command(policy, departments=tuple(departments)), MEDIATOR)
+            await cases.act(case_id, RouteCase(lead_department=departments[0],
+                                               co_departments=tuple(departments[1:])), MEDIATOR)
 
     await asyncio.gather(*(one(i) for i in range(count)))
 
@@ -131,16 +142,29 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
         pool = await create_pool(url, max_size=4)
         await migrate(pool)
         org = json.loads(_read_demo())
+        # Departments from the organisation in force, not a list of ids kept here that can fall out of date.
+        departments = [d["id"] for d in org["departments"]][:args.tasks]
+        if len(departments) < args.tasks:
+            raise SystemExit(f"the organisation has {len(departments)} departments; --tasks {args.tasks} needs more")
         for d in org["departments"]:
             d["notify"] = {"liaisons": [f"json://127.0.0.1:{port}/ours/{d['id']}"]}
         (tmp / "org.json").write_text(json.dumps(org, ensure_ascii=False), encoding="utf-8")
         queue = "bench-notify"
         env = {**os.environ, "LIANDIAO_DATABASE_URL": url, "LIANDIAO_TEMPORAL_ADDRESS": address,
                "LIANDIAO_TASK_QUEUE": queue, "LIANDIAO_ORGANISATION_FILE": str(tmp / "org.json"),
-               "LIANDIAO_LOG_LEVEL": "WARNING", "LIANDIAO_DATA_DIR": str(tmp)}
-        worker = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env,  # noqa: ASYNC220
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = await connect_temporal(address)
+               "LIANDIAO_LOG_LEVEL": "WARNING", "LIANDIAO_DATA_DIR": str(tmp),
+               "LIANDIAO_CODEC_KEY_FILE": str(tmp / KEY_FILE_NAME)}
+        codec = load_codec(tmp / KEY_FILE_NAME, create=True)  # the worker's and this client's key ring
+        log = tmp / "worker.log"
+        with log.open("wb") as out:
+            worker = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], env=env,  # noqa: ASYNC220
+                                      stdout=out, stderr=subprocess.STDOUT)
+
+        def alive() -> None:
+            assert worker is not None
+            check_alive(worker, log)
+
+        client = await connect_temporal(address, codec=codec)
         cases = CaseClient(client, queue)
 
         # Quiet hours from an hour ago to T, a whole minute far enough ahead for the set-up to finish.
@@ -149,7 +173,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
         policy = (f'calendar = "continuous"\n[risk.medium]\nacknowledge_within = "2h"\nreply_within = "4h"\n'
                   f'[notifications]\nquiet_hours = ["{now - timedelta(hours=1):%H:%M}-{due:%H:%M}"]\n')
         started = time.perf_counter()
-        await set_up(cases, args.cases, args.tasks, policy, args.in_flight)
+        await set_up(cases, args.cases, departments, policy, args.in_flight, alive)
         context["setup_seconds"] = round(time.perf_counter() - started, 1)
         t_due = due.timestamp()
         if time.time() >= t_due:
@@ -161,11 +185,13 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
         total = args.cases * args.tasks
         context["seconds_waited_for_the_instant"] = round(t_due - time.time(), 1)
         while True:  # until every notification arrived (sampling the worker's memory meanwhile)
+            alive()
             peak = max(peak, proc.memory_info().rss)
             if time.time() > t_due and len(await arrivals(receiver, "/ours/")) >= total:
                 break
             if time.time() > t_due + args.timeout:
-                raise SystemExit("not every notification arrived in time")
+                raise SystemExit(f"{len(await arrivals(receiver, '/ours/'))} of {total} notifications arrived "
+                                 f"within {args.timeout} s; the worker's last lines:\n{tail(log)}")
             await asyncio.sleep(0.25)
         got = await arrivals(receiver, "/ours/")
         recorded = await pool.fetchval("SELECT count(*) FROM events WHERE type = 'NotificationDelivered'")
@@ -221,7 +247,10 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=32, help="cases set up at once")
     parser.add_argument("--setup-seconds", type=int, default=120, help="time allowed for the set-up")
     parser.add_argument("--timeout", type=int, default=600, help="seconds to wait for the burst to arrive")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that only shows the benchmark works")
     args = parser.parse_args()
+    if args.smoke:
+        args.cases, args.tasks, args.in_flight, args.setup_seconds, args.timeout = 2, 2, 2, 15, 120
     configure_logging("WARNING")
     rows, context = asyncio.run(run(args))
     print_table(rows)

@@ -343,7 +343,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=DEFAULT_CASES, help="cases to seed (10 events each)")
     parser.add_argument("--batch-size", type=int, default=2000, help="events per projection batch")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that only shows the benchmark works")
     args = parser.parse_args()
+    if args.smoke:
+        args.cases, args.batch_size = 50, 100
     configure_logging("WARNING")
     started = time.perf_counter()
     rows, context = asyncio.run(run(args.cases, args.batch_size))

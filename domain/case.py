@@ -300,6 +300,7 @@ class CaseState(Frozen):
     policy: PinnedPolicy | None = None  # parsed once, when the case is received
     received_at: datetime | None = None
     organisation: str | None = None  # fingerprint of the organisation the case was received under
+    departments: tuple[str, ...] | None = None  # that organisation's department ids (None: received before kept)
     duplicate_of: str | None = None
     not_accepted_reason: str | None = None
     tasks: tuple[Task, ...] = ()
@@ -456,6 +457,7 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                 "category": event.category, "channel": event.channel, "grid_id": event.grid_id,
                 "risk_level": event.risk_level, "parties": event.parties,
                 "policy": event.policy, "received_at": at, "organisation": event.organisation,
+                "departments": event.departments,
             }
         case CaseNotAccepted():
             changes = {"not_accepted_reason": event.reason}

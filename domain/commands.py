@@ -36,6 +36,8 @@ class ReceiveCase(Frozen):
     policy: PinnedPolicy  # pinned to the case
     duplicate_of: str | None = None  # found by the caller's duplicate check (重复件)
     organisation: str | None = None  # the fingerprint of the organisation in force (Organisation.fingerprint)
+    # The department ids of that organisation: a route is checked against them wherever it comes from.
+    departments: tuple[str, ...] | None = None
 
 
 class DeclineCase(Frozen):

@@ -193,7 +193,7 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                 title=command.title, description=command.description, category=command.category,
                 channel=command.channel, grid_id=command.grid_id, risk_level=command.risk_level,
                 parties=command.parties, policy=command.policy, duplicate_of=command.duplicate_of,
-                organisation=command.organisation,
+                organisation=command.organisation, departments=command.departments,
             )
             if command.duplicate_of:
                 return [received, CaseMarkedDuplicate(duplicate_of=command.duplicate_of),
@@ -361,6 +361,10 @@ def _route(state: CaseState, command: RouteCase, now: datetime) -> list[DomainEv
     refused = [d for d in departments if d in state.returned_by]
     if refused:
         raise ActionRefused(f"department {refused[0]} returned this case and may not be routed to again")
+    if state.departments is not None:
+        unknown = [d for d in departments if d not in state.departments]
+        if unknown:
+            raise ActionRefused(f"department {unknown[0]} is not in the organisation this case was received under")
     pinned = pinned_policy(state)
     deadlines = pinned.policy.risk[state.risk_level]
     ack_due = due_at(now, deadlines.acknowledge_within, pinned.calendar)

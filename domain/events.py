@@ -80,6 +80,9 @@ class CaseReceived(EventPayload):
     # Added with named people, without a new schema version: events stored before have no such key, read as None,
     # and their hashes cover the data as stored.
     organisation: str | None = None
+    # The department ids of that organisation, so the case itself refuses a route to any other (a direct client
+    # of the workflow included). Events stored before have no such key: read as None, no such check.
+    departments: tuple[str, ...] | None = None
 
 
 class CaseNotAccepted(EventPayload):

@@ -269,3 +269,15 @@ async def test_a_repeated_request_has_effect_once(cases: CaseClient, store: Even
     route = RouteCase(lead_department=LEAD)
     assert await cases.act(case_id, route, MEDIATOR, "req-2") == await cases.act(case_id, route, MEDIATOR, "req-2")
     assert types(await store.read_stream(case_id)) == ["CaseReceived", "CaseRouted", "TaskAssigned"]
+
+
+async def test_the_workflow_refuses_a_route_outside_the_pinned_organisation(cases: CaseClient) -> None:
+    # Straight to the workflow, past the application layer's own check: the case holds its departments.
+    case_id = f"C-{uuid.uuid4().hex[:10]}"
+    await cases.receive(case_id, receive_command(departments=(LEAD, CO)), MEDIATOR)
+    with pytest.raises(ActionRefused, match="not in the organisation"):
+        await cases.act(case_id, RouteCase(lead_department=LEAD, co_departments=("dept-gone",)), MEDIATOR)
+    with pytest.raises(ActionRefused, match="not in the organisation"):
+        await cases.act(case_id, RouteCase(lead_department="dept-gone"), MEDIATOR)
+    routed = await cases.act(case_id, RouteCase(lead_department=LEAD, co_departments=(CO,)), MEDIATOR)
+    assert routed.stage == Stage.coordination
