@@ -14,7 +14,7 @@ from datetime import datetime
 
 import asyncpg
 
-from application.access import require_role, require_visible
+from application.access import require_role
 from application.access_log import record_access
 from application.cases import Application, Done
 from application.errors import NotFound, Refused
