@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Literal, assert_never
 
 from domain.events import (
     AttachmentAdded,
@@ -721,8 +721,8 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                 "judicial_confirmation": s.judicial_confirmation.model_copy(update={
                     "confirmed": event.confirmed, "ruling_no": event.ruling_no, "note": event.note,
                     "decided_at": at})}
-        case _:
-            changes = {}
+        case _:  # every event has its arm: mypy proves it, so a new event cannot be folded as nothing by mistake
+            assert_never(event)
     changes["version"] = seq if seq is not None else s.version + 1
     changes["last_event_at"] = at
     return s.model_copy(update=changes)
