@@ -87,10 +87,12 @@ def old_pinned(toml: str = "", at: datetime = MONDAY) -> PinnedPolicy:
 class Case:
     """A case driven through ``decide`` and ``evolve``; ``now`` moves only when a test moves it."""
 
-    def __init__(self, policy: PinnedPolicy, now: datetime = MONDAY, risk: RiskLevel = RiskLevel.medium) -> None:
-        self.state = CaseState(case_id="C-1")
+    def __init__(self, policy: PinnedPolicy, now: datetime = MONDAY, risk: RiskLevel = RiskLevel.medium,
+                 case_id: str = "C-1") -> None:
+        self.state = CaseState(case_id=case_id)
         self.now = now
         self.events: list[DomainEvent] = []
+        self.history: list[tuple[DomainEvent, datetime]] = []  # each event with the time it occurred
         self.do(ReceiveCase(title="漏水", description="楼上漏水", category="leak", channel=Channel.walk_in,
                             grid_id="grid-1", risk_level=risk, parties=(Party(name="张三", role=PartyRole.applicant),),
                             policy=policy), MEDIATOR)
@@ -101,6 +103,7 @@ class Case:
         events = decide(self.state, command, actor, self.now)
         for event in events:
             self.state = evolve(self.state, event, self.now)
+            self.history.append((event, self.now))
         self.events += events
         return [e.type for e in events]
 
