@@ -39,9 +39,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from domain.case import CaseState
+from domain.policy import Scoring, Weights
 from domain.vocabulary import Satisfaction, TaskRole, TaskStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,7 +94,7 @@ class Period:
         if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
             year, month = int(m[1]), int(m[2])
             if not 1 <= month <= 12:
-                raise PeriodError(f"period {period!r}: month {month} is not 01-12")
+                raise PeriodError(f"{period!r}: month {month} is not 01-12")
             return Period(text, date(year, month, 1), date(year, month, monthrange(year, month)[1]))
         if m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", text):
             year, quarter = int(m[1]), int(m[2])
@@ -103,7 +104,7 @@ class Period:
         if re.fullmatch(r"\d{4}", text):
             year = int(text)
             return Period(text, date(year, 1, 1), date(year, 12, 31))
-        raise PeriodError(f"period {period!r} is not a month (2026-11), a quarter (2026-Q4) or a year (2026)")
+        raise PeriodError(f"{period!r} is not a month (2026-11), a quarter (2026-Q4) or a year (2026)")
 
 
 # --------------------------------------------------------------------------------------------- the facts
@@ -198,30 +199,6 @@ class Counts(BaseModel):
             "reopen": (self.reopened, self.reopen_base),
         }[name]
         return part / whole if whole else None
-
-
-class Weights(BaseModel):
-    """``[scoring] weights``: points out of 100 for each rate."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    on_time_ack: float = Field(20, ge=0)
-    on_time_reply: float = Field(30, ge=0)
-    satisfaction: float = Field(30, ge=0)
-    return_: float = Field(10, ge=0, alias="return")
-    reopen: float = Field(10, ge=0)
-
-    def of(self, rate: str) -> float:
-        return float(getattr(self, "return_" if rate == "return" else rate))
-
-
-class Scoring(BaseModel):
-    """The policy's ``[scoring]`` section."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    weights: Weights = Weights()
-    red_black: int = Field(5, ge=0)
 
 
 class Figures(BaseModel):

@@ -165,13 +165,36 @@ class NotificationPolicy(_Frozen):
         )
 
 
+class Weights(_Frozen):
+    """``[scoring] weights``: points out of 100 for each rate (``return`` is a Python keyword, hence the alias)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+
+    on_time_ack: float = Field(20, ge=0)
+    on_time_reply: float = Field(30, ge=0)
+    satisfaction: float = Field(30, ge=0)
+    return_: float = Field(10, ge=0, alias="return")
+    reopen: float = Field(10, ge=0)
+
+    def of(self, rate: str) -> float:
+        return float(getattr(self, "return_" if rate == "return" else rate))
+
+
+class Scoring(_Frozen):
+    """The policy's ``[scoring]`` section."""
+
+    weights: Weights = Weights()
+    red_black: int = Field(5, ge=0)
+
+
 # Sections added with the supervision rules as practised. A policy pinned before them lacks
 # them, and its case keeps the rules it was received under: returns at once, unbounded extensions,
 # reminders at fractions of wall-clock time, no follow-up deadline. New policies always have them (the
 # defaults fill in whatever a file leaves out).
 PRACTISED_SECTIONS = ("returns", "extensions", "summons", "notifications")
 # Added with the mediation papers; a policy pinned before it keeps the statutory 30 days.
-OPTIONAL_SECTIONS = (*PRACTISED_SECTIONS, "judicial_confirmation")
+OPTIONAL_SECTIONS = (*PRACTISED_SECTIONS, "judicial_confirmation", "scoring")
 
 
 class Policy(_Frozen):
@@ -186,6 +209,8 @@ class Policy(_Frozen):
     summons: SummonsPolicy | None = None
     notifications: NotificationPolicy | None = None
     judicial_confirmation: JudicialConfirmationPolicy | None = None
+    # The district's, not the case's: read from the policy in force when figures are made (None: defaults).
+    scoring: Scoring | None = None
 
     @property
     def as_practised(self) -> bool:

@@ -30,6 +30,7 @@ from domain.events import (
     TaskReturned,
     TaskWithdrawn,
 )
+from domain.figures import follow_up_facts, task_facts
 from domain.vocabulary import Stage, TaskRole, TaskStatus
 from infra.event_store import EventStore, GlobalEvent, GlobalPosition
 from infra.locks import AdvisoryLock
@@ -41,7 +42,8 @@ log = get_logger(__name__)
 PROJECTION = "read_models"  # the checkpoint's name
 _LOCK = int(AdvisoryLock.PROJECTOR)  # one projector writes at a time
 _READ_MODELS = ("case_states", "case_summaries", "department_tasks", "open_escalations", "department_stats",
-                "case_listings", "awaiting_decisions", "open_summons", "notifications")
+                "case_listings", "awaiting_decisions", "open_summons", "notifications", "task_facts",
+                "follow_up_facts")
 STAT_COLUMNS = (
     "tasks_assigned", "acknowledged", "acknowledged_on_time", "replied", "replied_on_time", "returns",
     "followups", "satisfied", "basically_satisfied", "dissatisfied",
@@ -141,6 +143,48 @@ def _supervision_changed(old: CaseState | None, new: CaseState) -> bool:
             t.pending_extension or t.status is TaskStatus.return_requested for t in new.tasks)
     return old.listing != new.listing or old.summons != new.summons or old.tasks != new.tasks \
         or old.watches != new.watches
+# The facts the district's figures count (domain/figures.py).
+
+
+def task_fact_rows(s: CaseState) -> list[tuple[Any, ...]]:
+    return [(f.case_id, f.task_id, f.department, f.role.value, f.assigned_at, f.acknowledge_due_at,
+             f.acknowledged_at, f.reply_due_at, f.replied_at, f.returned, f.cancelled, f.case_reopened, f.listed_at)
+            for f in task_facts(s)]
+
+
+def follow_up_fact_rows(s: CaseState) -> list[tuple[Any, ...]]:
+    return [(f.case_id, f.n, f.department, f.at, f.satisfaction.value) for f in follow_up_facts(s)]
+
+
+_FIGURES = (
+    (task_fact_rows, "task_facts", "case_id, task_id, department, role, assigned_at, acknowledge_due_at, "
+     "acknowledged_at, reply_due_at, replied_at, returned, cancelled, case_reopened, listed_at",
+     ("text",) * 4 + ("timestamptz",) * 5 + ("boolean",) * 3 + ("timestamptz",)),
+    (follow_up_fact_rows, "follow_up_facts", "case_id, n, department, at, satisfaction",
+     ("text", "int", "text", "timestamptz", "text")),
+)
+
+
+def _figures_changed(old: CaseState | None, new: CaseState) -> bool:
+    if old is None:
+        return bool(new.tasks or new.follow_ups)
+    return old.tasks != new.tasks or old.follow_ups != new.follow_ups or old.listing != new.listing \
+        or old.reopen_count != new.reopen_count
+
+
+def _rewrite(out: list[tuple[str, list[Any]]], family: Sequence[Any], states: list[CaseState]) -> None:
+    """Replace the rows of ``states`` in each table of ``family`` (rows_of, table, columns, types)."""
+    if not states:
+        return
+    for rows_of, table, columns, types in family:
+        out.append((f"DELETE FROM {table} WHERE case_id = ANY($1::text[])", [[s.case_id for s in states]]))
+        rows = [row for s in states for row in rows_of(s)]
+        if rows:
+            unnest = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, start=1))
+            out.append((f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({unnest})",
+                        _columns(rows, len(types))))
+
+
 def notification_row(n: NotificationRecord) -> dict[str, Any]:
     departments = list(dict.fromkeys(r.partition(":")[2] for r in n.recipients))
     return {"notification_id": n.notification_id, "kind": n.kind, "level": n.level,
@@ -216,15 +260,8 @@ class _Batch:
             escalations = [row for s in changed for row in escalation_rows(s)]
             if escalations:
                 out.append((_INSERT_ESCALATIONS, _columns(escalations, 7)))
-        touched = [s for s in states if _supervision_changed(self.stored.get(s.case_id), s)]
-        if touched:
-            for rows_of, table, columns, types in _SUPERVISION:
-                out.append((f"DELETE FROM {table} WHERE case_id = ANY($1::text[])", [[s.case_id for s in touched]]))
-                rows = [row for s in touched for row in rows_of(s)]
-                if rows:
-                    unnest = ", ".join(f"${i}::{t}[]" for i, t in enumerate(types, start=1))
-                    out.append((f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({unnest})",
-                                _columns(rows, len(types))))
+        _rewrite(out, _SUPERVISION, [s for s in states if _supervision_changed(self.stored.get(s.case_id), s)])
+        _rewrite(out, _FIGURES, [s for s in states if _figures_changed(self.stored.get(s.case_id), s)])
         notifications = [notification_row(n) | {"case_id": case_id}
                          for case_id, ids in self.notified.items()
                          for n in self.states[case_id].notifications if n.notification_id in ids]

@@ -15,7 +15,7 @@ import asyncpg
 from domain.events import Actor
 from domain.vocabulary import Role
 
-ISSUABLE_ROLES = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin)
+ISSUABLE_ROLES = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin, Role.leader)
 # "last used" is written at most this often per token: a write on every request would cost more than it tells.
 LAST_USED_RESOLUTION_S = 60
 

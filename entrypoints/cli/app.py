@@ -364,6 +364,10 @@ from entrypoints.cli import papers as cli_papers  # noqa: E402 - registered last
 
 cli_papers.register(app, fail, _run_db, _os_user)
 
+from entrypoints.cli import reports as cli_reports  # noqa: E402 - registered last: it uses the helpers above
+
+cli_reports.register(app, fail, _run_db, _os_user, lambda data_dir: settings_for(data_dir).policy_file)
+
 
 def main() -> None:
     app()

@@ -212,3 +212,22 @@ def test_papers_list_and_get_write_the_issued_pdf(demo_stack: RunningStack, tmp_
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1 and "no document" in missing.stderr
     unknown = liandiao(demo_stack, "papers", "list", "C-NOPE")
     assert unknown.returncode == 1 and "no case C-NOPE" in unknown.stderr
+
+
+def test_report_scores_prints_the_figures_and_writes_a_workbook(demo_stack: RunningStack, tmp_path: Path) -> None:
+    import json
+    from datetime import date, timedelta
+
+    today = date.today()
+    span = ("--from", (today - timedelta(days=120)).isoformat(), "--to", (today + timedelta(days=60)).isoformat())
+    printed = liandiao(demo_stack, "report", "scores", *span)
+    assert printed.returncode == 0, printed.stderr
+    report = json.loads(printed.stdout)
+    assert report["rows"] and all(r["name"] and r["tasks"] >= 0 for r in report["rows"])  # the demo's departments
+    book = tmp_path / "kaohe.xlsx"
+    written = liandiao(demo_stack, "report", "scores", *span, "--format", "xlsx", "--out", str(book))
+    assert written.returncode == 0 and book.read_bytes()[:2] == b"PK"  # a workbook is a zip
+    bad = liandiao(demo_stack, "report", "scores", "--period", "2026-13")
+    assert bad.returncode == 2 and bad.stderr.strip() == "liandiao: period: '2026-13': month 13 is not 01-12"
+    no_file = liandiao(demo_stack, "report", "scores", "--period", "2026", "--format", "xlsx")
+    assert no_file.returncode == 2 and "--out" in no_file.stderr

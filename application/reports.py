@@ -1,0 +1,148 @@
+"""The district's figures as use cases: the monthly scores (考核) with ranks and the red and black lists.
+
+What each figure means is domain/figures.py's; here the period and the jurisdiction are chosen, the
+departments named from the organisation in force, and the result shaped for JSON, CSV and a workbook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from application.access import require_role
+from application.errors import InvalidInput
+from domain.events import Actor
+from domain.figures import Figures, Period, PeriodError, rank
+from domain.organisation import Organisation, UnknownId
+from domain.policy import Scoring
+from domain.vocabulary import Role
+from infra.figures import department_counts
+from infra.spreadsheets import Column, Table, csv_text, xlsx
+
+if TYPE_CHECKING:
+    from application.cases import Application
+
+READ_SCORES = frozenset({Role.supervisor, Role.leader, Role.auditor})
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    figures: Figures
+    name: str
+    jurisdiction: str  # the department's jurisdiction id
+
+
+@dataclass(frozen=True)
+class Scores:
+    period: Period
+    jurisdiction: str | None
+    rows: tuple[ScoreRow, ...]
+    red_list: tuple[str, ...]
+    black_list: tuple[str, ...]
+
+
+def parse_period(period: str | None, first: date | None, last: date | None) -> Period:
+    try:
+        return Period.parse(period, first, last)
+    except PeriodError as exc:
+        raise InvalidInput(str(exc), "period") from exc
+
+
+def _within(org: Organisation, department: str, jurisdiction: str | None) -> bool:
+    """The department sits in ``jurisdiction`` or below it (a street holds its communities' departments)."""
+    if jurisdiction is None:
+        return True
+    try:
+        home = org.department(department).jurisdiction
+    except UnknownId:
+        return False  # a department the organisation no longer has belongs to no jurisdiction of it
+    return any(j.id == jurisdiction for j in org.ancestors(home))
+
+
+async def scores(app: Application, actor: Actor, period: Period, jurisdiction: str | None = None) -> Scores:
+    """考核: every department's figures for ``period``, ranked within ``jurisdiction`` (all when None)."""
+    return await district_scores(app.pool, app.org, app.policy.scoring or Scoring(), app.clock(), actor, period,
+                                 jurisdiction)
+
+
+async def district_scores(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime, actor: Actor,
+                          period: Period, jurisdiction: str | None = None) -> Scores:
+    """:func:`scores` from its parts, for the command line (which has the database, not the workers)."""
+    require_role(actor, READ_SCORES)
+    if jurisdiction is not None:
+        try:
+            org.jurisdiction(jurisdiction)
+        except UnknownId as exc:
+            raise InvalidInput(str(exc), "jurisdiction") from exc
+    counts = [c for c in await department_counts(pool, period, now) if _within(org, c.department, jurisdiction)]
+    ranking = rank(counts, scoring)
+    rows = tuple(ScoreRow(figures=f, name=org.department_name(f.department), jurisdiction=_home(org, f.department))
+                 for f in ranking.rows)
+    return Scores(period=period, jurisdiction=jurisdiction, rows=rows, red_list=ranking.red_list,
+                  black_list=ranking.black_list)
+
+
+def _home(org: Organisation, department: str) -> str:
+    try:
+        return org.department(department).jurisdiction
+    except UnknownId:
+        return ""
+
+
+# --------------------------------------------------------------------------------------------- shapes
+
+
+def scores_json(report: Scores) -> dict[str, object]:
+    return {
+        "period": report.period.label, "from": report.period.first.isoformat(), "to": report.period.last.isoformat(),
+        "jurisdiction": report.jurisdiction,
+        "rows": [{
+            "department": r.figures.department, "name": r.name, "jurisdiction": r.jurisdiction,
+            "tasks": r.figures.tasks, "on_time_ack_rate": r.figures.on_time_ack_rate,
+            "on_time_reply_rate": r.figures.on_time_reply_rate, "satisfaction_rate": r.figures.satisfaction_rate,
+            "return_rate": r.figures.return_rate, "reopen_rate": r.figures.reopen_rate,
+            "rating_avg": None,  # 评定 is not recorded yet: no grade to average
+            "listed": r.figures.listed, "score": r.figures.score, "rank": r.figures.rank,
+        } for r in report.rows],
+        "red_list": list(report.red_list), "black_list": list(report.black_list),
+    }
+
+
+_SCORE_COLUMNS = (
+    Column("排名", "int", 6), Column("部门", width=24), Column("任务数", "int", 8), Column("按时签收率", "percent"),
+    Column("按时办结率", "percent"), Column("满意率", "percent"), Column("回退率", "percent"),
+    Column("重办率", "percent"), Column("挂牌督办", "int", 10), Column("得分", "number", 8),
+)
+
+
+def _score_rows(report: Scores, names: set[str] | None = None) -> list[list[object]]:
+    return [[r.figures.rank, r.name, r.figures.tasks, r.figures.on_time_ack_rate, r.figures.on_time_reply_rate,
+             r.figures.satisfaction_rate, r.figures.return_rate, r.figures.reopen_rate, r.figures.listed,
+             r.figures.score]
+            for r in report.rows if names is None or r.figures.department in names]
+
+
+def scores_tables(report: Scores) -> list[Table]:
+    """考核 (every department), 红榜 and 黑榜: one sheet each."""
+    title = f"考核 {report.period.label}"
+    return [Table(title, _SCORE_COLUMNS, _score_rows(report)),
+            Table("红榜", _SCORE_COLUMNS, _score_rows(report, set(report.red_list))),
+            Table("黑榜", _SCORE_COLUMNS, _score_rows(report, set(report.black_list)))]
+
+
+def scores_xlsx(report: Scores) -> bytes:
+    return xlsx(scores_tables(report))
+
+
+def scores_csv(report: Scores) -> str:
+    return csv_text(scores_tables(report)[0])
+
+
+async def stored_scores(pool: asyncpg.Pool, scoring: Scoring, now: datetime, actor: Actor, period: Period,
+                        jurisdiction: str | None = None) -> Scores:
+    """:func:`scores` under the organisation the stack last started with (the command line's way in)."""
+    from infra.organisations import in_force
+
+    return await district_scores(pool, await in_force(pool), scoring, now, actor, period, jurisdiction)

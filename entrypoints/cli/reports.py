@@ -1,0 +1,90 @@
+"""`liandiao report scores --period P [--format json|csv|xlsx] [--out FILE]`: the district's figures (考核),
+read from the stack's database (a thin caller of application/reports.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="where the stack keeps its data")]
+RunDb = Callable[[Path | None, Callable[[Any], Awaitable[Any]]], Any]
+
+
+class Format(StrEnum):
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, os_user: Callable[[], str],
+             policy_file: Callable[[Path | None], Path | None]) -> None:
+    report_app = typer.Typer(help="The district's figures: 考核 scores.", no_args_is_help=True)
+    app.add_typer(report_app, name="report")
+
+    @report_app.command("scores")
+    def report_scores(
+        period: Annotated[str | None, typer.Option("--period", help="2026-11, 2026-Q4 or 2026")] = None,
+        first: Annotated[str | None, typer.Option("--from", help="first day (YYYY-MM-DD), with --to")] = None,
+        last: Annotated[str | None, typer.Option("--to", help="last day (YYYY-MM-DD), inclusive")] = None,
+        jurisdiction: Annotated[str | None, typer.Option("--jurisdiction", help="a jurisdiction id")] = None,
+        fmt: Annotated[Format, typer.Option("--format", help="json, csv or xlsx")] = Format.json,
+        out: Annotated[Path | None, typer.Option("--out", help="the file to write (default: standard output)")] = None,
+        policy: Annotated[Path | None, typer.Option("--policy", help="the policy file with [scoring] "
+                                                    "(default: LIANDIAO_POLICY_FILE, else the defaults)")] = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Every department's figures, score and rank for a period, with the red and black lists."""
+        from application.access_log import command_line_actor
+        from application.errors import ApplicationError
+        from application.reports import parse_period, scores_csv, scores_json, scores_xlsx, stored_scores
+        from bootstrap.stack import load_policy
+        from domain.policy import Scoring
+        from infra.embedded import StackError
+
+        try:
+            chosen = parse_period(period, _day(first, "--from", fail), _day(last, "--to", fail))
+        except ApplicationError as exc:
+            fail(str(exc), 2)
+            return
+        try:
+            scoring = load_policy(policy or policy_file(data_dir)).scoring or Scoring()
+        except StackError as exc:
+            fail(str(exc), 2)
+            return
+        actor = command_line_actor(os_user())
+        report = run_db(data_dir, lambda pool: stored_scores(pool, scoring, datetime.now(UTC), actor, chosen,
+                                                             jurisdiction))
+        content: bytes
+        if fmt is Format.xlsx:
+            if out is None:
+                fail("a workbook is written to a file: give --out FILE.xlsx", 2)
+            content = scores_xlsx(report)
+        elif fmt is Format.csv:
+            content = scores_csv(report).encode("utf-8")
+        else:
+            content = (json.dumps(scores_json(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        if out is None:
+            sys.stdout.buffer.write(content)
+            return
+        try:
+            out.write_bytes(content)
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror}", 1)
+        print(f"{out}\t{len(report.rows)} departments")
+
+
+def _day(text: str | None, option: str, fail: Callable[[str, int], None]) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not a date (YYYY-MM-DD)", 2)
+        raise
