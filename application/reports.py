@@ -103,7 +103,7 @@ def scores_json(report: Scores) -> dict[str, object]:
             "tasks": r.figures.tasks, "on_time_ack_rate": r.figures.on_time_ack_rate,
             "on_time_reply_rate": r.figures.on_time_reply_rate, "satisfaction_rate": r.figures.satisfaction_rate,
             "return_rate": r.figures.return_rate, "reopen_rate": r.figures.reopen_rate,
-            "rating_avg": None,  # 评定 is not recorded yet: no grade to average
+            "rating_avg": r.figures.rating_avg,
             "listed": r.figures.listed, "score": r.figures.score, "rank": r.figures.rank,
         } for r in report.rows],
         "red_list": list(report.red_list), "black_list": list(report.black_list),
@@ -113,13 +113,15 @@ def scores_json(report: Scores) -> dict[str, object]:
 _SCORE_COLUMNS = (
     Column("排名", "int", 6), Column("部门", width=24), Column("任务数", "int", 8), Column("按时签收率", "percent"),
     Column("按时办结率", "percent"), Column("满意率", "percent"), Column("回退率", "percent"),
-    Column("重办率", "percent"), Column("挂牌督办", "int", 10), Column("得分", "number", 8),
+    Column("重办率", "percent"), Column("评定均分", "number", 10), Column("挂牌督办", "int", 10),
+    Column("得分", "number", 8),
 )
 
 
 def _score_rows(report: Scores, names: set[str] | None = None) -> list[list[object]]:
     return [[r.figures.rank, r.name, r.figures.tasks, r.figures.on_time_ack_rate, r.figures.on_time_reply_rate,
-             r.figures.satisfaction_rate, r.figures.return_rate, r.figures.reopen_rate, r.figures.listed,
+             r.figures.satisfaction_rate, r.figures.return_rate, r.figures.reopen_rate, r.figures.rating_avg,
+             r.figures.listed,
              r.figures.score]
             for r in report.rows if names is None or r.figures.department in names]
 

@@ -24,6 +24,7 @@ from domain.policy import Duration
 from domain.vocabulary import (
     Channel,
     DocumentKind,
+    Grade,
     MediationMethod,
     NotAcceptedReason,
     Outcome,
@@ -138,6 +139,11 @@ class ExtensionIn(Body):
 
 class ExtensionDecisionIn(Body):
     approve: StrictBool
+    note: Text | None = None
+
+
+class RatingIn(Body):
+    grade: Grade  # 评定: excellent, good, fair, poor
     note: Text | None = None
 
 
@@ -281,6 +287,7 @@ class TaskView(BaseModel):
     pending_extension: dict[str, Any] | None
     return_reason: str | None = None  # the return asked for (status return_requested) or granted
     forced: bool = False  # 强制派单: a return was refused; the task can no longer be returned
+    grade: Grade | None = None  # 评定 of the department's handling, once replied
 
 
 class CaseView(BaseModel):

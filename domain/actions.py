@@ -27,6 +27,7 @@ from domain.commands import (
     LiftListing,
     ListCase,
     PauseClock,
+    RateTask,
     RecordFollowUp,
     RecordMediation,
     RecordMeetingMinutes,
@@ -44,7 +45,7 @@ from domain.commands import (
 )
 from domain.decide import ActionRefused, NotPermitted, decide
 from domain.events import Actor
-from domain.vocabulary import DocumentKind, MediationMethod, Outcome, RiskLevel, Satisfaction
+from domain.vocabulary import DocumentKind, Grade, MediationMethod, Outcome, RiskLevel, Satisfaction
 
 _PROBE = "-"  # placeholder text: decide never looks at free text when it checks preconditions
 
@@ -56,11 +57,18 @@ class AvailableAction:
     ref: str | None = None  # the summons, meeting or commitment an action is on
 
 
+def _route_probe(state: CaseState) -> RouteCase:
+    """A route the case could take: to a department of its organisation that has not returned it (a case
+    received before its organisation's departments were kept takes any id; the route's stage check decides)."""
+    if state.departments is None:
+        return RouteCase(lead_department="\x00probe")
+    open_to = [d for d in state.departments if d not in state.returned_by]
+    return RouteCase(lead_department=open_to[0] if open_to else "\x00probe")
+
+
 def _case_probes(now: datetime) -> list[Command]:
     return [
         DeclineCase(reason=_PROBE),
-        # A department id no case can hold: the route's own checks (stage, returned departments) still run.
-        RouteCase(lead_department="\x00probe"),
         PauseClock(reason=_PROBE),
         ResumeClock(reason=_PROBE),
         ConveneMeeting(at=now, departments=(_PROBE,), agenda=_PROBE),
@@ -106,6 +114,7 @@ def _task_probes(task_id: str) -> list[Command]:
         DecideExtension(task_id=task_id, approve=False),
         ReplyTask(task_id=task_id, summary=_PROBE),
         DecideReturn(task_id=task_id, approve=False),
+        RateTask(task_id=task_id, grade=Grade.good),
     ]
 
 
@@ -119,7 +128,7 @@ def _allowed(state: CaseState, command: Command, actor: Actor, now: datetime) ->
 
 def available_actions(state: CaseState, actor: Actor, now: datetime) -> list[AvailableAction]:
     """The actions ``actor`` may take on the case now: case actions first, then each task's, in task order."""
-    probes = [*_case_probes(now), _regrade_probe(state)]
+    probes = [*_case_probes(now), _route_probe(state), _regrade_probe(state)]
     found = [AvailableAction(c.kind) for c in probes if _allowed(state, c, actor, now)]
     found += [AvailableAction(c.kind, ref=ref) for ref, c in _ref_probes(state) if _allowed(state, c, actor, now)]
     for task in state.tasks:

@@ -58,6 +58,7 @@ from domain.events import (
     TaskAcknowledged,
     TaskAssigned,
     TaskEscalated,
+    TaskRated,
     TaskReminded,
     TaskReplied,
     TaskReturned,
@@ -72,6 +73,7 @@ from domain.vocabulary import (
     Channel,
     Clock,
     DocumentKind,
+    Grade,
     MediationMethod,
     Outcome,
     RiskLevel,
@@ -116,6 +118,7 @@ class Task(Frozen):
     return_requested_at: datetime | None = None
     forced: bool = False  # 强制派单: a return was refused; the task can no longer be returned
     extended: tuple[tuple[datetime, datetime], ...] = ()  # approved extensions: reply due before and after
+    grade: Grade | None = None  # 评定 of the department's handling, once replied
 
     @property
     def open_clock(self) -> Clock | None:
@@ -674,6 +677,8 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
             changes = {"follow_up_due_at": event.due_at, "watches": (*s.watches, watch)}
         case ComplaintJudged():
             changes = {"complaint_pending": False}
+        case TaskRated():
+            changes = {"tasks": _with_task(s, event.task_id, grade=event.grade)}
         case WatchedDeadlinesMoved():
             moved = {d.watch_id: d.due_at for d in event.due_times}
             changes = {

@@ -13,6 +13,7 @@ from domain.vocabulary import (
     Channel,
     Clock,
     DocumentKind,
+    Grade,
     MediationMethod,
     NotAcceptedReason,
     Outcome,
@@ -205,6 +206,15 @@ class RegradeRisk(Frozen):
     reason: Text
 
 
+class RateTask(Frozen):
+    """评定: a supervisor grades a department's handling of its task, once it has replied."""
+
+    kind: Literal["rate"] = "rate"
+    task_id: ShortText
+    grade: Grade
+    note: Annotated[str, Field(max_length=4000)] | None = None
+
+
 class JudgeComplaint(Frozen):
     """A supervisor judges a dissatisfied follow-up: reasonable (reopen) or not (archive with the reason)."""
 
@@ -307,6 +317,7 @@ Command = Annotated[
     | LiftListing
     | RegradeRisk
     | JudgeComplaint
+    | RateTask
     # mediation papers
     | IssueDocument
     | RecordPerformance

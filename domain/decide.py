@@ -31,6 +31,7 @@ from domain.commands import (
     LiftListing,
     ListCase,
     PauseClock,
+    RateTask,
     ReceiveCase,
     RecordFollowUp,
     RecordMediation,
@@ -70,6 +71,7 @@ from domain.events import (
     TaskAcknowledged,
     TaskAssigned,
     TaskEscalated,
+    TaskRated,
     TaskReminded,
     TaskReplied,
     WatchedDeadlinesMoved,
@@ -135,6 +137,7 @@ PERMITTED: dict[type, frozenset[Role]] = {
     LiftListing: frozenset({Role.supervisor}),
     RegradeRisk: frozenset({Role.mediator, Role.supervisor}),
     JudgeComplaint: frozenset({Role.supervisor}),
+    RateTask: frozenset({Role.supervisor}),
     # mediation papers: the mediator issues and records; the court's liaison enters its ruling
     IssueDocument: frozenset({Role.mediator}),
     RecordPerformance: frozenset({Role.mediator}),
@@ -283,6 +286,11 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             return supervision.regrade_risk(state, command)
         case JudgeComplaint():
             return supervision.judge_complaint(state, command, now)
+        case RateTask():
+            task = task_in(state, command.task_id, TaskStatus.replied)
+            if task.grade is not None:
+                raise ActionRefused(f"task {task.task_id} is already rated")
+            return [TaskRated(task_id=task.task_id, grade=command.grade, note=command.note)]
         case RecordMediation():
             require_stage(state, Stage.coordination)
             papers.check_mediation(command, now)

@@ -64,6 +64,7 @@ from domain.events import (
     TaskAcknowledged,
     TaskAssigned,
     TaskEscalated,
+    TaskRated,
     TaskReminded,
     TaskReplied,
     TaskReturned,
@@ -77,6 +78,7 @@ from domain.vocabulary import (
     Channel,
     Clock,
     DocumentKind,
+    Grade,
     MediationMethod,
     NotAcceptedReason,
     Outcome,
@@ -104,6 +106,7 @@ DOCUMENT = {DocumentKind.registration: "人民调解登记表", DocumentKind.med
 LEVEL = {1: "催办", 2: "预警", 3: "挂牌督办"}
 OUTCOME = {Outcome.mediated: "调解成功", Outcome.partially_resolved: "部分解决",
            Outcome.referred_to_litigation: "引导诉讼/仲裁", Outcome.withdrawn: "撤回", Outcome.no_basis: "诉求不合理"}
+GRADE = {Grade.excellent: "优秀", Grade.good: "良好", Grade.fair: "一般", Grade.poor: "差"}
 SATISFACTION = {Satisfaction.satisfied: "满意", Satisfaction.basically_satisfied: "基本满意",
                 Satisfaction.dissatisfied: "不满意"}
 METHOD = {MediationMethod.people: "人民调解", MediationMethod.administrative: "行政调解",
@@ -344,6 +347,8 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             return f"不满意认定：{verdict}；理由：{free(e.reason)}"
         case WatchedDeadlinesMoved():
             return f"恢复计时，{len(e.due_times)} 项报到、承诺和回访时限顺延"
+        case TaskRated():
+            return f"评定{holder(e.task_id)}的办理：{GRADE[e.grade]}" + but(e.note, "；")
         # mediation papers
         case DocumentIssued():
             return f"出具{DOCUMENT[e.kind]} {e.number}（PDF，{_size(e.size)}，sha256 {e.sha256[:12]}…）"

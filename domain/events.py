@@ -19,6 +19,7 @@ from domain.vocabulary import (
     Channel,
     Clock,
     DocumentKind,
+    Grade,
     MediationMethod,
     NotAcceptedReason,
     Outcome,
@@ -188,6 +189,15 @@ class TaskReplied(EventPayload):
     type: Literal["TaskReplied"] = "TaskReplied"
     task_id: str
     summary: str
+
+
+class TaskRated(EventPayload):
+    """评定 of a department's handling of its task (a replied one)."""
+
+    type: Literal["TaskRated"] = "TaskRated"
+    task_id: str
+    grade: Grade
+    note: str | None = None
 
 
 class MeetingConvened(EventPayload):
@@ -547,6 +557,7 @@ DomainEvent = Annotated[
     | FollowUpScheduled
     | ComplaintJudged
     | WatchedDeadlinesMoved
+    | TaskRated
     # mediation papers
     | DocumentIssued
     | SignedAgreementFiled

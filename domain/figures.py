@@ -17,6 +17,9 @@ has *now*, so an approved extension (延期) or a paused clock (中止计时) ha
 * **reopen_rate** (重办率): among the department's lead tasks counted in the reply figures, the share whose
   case was reopened (重办): a dissatisfied follow-up judged reasonable sent it back to work. (A verification
   the supervisor rejects is the centre's own check before closing, not a reopening.)
+* **rating_avg** (评定): the mean grade of the department's tasks counted in the reply figures that a
+  supervisor graded, 优秀 4, 良好 3, 一般 2, 差 1 (``GRADE_POINTS``); none graded, none. It counts in the score
+  only with a ``rating`` weight (default 0), as ``(avg − 1) / 3``.
 * **listed** (挂牌督办): the department's cases listed under a leader in the period (counted, not scored).
 
 Returned, withdrawn and cancelled tasks are judged by the return rate only: they are left out of the
@@ -43,11 +46,11 @@ from pydantic import BaseModel, ConfigDict
 
 from domain.case import CaseState
 from domain.policy import Scoring, Weights
-from domain.vocabulary import Satisfaction, TaskRole, TaskStatus
+from domain.vocabulary import GRADE_POINTS, Grade, Satisfaction, TaskRole, TaskStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-RATES = ("on_time_ack", "on_time_reply", "satisfaction", "return", "reopen")
+RATES = ("on_time_ack", "on_time_reply", "satisfaction", "return", "reopen", "rating")
 # Rates where less is better: the score counts 1 - rate.
 _INVERTED = frozenset({"return", "reopen"})
 
@@ -128,6 +131,7 @@ class TaskFact(BaseModel):
     cancelled: bool  # taken away by the lead's return
     case_reopened: bool  # the case was reopened (CaseReopened) at least once; on the lead task only
     listed_at: datetime | None  # 挂牌督办 of the case (on the lead task only)
+    grade: Grade | None = None  # 评定
 
 
 class FollowUpFact(BaseModel):
@@ -154,6 +158,7 @@ def task_facts(state: CaseState) -> list[TaskFact]:
             returned=t.status is TaskStatus.returned, cancelled=t.status is TaskStatus.cancelled,
             case_reopened=t is lead and state.reopen_count > 0,
             listed_at=state.listing.since if t is lead and state.listing is not None else None,
+            grade=t.grade,
         )
         for t in state.tasks
     ]
@@ -189,6 +194,8 @@ class Counts(BaseModel):
     reopen_base: int = 0
     reopened: int = 0
     listed: int = 0
+    rated: int = 0
+    rating_points: int = 0  # the sum of GRADE_POINTS of the rated
 
     def rate(self, name: str) -> float | None:
         part, whole = {
@@ -197,8 +204,13 @@ class Counts(BaseModel):
             "satisfaction": (self.satisfied, self.follow_ups),
             "return": (self.returned, self.assigned),
             "reopen": (self.reopened, self.reopen_base),
+            "rating": (self.rating_points - self.rated, 3 * self.rated),  # (avg - 1) / 3: 优秀 1.0, 差 0.0
         }[name]
         return part / whole if whole else None
+
+    @property
+    def rating_avg(self) -> float | None:
+        return self.rating_points / self.rated if self.rated else None
 
 
 class Figures(BaseModel):
@@ -213,6 +225,7 @@ class Figures(BaseModel):
     satisfaction_rate: float | None
     return_rate: float | None
     reopen_rate: float | None
+    rating_avg: float | None
     listed: int
     score: float | None
     rank: int | None = None
@@ -234,7 +247,8 @@ def figures(counts: Counts, weights: Weights) -> Figures:
     return Figures(
         department=counts.department, tasks=counts.tasks, on_time_ack_rate=counts.rate("on_time_ack"),
         on_time_reply_rate=counts.rate("on_time_reply"), satisfaction_rate=counts.rate("satisfaction"),
-        return_rate=counts.rate("return"), reopen_rate=counts.rate("reopen"), listed=counts.listed,
+        return_rate=counts.rate("return"), reopen_rate=counts.rate("reopen"), rating_avg=counts.rating_avg,
+        listed=counts.listed,
         score=score(counts, weights),
     )
 
@@ -287,6 +301,8 @@ def count(tasks: list[TaskFact], follow_ups: list[FollowUpFact], period: Period,
                 names += ["reply_due", *(["reply_on_time"] if on_time else [])]
                 if t.role is TaskRole.lead:
                     names += ["reopen_base", *(["reopened"] if t.case_reopened else [])]
+                if t.grade is not None:
+                    names += ["rated", *(["rating_points"] * GRADE_POINTS[t.grade])]
         if names:
             bump(t.department, "tasks", *names)
         if period.holds(t.listed_at):

@@ -176,6 +176,7 @@ class Weights(_Frozen):
     satisfaction: float = Field(30, ge=0)
     return_: float = Field(10, ge=0, alias="return")
     reopen: float = Field(10, ge=0)
+    rating: float = Field(0, ge=0)  # 评定: counted only when a district gives it points
 
     def of(self, rate: str) -> float:
         return float(getattr(self, "return_" if rate == "return" else rate))

@@ -89,6 +89,19 @@ class Outcome(StrEnum):
     no_basis = "no_basis"
 
 
+class Grade(StrEnum):
+    """评定: a supervisor's grade of a department's handling of its task."""
+
+    excellent = "excellent"  # 优秀
+    good = "good"  # 良好
+    fair = "fair"  # 一般
+    poor = "poor"  # 差
+
+
+# The points of each grade when grades are averaged (rating_avg): 4 for 优秀 down to 1 for 差.
+GRADE_POINTS = {Grade.excellent: 4, Grade.good: 3, Grade.fair: 2, Grade.poor: 1}
+
+
 class Satisfaction(StrEnum):
     satisfied = "satisfied"
     basically_satisfied = "basically_satisfied"

@@ -26,6 +26,7 @@ WITH judged AS (
            replied_at <= reply_due_at AS reply_on_time,
            role = 'lead' AS lead,
            case_reopened,
+           grade_points,
            listed_at >= $1 AND listed_at < $2 AS listed
       FROM task_facts
      WHERE NOT cancelled
@@ -44,7 +45,9 @@ SELECT department,
        count(*) FILTER (WHERE assigned AND returned)                  AS returned,
        count(*) FILTER (WHERE reply_due AND lead)                     AS reopen_base,
        count(*) FILTER (WHERE reply_due AND lead AND case_reopened)   AS reopened,
-       count(*) FILTER (WHERE listed)                                 AS listed
+       count(*) FILTER (WHERE listed)                                 AS listed,
+       count(*) FILTER (WHERE reply_due AND grade_points IS NOT NULL) AS rated,
+       coalesce(sum(grade_points) FILTER (WHERE reply_due), 0)        AS rating_points
   FROM judged
  GROUP BY department
 HAVING count(*) FILTER (WHERE assigned OR ack_due OR reply_due OR listed) > 0  -- nothing judged yet: no row"""

@@ -31,7 +31,7 @@ from domain.events import (
     TaskWithdrawn,
 )
 from domain.figures import follow_up_facts, task_facts
-from domain.vocabulary import Stage, TaskRole, TaskStatus
+from domain.vocabulary import GRADE_POINTS, Stage, TaskRole, TaskStatus
 from infra.event_store import EventStore, GlobalEvent, GlobalPosition
 from infra.locks import AdvisoryLock
 from infra.logging import get_logger
@@ -148,7 +148,8 @@ def _supervision_changed(old: CaseState | None, new: CaseState) -> bool:
 
 def task_fact_rows(s: CaseState) -> list[tuple[Any, ...]]:
     return [(f.case_id, f.task_id, f.department, f.role.value, f.assigned_at, f.acknowledge_due_at,
-             f.acknowledged_at, f.reply_due_at, f.replied_at, f.returned, f.cancelled, f.case_reopened, f.listed_at)
+             f.acknowledged_at, f.reply_due_at, f.replied_at, f.returned, f.cancelled, f.case_reopened, f.listed_at,
+             GRADE_POINTS[f.grade] if f.grade is not None else None)
             for f in task_facts(s)]
 
 
@@ -158,8 +159,8 @@ def follow_up_fact_rows(s: CaseState) -> list[tuple[Any, ...]]:
 
 _FIGURES = (
     (task_fact_rows, "task_facts", "case_id, task_id, department, role, assigned_at, acknowledge_due_at, "
-     "acknowledged_at, reply_due_at, replied_at, returned, cancelled, case_reopened, listed_at",
-     ("text",) * 4 + ("timestamptz",) * 5 + ("boolean",) * 3 + ("timestamptz",)),
+     "acknowledged_at, reply_due_at, replied_at, returned, cancelled, case_reopened, listed_at, grade_points",
+     ("text",) * 4 + ("timestamptz",) * 5 + ("boolean",) * 3 + ("timestamptz", "int")),
     (follow_up_fact_rows, "follow_up_facts", "case_id, n, department, at, satisfaction",
      ("text", "int", "text", "timestamptz", "text")),
 )

@@ -23,6 +23,7 @@ from domain.commands import (
     DecideExtension,
     DeclineCase,
     PauseClock,
+    RateTask,
     ReceiveCase,
     RecordFollowUp,
     RecordMediation,
@@ -95,6 +96,8 @@ _task_action("extension", s.ExtensionIn, RequestExtension,
 _task_action("extension/decision", s.ExtensionDecisionIn, DecideExtension,
              lambda b, t: DecideExtension(task_id=t, approve=b.approve, note=b.note), "延期审批: decide")
 _task_action("reply", s.ReplyIn, ReplyTask, lambda b, t: ReplyTask(task_id=t, summary=b.summary), "答复: reply")
+_task_action("rating", s.RatingIn, RateTask, lambda b, t: RateTask(task_id=t, grade=b.grade, note=b.note),
+             "评定: grade a department's handling of its replied task")
 _case_action("clock/pause", s.Reason, PauseClock, lambda b: PauseClock(reason=b.reason), "中止: pause the clock")
 _case_action("clock/resume", s.Reason, ResumeClock, lambda b: ResumeClock(reason=b.reason), "恢复: resume the clock")
 _case_action("mediations", s.MediationIn, RecordMediation,

@@ -34,7 +34,7 @@ def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
                 escalation_level=t.escalation_level, assigned_at=t.assigned_at,
                 acknowledged_at=t.acknowledged_at, replied_at=t.replied_at,
                 pending_extension=t.pending_extension.model_dump(mode="json") if t.pending_extension else None,
-                return_reason=t.return_reason, forced=t.forced,
+                return_reason=t.return_reason, forced=t.forced, grade=t.grade,
             )
             for t in state.tasks
         ],

@@ -29,6 +29,7 @@ from domain.commands import (
     LiftListing,
     ListCase,
     PauseClock,
+    RateTask,
     RecordFollowUp,
     RecordMediation,
     RecordMeetingMinutes,
@@ -44,7 +45,7 @@ from domain.commands import (
 )
 from domain.organisation import Organisation, UnknownId
 from domain.policy import Duration
-from domain.vocabulary import MediationMethod, NotAcceptedReason, Outcome, RiskLevel, Satisfaction
+from domain.vocabulary import Grade, MediationMethod, NotAcceptedReason, Outcome, RiskLevel, Satisfaction
 from entrypoints.workbench import labels
 
 Form = Mapping[str, Any]  # field name -> str, or list[str] for a multiple choice
@@ -203,6 +204,12 @@ ACTIONS: dict[str, ActionForm] = {a.kind: a for a in (
                                            note=_text(f, "note", "审批意见", required=False))),
     ActionForm("reply", "答复", (Field("summary", "答复内容", "textarea"),), on_task=True,
                build=lambda f, t: ReplyTask(task_id=t or "", summary=_text(f, "summary", "答复内容") or "")),
+    ActionForm("rate", "评定", (
+        Field("grade", "评定等级", "select", _options(labels.GRADE), default="good"),
+        Field("note", "评定意见", "textarea", required=False)), on_task=True,
+        build=lambda f, t: RateTask(
+            task_id=t or "", grade=Grade(_choice(f, "grade", "评定等级", [g.value for g in Grade])),
+            note=_text(f, "note", "评定意见", required=False))),
     ActionForm("pause_clock", "中止", (REASON,),
                build=lambda f, t: PauseClock(reason=_text(f, "reason", "原因") or "")),
     ActionForm("resume_clock", "恢复", (REASON,),

@@ -8,7 +8,18 @@ from zoneinfo import ZoneInfo
 
 from domain import describe
 from domain.case import JudicialConfirmation
-from domain.describe import ARCHIVE, CHANNEL, METHOD, NOT_ACCEPTED, OUTCOME, RISK, ROLE, SATISFACTION, TASK_ROLE
+from domain.describe import (
+    ARCHIVE,
+    CHANNEL,
+    GRADE,
+    METHOD,
+    NOT_ACCEPTED,
+    OUTCOME,
+    RISK,
+    ROLE,
+    SATISFACTION,
+    TASK_ROLE,
+)
 from domain.vocabulary import DocumentKind, PartyRole, Stage, TaskStatus
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
@@ -86,7 +97,7 @@ def local_iso(value: str | datetime | None) -> str:
 
 
 __all__ = [  # the words re-exported from domain.describe are the desk's too
-    "ARCHIVE", "CHANNEL", "CLOCK", "LEVEL", "METHOD", "NOTICE_KIND", "NOT_ACCEPTED", "OUTCOME", "PARTY_ROLE",
+    "ARCHIVE", "CHANNEL", "CLOCK", "GRADE", "LEVEL", "METHOD", "NOTICE_KIND", "NOT_ACCEPTED", "OUTCOME", "PARTY_ROLE",
     "RISK", "ROLE", "SATISFACTION", "STAGE", "TASK_ROLE", "TASK_STATUS", "TIMEZONE", "countdown", "level_colour",
     "local", "local_full", "local_iso", "notice_kind", "percent", "rate_colour", "span"
 ]

@@ -16,6 +16,7 @@ CREATE TABLE task_facts (
     cancelled          boolean     NOT NULL,  -- taken away by the lead's return: in no figure
     case_reopened      boolean     NOT NULL,  -- on the lead task: the case was reopened (重办)
     listed_at          timestamptz,           -- on the lead task: 挂牌督办
+    grade_points       integer,               -- 评定 as domain.vocabulary.GRADE_POINTS (4 优秀 .. 1 差); NULL: not rated
     PRIMARY KEY (case_id, task_id)
 );
 CREATE INDEX task_facts_assigned ON task_facts (assigned_at);

@@ -57,7 +57,9 @@ def test_tasks_offer_actions_only_to_their_own_department_by_status() -> None:
     assert ("submit_resolution", None) in kinds(state, MEDIATOR)
     state = run(state, ReplyTask(task_id="C-1-T1", summary="done"), LEAD)
     state = run(state, SubmitResolution(outcome=Outcome.mediated, summary="ok"), MEDIATOR)
-    assert kinds(state, SUPERVISOR) == {("verify", None), ("list", None), ("regrade_risk", None)}
+    # 评定: the supervisor grades the replied task once
+    assert kinds(state, SUPERVISOR) == {("verify", None), ("list", None), ("regrade_risk", None),
+                                        ("rate", "C-1-T1")}
     assert AvailableAction("verify") in available_actions(state, SUPERVISOR, NOW)
 
 

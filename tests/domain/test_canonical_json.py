@@ -64,6 +64,7 @@ from domain.vocabulary import (
     Channel,
     Clock,
     DocumentKind,
+    Grade,
     MediationMethod,
     NotAcceptedReason,
     Outcome,
@@ -130,6 +131,7 @@ def one_of_each() -> list[EventPayload]:
         ev.FollowUpScheduled(follow_up_id="F1", due_at=LATER),
         ev.ComplaintJudged(reasonable=True, reason=TRICKY),
         ev.WatchedDeadlinesMoved(due_times=(ev.WatchedDue(watch_id="S1:dept-a", due_at=LATER),)),
+        ev.TaskRated(task_id="T1", grade=Grade.good, note=TRICKY),
         # mediation papers
         ev.DocumentIssued(document_id="C1-D1", kind=DocumentKind.agreement, number="（2026）东湖人调字第12号",
                           sha256="cd" * 32, size=12345),

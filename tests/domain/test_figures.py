@@ -6,27 +6,30 @@ deadline Wednesday 11 March 09:00 (7wd) unless something moves them:
 
 * A: lead and co-department. The lead acknowledges at 09:30 (on time), the co-department on Wednesday (late).
   The lead is granted 2wd more (reply due Friday 13th) and replies on Thursday 12th: on time only because of
-  the extension. The co-department replies on Thursday 12th too: late. Follow-up on the 13th: satisfied (it
-  rates both departments, which replied).
+  the extension. The co-department replies on Thursday 12th too: late. The supervisor grades the lead's
+  handling 优秀 and the co-department's 一般. Follow-up on the 13th: satisfied (it rates both departments,
+  which replied).
 * B: lead and co-department. The co-department's return is approved at once (撤回). The lead does nothing:
   both its deadlines pass (late, late).
 * C: lead only, its clock paused from 09:00 to 14:30 on Monday (four working hours), so it is due to
   acknowledge on Tuesday 15:30 and does so at 15:00 (on time only because of the pause); it replies on
   Wednesday 11th at 12:00 (due 14:30, on time). The follow-up on Thursday 12th is dissatisfied; the
   supervisor judges it reasonable and the case is reopened (重办) with a fresh reply deadline, Monday 23rd
-  09:00; the lead replies on Friday 20th (on time) and the second follow-up, on the 24th, is satisfied.
+  09:00; the lead replies on Friday 20th (on time), is graded 良好, and the second follow-up, on the 24th, is
+  satisfied.
 * D: another department, all in February: no row for March.
 
 March, seen on 1 April:
 
-| | tasks | 签收 on time | 办结 on time | 满意 | 回退 | 重办 |
-|---|---|---|---|---|---|---|
-| lead | 3 | 2/3 (A, C) | 2/3 (A, C) | 2/3 (A; C's second) | 0/3 | 1/3 (C) |
-| co | 2 | 0/1 (A; B's withdrawn) | 0/1 | 1/1 | 1/2 (B) | none |
+| | tasks | 签收 on time | 办结 on time | 满意 | 回退 | 重办 | 评定 |
+|---|---|---|---|---|---|---|---|
+| lead | 3 | 2/3 (A, C) | 2/3 (A, C) | 2/3 (A; C's second) | 0/3 | 1/3 (C) | (4 + 3) / 2 = 3.5 |
+| co | 2 | 0/1 (A; B's withdrawn) | 0/1 | 1/1 | 1/2 (B) | none | 2 |
 
 Scores with the default weights (20, 30, 30, 10, 10):
 lead: 20·⅔ + 30·⅔ + 30·⅔ + 10·1 + 10·⅔ = 70.00;
-co: (20·0 + 30·0 + 30·1 + 10·½) / 90 (no reopen rate: its 10 points are left out) = 38.89."""
+co: (20·0 + 30·0 + 30·1 + 10·½) / 90 (no reopen rate: its 10 points are left out) = 38.89.
+The grades weigh nothing by default (``rating = 0``)."""
 
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ from domain.commands import (
     DecideReturn,
     JudgeComplaint,
     PauseClock,
+    RateTask,
     RecordFollowUp,
     ReplyTask,
     RequestExtension,
@@ -49,7 +53,7 @@ from domain.commands import (
     VerifyResolution,
 )
 from domain.figures import Counts, Period, PeriodError, Scoring, Weights, count, follow_up_facts, rank, task_facts
-from domain.vocabulary import Outcome, Satisfaction
+from domain.vocabulary import Grade, Outcome, Satisfaction
 from tests.domain.test_supervision import CO, LEAD, MEDIATOR, SH, SUPERVISOR, Case, liaison, routed
 
 OTHER = "other-dept"
@@ -75,6 +79,8 @@ def case_a() -> Case:
     a.do(DecideExtension(task_id="C-A-T1", approve=True), SUPERVISOR)
     a.do(ReplyTask(task_id="C-A-T1", summary="已调解"), liaison(LEAD), at=at(12, 9))
     a.do(ReplyTask(task_id="C-A-T2", summary="已配合"), liaison(CO))
+    a.do(RateTask(task_id="C-A-T1", grade=Grade.excellent), SUPERVISOR)
+    a.do(RateTask(task_id="C-A-T2", grade=Grade.fair), SUPERVISOR)
     close(a, at(12, 10), Satisfaction.satisfied, at(13, 10))
     return a
 
@@ -95,6 +101,7 @@ def case_c() -> Case:
     close(c, at(11, 13), Satisfaction.dissatisfied, at(12, 9))
     c.do(JudgeComplaint(reasonable=True, reason="漏水未修复"), SUPERVISOR)
     c.do(ReplyTask(task_id="C-C-T1", summary="已修复"), liaison(LEAD), at=at(20, 9))
+    c.do(RateTask(task_id="C-C-T1", grade=Grade.good), SUPERVISOR)
     close(c, at(20, 10), Satisfaction.satisfied, at(24, 9))
     return c
 
@@ -138,9 +145,10 @@ def test_the_march_counts_are_the_hand_worked_ones() -> None:
     counts = march_counts(fixed_set())
     assert set(counts) == {LEAD, CO}  # D's department had nothing in March: no row, not 0 %
     assert counts[LEAD] == Counts(department=LEAD, tasks=3, ack_due=3, ack_on_time=2, reply_due=3, reply_on_time=2,
-                                  assigned=3, returned=0, follow_ups=3, satisfied=2, reopen_base=3, reopened=1)
+                                  assigned=3, returned=0, follow_ups=3, satisfied=2, reopen_base=3, reopened=1,
+                                  rated=2, rating_points=7)
     assert counts[CO] == Counts(department=CO, tasks=2, ack_due=1, ack_on_time=0, reply_due=1, reply_on_time=0,
-                                assigned=2, returned=1, follow_ups=1, satisfied=1)
+                                assigned=2, returned=1, follow_ups=1, satisfied=1, rated=1, rating_points=2)
 
 
 def test_a_deadline_not_yet_passed_is_not_judged() -> None:
@@ -158,6 +166,26 @@ def test_the_rates_and_the_scores() -> None:
     assert (co.department, co.rank, co.score) == (CO, 2, 38.89)
     assert (co.on_time_ack_rate, co.satisfaction_rate, co.return_rate, co.reopen_rate) == (0.0, 1.0, 0.5, None)
     assert (ranking.red_list, ranking.black_list) == ((LEAD,), (CO,))
+    assert (lead.rating_avg, co.rating_avg) == (3.5, 2.0)
+
+
+def test_a_rating_weight_counts_the_grades_in_the_score() -> None:
+    scoring = Scoring.model_validate({"weights": {"on_time_ack": 0, "on_time_reply": 0, "satisfaction": 0,
+                                                  "return": 0, "reopen": 0, "rating": 10}})
+    lead, co = rank(list(march_counts(fixed_set()).values()), scoring).rows
+    assert (lead.score, co.score) == (83.33, 33.33)  # (3.5 - 1) / 3 and (2 - 1) / 3
+
+
+def test_a_replied_task_is_rated_once_and_only_by_a_supervisor() -> None:
+    case = routed(co=())
+    case.refused(RateTask(task_id="C-1-T1", grade=Grade.good), SUPERVISOR, "pending_ack; this needs replied")
+    case.do(AcknowledgeTask(task_id="C-1-T1"), liaison(LEAD))
+    case.do(ReplyTask(task_id="C-1-T1", summary="已办结"), liaison(LEAD))
+    case.forbidden(RateTask(task_id="C-1-T1", grade=Grade.excellent), liaison(LEAD), "it is for: supervisor")
+    case.forbidden(RateTask(task_id="C-1-T1", grade=Grade.excellent), MEDIATOR, "it is for: supervisor")
+    assert case.do(RateTask(task_id="C-1-T1", grade=Grade.poor, note="答复敷衍"), SUPERVISOR) == ["TaskRated"]
+    assert case.state.task("C-1-T1").grade is Grade.poor  # type: ignore[union-attr]
+    case.refused(RateTask(task_id="C-1-T1", grade=Grade.good), SUPERVISOR, "already rated")
 
 
 def test_a_period_with_no_tasks_has_no_rows() -> None:
