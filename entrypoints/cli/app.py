@@ -364,6 +364,10 @@ from entrypoints.cli import papers as cli_papers  # noqa: E402 - registered last
 
 cli_papers.register(app, fail, _run_db, _os_user)
 
+from entrypoints.cli import calendar as cli_calendar  # noqa: E402 - registered last: it uses the helpers above
+
+cli_calendar.register(app, fail, _run_db, _os_user)
+
 
 def main() -> None:
     app()
