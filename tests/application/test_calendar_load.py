@@ -131,6 +131,9 @@ def test_the_command_reports_a_bad_file_line_by_line_and_loads_a_good_one(  # ty
 
     good = tmp_path / "2027.json"
     good.write_text(json.dumps(SCHEDULE), encoding="utf-8")
+    checked = runner.invoke(app, ["calendar", "check", str(good)])
+    assert checked.exit_code == 0 and checked.stdout == f"{good}: OK: 2027, 17 holidays, 4 workdays\n"
+    assert runner.invoke(app, ["calendar", "check", str(bad)]).exit_code == 1
     loaded = runner.invoke(app, ["calendar", "load", str(good), "--data-dir", str(tmp_path)])
     assert loaded.exit_code == 0, loaded.output
     assert loaded.stdout.startswith("2027: loaded 17 holidays and 4 workdays (sha256 ")
