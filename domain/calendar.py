@@ -143,6 +143,26 @@ def china_calendar(
     )
 
 
+def holds_year(calendar: BusinessCalendar, schedule: AnnouncedYear) -> bool:
+    """Whether ``calendar`` already has ``schedule``'s year as announced. A continuous calendar has no days
+    off, so no announcement changes it; a cn calendar may lack the year or hold only the package's estimate."""
+    if calendar.kind == "continuous":
+        return True
+    return (tuple(d for d in calendar.holidays if d.year == schedule.year) == schedule.holidays
+            and tuple(d for d in calendar.workdays if d.year == schedule.year) == schedule.workdays)
+
+
+def with_year(calendar: BusinessCalendar, schedule: AnnouncedYear) -> BusinessCalendar:
+    """``calendar`` with ``schedule``'s year replaced by (or added as) the announced one; other years as they
+    were. What an open case's calendar becomes when a year is announced after it was received."""
+    if holds_year(calendar, schedule):
+        return calendar
+    return calendar.model_copy(update={
+        "holidays": tuple(sorted({*(d for d in calendar.holidays if d.year != schedule.year), *schedule.holidays})),
+        "workdays": tuple(sorted({*(d for d in calendar.workdays if d.year != schedule.year), *schedule.workdays})),
+    })
+
+
 def continuous_calendar(timezone: str = "Asia/Shanghai") -> BusinessCalendar:
     return BusinessCalendar(kind="continuous", timezone=timezone)
 

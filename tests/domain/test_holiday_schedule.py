@@ -11,7 +11,7 @@ import holidays
 import pytest
 from pydantic import ValidationError
 
-from domain.calendar import china_calendar
+from domain.calendar import china_calendar, continuous_calendar, holds_year, with_year
 from domain.holiday_schedule import AnnouncedYear, built_in_years, check_announced_year
 from domain.policy import DEFAULT_POLICY, pin_policy
 
@@ -142,3 +142,18 @@ def test_a_loaded_year_wins_over_the_package_estimate() -> None:
     assert not announced.is_working_day(date(2027, 1, 1))
     # the estimate's other days off (Feb 9-10, Oct 4-5, ...) are not added to what was announced
     assert estimated.holidays != announced.holidays and announced.holidays == loaded.holidays
+
+
+def test_an_open_case_calendar_takes_the_announced_year_and_keeps_the_others() -> None:
+    loaded, _ = check_announced_year(json.dumps(
+        {"year": 2027, "holidays": ["2027-01-01", "2027-02-08"], "workdays": ["2027-02-21"]}))
+    assert loaded is not None
+    pinned = china_calendar([2026, 2027, 2028], "Asia/Shanghai", HOURS)  # 2027 only estimated
+    assert not holds_year(pinned, loaded)
+    updated = with_year(pinned, loaded)
+    assert holds_year(updated, loaded) and updated.is_working_day(date(2027, 2, 21))
+    assert [d for d in updated.holidays if d.year != 2027] == [d for d in pinned.holidays if d.year != 2027]
+    assert with_year(updated, loaded) is updated  # already held: nothing to change
+    absent = china_calendar([2026], "Asia/Shanghai", HOURS)  # a case pinned before 2027 was in reach
+    assert with_year(absent, loaded).holidays[-2:] == loaded.holidays
+    assert holds_year(continuous_calendar(), loaded)
