@@ -30,6 +30,7 @@ from application.access import (
 )
 from application.access_log import record_access
 from application.audit import replay_case
+from application.calendar import pin_for_new_case
 from application.case_client import CaseClient, CaseNotFound
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable, from_domain
 from application.people import People
@@ -53,7 +54,7 @@ from domain.organisation import (
     suggest_route,
     validate_route,
 )
-from domain.policy import PinnedPolicy, Policy, pin_policy
+from domain.policy import PinnedPolicy, Policy
 from domain.vocabulary import Channel, RiskLevel, Role, Stage
 from infra.db import ping
 from infra.event_store import ChainVerification, EventStore
@@ -169,7 +170,7 @@ class Application:
         command = ReceiveCase(
             title=intake.title, description=intake.description, category=intake.category, channel=intake.channel,
             grid_id=intake.grid_id, risk_level=intake.risk_level, parties=intake.parties,
-            duplicate_of=duplicate_of, policy=policy or pin_policy(self.policy, self.clock()),
+            duplicate_of=duplicate_of, policy=policy or await pin_for_new_case(self.pool, self.policy, self.clock()),
             organisation=self.org.fingerprint,  # which organisation routed it, for replay and audit
             departments=tuple(d.id for d in self.org.departments),
         )

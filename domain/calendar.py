@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from itertools import pairwise
@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+
+from domain.holiday_schedule import AnnouncedYear, built_in_years
 
 if TYPE_CHECKING:  # policy.py imports this module; Duration is only needed for annotations here
     from domain.policy import Duration
@@ -109,19 +111,29 @@ def _contains(sorted_dates: tuple[date, ...], d: date) -> bool:
     return i < len(sorted_dates) and sorted_dates[i] == d
 
 
-def china_calendar(years: Iterable[int], timezone: str, working_hours: Sequence[str]) -> BusinessCalendar:
-    """The State Council schedule for ``years`` from the ``holidays`` package.
+def china_calendar(
+    years: Iterable[int], timezone: str, working_hours: Sequence[str],
+    announced: Mapping[int, AnnouncedYear] | None = None,
+) -> BusinessCalendar:
+    """The State Council schedule for ``years``.
 
-    The package lists named holidays and the 调休 days off ("Day off (substituted from ...)") as holidays,
-    and the make-up working weekend days in ``weekend_workdays``. Years it has no published schedule for
-    are its estimate (observed rules, no make-up days)."""
-    import holidays as holidays_pkg  # a heavy import: only pinning a new case needs it
-
+    Each year comes from the first that has it: ``announced`` (the years an admin loaded), the schedules
+    shipped with LianDiao (:func:`built_in_years`), else the ``holidays`` package. The package lists named
+    holidays and the 调休 days off ("Day off (substituted from ...)") as holidays, and the make-up working
+    weekend days in ``weekend_workdays``; a year it has no published schedule for is its estimate (observed
+    rules, no make-up days), which is why an announced year replaces it wholesale rather than adding to it."""
     wanted = sorted(set(years))
-    source = holidays_pkg.country_holidays("CN", years=wanted)
-    # the package also keeps weekend workdays of other years it touched: keep only the requested ones
-    workdays = [d for d in source.weekend_workdays if d.year in wanted and d.weekday() >= 5]
-    days_off = [d for d in source if d.year in wanted and d.weekday() < 5]
+    schedules = {**built_in_years(), **(announced or {})}
+    days_off = [d for y in wanted if y in schedules for d in schedules[y].holidays]
+    workdays = [d for y in wanted if y in schedules for d in schedules[y].workdays]
+    estimated = [y for y in wanted if y not in schedules]
+    if estimated:
+        import holidays as holidays_pkg  # a heavy import: only pinning a new case needs it
+
+        source = holidays_pkg.country_holidays("CN", years=estimated)
+        # the package also keeps weekend workdays of other years it touched: keep only the requested ones
+        workdays += [d for d in source.weekend_workdays if d.year in estimated and d.weekday() >= 5]
+        days_off += [d for d in source if d.year in estimated and d.weekday() < 5]
     return BusinessCalendar(
         kind="cn",
         timezone=timezone,
@@ -129,6 +141,26 @@ def china_calendar(years: Iterable[int], timezone: str, working_hours: Sequence[
         holidays=tuple(days_off),
         workdays=tuple(workdays),
     )
+
+
+def holds_year(calendar: BusinessCalendar, schedule: AnnouncedYear) -> bool:
+    """Whether ``calendar`` already has ``schedule``'s year as announced. A continuous calendar has no days
+    off, so no announcement changes it; a cn calendar may lack the year or hold only the package's estimate."""
+    if calendar.kind == "continuous":
+        return True
+    return (tuple(d for d in calendar.holidays if d.year == schedule.year) == schedule.holidays
+            and tuple(d for d in calendar.workdays if d.year == schedule.year) == schedule.workdays)
+
+
+def with_year(calendar: BusinessCalendar, schedule: AnnouncedYear) -> BusinessCalendar:
+    """``calendar`` with ``schedule``'s year replaced by (or added as) the announced one; other years as they
+    were. What an open case's calendar becomes when a year is announced after it was received."""
+    if holds_year(calendar, schedule):
+        return calendar
+    return calendar.model_copy(update={
+        "holidays": tuple(sorted({*(d for d in calendar.holidays if d.year != schedule.year), *schedule.holidays})),
+        "workdays": tuple(sorted({*(d for d in calendar.workdays if d.year != schedule.year), *schedule.workdays})),
+    })
 
 
 def continuous_calendar(timezone: str = "Asia/Shanghai") -> BusinessCalendar:

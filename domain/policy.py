@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import datetime, time
 from itertools import pairwise
 from typing import Any, Literal
@@ -31,6 +32,7 @@ from domain.calendar import (
     continuous_calendar,
     parse_working_hours,
 )
+from domain.holiday_schedule import AnnouncedYear
 from domain.vocabulary import RiskLevel
 
 DurationUnit = Literal["s", "m", "h", "d", "wd", "wh"]
@@ -345,14 +347,17 @@ class PinnedPolicy(_Frozen):
 PINNED_YEARS = 3  # the received year and the 2 following: covers the longest deadline chains
 
 
-def pin_policy(policy: Policy, received_at: datetime) -> PinnedPolicy:
+def pin_policy(
+    policy: Policy, received_at: datetime, announced: Mapping[int, AnnouncedYear] | None = None,
+) -> PinnedPolicy:
     """Pin ``policy`` with the calendar data of ``received_at``'s year (in the policy's timezone) and the
-    2 following years."""
+    2 following years; ``announced`` years (loaded by an admin) win over the built-in data for their year."""
     if received_at.tzinfo is None:
         raise ValueError("received_at must be timezone-aware")
     if policy.calendar == "continuous":
         calendar = continuous_calendar(policy.timezone)
     else:
         year = received_at.astimezone(ZoneInfo(policy.timezone)).year
-        calendar = china_calendar(range(year, year + PINNED_YEARS), policy.timezone, policy.working_hours)
+        calendar = china_calendar(range(year, year + PINNED_YEARS), policy.timezone, policy.working_hours,
+                                  announced)
     return PinnedPolicy(policy=policy, calendar=calendar)

@@ -12,3 +12,4 @@ class AdvisoryLock(IntEnum):
     PROJECTOR = 7_211_005  # one projector writes the read models at a time
     SEALER = 7_211_006  # one sealer at a time, so the seals form one chain (it once shared 7_211_005)
     TRANSPARENCY_LOG = 7_211_016  # one log integrator (and tree-head signer) at a time
+    ANNOUNCED_YEARS = 7_211_028  # one holiday-schedule load at a time, so each names the one it replaced

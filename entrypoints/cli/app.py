@@ -368,6 +368,10 @@ from entrypoints.cli import reports as cli_reports  # noqa: E402 - registered la
 
 cli_reports.register(app, fail, _run_db, _os_user, lambda data_dir: settings_for(data_dir).policy_file)
 
+from entrypoints.cli import calendar as cli_calendar  # noqa: E402 - registered last: it uses the helpers above
+
+cli_calendar.register(app, fail, _run_db, _os_user)
+
 
 def main() -> None:
     app()
