@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from application.access import require_role
-from application.errors import InvalidInput
+from application.errors import InvalidInput, NotFound
+from domain.describe import ARCHIVE, GRADE, OUTCOME
 from domain.events import Actor
 from domain.figures import Figures, Period, PeriodError, rank
+from domain.masking import redact
 from domain.organisation import Organisation, UnknownId
 from domain.policy import Scoring
-from domain.vocabulary import Role
-from infra.figures import department_counts
+from domain.vocabulary import ArchiveReason, Role, TaskRole
+from infra.figures import archived_states, department_counts
 from infra.spreadsheets import Column, Table, csv_text, xlsx
 
 if TYPE_CHECKING:
@@ -71,6 +73,11 @@ async def district_scores(pool: asyncpg.Pool, org: Organisation, scoring: Scorin
                           period: Period, jurisdiction: str | None = None) -> Scores:
     """:func:`scores` from its parts, for the command line (which has the database, not the workers)."""
     require_role(actor, READ_SCORES)
+    return await _district_scores(pool, org, scoring, now, period, jurisdiction)
+
+
+async def _district_scores(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime, period: Period,
+                           jurisdiction: str | None = None) -> Scores:
     if jurisdiction is not None:
         try:
             org.jurisdiction(jurisdiction)
@@ -89,6 +96,60 @@ def _home(org: Organisation, department: str) -> str:
         return org.department(department).jurisdiction
     except UnknownId:
         return ""
+
+
+# --------------------------------------------------------------------------------------------- 公示
+
+
+@dataclass(frozen=True)
+class PublicCase:
+    """One archived case as the public sees it: no party, no person, no id; the title masked."""
+
+    title: str
+    category: str
+    lead_department: str
+    outcome: str
+    rating: str | None
+
+
+@dataclass(frozen=True)
+class PublicBoard:
+    period: Period
+    cases: tuple[PublicCase, ...]
+    scores: Scores
+
+
+def publicity_enabled(app: Application) -> bool:
+    return app.policy.publicity is not None and app.policy.publicity.enabled
+
+
+async def public_board(app: Application, period: Period) -> PublicBoard:
+    """公示: the period's cases archived as resolved and the department scores, for anyone, when the policy enables it.
+
+    Titles are masked with the case's own parties (names, phones, ID numbers) and anything shaped like a phone
+    or ID number; nothing else of a case is shown but its category, lead department, outcome and grade."""
+    if not publicity_enabled(app):
+        raise NotFound("公示 is not enabled here ([publicity] enabled = true in the policy)")
+    cases = []
+    for state in await archived_states(app.pool, period):
+        if state.archive_reason is not ArchiveReason.resolved:
+            continue  # a duplicate or a case not accepted was never handled: nothing to show the public
+        lead = next((t for t in reversed(state.tasks) if t.role is TaskRole.lead), None)
+        cases.append(PublicCase(
+            title=redact(state.title, state.parties), category=app.org.category_name(state.category),
+            lead_department=app.org.department_name(lead.department) if lead else "",
+            outcome=OUTCOME[state.outcome] if state.outcome else ARCHIVE[state.archive_reason],
+            rating=GRADE[lead.grade] if lead and lead.grade else None))
+    scores = await _district_scores(app.pool, app.org, app.policy.scoring or Scoring(), app.clock(), period)
+    return PublicBoard(period=period, cases=tuple(cases), scores=scores)
+
+
+def public_json(board: PublicBoard) -> dict[str, object]:
+    scores = scores_json(board.scores)
+    return {"period": scores["period"], "from": scores["from"], "to": scores["to"],
+            "cases": [{"title": c.title, "category": c.category, "lead_department": c.lead_department,
+                       "outcome": c.outcome, "rating": c.rating} for c in board.cases],
+            "scores": scores["rows"], "red_list": scores["red_list"], "black_list": scores["black_list"]}
 
 
 # --------------------------------------------------------------------------------------------- shapes

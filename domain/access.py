@@ -17,7 +17,7 @@ WINDOW = timedelta(minutes=15)
 LOCKED_FOR = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-SIGNING_ROLES = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin)
+SIGNING_ROLES = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin, Role.leader)
 
 
 def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None:

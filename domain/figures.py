@@ -32,7 +32,8 @@ A department with no task and no follow-up in the period has no row.
 
 **rank**: by score, highest first; equal scores share a rank (1, 1, 3). **red_list** (红榜) is the first
 ``red_black`` ranked, **black_list** (黑榜) the last ``red_black``, each at most half the ranked departments so
-that no department is on both."""
+that no department is on both; a department with the lowest score is never on the red list, nor one with the
+highest on the black list (when all score alike, neither list names anyone)."""
 
 from __future__ import annotations
 
@@ -270,8 +271,9 @@ def rank(all_counts: list[Counts], scoring: Scoring) -> Ranking:
         ranked.append(row.model_copy(update={"rank": ranked[-1].rank if same else i + 1}))
     unscored = sorted((r for r in rows if r.score is None), key=lambda r: r.department)
     k = min(scoring.red_black, len(ranked) // 2)
-    red = tuple(r.department for r in ranked[:k])
-    black = tuple(r.department for r in ranked[len(ranked) - k:]) if k else ()
+    best, worst = (ranked[0].score, ranked[-1].score) if ranked else (None, None)
+    red = tuple(r.department for r in ranked[:k] if (r.score or 0) > (worst or 0))
+    black = tuple(r.department for r in ranked[len(ranked) - k:] if (r.score or 0) < (best or 0)) if k else ()
     return Ranking(rows=(*ranked, *unscored), red_list=red, black_list=black)
 
 

@@ -191,13 +191,19 @@ class Scoring(_Frozen):
     red_black: int = Field(5, ge=0)
 
 
+class Publicity(_Frozen):
+    """``[publicity]``: 公示, the public page of the period's archived cases and department scores."""
+
+    enabled: bool = False
+
+
 # Sections added with the supervision rules as practised. A policy pinned before them lacks
 # them, and its case keeps the rules it was received under: returns at once, unbounded extensions,
 # reminders at fractions of wall-clock time, no follow-up deadline. New policies always have them (the
 # defaults fill in whatever a file leaves out).
 PRACTISED_SECTIONS = ("returns", "extensions", "summons", "notifications")
 # Added with the mediation papers; a policy pinned before it keeps the statutory 30 days.
-OPTIONAL_SECTIONS = (*PRACTISED_SECTIONS, "judicial_confirmation", "scoring")
+OPTIONAL_SECTIONS = (*PRACTISED_SECTIONS, "judicial_confirmation", "scoring", "publicity")
 
 
 class Policy(_Frozen):
@@ -214,6 +220,7 @@ class Policy(_Frozen):
     judicial_confirmation: JudicialConfirmationPolicy | None = None
     # The district's, not the case's: read from the policy in force when figures are made (None: defaults).
     scoring: Scoring | None = None
+    publicity: Publicity | None = None
 
     @property
     def as_practised(self) -> bool:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import asyncpg
 
+from domain.case import CaseState
 from domain.figures import Counts, Period
 
 # $1, $2: the period [start, end); $3: now (a deadline not yet passed is not judged).
@@ -58,6 +59,16 @@ SELECT department, count(*) AS follow_ups,
   FROM follow_up_facts
  WHERE at >= $1 AND at < $2
  GROUP BY department"""
+
+
+async def archived_states(pool: asyncpg.Pool, period: Period) -> list[CaseState]:
+    """The cases archived in ``period``, as folded, oldest archive first."""
+    # An archived case's summary is last updated by its archive or later (a late delivery): a superset by index.
+    rows = await pool.fetch(
+        """SELECT s.state::text AS state FROM case_summaries c JOIN case_states s USING (case_id)
+            WHERE c.stage = 'archived' AND c.updated_at >= $1""", period.start)
+    states = [CaseState.model_validate_json(r["state"]) for r in rows]
+    return sorted((s for s in states if period.holds(s.archived_at)), key=lambda s: (s.archived_at, s.case_id))
 
 
 async def department_counts(pool: asyncpg.Pool, period: Period, now: datetime) -> list[Counts]:

@@ -12,10 +12,11 @@ from datetime import datetime
 
 import asyncpg
 
+from domain.access import SIGNING_ROLES
 from domain.events import Actor
 from domain.vocabulary import Role
 
-ISSUABLE_ROLES = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin, Role.leader)
+ISSUABLE_ROLES = SIGNING_ROLES  # the roles people sign in with: one list, the domain's
 # "last used" is written at most this often per token: a write on every request would cost more than it tells.
 LAST_USED_RESOLUTION_S = 60
 

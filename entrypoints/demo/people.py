@@ -37,6 +37,7 @@ MEDIATOR = DemoPerson("mediator", "王敏", Role.mediator, CENTRE)
 SUPERVISOR = DemoPerson("supervisor", "陈静", Role.supervisor, CENTRE)
 AUDITOR = DemoPerson("auditor", "周平", Role.auditor, None)
 ADMIN = DemoPerson("admin", "赵磊", Role.admin, None)
+LEADER = DemoPerson("leader", "刘洋", Role.leader, None)  # reads the district's figures (考核)
 LIAISON = DemoPerson("liaison", "李强", Role.liaison, LEAD)
 # Liaisons of the other departments the demo cases are routed to: their steps carry a person too.
 _LIAISON_NAMES = {
@@ -44,7 +45,7 @@ _LIAISON_NAMES = {
     "dept-donghu-justice": "郑伟", "dept-xicheng-land": "冯涛", "dept-xicheng-market": "何静",
     "dept-donghu-housing": "韩梅", "dept-xicheng-labour": "曹阳",
 }
-PEOPLE = (MEDIATOR, LIAISON, SUPERVISOR, AUDITOR, ADMIN)
+PEOPLE = (MEDIATOR, LIAISON, SUPERVISOR, AUDITOR, ADMIN, LEADER)
 
 
 def liaison_of(department: str) -> DemoPerson:

@@ -69,6 +69,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(supervision.router, prefix=API_PREFIX)
     app.include_router(documents.router, prefix=API_PREFIX)  # mediation papers, 履行, 司法确认
     app.include_router(reports.router, prefix=API_PREFIX)  # the district's figures (考核)
+    app.include_router(reports.public_router, prefix=API_PREFIX)  # 公示: no token
     app.include_router(meetings.router, prefix=API_PREFIX)  # standing meetings over many cases
 
     _offline_docs(app)

@@ -38,3 +38,18 @@ async def scores(
         return Response(reports.scores_csv(report), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     return reports.scores_json(report)
+
+
+public_router = APIRouter(prefix="/public", tags=["reports"])
+
+
+@public_router.get("/board", summary="公示: the period's resolved cases (masked) and the department scores; no token",
+                   responses={404: {"description": "公示 is not enabled ([publicity] enabled = false)"}})
+async def public_board(
+    svc: Svc,
+    period: Annotated[str | None, Query(description="2026-11, 2026-Q4 or 2026", max_length=20)] = None,
+    first: Annotated[date | None, Query(alias="from")] = None,
+    last: Annotated[date | None, Query(alias="to")] = None,
+) -> dict[str, Any]:
+    board = await reports.public_board(svc, reports.parse_period(period, first, last))
+    return reports.public_json(board)

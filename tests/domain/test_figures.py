@@ -213,6 +213,10 @@ def test_equal_scores_share_a_rank_and_no_department_is_on_both_lists() -> None:
     ranking = rank([dept("a", 9), dept("b", 9), dept("c", 5), dept("d", 1), dept("e", 0)], Scoring(red_black=5))
     assert [(r.department, r.rank) for r in ranking.rows] == [("a", 1), ("b", 1), ("c", 3), ("d", 4), ("e", 5)]
     assert (ranking.red_list, ranking.black_list) == (("a", "b"), ("d", "e"))  # at most half each
+    alike = rank([dept("a", 9), dept("b", 9), dept("c", 9), dept("d", 9)], Scoring())
+    assert [r.rank for r in alike.rows] == [1, 1, 1, 1] and (alike.red_list, alike.black_list) == ((), ())
+    two_levels = rank([dept("a", 9), dept("b", 9), dept("c", 9), dept("d", 5)], Scoring(red_black=2))
+    assert (two_levels.red_list, two_levels.black_list) == (("a", "b"), ("d",))  # c ties the best
 
 
 def test_the_weights_come_from_the_policy_section() -> None:

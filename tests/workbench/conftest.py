@@ -53,7 +53,9 @@ def desk() -> Iterator[Desk]:
     # embedded PostgreSQL runs as an unprivileged user when we are root.
     root = Path(tempfile.mkdtemp(prefix="liandiao-workbench-"))
     data_dir = root / "data"
-    stack = RunningStack(data_dir, "--demo").start(timeout=240)
+    policy = root / "policy.toml"  # the defaults, with 公示 on: the public page is part of the tour
+    policy.write_text("[publicity]\nenabled = true\n", encoding="utf-8")
+    stack = RunningStack(data_dir, "--demo", "--policy", str(policy)).start(timeout=240)
     try:
         yield Desk(base=stack.api.removesuffix("/api/v1"), data_dir=data_dir, logins=demo_logins())
     finally:

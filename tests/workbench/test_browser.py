@@ -19,7 +19,8 @@ from playwright.sync_api import expect
 from tests.workbench.conftest import DESKTOP, PHONE, Desk, shoot, watch
 
 pytestmark = pytest.mark.timeout(600)
-LANDING = {"mediator": "/desk", "liaison": "/inbox", "supervisor": "/board", "auditor": "/audit", "admin": "/admin"}
+LANDING = {"mediator": "/desk", "liaison": "/inbox", "supervisor": "/board", "auditor": "/audit", "admin": "/admin",
+           "leader": "/scores"}
 TITLE = "工资拖欠三个月"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STATE: dict[str, str] = {}  # what one step leaves for the next: the case id
@@ -329,6 +330,59 @@ def test_posts_without_the_csrf_token_are_refused(browser: Any, desk: Desk) -> N
     password = desk.logins["mediator"].password
     login = httpx.post(f"{desk.base}/login", data={"login": "mediator", "password": password})
     assert login.status_code == 403 and "set-cookie" not in login.headers
+
+
+def test_a_supervisor_reads_the_month_s_scores_and_downloads_them(browser: Any, desk: Desk) -> None:
+    page = sign_in(browser, desk, "supervisor", console=False)  # a bad period is answered 422 on purpose
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="考核").click()
+    page.wait_for_url(f"{desk.base}/scores*")
+    expect(page.get_by_role("heading", name=re.compile("部门考核"))).to_be_visible()
+    table = page.get_by_role("table")
+    expect(table.get_by_role("columnheader", name="按时签收率")).to_be_visible()
+    assert table.get_by_role("row").count() >= 2  # the demo's routed cases give this month's departments
+    expect(page.get_by_role("heading", name="红榜")).to_be_visible()
+    shoot(page, "scores")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="下载 Excel").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    from openpyxl import load_workbook
+
+    with open(download.value.path(), "rb") as saved:  # the saved download has no .xlsx name to go by
+        book = load_workbook(saved)
+    assert book.sheetnames[1:] == ["红榜", "黑榜"]
+    page.get_by_text("按起止日期").click()
+    page.get_by_label("开始日期").fill("2026-03-02")
+    page.get_by_label("结束日期").fill("2026-03-01")
+    page.get_by_role("button", name="按日期查看").click()
+    assert page.get_by_role("alert").inner_text() == "结束日期早于开始日期。"
+    page.context.close()
+    leader = sign_in(browser, desk, "leader", PHONE)  # a leader lands on the figures, on a phone too
+    expect(leader.get_by_role("heading", name=re.compile("部门考核"))).to_be_visible()
+    shoot(leader, "scores-leader-phone")
+    leader.context.close()
+
+
+def test_the_public_page_shows_the_month_without_one_personal_detail(browser: Any, desk: Desk) -> None:
+    """公示 needs no sign-in; it names no party (checked against every party of the demo's cases)."""
+    from entrypoints.demo.loader import CASES
+
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = watch(context.new_page(), desk)
+    page.goto(f"{desk.base}/public")
+    assert "/login" not in page.url
+    expect(page.get_by_role("heading", name=re.compile("矛盾纠纷化解公示"))).to_be_visible()
+    shoot(page, "public-phone")
+    months = [page.locator("#period-picker option").nth(i).get_attribute("value") for i in range(3)]
+    for month in months:  # this month and the two before: wherever the demo's archived cases fall
+        page.goto(f"{desk.base}/public?period={month}")
+        text = page.locator("main").inner_text()
+        for case in CASES:
+            for detail in (case.applicant[0], case.applicant[1], case.respondent):
+                assert detail not in text, (month, detail)
+        assert not re.search(r"1[3-9]\d{9}|\d{17}[\dXx]", text)  # nothing shaped like a phone or an ID number
+    answer = httpx.get(f"{desk.base}/api/v1/public/board", params={"period": months[0]})
+    assert answer.status_code == 200 and set(answer.json()) >= {"cases", "scores", "red_list", "black_list"}
+    context.close()
 
 
 def test_nothing_was_asked_from_outside_and_no_console_errors(desk: Desk) -> None:
