@@ -27,7 +27,8 @@ acknowledge and reply figures (a cancelled task, one the lead's return took away
 
 **score**: the weighted mean of the rates present, out of 100: ``100 × Σ wᵢ·rᵢ / Σ wᵢ`` where r is the rate
 for on_time_ack, on_time_reply and satisfaction and ``1 − rate`` for return and reopen, over the rates that
-have tasks behind them (a rate with none is left out and the rest re-weighted, never counted as 0 %).
+have tasks behind them (a rate with none is left out and the rest re-weighted, never counted as 0 %); a
+department with none of the first three (nothing it had to do fell due) has no score and no rank yet.
 A department with no task and no follow-up in the period has no row.
 
 **rank**: by score, highest first; equal scores share a rank (1, 1, 3). **red_list** (红榜) is the first
@@ -54,6 +55,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 RATES = ("on_time_ack", "on_time_reply", "satisfaction", "return", "reopen", "rating")
 # Rates where less is better: the score counts 1 - rate.
 _INVERTED = frozenset({"return", "reopen"})
+# Rates of what a department did when it was due; a score needs one of them.
+_ACHIEVEMENTS = ("on_time_ack", "on_time_reply", "satisfaction")
 
 
 # --------------------------------------------------------------------------------------------- the period
@@ -233,7 +236,10 @@ class Figures(BaseModel):
 
 
 def score(counts: Counts, weights: Weights) -> float | None:
-    """The weighted mean of the rates present, out of 100 (module docstring); None when no rate is."""
+    """The weighted mean of the rates present, out of 100 (module docstring); None when no rate is, or when
+    only the penalties are (nothing the department had to do fell due yet: a return rate alone is no score)."""
+    if all(counts.rate(name) is None for name in _ACHIEVEMENTS):
+        return None
     total = points = 0.0
     for name in RATES:
         rate = counts.rate(name)

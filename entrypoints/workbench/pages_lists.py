@@ -10,12 +10,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from application import supervision
+from application import reports, supervision
 from application.cases import InboxItem
+from application.errors import InvalidInput
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role, Stage
 from entrypoints.workbench import backend, notifications
 from entrypoints.workbench.actions import ACTIONS, route_choices
+from entrypoints.workbench.pages_reports import recent_months, this_month
 from entrypoints.workbench.session import Session
 from entrypoints.workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services
 
@@ -88,11 +90,20 @@ async def inbox(request: Request, department: str | None = None,
 
 
 @router.get("/board", include_in_schema=False)
-async def board(request: Request,
+async def board(request: Request, period: str | None = None,
                 who: Session = Depends(role_in(Role.supervisor, Role.mediator, Role.auditor))) -> HTMLResponse:
     svc = services(request)
     stats = [s for s in await svc.statistics(who.actor) if s.tasks_assigned]
-    return render(request, "board.html", escalations=await svc.board(who.actor, limit=100),
+    # Those who read the district's figures see the departments for a period (this month unless chosen).
+    figures = None
+    if who.actor.role in reports.READ_SCORES:
+        try:
+            chosen = reports.parse_period(period or this_month(svc.clock()), None, None)
+        except InvalidInput:
+            chosen = reports.parse_period(this_month(svc.clock()), None, None)
+        figures = await reports.scores(svc, who.actor, chosen)
+    return render(request, "board.html", escalations=await svc.board(who.actor, limit=100), figures=figures,
+                  months=recent_months(svc.clock()),
                   extras=await supervision.board_extras(svc, who.actor),
                   to_verify=await supervision.resolutions_to_verify(svc, who.actor),
                   listed=await supervision.listed_by_the_ladder(svc, who.actor), stats=stats, poll=POLL_SECONDS,

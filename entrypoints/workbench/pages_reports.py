@@ -60,7 +60,7 @@ async def scores_page(request: Request, period: str | None = None, first: str | 
                       last: str | None = None, who: Session = Depends(role_in(*READERS))) -> HTMLResponse:
     report, error = await _scores(request, who, period, first, last)
     now = services(request).clock()
-    months = _recent_months(now)
+    months = recent_months(now)
     query = request.url.query
     return render(request, "scores.html", status=422 if error else 200, report=report, error=error,
                   months=months, period=period or (None if first or last else this_month(now)),
@@ -87,7 +87,7 @@ async def scores_csv(request: Request, period: str | None = None, first: str | N
         "Content-Disposition": f'attachment; filename="kaohe-{report.period.label}.csv"'})
 
 
-def _recent_months(now: datetime, count: int = 12) -> list[str]:
+def recent_months(now: datetime, count: int = 12) -> list[str]:
     """This month and the eleven before it, newest first: the picker's choices."""
     local = now.astimezone(SHANGHAI)
     year, month = local.year, local.month
@@ -109,7 +109,7 @@ async def public_page(request: Request, period: str | None = None) -> HTMLRespon
     try:
         chosen = chosen_period(period, None, None, now)
     except InvalidInput:
-        return render(request, "public.html", status=422, board=None, months=_recent_months(now), period=period,
+        return render(request, "public.html", status=422, board=None, months=recent_months(now), period=period,
                       error="公示期间应为月份（如 2026-11）、季度（如 2026-Q4）或年份（如 2026）。")
     board = await reports.public_board(svc, chosen)
-    return render(request, "public.html", board=board, months=_recent_months(now), period=chosen.label, error=None)
+    return render(request, "public.html", board=board, months=recent_months(now), period=chosen.label, error=None)

@@ -1,4 +1,4 @@
--- Supervision as practised (issue 10): read models of the supervision board beyond the timers' escalations.
+-- Supervision as practised: read models of the supervision board beyond the timers' escalations.
 -- Like every read model, rebuilt from the events by `liandiao projections rebuild`.
 
 -- The follow-up (回访) is the centre's own work: its escalation names no department.

@@ -1,4 +1,4 @@
--- Issue 8: the dedupe key of each delivery, one row per (notification, channel). The delivery activity claims
+-- The dedupe key of each delivery, one row per (notification, channel). The delivery activity claims
 -- the row before it sends and marks it after, so a retried activity or a restarted worker does not send twice:
 --   status 'sending'   a send is in progress since claimed_at (a lease as long as one attempt may run);
 --          'retry'     the last attempt failed; the next one may claim it at once;

@@ -1,4 +1,4 @@
--- Issue 8: the notifications read model (GET /notifications, GET /cases/{id}/notifications), projected from
+-- The notifications read model (GET /notifications, GET /cases/{id}/notifications), projected from
 -- the NotificationIssued/Deferred/Delivered/Failed events like every read model (rebuilt from the events).
 CREATE TABLE notifications (
     notification_id text        PRIMARY KEY,

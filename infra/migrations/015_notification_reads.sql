@@ -1,4 +1,4 @@
--- Issue 8: who has read which notification (POST /notifications/{id}/read). Per person, not per department:
+-- Who has read which notification (POST /notifications/{id}/read). Per person, not per department:
 -- each liaison of a department has their own unread count. Not projected from events (reading is not part
 -- of the case's record), so a projection rebuild leaves it alone.
 CREATE TABLE notification_reads (

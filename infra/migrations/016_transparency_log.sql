@@ -22,7 +22,7 @@ CREATE TABLE log_keys (
     public_key bytea       NOT NULL,   -- the 32-byte raw Ed25519 public key
     created_at timestamptz NOT NULL DEFAULT now()
 );
--- Signed tree heads (the seals since issue 12): Ed25519 over RFC 6962 §3.5's TreeHeadSignature.
+-- Signed tree heads (the seals of the transparency log): Ed25519 over RFC 6962 §3.5's TreeHeadSignature.
 CREATE TABLE tree_heads (
     id         bigserial PRIMARY KEY,
     tree_size  bigint NOT NULL CHECK (tree_size >= 0),

@@ -1,4 +1,4 @@
--- Attachment contents, addressed by their SHA-256 (issue 12). In PostgreSQL rather than files under the data
+-- Attachment contents, addressed by their SHA-256. In PostgreSQL rather than files under the data
 -- dir: one backup holds the record and its files, every API host and worker sees them (also against an
 -- external database), and a file stored before its AttachmentAdded event is simply unreferenced, never lost.
 -- bytea rather than large objects: files are capped at 20 MiB, and rows get the append-only triggers.

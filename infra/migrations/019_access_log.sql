@@ -1,4 +1,4 @@
--- Who saw what (个人信息保护, issue 11): every read that showed a case's parties' personal data unmasked.
+-- Who saw what (个人信息保护): every read that showed a case's parties' personal data unmasked.
 -- Append-only like the events: a record of access that could be edited would prove nothing.
 CREATE TABLE access_log (
     id       bigserial PRIMARY KEY,

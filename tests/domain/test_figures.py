@@ -204,6 +204,8 @@ def test_a_rate_with_nothing_behind_it_is_left_out_and_the_rest_reweighted() -> 
     assert rank([only_acks], Scoring()).rows[0].score == 75.0  # 3/4 on time, the only rate present
     none = Counts(department="e", follow_ups=0, tasks=0, listed=1)
     assert rank([none], Scoring()).rows[0].score is None
+    only_assigned = Counts(department="f", tasks=1, assigned=1)  # a return rate of 0 % alone is no score
+    assert rank([only_assigned], Scoring()).rows[0].score is None
 
 
 def test_equal_scores_share_a_rank_and_no_department_is_on_both_lists() -> None:

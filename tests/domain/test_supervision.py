@@ -477,7 +477,7 @@ def test_judging_needs_a_pending_complaint() -> None:
     case.refused(JudgeComplaint(reasonable=False, reason="x"), SUPERVISOR, "no dissatisfied follow-up awaits")
 
 
-def test_a_case_pinned_before_issue_10_reopens_at_once_and_has_no_follow_up_deadline() -> None:
+def test_a_case_pinned_before_the_rules_as_practised_reopens_at_once_and_has_no_follow_up_deadline() -> None:
     case = resolved(policy=old_pinned())
     assert case.events[-1].type == "ResolutionVerified" and next_alarm(case.state) is None
     assert case.do(RecordFollowUp(satisfaction=Satisfaction.dissatisfied), MEDIATOR) == [
@@ -504,7 +504,7 @@ def test_a_friday_afternoon_task_on_the_cn_calendar_is_warned_on_monday() -> Non
     ]
 
 
-def test_reminders_of_a_case_pinned_before_issue_10_stay_at_wall_clock_fractions() -> None:
+def test_reminders_of_a_case_pinned_before_the_rules_as_practised_stay_at_wall_clock_fractions() -> None:
     case = routed('[risk.medium]\nacknowledge_within = "24h"\n', co=(), now=FRIDAY_AFTERNOON,
                   policy=old_pinned('[risk.medium]\nacknowledge_within = "24h"\n'))
     alarm = next_alarm(case.state)
