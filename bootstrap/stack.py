@@ -19,6 +19,7 @@ import asyncpg
 import uvicorn
 from temporalio.worker import Worker
 
+from application.calendar import follow_announced_years
 from bootstrap import build_application
 from domain.organisation import Organisation
 from domain.policy import DEFAULT_POLICY, Policy, PolicyError, parse_policy
@@ -182,6 +183,8 @@ class Stack:
             background.append(asyncio.create_task(run_integrator(self.pool, stop), name="transparency-log"))
             self.services = build_application(self.pool, self.client, s.task_queue, org=self.org,
                                               policy=self.policy, projector=projector)
+            # A year's holidays loaded (CLI or admin desk, any host) reach the open cases' deadlines.
+            background.append(asyncio.create_task(follow_announced_years(self.services, stop), name="calendar"))
             watchdog = Watchdog(self.embedded, max_restarts=s.restart_attempts, backoff=s.restart_backoff)
             watchdog_task = asyncio.create_task(watchdog.run(stop), name="watchdog")
             if before_api is not None:

@@ -303,6 +303,20 @@ def _intervals_from(day: date, calendar: BusinessCalendar) -> Iterator[tuple[dat
         day += timedelta(days=1)
 
 
+def next_morning_if_day_end(moment: datetime, calendar: BusinessCalendar) -> datetime:
+    """``moment`` or, when it is exactly the end of its day's last working interval, the start of the next
+    working day: the same working instant, in the form ``due_at`` gives a whole-day deadline (3wd from Monday
+    09:00 is Thursday 09:00, not Wednesday 17:30)."""
+    if calendar.kind == "continuous":
+        return moment
+    local = moment.astimezone(calendar.tz)
+    intervals = _day_intervals(local.date(), calendar)
+    if not intervals or moment != intervals[-1][1]:
+        return moment
+    start, _ = next(_intervals_from(local.date() + timedelta(days=1), calendar))
+    return start.astimezone(moment.tzinfo)
+
+
 def add_working_time(start: datetime, amount: timedelta, calendar: BusinessCalendar) -> datetime:
     """Walk ``amount`` of working time forward from ``start``, skipping lunch, nights, weekends and holidays.
 

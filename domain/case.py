@@ -9,8 +9,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Literal, assert_never
 
+from domain.calendar import with_year
 from domain.events import (
     AttachmentAdded,
+    CalendarUpdated,
     CaseArchived,
     CaseListed,
     CaseMarkedDuplicate,
@@ -65,6 +67,7 @@ from domain.events import (
     TaskWithdrawn,
     WatchedDeadlinesMoved,
 )
+from domain.holiday_schedule import AnnouncedYear
 from domain.policy import PinnedPolicy
 from domain.vocabulary import (
     AGREEMENT_CLOCKS,
@@ -394,6 +397,20 @@ def _with_watch(state: CaseState, watch_id: str, **changes: object) -> tuple[Wat
     return tuple(w.model_copy(update=changes) if w.watch_id == watch_id else w for w in state.watches)
 
 
+def _move_watched(state: CaseState, moved: dict[str, datetime]) -> dict[str, object]:
+    """The watched deadlines (reports, commitments, follow-up) at their new due times."""
+    return {
+        "watches": tuple(w.model_copy(update={"due_at": moved[w.watch_id]}) if w.watch_id in moved else w
+                         for w in state.watches),
+        "commitments": tuple(c.model_copy(update={"due_at": moved[c.commitment_id]})
+                             if c.commitment_id in moved else c for c in state.commitments),
+        # a summons' departments share one deadline: it moves with theirs
+        "summons": tuple(x.model_copy(update={"due_at": next(
+            (moved[k] for d in x.departments if (k := summons_watch_id(x.summons_id, d.department)) in moved),
+            x.due_at)}) for x in state.summons),
+    }
+
+
 def summons_watch_id(summons_id: str, department: str) -> str:
     return f"{summons_id}:{department}"
 
@@ -680,17 +697,18 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
         case TaskRated():
             changes = {"tasks": _with_task(s, event.task_id, grade=event.grade)}
         case WatchedDeadlinesMoved():
-            moved = {d.watch_id: d.due_at for d in event.due_times}
-            changes = {
-                "watches": tuple(w.model_copy(update={"due_at": moved[w.watch_id]}) if w.watch_id in moved else w
-                                 for w in s.watches),
-                "commitments": tuple(c.model_copy(update={"due_at": moved[c.commitment_id]})
-                                     if c.commitment_id in moved else c for c in s.commitments),
-                # a summons' departments share one deadline: it moves with theirs
-                "summons": tuple(x.model_copy(update={"due_at": next(
-                    (moved[k] for d in x.departments if (k := summons_watch_id(x.summons_id, d.department)) in moved),
-                    x.due_at)}) for x in s.summons),
-            }
+            changes = _move_watched(s, {d.watch_id: d.due_at for d in event.due_times})
+        case CalendarUpdated():
+            changes = _move_watched(s, {m.ref: m.after for m in event.moved if m.clock in WATCH_CLOCKS})
+            moved = {(m.ref, m.clock): m.after for m in event.moved if m.clock not in WATCH_CLOCKS}
+            changes["tasks"] = tuple(t.model_copy(update={
+                "acknowledge_due_at": moved.get((t.task_id, Clock.acknowledge), t.acknowledge_due_at),
+                "reply_due_at": moved.get((t.task_id, Clock.reply), t.reply_due_at),
+            }) if (t.task_id, Clock.acknowledge) in moved or (t.task_id, Clock.reply) in moved else t for t in s.tasks)
+            if s.policy is not None:  # the case's calendar holds the announced year from now on
+                calendar = with_year(s.policy.calendar, AnnouncedYear(
+                    year=event.year, holidays=event.holidays, workdays=event.workdays))
+                changes["policy"] = s.policy.model_copy(update={"calendar": calendar})
         # mediation papers
         case DocumentIssued():
             changes = {"documents": (*s.documents, IssuedDocument(

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from domain.events import Frozen, Party
+from domain.holiday_schedule import AnnouncedYear
 from domain.policy import PinnedPolicy
 from domain.vocabulary import (
     Channel,
@@ -206,6 +207,13 @@ class RegradeRisk(Frozen):
     reason: Text
 
 
+class UpdateCalendar(Frozen):
+    """Put a year's announced schedule into the case's calendar (sent by the engine after `calendar load`)."""
+
+    kind: Literal["update_calendar"] = "update_calendar"
+    schedule: AnnouncedYear
+
+
 class RateTask(Frozen):
     """评定: a supervisor grades a department's handling of its task, once it has replied."""
 
@@ -318,6 +326,7 @@ Command = Annotated[
     | RegradeRisk
     | JudgeComplaint
     | RateTask
+    | UpdateCalendar
     # mediation papers
     | IssueDocument
     | RecordPerformance

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain import papers, summons, supervision
-from domain.calendar import due_at, shift_for_pause
+from domain.calendar import due_at, holds_year, shift_for_pause
+from domain.calendar_update import calendar_moves
 from domain.case import CaseState, Task
 from domain.commands import (
     AcknowledgeTask,
@@ -47,10 +48,12 @@ from domain.commands import (
     RouteCase,
     SubmitResolution,
     SummonDepartments,
+    UpdateCalendar,
     VerifyResolution,
 )
 from domain.events import (
     Actor,
+    CalendarUpdated,
     CaseArchived,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -138,6 +141,7 @@ PERMITTED: dict[type, frozenset[Role]] = {
     RegradeRisk: frozenset({Role.mediator, Role.supervisor}),
     JudgeComplaint: frozenset({Role.supervisor}),
     RateTask: frozenset({Role.supervisor}),
+    UpdateCalendar: frozenset({Role.system}),
     # mediation papers: the mediator issues and records; the court's liaison enters its ruling
     IssueDocument: frozenset({Role.mediator}),
     RecordPerformance: frozenset({Role.mediator}),
@@ -286,6 +290,14 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             return supervision.regrade_risk(state, command)
         case JudgeComplaint():
             return supervision.judge_complaint(state, command, now)
+        case UpdateCalendar():
+            pinned = pinned_policy(state)
+            if holds_year(pinned.calendar, command.schedule):
+                raise ActionRefused(f"the case's calendar already holds {command.schedule.year} as announced")
+            _, deadlines = calendar_moves(state, pinned, command.schedule, now)
+            schedule = command.schedule
+            return [CalendarUpdated(year=schedule.year, content_hash=schedule.content_hash,
+                                    holidays=schedule.holidays, workdays=schedule.workdays, moved=deadlines)]
         case RateTask():
             task = task_in(state, command.task_id, TaskStatus.replied)
             if task.grade is not None:

@@ -19,6 +19,7 @@ from domain.events import (
     AgendaItemDecided,
     AgendaItemProposed,
     AttachmentAdded,
+    CalendarUpdated,
     CaseArchived,
     CaseListed,
     CaseMarkedDuplicate,
@@ -347,6 +348,12 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             return f"不满意认定：{verdict}；理由：{free(e.reason)}"
         case WatchedDeadlinesMoved():
             return f"恢复计时，{len(e.due_times)} 项报到、承诺和回访时限顺延"
+        case CalendarUpdated():
+            text = f"按国务院公布的 {e.year} 年节假日安排更新工作日历"
+            if not e.moved:
+                return text + "，各项时限不变"
+            return text + f"，{len(e.moved)} 项时限顺延：" + "；".join(
+                f"{CLOCK[m.clock]}时限 {when(m.before)} → {when(m.after)}" for m in e.moved)
         case TaskRated():
             return f"评定{holder(e.task_id)}的办理：{GRADE[e.grade]}" + but(e.note, "；")
         # mediation papers

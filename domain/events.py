@@ -7,7 +7,7 @@ upcast when read (``domain.upcasting``), never rewritten."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
@@ -455,6 +455,26 @@ class WatchedDeadlinesMoved(EventPayload):
     due_times: tuple[WatchedDue, ...]
 
 
+class DeadlineMoved(Frozen):
+    ref: str  # the task id (acknowledge, reply) or the watch id (report, follow-up)
+    clock: Clock
+    before: datetime
+    after: datetime
+
+
+class CalendarUpdated(EventPayload):
+    """A year's schedule announced after the case was received (国务院办公厅 publishes it each November) is put
+    into the case's pinned calendar; the deadlines counted in working time that had not passed move to keep
+    the working time they had left (old and new in ``moved``)."""
+
+    type: Literal["CalendarUpdated"] = "CalendarUpdated"
+    year: int
+    content_hash: str  # of the announced schedule (domain.holiday_schedule.AnnouncedYear.content_hash)
+    holidays: tuple[date, ...]
+    workdays: tuple[date, ...]
+    moved: tuple[DeadlineMoved, ...] = ()
+
+
 # --- mediation papers: 协议书, 卷宗, 履行, 司法确认 ---------------------------------------------------------
 
 
@@ -558,6 +578,7 @@ DomainEvent = Annotated[
     | ComplaintJudged
     | WatchedDeadlinesMoved
     | TaskRated
+    | CalendarUpdated
     # mediation papers
     | DocumentIssued
     | SignedAgreementFiled

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
+from domain.calendar import BusinessCalendar
 from domain.holiday_schedule import AnnouncedYear
 from infra.locks import AdvisoryLock
 
@@ -67,3 +68,18 @@ async def stored_years(pool: asyncpg.Pool) -> list[StoredYear]:
         found.append(StoredYear(row["year"], row["content_hash"], row["loaded_by"], row["loaded_at"],
                                 holidays=len(schedule.holidays), workdays=len(schedule.workdays)))
     return found
+
+
+async def last_loaded(pool: asyncpg.Pool) -> tuple[int, object] | None:
+    """How many years are loaded and the latest load's time: changes whenever a year is loaded or replaced."""
+    row = await pool.fetchrow("SELECT count(*) AS n, max(loaded_at) AS at FROM announced_years")
+    return None if row is None or not row["n"] else (row["n"], row["at"])
+
+
+async def open_case_calendars(pool: asyncpg.Pool) -> list[tuple[str, BusinessCalendar]]:
+    """Each open case's pinned calendar (cn calendars only: a continuous one has no days off to announce)."""
+    rows = await pool.fetch(
+        """SELECT s.case_id, s.state->'policy'->'calendar' AS calendar
+             FROM case_states s JOIN case_summaries c USING (case_id)
+            WHERE c.stage <> 'archived' AND s.state->'policy'->'calendar'->>'kind' = 'cn'""")
+    return [(r["case_id"], BusinessCalendar.model_validate(r["calendar"])) for r in rows]

@@ -53,7 +53,8 @@ def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, 
             return
         replaced = f", replacing sha256 {stored.replaced_hash}" if stored.replaced_hash else ""
         print(f"{stored.year}: loaded {stored.holidays} holidays and {stored.workdays} workdays "
-              f"(sha256 {stored.content_hash}{replaced}); cases received from now on pin it")
+              f"(sha256 {stored.content_hash}{replaced}); cases received from now on pin it, and open cases "
+              f"take it within a minute while the stack runs (their deadlines in working time move)")
 
     @calendar_app.command("list")
     def calendar_list(data_dir: DataDir = None) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -142,3 +142,43 @@ def test_the_command_reports_a_bad_file_line_by_line_and_loads_a_good_one(  # ty
     listed = runner.invoke(app, ["calendar", "list", "--data-dir", str(tmp_path)])
     assert listed.exit_code == 0 and any(line.startswith("2027\t17 holidays\t4 workdays\t")
                                          for line in listed.stdout.splitlines())
+
+
+async def test_an_open_case_takes_a_year_announced_after_it_was_received(  # type: ignore[no-untyped-def]
+        pool: asyncpg.Pool, temporal_client, cases: CaseClient, no_loaded_year: None) -> None:
+    """Received before 2027 is announced, with a reply deadline in January 2027: the announcement makes Monday
+    4 January a holiday too (made up, so that no estimate has it), so the deadline moves one working day later,
+    the move is on record, and a second pass changes nothing."""
+    from application.calendar import bring_open_cases_up_to_date
+    from domain.calendar import due_at, holds_year, working_time_between
+    from domain.commands import RouteCase
+    from domain.holiday_schedule import AnnouncedYear
+    from domain.policy import Duration, parse_policy
+
+    app = build_application(pool, temporal_client, cases.task_queue, org=demo_organisation(),
+                            policy=parse_policy('[risk.medium]\nreply_within = "25wd"\n'))
+    received = await app.receive(MEDIATOR, Intake(
+        title="楼上漏水", description="天花板渗水", category="leak", channel=Channel.walk_in,
+        grid_id="grid-donghu-huayuan-1", parties=(Party(name=f"张{uuid.uuid4().hex[:6]}", role=PartyRole.applicant),)))
+    await app.act(MEDIATOR, received.case_id, RouteCase(lead_department="dept-donghu-huayuan-committee"))
+    await app.projector.catch_up()
+    before = (await app.get_case(MEDIATOR, received.case_id)).tasks[0].reply_due_at
+    assert before.year == 2027  # 25 working days from December
+
+    schedule = {**SCHEDULE, "holidays": sorted([*SCHEDULE["holidays"], "2027-01-04"])}
+    await load_schedule(pool, json.dumps(schedule), "cli:tester")
+    assert await bring_open_cases_up_to_date(app, only={received.case_id}) == 1
+    await app.projector.catch_up()
+    state = await app.get_case(MEDIATOR, received.case_id)
+    announced = AnnouncedYear.model_validate(schedule)
+    assert holds_year(state.policy.calendar, announced)  # type: ignore[union-attr]
+    after = state.tasks[0].reply_due_at
+    # one working day later: the same working instant as before + 1wd (a deadline set at night reads 03:00
+    # by due_at's arithmetic; the move writes that instant as the working morning it is)
+    later = due_at(before, Duration.parse("1wd"), state.policy.calendar)  # type: ignore[union-attr]
+    assert working_time_between(min(after, later), max(after, later), state.policy.calendar) == timedelta(0)  # type: ignore[union-attr]
+    assert after > before
+    events = await app.events(MEDIATOR, received.case_id)
+    updated = [e for e in events if e["type"] == "CalendarUpdated"]
+    assert len(updated) == 1 and updated[0]["data"]["moved"][0]["clock"] == "reply"
+    assert await bring_open_cases_up_to_date(app, only={received.case_id}) == 0

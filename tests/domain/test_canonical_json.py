@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -132,6 +132,9 @@ def one_of_each() -> list[EventPayload]:
         ev.ComplaintJudged(reasonable=True, reason=TRICKY),
         ev.WatchedDeadlinesMoved(due_times=(ev.WatchedDue(watch_id="S1:dept-a", due_at=LATER),)),
         ev.TaskRated(task_id="T1", grade=Grade.good, note=TRICKY),
+        ev.CalendarUpdated(year=2027, content_hash="ab" * 32, holidays=(date(2027, 1, 1),),
+                           workdays=(date(2027, 2, 6),), moved=(ev.DeadlineMoved(
+                               ref="T1", clock=Clock.reply, before=NOW, after=LATER),)),
         # mediation papers
         ev.DocumentIssued(document_id="C1-D1", kind=DocumentKind.agreement, number="（2026）东湖人调字第12号",
                           sha256="cd" * 32, size=12345),
