@@ -26,7 +26,8 @@ READ_BOARD = frozenset({Role.supervisor, Role.mediator, Role.auditor})  # the bo
 def require_role(actor: Actor, allowed: frozenset[Role]) -> None:
     if actor.role not in allowed:
         names = ", ".join(sorted(r.value for r in allowed))
-        raise Forbidden(f"a {actor.role.value} may not do this; it is for: {names}")
+        raise Forbidden(f"a {actor.role.value} may not do this; it is for: {names}", "role",
+                        {"role": actor.role.value, "allowed": " ".join(sorted(r.value for r in allowed))})
 
 
 def involves(state: CaseState, department: str | None) -> bool:

@@ -26,11 +26,12 @@ class CaseNotFound(LookupError):
 
 def _translate(exc: WorkflowUpdateFailedError) -> Exception:
     cause = exc.cause
-    if isinstance(cause, ApplicationError):
-        if cause.type == "NotPermitted":
-            return NotPermitted(cause.message)
-        if cause.type == "ActionRefused":
-            return ActionRefused(cause.message)
+    if isinstance(cause, ApplicationError) and cause.type in ("NotPermitted", "ActionRefused"):
+        refusal = NotPermitted if cause.type == "NotPermitted" else ActionRefused
+        code, data = None, {}
+        if len(cause.details) == 2 and isinstance(cause.details[0], str) and isinstance(cause.details[1], dict):
+            code, data = cause.details[0], {str(k): str(v) for k, v in cause.details[1].items()}
+        return refusal(cause.message, code, **data)
     return exc
 
 

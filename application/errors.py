@@ -9,11 +9,14 @@ from domain.decide import ActionRefused, NotPermitted
 
 
 class ApplicationError(Exception):
-    """Base class: ``str(exc)`` is the message for the person who asked."""
+    """Base class: ``str(exc)`` is the message for the person who asked; ``code`` and ``data``, when set, say
+    the same for a program (a refusal of the domain's, domain/rules.py ``Refusal``)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: str | None = None, data: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
+        self.data = data or {}
 
 
 class NotFound(ApplicationError):
@@ -53,5 +56,5 @@ class Unavailable(ApplicationError):
 def from_domain(exc: ActionRefused | NotPermitted) -> ApplicationError:
     """The domain's two refusals, as the application reports them."""
     if isinstance(exc, NotPermitted):
-        return Forbidden(str(exc))
-    return Refused(str(exc))
+        return Forbidden(str(exc), exc.code, exc.data)
+    return Refused(str(exc), exc.code, exc.data)

@@ -160,11 +160,13 @@ def authorize(state: CaseState, command: Command, actor: Actor) -> None:
     allowed = PERMITTED[type(command)]
     if actor.role not in allowed:
         names = ", ".join(sorted(r.value for r in allowed))
-        raise NotPermitted(f"a {actor.role.value} may not do this; it is for: {names}")
+        raise NotPermitted(f"a {actor.role.value} may not do this; it is for: {names}", "role",
+                           role=actor.role.value, allowed=" ".join(sorted(r.value for r in allowed)))
     if isinstance(command, _LIAISON_COMMANDS):
         task = state.task(command.task_id)
         if task is not None and task.department != actor.department:
-            raise NotPermitted(f"task {command.task_id} belongs to department {task.department}")
+            raise NotPermitted(f"task {command.task_id} belongs to department {task.department}", "not_your_task",
+                               task=command.task_id, department=task.department)
     if isinstance(command, AddAttachment) and actor.role is Role.liaison and not any(
             t.department == actor.department for t in state.tasks):
         raise NotPermitted(f"department {actor.department} holds no task on this case")
@@ -189,9 +191,9 @@ def authorize(state: CaseState, command: Command, actor: Actor) -> None:
 def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> list[DomainEvent]:
     authorize(state, command, actor)
     if state.stage is Stage.archived:
-        raise ActionRefused("the case is archived: its record is sealed")
+        raise ActionRefused("the case is archived: its record is sealed", "archived")
     if state.version == 0 and not isinstance(command, ReceiveCase):
-        raise ActionRefused("the case has not been received yet")
+        raise ActionRefused("the case has not been received yet", "not_received")
     match command:
         case ReceiveCase():
             if state.version:

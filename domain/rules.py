@@ -14,34 +14,47 @@ from domain.policy import PinnedPolicy
 from domain.vocabulary import Clock, Stage, TaskRole, TaskStatus
 
 
-class ActionRefused(Exception):
+class Refusal(Exception):
+    """A decision that says no. ``str()`` is the English reason (logs, API clients); ``code`` and ``data``, when
+    the refusal has them, say the same for a program: the workbench words it in Chinese from them (see
+    entrypoints/workbench/messages.py), so a reworded English message changes no page."""
+
+    def __init__(self, message: str, code: str | None = None, **data: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+
+
+class ActionRefused(Refusal):
     """The case is not in a state that allows this (HTTP 409). The message says why."""
 
 
-class NotPermitted(Exception):
+class NotPermitted(Refusal):
     """This role or department may not take this action (HTTP 403)."""
 
 
 def pinned_policy(state: CaseState) -> PinnedPolicy:
     if state.policy is None:
-        raise ActionRefused("the case has not been received yet")
+        raise ActionRefused("the case has not been received yet", "not_received")
     return state.policy
 
 
 def require_stage(state: CaseState, *stages: Stage) -> None:
     if state.stage not in stages:
         wanted = " or ".join(s.value for s in stages)
-        raise ActionRefused(f"the case is in stage {state.stage.value}; this needs {wanted}")
+        raise ActionRefused(f"the case is in stage {state.stage.value}; this needs {wanted}", "stage",
+                            stage=state.stage.value, needs=" ".join(s.value for s in stages))
 
 
 def task_in(state: CaseState, task_id: str, *statuses: TaskStatus) -> Task:
     """The case's task ``task_id``, which must be in one of ``statuses`` (any status when none is named)."""
     task = state.task(task_id)
     if task is None:
-        raise ActionRefused(f"the case has no task {task_id}")
+        raise ActionRefused(f"the case has no task {task_id}", "no_task", task=task_id)
     if statuses and task.status not in statuses:
         wanted = " or ".join(s.value for s in statuses)
-        raise ActionRefused(f"task {task_id} is {task.status.value}; this needs {wanted}")
+        raise ActionRefused(f"task {task_id} is {task.status.value}; this needs {wanted}", "task_status",
+                            task=task_id, status=task.status.value, needs=" ".join(s.value for s in statuses))
     return task
 
 

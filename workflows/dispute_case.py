@@ -77,7 +77,11 @@ CONTINUE_AS_NEW_AFTER_EVENTS = 400  # history events; an escalation adds about 6
 
 
 def _rejection(exc: Exception) -> ApplicationError:
-    return ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True)
+    # The refusal's code and data travel as details (ids and states, never personal data), so the caller
+    # gets the same refusal back (application/case_client.py).
+    code, data = getattr(exc, "code", None), getattr(exc, "data", {})
+    details = (code, dict(data)) if code else ()
+    return ApplicationError(str(exc), *details, type=type(exc).__name__, non_retryable=True)
 
 
 @workflow.defn(name="DisputeCase")

@@ -148,6 +148,37 @@ def department_namer(org: Organisation) -> Names:
     return name
 
 
+def _role(value: str) -> str:
+    return ROLE.get(Role(value), value) if value in Role.__members__ else value
+
+
+# Refusals that carry a code (domain/rules.py ``Refusal``): worded from their data, whatever the English says.
+_CODES: dict[str, Callable[[dict[str, str], Names], str]] = {
+    "archived": lambda d, n: "案件已归档，记录已封存，不能再操作",
+    "not_received": lambda d, n: "案件尚未受理",
+    "stage": lambda d, n: f"案件当前处于{_stages(d['stage'])}阶段，"
+                          f"此操作需要{_stages(' or '.join(d['needs'].split()))}阶段",
+    "no_task": lambda d, n: f"案件没有任务 {d['task']}",
+    "task_status": lambda d, n: f"任务当前状态为{_statuses(d['status'])}，此操作需要"
+                                f"{_statuses(' or '.join(d['needs'].split()))}",
+    "role": lambda d, n: f"{_role(d['role'])}无权进行此操作（仅限{'、'.join(_role(r) for r in d['allowed'].split())}）",
+    "not_your_task": lambda d, n: f"该任务属于{n(d['department'])}，不是您的部门",
+}
+CODES = frozenset(_CODES)
+
+
+def chinese(refusal: object, names: Names = lambda d: d) -> str:
+    """The Chinese form of a refusal (a domain ``Refusal`` or an application error): from its code and data
+    when it has them, else from its English message."""
+    code, data = getattr(refusal, "code", None), getattr(refusal, "data", None) or {}
+    if code in _CODES:
+        try:
+            return _CODES[code](data, names)
+        except KeyError:  # data from an older worker: the message still says it
+            pass
+    return translate(str(getattr(refusal, "message", refusal)), names)
+
+
 def translate(message: str, names: Names = lambda d: d) -> str:
     """The Chinese form of a refusal; an unknown one is shown as it came, after a Chinese lead-in."""
     for pattern, template in _COMPILED:

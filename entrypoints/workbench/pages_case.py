@@ -33,7 +33,7 @@ from entrypoints.workbench.actions import (
     fields_of,
     summons,
 )
-from entrypoints.workbench.messages import department_namer, translate
+from entrypoints.workbench.messages import chinese, department_namer
 from entrypoints.workbench.session import Session
 from entrypoints.workbench.web import (
     PageError,
@@ -124,7 +124,7 @@ async def new_case(request: Request, who: Session = Depends(csrf_checked)) -> Re
     try:
         received = await app.receive(who.actor, intake, f"wb:{who.actor.id}:{request_id}" if request_id else None)
     except (Refused, InvalidInput) as exc:
-        return _intake(request, values, error=translate(exc.message, department_namer(app.org)))
+        return _intake(request, values, error=chinese(exc, department_namer(app.org)))
     return go(f"/cases/{received.case_id}?done=受理登记")
 
 
@@ -234,7 +234,7 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
         return _action_page(request, state, kind, task, ref, status=422, error=str(exc), values=values, next=back)
     except (Refused, Forbidden, InvalidInput) as exc:
         # The domain's own reason, in Chinese: the person sees why, and nothing was recorded.
-        reason = translate(exc.message, department_namer(svc.org))
+        reason = chinese(exc, department_namer(svc.org))
         return _action_page(request, state, kind, task, ref, status=409, refused=reason, values=values, next=back)
     joiner = "&" if "?" in back else "?"
     return go(f"{back}{joiner}done={action.button}")

@@ -15,7 +15,7 @@ from application.attachments import MAX_BYTES, add_attachment
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, TooLarge, UnsupportedType
 from domain.vocabulary import DocumentKind, Role
 from entrypoints.workbench import labels
-from entrypoints.workbench.messages import department_namer, translate
+from entrypoints.workbench.messages import chinese, department_namer
 from entrypoints.workbench.session import Session
 from entrypoints.workbench.web import PageError, WorkbenchRoute, csrf_checked, go, role_in, services
 
@@ -42,7 +42,7 @@ def _page_error(exc: Exception, case_id: str) -> PageError:
         return PageError(404, "没有找到", f"找不到案件 {case_id} 或其文书。")
     if isinstance(exc, Forbidden):
         return PageError(403, "无权访问", "您不能查看或出具此案件的文书。")
-    return PageError(409, "暂不能出具", translate(str(exc)))
+    return PageError(409, "暂不能出具", chinese(exc))
 
 
 @router.post("/cases/{case_id}/papers/{kind}", include_in_schema=False)
@@ -52,7 +52,7 @@ async def issue(request: Request, case_id: str, kind: str, who: Session = Depend
     try:
         await papers.issue_document(svc, who.actor, case_id, paper)
     except Refused as exc:  # the domain's reason, in Chinese: nothing was issued
-        raise PageError(409, f"未能{labels.PAPER_BUTTON[paper]}", translate(exc.message, department_namer(svc.org))) \
+        raise PageError(409, f"未能{labels.PAPER_BUTTON[paper]}", chinese(exc, department_namer(svc.org))) \
             from exc
     except (NotFound, Forbidden) as exc:
         raise _page_error(exc, case_id) from exc
@@ -97,7 +97,7 @@ async def file_signed_agreement(request: Request, case_id: str, who: Session = D
     except UnsupportedType as exc:
         raise PageError(415, "文件类型不支持", "请上传 PDF、JPEG 或 PNG 格式的签字版。") from exc
     except (Refused, InvalidInput) as exc:
-        raise PageError(409, "未能上传签字版", translate(exc.message, department_namer(svc.org))) from exc
+        raise PageError(409, "未能上传签字版", chinese(exc, department_namer(svc.org))) from exc
     except (NotFound, Forbidden) as exc:
         raise _page_error(exc, case_id) from exc
     return go(f"/cases/{case_id}?done=上传签字版")

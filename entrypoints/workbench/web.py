@@ -21,7 +21,7 @@ from domain.events import Actor
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role
 from entrypoints.workbench import labels
-from entrypoints.workbench.messages import department_namer, translate
+from entrypoints.workbench.messages import chinese, department_namer
 from entrypoints.workbench.session import CSRF_FIELD, Session, current_session, same
 from infra.logging import get_logger
 
@@ -144,11 +144,11 @@ class WorkbenchRoute(APIRoute):
             except (PageError, SignInNeeded, StarletteHTTPException):
                 raise
             except NotFound as exc:
-                return render_safely(request, 404, "没有找到", translate(exc.message, _names(request)))
+                return render_safely(request, 404, "没有找到", chinese(exc, _names(request)))
             except Forbidden as exc:
-                return render_safely(request, 403, "无权访问", translate(exc.message, _names(request)))
+                return render_safely(request, 403, "无权访问", chinese(exc, _names(request)))
             except (Refused, InvalidInput) as exc:
-                return render_safely(request, 409, "未能完成", translate(exc.message, _names(request)))
+                return render_safely(request, 409, "未能完成", chinese(exc, _names(request)))
             except _OUTAGES as exc:
                 log.warning("workbench outage", path=request.url.path, error=type(exc).__name__)
                 page = render_safely(request, 503, "系统暂时不可用",

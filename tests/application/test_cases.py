@@ -83,3 +83,17 @@ async def test_refusals_are_application_errors(app: Application) -> None:
     liaison = Actor(role=Role.liaison, id="l-other", department="dept-xicheng-police")
     with pytest.raises(Forbidden):
         await app.get_case(liaison, case_id)
+
+
+async def test_a_refusal_keeps_its_code_through_the_workflow(app) -> None:  # type: ignore[no-untyped-def]
+    """The workbench words a refusal from its code and data: they must survive the trip through Temporal."""
+    from application.errors import Refused
+    from domain.commands import VerifyResolution
+    from domain.events import Actor
+    from domain.vocabulary import Role
+
+    received = await app.receive(MEDIATOR, intake())
+    supervisor = Actor(role=Role.supervisor, id="sup-code", department="dept-donghu-zongzhi")
+    with pytest.raises(Refused) as refused:
+        await app.act(supervisor, received.case_id, VerifyResolution(accepted=True))
+    assert (refused.value.code, refused.value.data) == ("stage", {"stage": "triage", "needs": "supervision"})

@@ -50,3 +50,33 @@ def test_translations_name_stages_statuses_and_departments_in_chinese() -> None:
                      lambda d: names(d) or d) == "东湖司法所已退回过本案，不能再分流给该单位"
     assert translate("a supervisor may not do this; it is for: mediator") == "督办人无权进行此操作（仅限调解员）"
     assert translate("something new").startswith("操作未被接受：")
+
+
+def _refusal(decision) -> object:  # type: ignore[no-untyped-def]
+    from domain.decide import ActionRefused, NotPermitted
+
+    try:
+        decision()
+    except (ActionRefused, NotPermitted) as exc:
+        return exc
+    raise AssertionError("not refused")
+
+
+def test_coded_refusals_are_worded_from_their_data_not_their_english() -> None:
+    from application.errors import from_domain
+    from domain.commands import AcknowledgeTask, RouteCase
+    from domain.decide import decide
+    from entrypoints.workbench.messages import CODES, chinese
+    from tests.domain.test_supervision import LEAD, MEDIATOR, SUPERVISOR, liaison, routed
+
+    case = routed()
+    stage = _refusal(lambda: decide(case.state, RouteCase(lead_department=LEAD), MEDIATOR, case.now))
+    assert (stage.code, stage.data) == ("stage", {"stage": "coordination", "needs": "triage"})  # type: ignore[attr-defined]
+    assert chinese(stage) == "案件当前处于「协调中」阶段，此操作需要「待分流」阶段"
+    role = _refusal(lambda: decide(case.state, AcknowledgeTask(task_id="C-1-T1"), SUPERVISOR, case.now))
+    assert chinese(from_domain(role)) == "督办人无权进行此操作（仅限联络员）"  # type: ignore[arg-type]
+    other = _refusal(lambda: decide(case.state, AcknowledgeTask(task_id="C-1-T2"), liaison(LEAD), case.now))
+    assert chinese(other, {"co-dept": "东湖司法所"}.get) == "该任务属于东湖司法所，不是您的部门"  # type: ignore[arg-type]
+    reworded = type(stage)("the wording changed", "stage", stage="triage", needs="coordination")
+    assert chinese(reworded) == "案件当前处于「待分流」阶段，此操作需要「协调中」阶段"
+    assert CODES >= {"archived", "not_received", "stage", "no_task", "task_status", "role", "not_your_task"}
