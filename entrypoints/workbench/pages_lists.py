@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from application import supervision
+from application import meetings, supervision
 from application.cases import InboxItem
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role, Stage
-from entrypoints.workbench import backend, notifications
+from entrypoints.workbench import backend, labels, notifications
 from entrypoints.workbench.actions import ACTIONS, route_choices
 from entrypoints.workbench.session import Session
 from entrypoints.workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, safe_next, services
@@ -92,7 +92,11 @@ async def board(request: Request,
                 who: Session = Depends(role_in(Role.supervisor, Role.mediator, Role.auditor))) -> HTMLResponse:
     svc = services(request)
     stats = [s for s in await svc.statistics(who.actor) if s.tasks_assigned]
-    return render(request, "board.html", escalations=await svc.board(who.actor, limit=100),
+    # For the district as a whole: the meetings' store knows the last round table held anywhere, not per street
+    # centre (a meeting's jurisdiction is not yet read back by street), so one line says when the next is due.
+    today = svc.clock().astimezone(labels.TIMEZONE).date()
+    round_table = await meetings.round_table_due_from(svc, who.actor, today, meetings.round_table_every(svc))
+    return render(request, "board.html", escalations=await svc.board(who.actor, limit=100), round_table=round_table,
                   extras=await supervision.board_extras(svc, who.actor),
                   to_verify=await supervision.resolutions_to_verify(svc, who.actor),
                   listed=await supervision.listed_by_the_ladder(svc, who.actor), stats=stats, poll=POLL_SECONDS,
