@@ -118,8 +118,11 @@ def read_call(form: FormData) -> CallMeeting:
 
 
 def _values(form: FormData) -> dict[str, Any]:
+    """What was typed, to show again with the reason a form was not accepted; repeated fields as lists."""
     lists = {"departments", "attendee_name", "attendee_capacity", "present"}
-    return {k: form.getlist(k) if k in lists else str(v) for k, v in form.items()}
+    rows = ("department_", "what_", "due_")  # the minutes' commitment rows, one list per agenda item
+    return {k: [str(x) for x in form.getlist(k)] if k in lists or k.startswith(rows) else str(v)
+            for k, v in form.items()}
 
 
 @router.post("/meetings", include_in_schema=False)
@@ -180,7 +183,7 @@ async def _meeting_page(request: Request, who: Session, meeting_id: str, status:
     return render(request, "meeting.html", status=status, meeting=state, kind=KIND_NAMES[state.kind],
                   place=svc.org.jurisdiction_name(state.jurisdiction), cases=await _cases(request, who, state),
                   proposes=may(who, ProposeItem), decides=may(who, DecideItem),
-                  minutes_form=may(who, RecordMinutes) and state.minutes is None and bool(accepted),
+                  minutes_form=may(who, RecordMinutes) and state.minutes is None,
                   held=state.at <= svc.clock(), accepted=accepted, values=values,
                   commitment_rows=COMMITMENT_ROWS, **extra)
 
