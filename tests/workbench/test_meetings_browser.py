@@ -170,6 +170,8 @@ def test_the_printable_minutes_name_the_absent_department_and_the_board_is_satis
     page.emulate_media(media="print")
     assert not page.get_by_role("button", name="打印").is_visible()
     page.emulate_media(media="screen")
+    missing = page.context.request.get(f"{desk.base}/meetings/MT-none")
+    assert missing.status == 404 and "找不到会议 MT-none" in missing.text()
     refused = page.context.request.post(STATE["meeting"] + "/agenda/x/decision", form={"accepted": "yes"})
     assert refused.status == 403 and "安全校验码" in refused.text()  # no CSRF token: nothing is recorded
     page.goto(f"{desk.base}/board")
