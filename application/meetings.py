@@ -31,6 +31,7 @@ from domain.meetings import (
     round_table_due,
 )
 from domain.organisation import UnknownId
+from domain.policy import MeetingsPolicy
 from domain.vocabulary import Role
 from infra.meetings import (
     StaleMeeting,
@@ -119,6 +120,12 @@ async def round_table_due_from(app: Application, actor: Actor, today: date, ever
     require_role(actor, READ_MEETINGS)
     last = await last_round_table(app.pool)
     return round_table_due(every, None if last is None else last.date(), today)
+
+
+def round_table_every(app: Application) -> str:
+    """``[meetings] round_table_every`` of the policy in force; quarterly when the policy has no such section.
+    The district's, like ``[scoring]``: read when the board is drawn, never pinned on a case."""
+    return (app.policy.meetings or MeetingsPolicy()).round_table_every
 
 
 async def _start_notices(app: Application, state: MeetingState) -> None:

@@ -197,13 +197,20 @@ class Publicity(_Frozen):
     enabled: bool = False
 
 
+class MeetingsPolicy(_Frozen):
+    """``[meetings]``: how often the street centre convenes its 圆桌议事会 (``month``, ``quarter``,
+    ``half_year``, ``year``); the supervision board says from when the next one is due."""
+
+    round_table_every: Literal["month", "quarter", "half_year", "year"] = "quarter"
+
+
 # Sections added with the supervision rules as practised. A policy pinned before them lacks
 # them, and its case keeps the rules it was received under: returns at once, unbounded extensions,
 # reminders at fractions of wall-clock time, no follow-up deadline. New policies always have them (the
 # defaults fill in whatever a file leaves out).
 PRACTISED_SECTIONS = ("returns", "extensions", "summons", "notifications")
 # Added with the mediation papers; a policy pinned before it keeps the statutory 30 days.
-OPTIONAL_SECTIONS = (*PRACTISED_SECTIONS, "judicial_confirmation", "scoring", "publicity")
+OPTIONAL_SECTIONS = (*PRACTISED_SECTIONS, "judicial_confirmation", "scoring", "publicity", "meetings")
 
 
 class Policy(_Frozen):
@@ -221,6 +228,7 @@ class Policy(_Frozen):
     # The district's, not the case's: read from the policy in force when figures are made (None: defaults).
     scoring: Scoring | None = None
     publicity: Publicity | None = None
+    meetings: MeetingsPolicy | None = None  # None: no round table is asked for, the board says nothing
 
     @property
     def as_practised(self) -> bool:

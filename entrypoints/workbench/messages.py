@@ -27,6 +27,9 @@ def _roles(text: str) -> str:
     return "、".join(ROLE.get(Role(r), r) if r in Role.__members__ else r for r in text.split(", "))
 
 
+_MEETING_ACTS = {"call_meeting": "召集会议", "propose_item": "提议议题", "decide_item": "审定议题",
+                 "record_minutes": "记录会议纪要"}
+
 # (pattern, template): templates get the match's groups, passed through the helpers named in {…|helper}.
 _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
     (r"the case has not been received yet", lambda m, n: "案件尚未受理"),
@@ -103,6 +106,22 @@ _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
     (r"the risk is already (\w+)", lambda m, n: "风险等级没有变化"),
     (r"this file is already attached.*", lambda m, n: "该文件已经上传过"),
     (r"(\S+) is not running on its (\w+) clock", lambda m, n: "该时限的计时未在进行"),
+    # Standing meetings (联席会议, 圆桌议事会): domain/meetings.py and application/meetings.py
+    (r"a (\w+) may not (\w+)",
+     lambda m, n: f"{ROLE.get(Role(m[1]), m[1]) if m[1] in Role.__members__ else m[1]}"
+                  f"无权{_MEETING_ACTS.get(m[2], '进行此操作')}"),
+    (r"meeting (\S+) already exists", lambda m, n: "该会议已经存在"),
+    (r"a department is invited twice", lambda m, n: "同一单位被邀请了两次"),
+    (r"(?:there is )?no meeting (\S+)", lambda m, n: f"没有会议 {m[1]}"),
+    (r"meeting (\S+) changed meanwhile; try again", lambda m, n: "会议刚被他人修改，请刷新页面后重试"),
+    (r"case (\S+) is already on the agenda", lambda m, n: f"案件 {m[1]} 已在本次会议的议题中"),
+    (r"the meeting has no agenda item (\S+)", lambda m, n: "本次会议没有这个议题"),
+    (r"agenda item (\S+) is already settled", lambda m, n: "该议题已经审定，不能再改"),
+    (r"the minutes are recorded once the meeting has been held", lambda m, n: "会议召开之后才能记录会议纪要"),
+    (r"department (\S+) was not invited to the meeting", lambda m, n: f"{n(m[1])}未被邀请参加本次会议"),
+    (r"case (\S+) is not an accepted item of the agenda", lambda m, n: f"案件 {m[1]} 不是审定同意的议题"),
+    (r"case (\S+) has two decisions; one decision per item",
+     lambda m, n: f"案件 {m[1]} 有两项决定，每个议题只记一项决定"),
     # Mediation papers, 履行 and 司法确认
     (r"no mediation has been recorded .*", lambda m, n: "尚未记录调解，不能出具调解记录"),
     (r"no mediation reached an agreement.*", lambda m, n: "没有达成协议的调解，不能出具协议书"),

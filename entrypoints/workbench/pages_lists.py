@@ -10,12 +10,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from application import reports, supervision
+from application import meetings, reports, supervision
 from application.cases import InboxItem
 from application.errors import InvalidInput
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role, Stage
-from entrypoints.workbench import backend, notifications
+from entrypoints.workbench import backend, labels, notifications
 from entrypoints.workbench.actions import ACTIONS, route_choices
 from entrypoints.workbench.pages_reports import recent_months, this_month
 from entrypoints.workbench.session import Session
@@ -102,8 +102,12 @@ async def board(request: Request, period: str | None = None,
         except InvalidInput:
             chosen = reports.parse_period(this_month(svc.clock()), None, None)
         figures = await reports.scores(svc, who.actor, chosen)
+    # For the district as a whole: the meetings' store knows the last round table held anywhere, not per street
+    # centre (a meeting's jurisdiction is not yet read back by street), so one line says when the next is due.
+    today = svc.clock().astimezone(labels.TIMEZONE).date()
+    round_table = await meetings.round_table_due_from(svc, who.actor, today, meetings.round_table_every(svc))
     return render(request, "board.html", escalations=await svc.board(who.actor, limit=100), figures=figures,
-                  months=recent_months(svc.clock()),
+                  months=recent_months(svc.clock()), round_table=round_table,
                   extras=await supervision.board_extras(svc, who.actor),
                   to_verify=await supervision.resolutions_to_verify(svc, who.actor),
                   listed=await supervision.listed_by_the_ladder(svc, who.actor), stats=stats, poll=POLL_SECONDS,

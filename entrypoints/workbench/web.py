@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.cases import Application
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
+from application.meetings import READ_MEETINGS
 from domain.events import Actor
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role
@@ -102,6 +103,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         "org": svc.org, "dept": lambda d: department_name(svc.org, d),
         "me": who_label(svc.org, who.actor) if who else "", "role": who.actor.role.value if who else "",
         "done": _done(request),
+        "reads_meetings": who is not None and who.actor.role in READ_MEETINGS,  # the 会议 link
     }
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status)
 

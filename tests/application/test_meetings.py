@@ -22,13 +22,14 @@ from application.meetings import (
     propose_item,
     record_minutes,
     round_table_due_from,
+    round_table_every,
 )
 from bootstrap import build_application
 from domain.commands import CommitmentPromise
 from domain.events import Actor, MeetingAttendee, Party
 from domain.meetings import CallMeeting, ItemMinute, RecordMinutes
 from domain.organisation import demo_organisation
-from domain.policy import DEFAULT_POLICY
+from domain.policy import DEFAULT_POLICY, parse_policy
 from domain.vocabulary import Channel, Clock, PartyRole, Role
 from tests.receivers import Webhook
 from tests.workflows.notify_setup import POLICE, SECRET, organisation
@@ -121,6 +122,16 @@ async def test_a_round_table_over_two_cases_leaves_each_case_its_minutes(app: Ap
     assert meeting_id in [m.meeting_id for m in await list_meetings(app, MEDIATOR, FIXED, AT + timedelta(days=1))]
     assert await round_table_due_from(app, SUPERVISOR, AT.date()) is None
     assert await round_table_due_from(app, SUPERVISOR, datetime(2026, 4, 1).date()) is not None
+
+
+def test_the_round_table_period_is_the_policys_and_quarterly_without_a_section(  # type: ignore[no-untyped-def]
+        pool: asyncpg.Pool, temporal_client, cases: CaseClient, clock: Clocked) -> None:
+    def built(policy_text: str) -> Application:
+        return build_application(pool, temporal_client, cases.task_queue, org=demo_organisation(),
+                                 policy=parse_policy(policy_text), clock=clock)
+
+    assert round_table_every(built("")) == "quarter"
+    assert round_table_every(built('[meetings]\nround_table_every = "month"\n')) == "month"
 
 
 async def test_bad_meeting_input_is_an_application_error(app: Application) -> None:

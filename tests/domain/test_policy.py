@@ -251,3 +251,15 @@ def test_a_duration_of_more_than_five_digits_is_refused_with_its_limit() -> None
     with pytest.raises(ValueError, match=r"too long a time limit \(at most 5 digits\)"):
         Duration.parse("104683712d")
     assert Duration.parse("99999d").amount == 99999
+
+
+def test_the_meetings_section_is_optional_and_names_its_bad_value() -> None:
+    assert DEFAULT_POLICY.meetings is None and "meetings" not in DEFAULT_POLICY.model_dump(mode="json")
+    p = parse_policy('[meetings]\nround_table_every = "month"\n')
+    assert p.meetings is not None and p.meetings.round_table_every == "month"
+    empty = parse_policy("[meetings]\n").meetings
+    assert empty is not None and empty.round_table_every == "quarter"
+    assert "meetings.round_table_every" in error_of('[meetings]\nround_table_every = "weekly"\n')
+    assert error_of('[meetings]\nevery = "month"\n') == 'policy: unknown key "meetings.every"'
+    pinned = pin_policy(DEFAULT_POLICY, datetime(2026, 12, 1, tzinfo=UTC)).model_dump(mode="json")
+    assert "meetings" not in pinned["policy"]  # a case pinned today stores the bytes it stored before

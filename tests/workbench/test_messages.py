@@ -11,10 +11,12 @@ import pytest
 from entrypoints.workbench.messages import is_translated, translate
 
 ROOT = Path(__file__).parents[2]
-REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute")
+REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute", "MeetingRefused",
+            "PermissionError")
 SOURCES = [*(ROOT / "domain" / f"{name}.py" for name in ("decide", "rules", "supervision", "summons", "organisation",
-                                                              "papers")),
-           ROOT / "application" / "access.py", ROOT / "application" / "cases.py", ROOT / "application" / "documents.py"]
+                                                              "papers", "meetings")),
+           ROOT / "application" / "access.py", ROOT / "application" / "cases.py", ROOT / "application" / "documents.py",
+           ROOT / "application" / "meetings.py"]
 
 
 def _messages() -> list[str]:
@@ -80,3 +82,13 @@ def test_coded_refusals_are_worded_from_their_data_not_their_english() -> None:
     reworded = type(stage)("the wording changed", "stage", stage="triage", needs="coordination")
     assert chinese(reworded) == "案件当前处于「待分流」阶段，此操作需要「协调中」阶段"
     assert CODES >= {"archived", "not_received", "stage", "no_task", "task_status", "role", "not_your_task"}
+
+
+def test_meeting_refusals_name_the_role_the_action_and_the_department() -> None:
+    names = {"dept-a": "东湖司法所"}.get
+    assert translate("a liaison may not decide_item") == "联络员无权审定议题"
+    assert translate("a supervisor may not record_minutes") == "督办人无权记录会议纪要"
+    assert (translate("department dept-a was not invited to the meeting", lambda d: names(d) or d)
+            == "东湖司法所未被邀请参加本次会议")
+    assert translate("case C-1 is already on the agenda") == "案件 C-1 已在本次会议的议题中"
+    assert translate("no meeting MT-1") == translate("there is no meeting MT-1") == "没有会议 MT-1"
