@@ -43,7 +43,7 @@ def parse_role(role: str, fail: Callable[[str, int], None]) -> Role:
     try:
         return Role(role)
     except ValueError:
-        fail(f"unknown role {role!r}: use one of mediator, liaison, supervisor, auditor, admin", 2)
+        fail(f"unknown role {role!r}: use one of mediator, liaison, supervisor, auditor, admin, leader", 2)
         raise
 
 
