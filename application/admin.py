@@ -107,7 +107,7 @@ class AdminDesk:
         await put_in_force(self.app.pool, org)
         before = self.app.org.fingerprint
         self.app.org = org
-        await self._log(admin, "organisation", org.fingerprint, f"replaced {before}")
+        await self._log(admin, "organisation", org.fingerprint, f"此前 {before}")
         return org
 
     # ------------------------------------------------------------------------------------------ calendar
@@ -119,7 +119,7 @@ class AdminDesk:
         stored = await load_schedule(self.app.pool, text[:MAX_FILE_CHARS], f"workbench:{me.login if me else admin.id}",
                                      source="schedule file")
         await self._log(admin, "calendar", str(stored.year),
-                        f"{stored.content_hash}{'' if stored.changed else ' (unchanged)'}")
+                        f"sha256 {stored.content_hash}{'' if stored.changed else '（与现行相同）'}")
         return stored
 
     async def calendar_years(self, admin: Actor) -> list[StoredYear]:
