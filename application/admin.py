@@ -106,7 +106,7 @@ class AdminDesk:
         await self.app.projector.catch_up()  # the conflicts are read from the read models
         await put_in_force(self.app.pool, org)
         before = self.app.org.fingerprint
-        self.app.org = org
+        self.app.put_org_in_force(org)
         await self._log(admin, "organisation", org.fingerprint, f"此前 {before}")
         return org
 

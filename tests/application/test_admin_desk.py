@@ -169,8 +169,11 @@ async def test_an_organisation_is_in_force_for_the_next_case_and_refused_while_c
     data = json.loads(demo_organisation().canonical_json)
     data["departments"].append({**data["departments"][0], "id": "dept-admin-test", "name": "测试新增部门"})
     bigger_text = json.dumps(data, ensure_ascii=False)
+    told: list[str] = []  # what else in the process holds the organisation (the worker's notifiers) follows
+    app.org_listeners.append(lambda org: told.append(org.fingerprint))
     bigger = await desk.upload_organisation(admin, bigger_text)
     assert app.org == bigger and (await in_force(app.pool)).fingerprint == bigger.fingerprint
+    assert told == [bigger.fingerprint]
     assert any(e.action == "organisation" and e.subject == bigger.fingerprint for e in await desk.log(admin))
 
     mediator = Actor(role=Role.mediator, id="m-admin-desk", department="dept-donghu-zongzhi", name="王丽")

@@ -130,6 +130,23 @@ def test_a_broken_organisation_file_shows_its_json_paths(browser: Any, desk: Des
     shoot(page, "admin-org-problems")
     page.get_by_role("button", name="上传组织架构").click()  # no file chosen
     expect(page.locator("#org-problems")).to_have_text("请选择要上传的组织架构文件（JSON）。")
+
+    good = json.loads(demo_organisation().canonical_json)
+    good["departments"].append({**good["departments"][0], "id": "dept-admin-new", "name": "新设调解室"})
+    page.get_by_label("组织架构文件").set_input_files(
+        {"name": "org.json", "mimeType": "application/json", "buffer": json.dumps(good).encode()})
+    page.get_by_role("button", name="上传组织架构").click()
+    page.wait_for_url(re.compile(r".*/admin\?done=.*"))
+    count = len(good["departments"])
+    expect(page.locator("#organisation")).to_contain_text(f"{count} 个部门")
+    fingerprint = page.locator("#organisation code.hash").inner_text()
+    expect(page.locator("#admin-log")).to_contain_text(fingerprint)
+    # In force without a restart: the mediator's inbox picker offers the new department at once.
+    mediator = desk.logins["mediator"]
+    other = _sign_in(browser, desk, mediator.login, mediator.password, "/desk")
+    other.goto(f"{desk.base}/inbox?department=dept-admin-new")
+    expect(other.get_by_role("heading", name="新设调解室")).to_be_visible()
+    other.context.close()
     page.context.close()
 
 
