@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import asyncpg
+
 from application.access import require_role
 from application.calendar import load_schedule, loaded_years
 from application.cases import Application
 from application.errors import InvalidInput
 from application.organisation import OrganisationProblems, put_in_force
-from application.people import NewUser
+from application.people import NewUser, People
 from domain.events import Actor
 from domain.organisation import Organisation, check_organisation
 from domain.vocabulary import Role
 from infra import admin_log
 from infra.admin_log import AdminEntry
 from infra.holiday_schedules import StoredYear
-from infra.tokens import TokenInfo
+from infra.tokens import TokenInfo, token_id
 from infra.users import User
 
 ADMIN = frozenset({Role.admin})
@@ -118,8 +120,7 @@ class AdminDesk:
         me = await self.app.people.user(admin.id)
         stored = await load_schedule(self.app.pool, text[:MAX_FILE_CHARS], f"workbench:{me.login if me else admin.id}",
                                      source="schedule file")
-        await self._log(admin, "calendar", str(stored.year),
-                        f"sha256 {stored.content_hash}{'' if stored.changed else '（与现行相同）'}")
+        await self._log(admin, "calendar", str(stored.year), _calendar_detail(stored))
         return stored
 
     async def calendar_years(self, admin: Actor) -> list[StoredYear]:
@@ -131,3 +132,36 @@ class AdminDesk:
     async def log(self, admin: Actor, limit: int = LOG_SHOWN) -> list[AdminEntry]:
         require_role(admin, ADMIN)
         return await admin_log.latest(self.app.pool, limit)
+
+
+# ------------------------------------------------------------------------------------ the command line
+
+def command_line_admin(os_user: str) -> Actor:
+    """Who runs an admin's command. Nobody signs in on the command line (whoever reaches the database can run
+    it), so the admin log names the way in and the operating-system user."""
+    return Actor(role=Role.admin, id=f"cli:{os_user}", name=f"命令行 {os_user}")
+
+
+async def record_command_line(people: People, os_user: str, action: str, subject: str, detail: str = "") -> None:
+    """Put an admin's command (`liandiao user add`, …) on the admin log beside the desk's actions."""
+    await _record_command_line(people.pool, os_user, action, subject, detail)
+
+
+async def record_calendar_load(pool: asyncpg.Pool, os_user: str, stored: StoredYear) -> None:
+    """`liandiao calendar load` on the admin log, as the desk records its own loads."""
+    await _record_command_line(pool, os_user, "calendar", str(stored.year), _calendar_detail(stored))
+
+
+async def _record_command_line(pool: asyncpg.Pool, os_user: str, action: str, subject: str, detail: str) -> None:
+    admin = command_line_admin(os_user)
+    await admin_log.record(pool, actor_id=admin.id, actor_name=admin.name or admin.id, action=action,
+                           subject=subject, detail=detail)
+
+
+def _calendar_detail(stored: StoredYear) -> str:
+    return f"sha256 {stored.content_hash}{'' if stored.changed else '（与现行相同）'}"
+
+
+def listed_id(token: str) -> str:
+    """The id a new token is listed by (``liandiao token list``, the desk): what the admin log records."""
+    return token_id(token)

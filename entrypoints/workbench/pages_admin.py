@@ -28,7 +28,7 @@ router = APIRouter(route_class=WorkbenchRoute)
 FRESH_FOR = timedelta(minutes=10)
 ROLES = [(r.value, ROLE[r]) for r in PERSON_ROLES]
 ACTION = {"add_user": "添加账号", "disable_user": "停用账号", "reset_password": "重置密码",
-          "revoke_token": "吊销令牌", "organisation": "组织架构生效", "calendar": "载入日历"}
+          "revoke_token": "吊销令牌", "issue_token": "签发令牌", "organisation": "组织架构生效", "calendar": "载入日历"}
 NO_STORE = {"Cache-Control": "no-store"}
 
 admin_only = role_in(Role.admin)

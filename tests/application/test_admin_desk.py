@@ -4,6 +4,8 @@ application or refused with its problems; a year's calendar loaded; every action
 
 from __future__ import annotations
 
+import asyncio
+import getpass
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -207,3 +209,44 @@ async def test_a_calendar_is_loaded_or_refused_with_its_problems(app: Applicatio
         assert any(e.action == "calendar" and e.subject == str(YEAR) for e in await desk.log(admin))
     finally:
         await app.pool.execute("DELETE FROM announced_years WHERE year = $1", YEAR)
+
+
+def test_the_command_line_puts_its_admin_commands_on_the_same_log(  # type: ignore[no-untyped-def]
+            pg_url: str, tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from entrypoints.cli.app import app as cli
+
+    monkeypatch.setenv("LIANDIAO_DATABASE_URL", pg_url)
+    monkeypatch.setenv("LIANDIAO_TEMPORAL_ADDRESS", "127.0.0.1:1")  # never dialled: these need the database only
+    runner = CliRunner()
+    where = ["--data-dir", str(tmp_path)]
+    login = _login("cli")
+    added = runner.invoke(cli, ["user", "add", "--name", "命令行加的人", "--role", "leader", "--login", login, *where])
+    assert added.exit_code == 0, added.output
+    password = added.stdout.split("password: ")[1].strip()
+    issued = runner.invoke(cli, ["token", "issue", "--user", login, *where])
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.strip()
+    revoked = runner.invoke(cli, ["token", "revoke", token, *where])
+    assert revoked.exit_code == 0, revoked.output
+    disabled = runner.invoke(cli, ["user", "disable", login, *where])
+    assert disabled.exit_code == 0, disabled.output
+    failed = runner.invoke(cli, ["user", "disable", "nobody-at-all", *where])
+    assert failed.exit_code == 1  # refused: nothing to put on record
+
+    async def logged() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(pg_url)
+        try:
+            return await conn.fetch("SELECT actor_id, actor_name, action, subject, detail FROM admin_log "
+                                    "WHERE subject = $1 OR detail LIKE '%' || $1 ORDER BY id", login)
+        finally:
+            await conn.close()
+
+    entries = asyncio.run(logged())
+    user = getpass.getuser()
+    assert [(e["action"], e["actor_id"]) for e in entries] == [
+        ("add_user", f"cli:{user}"), ("issue_token", f"cli:{user}"), ("revoke_token", f"cli:{user}"),
+        ("disable_user", f"cli:{user}")]
+    assert entries[1]["subject"] == entries[2]["subject"] and entries[1]["subject"].startswith("tok-")
+    assert all(password not in str(dict(e)) and token not in str(dict(e)) for e in entries)
