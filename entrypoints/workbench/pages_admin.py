@@ -89,8 +89,7 @@ async def _acting(request: Request, who: Session) -> HTMLResponse | None:
     await admin_only(who)
     if await _fresh(request):
         return None
-    return _confirm_page(request, 401, f"为了安全，管理操作需要在 {FRESH_FOR.seconds // 60} 分钟内输入过密码。"
-                                       "请先确认密码，再重新操作（刚才的操作尚未执行）。")
+    return _confirm_page(request, 401, "刚才的操作尚未执行：请先确认密码，再重新操作。")
 
 
 def _person_message(exc: InvalidInput, login: str) -> str:

@@ -125,7 +125,7 @@ def test_a_broken_organisation_file_shows_its_json_paths(browser: Any, desk: Des
     expect(problems).to_contain_text("组织架构文件有")
     expect(problems).to_contain_text("departments[0].jurisdiction")
     expect(problems).to_contain_text("categories[1]")
-    problems.scroll_into_view_if_needed()
+    expect(problems).to_be_in_viewport()  # the answer opens at the form's section, even on a phone
     page.screenshot(path=str(SCREENSHOTS / "admin-org-problems-view.png"))
     shoot(page, "admin-org-problems")
     page.get_by_role("button", name="上传组织架构").click()  # no file chosen
@@ -161,6 +161,7 @@ def test_a_bad_calendar_file_shows_its_problems_and_a_good_one_is_listed(browser
     expect(problems).to_contain_text("holidays[0]: 2031-01-04 is a Saturday")
     expect(problems).to_contain_text("holidays[1]")
     expect(problems).to_contain_text("workdays[0]")
+    expect(problems).to_be_in_viewport()
     shoot(page, "admin-calendar-problems")
     good = {"year": 2031, "holidays": ["2031-01-01"], "workdays": []}
     page.get_by_label("年度安排文件").set_input_files(
