@@ -66,10 +66,13 @@ class People:
         if problem:
             raise InvalidInput(problem)
         if department is not None:
-            try:
-                self.org.department(department)
-            except UnknownId as exc:
-                raise InvalidInput(str(exc), "department") from exc
+            self._check_department(department)
+
+    def _check_department(self, department: str) -> None:
+        try:
+            self.org.department(department)
+        except UnknownId as exc:
+            raise InvalidInput(str(exc), "department") from exc
 
     def _check_grid(self, grid: str) -> None:
         try:
@@ -91,10 +94,8 @@ class People:
             raise InvalidInput("a name is 1 to 100 printable characters", "name")
         if problem := person_problem(role, department, grid):
             raise InvalidInput(problem, "grid" if role is Role.grid_worker else "role")
-        if role is not Role.grid_worker:
-            self._check_role(role, department)
-        elif department is not None:
-            self._check_role(Role.mediator, department)  # a grid worker's department, if any, exists
+        if department is not None:
+            self._check_department(department)
         if grid is not None:
             self._check_grid(grid)
         login = login or f"user-{users.new_user_id()[4:10]}"
