@@ -133,6 +133,16 @@ class Application:
     org: Organisation
     policy: Policy
     clock: Callable[[], datetime] = field(default=_utc_now)
+    # Called with the organisation when the admin's desk puts a new one in force, so that whatever else in this
+    # process holds the organisation (the worker's notifiers, under `liandiao up`) follows without a restart.
+    org_listeners: list[Callable[[Organisation], None]] = field(default_factory=list)
+
+    def put_org_in_force(self, org: Organisation) -> None:
+        """The organisation new cases are received and routed by, from the next request on (already recorded
+        in force: ``application.organisation.put_in_force``)."""
+        self.org = org
+        for listener in self.org_listeners:
+            listener(org)
 
     # ------------------------------------------------------------------------------------------- writes
 

@@ -20,10 +20,11 @@ from domain.access import (
     locked_until,
     login_problem,
     password_problem,
+    person_problem,
     role_problem,
 )
 from domain.events import Actor
-from domain.organisation import Organisation, UnknownId
+from domain.organisation import JurisdictionLevel, Organisation, UnknownId
 from domain.vocabulary import Role
 from infra import tokens, users
 from infra.passwords import generate_password, hash_password, password_matches
@@ -65,22 +66,38 @@ class People:
         if problem:
             raise InvalidInput(problem)
         if department is not None:
-            try:
-                self.org.department(department)
-            except UnknownId as exc:
-                raise InvalidInput(str(exc), "department") from exc
+            self._check_department(department)
+
+    def _check_department(self, department: str) -> None:
+        try:
+            self.org.department(department)
+        except UnknownId as exc:
+            raise InvalidInput(str(exc), "department") from exc
+
+    def _check_grid(self, grid: str) -> None:
+        try:
+            place = self.org.jurisdiction(grid)
+        except UnknownId as exc:
+            raise InvalidInput(str(exc), "grid") from exc
+        if place.level is not JurisdictionLevel.grid:
+            raise InvalidInput(f"{grid} is a {place.level.value}, not a grid", "grid")
 
     # ---------------------------------------------------------------------------------------------- users
 
     async def add_user(
         self, *, name: str, role: Role, department: str | None = None, login: str | None = None,
-        password: str | None = None, user_id: str | None = None,
+        password: str | None = None, user_id: str | None = None, grid: str | None = None,
     ) -> NewUser:
         """Add a person who signs in. Without ``password`` one is generated and answered (once)."""
         name = name.strip()
         if not name or len(name) > 100 or not name.isprintable():
             raise InvalidInput("a name is 1 to 100 printable characters", "name")
-        self._check_role(role, department)
+        if problem := person_problem(role, department, grid):
+            raise InvalidInput(problem, "grid" if role is Role.grid_worker else "role")
+        if department is not None:
+            self._check_department(department)
+        if grid is not None:
+            self._check_grid(grid)
         login = login or f"user-{users.new_user_id()[4:10]}"
         if problem := login_problem(login):
             raise InvalidInput(problem, "login")
@@ -92,7 +109,7 @@ class People:
         try:
             user = await users.insert_user(
                 self.pool, user_id=user_id or users.new_user_id(), login=login, name=name, role=role,
-                department=department, password_hash=await hash_password(password),
+                department=department, password_hash=await hash_password(password), grid=grid,
             )
         except users.LoginTaken as exc:
             raise InvalidInput(f"login {login!r} is taken", "login") from exc
@@ -107,6 +124,14 @@ class People:
         if user is None:
             raise NotFound(f"no user with login {login!r}")
         return user
+
+    async def reset_password(self, login: str) -> tuple[User, str]:
+        """A new generated password for a person (answered once); their open sessions end."""
+        password = generate_password()
+        user = await users.set_password_hash(self.pool, login, await hash_password(password))
+        if user is None:
+            raise NotFound(f"no person with login {login!r}")
+        return user, password
 
     async def user(self, user_id: str) -> User | None:
         return await users.user_by_id(self.pool, user_id)
@@ -151,6 +176,24 @@ class People:
 
     async def end_session(self, secret: str) -> None:
         await users.end_session(self.pool, secret)
+
+    async def password_age(self, secret: str) -> timedelta | None:
+        """How long ago this session's person last entered their password (``None``: no live session)."""
+        if not secret or len(secret) > 200:
+            return None
+        return await users.password_age(self.pool, secret)
+
+    async def enter_password_again(self, secret: str, password: str) -> User:
+        """The session's person confirms it is still them: their password, checked like a sign-in (slowed
+        down, counted towards the lock). Raises :class:`SignInRefused`."""
+        user = await self.session_user(secret)
+        if user is None:
+            raise SignInRefused("登录已过期，请重新登录")
+        confirmed = await self.sign_in(user.login, password)
+        if confirmed.id != user.id:  # cannot happen: one login, one user
+            raise SignInRefused("用户名或密码错误")
+        await users.password_entered(self.pool, secret)
+        return confirmed
 
     # ------------------------------------------------------------------------------------------- tokens
 

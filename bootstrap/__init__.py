@@ -23,6 +23,8 @@ def build_application(pool: asyncpg.Pool, temporal: Client, task_queue: str, *, 
     """The application over one pool and one Temporal client. ``projector`` is the running one when the
     caller also runs it (``up``), so reads wait on the projector that is actually catching up."""
     store = projector.store if projector is not None else EventStore(pool)
-    extra = {} if clock is None else {"clock": clock}
-    return Application(pool=pool, temporal=temporal, cases=CaseClient(temporal, task_queue), store=store,
-                       projector=projector or Projector(pool, store), org=org, policy=policy, **extra)
+    app = Application(pool=pool, temporal=temporal, cases=CaseClient(temporal, task_queue), store=store,
+                      projector=projector or Projector(pool, store), org=org, policy=policy)
+    if clock is not None:
+        app.clock = clock
+    return app

@@ -166,8 +166,9 @@ class Stack:
 
         assert self.pool is not None
         s = self.settings
+        org_listeners: list[Callable[[Organisation], None]] = []  # the admin's desk tells the worker too
         worker = build_worker(self.client, self.pool, s.task_queue, seal_file=self.data_dir / "seals.jsonl",
-                              org=self.org, settings=s,
+                              org=self.org, settings=s, org_listeners=org_listeners,
                               sandboxed=s.workflow_sandbox)
         await ensure_seal_schedule(self.client, s.task_queue)
         worker_task = asyncio.create_task(worker.run(), name="case-worker")
@@ -185,6 +186,7 @@ class Stack:
                                               policy=self.policy, projector=projector)
             # A year's holidays loaded (CLI or admin desk, any host) reach the open cases' deadlines.
             background.append(asyncio.create_task(follow_announced_years(self.services, stop), name="calendar"))
+            self.services.org_listeners.extend(org_listeners)
             watchdog = Watchdog(self.embedded, max_restarts=s.restart_attempts, backoff=s.restart_backoff)
             watchdog_task = asyncio.create_task(watchdog.run(stop), name="watchdog")
             if before_api is not None:

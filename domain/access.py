@@ -18,6 +18,8 @@ LOCKED_FOR = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 SIGNING_ROLES = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin, Role.leader)
+# People who sign in: the roles that also hold tokens, and the grid worker (网格员), who needs a grid.
+PERSON_ROLES = (*SIGNING_ROLES, Role.grid_worker)
 
 
 def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None:
@@ -59,3 +61,12 @@ def role_problem(role: Role, department: str | None) -> str | None:
     if role is Role.liaison and not department:
         return "a liaison needs --department ID (see GET /api/v1/departments)"
     return None
+
+
+def person_problem(role: Role, department: str | None, grid: str | None) -> str | None:
+    """What is wrong with adding a person with this role, department and grid, if anything."""
+    if role is Role.grid_worker:
+        return None if grid else "a grid worker needs a grid (网格)"
+    if role not in PERSON_ROLES:
+        return f"unknown role {role.value!r}: use one of {', '.join(r.value for r in PERSON_ROLES)}"
+    return role_problem(role, department)

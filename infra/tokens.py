@@ -25,6 +25,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def token_id(token: str) -> str:
+    """The id a token is listed and revoked by: not the secret, and not enough of its hash to find it."""
+    return f"tok-{token_hash(token)[:12]}"
+
+
 @dataclass(frozen=True)
 class TokenInfo:
     """A token as `liandiao token list` shows it: never the secret."""
@@ -54,10 +59,9 @@ async def insert_token(
 ) -> str:
     """Store a new token for ``user_id`` and return it (the only time it is seen)."""
     token = f"ld_{secrets.token_urlsafe(24)}"
-    digest = token_hash(token)
     await conn.execute(
         "INSERT INTO api_tokens (token_hash, id, user_id, role, department, name) VALUES ($1, $2, $3, $4, $5, $6)",
-        digest, f"tok-{digest[:12]}", user_id, role.value, department, name,
+        token_hash(token), token_id(token), user_id, role.value, department, name,
     )
     return token
 

@@ -27,6 +27,7 @@ class User:
     kind: str
     created_at: datetime
     disabled_at: datetime | None
+    grid: str | None = None  # a grid worker's grid (网格); optional for everyone else
 
     @property
     def active(self) -> bool:
@@ -37,7 +38,7 @@ class User:
         return Actor(role=self.role, id=self.id, department=self.department, name=self.name)
 
 
-_USER_COLUMNS = "id, login, name, role, department, kind, created_at, disabled_at"
+_USER_COLUMNS = "id, login, name, role, department, kind, created_at, disabled_at, grid"
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -50,13 +51,13 @@ class LoginTaken(Exception):
 
 async def insert_user(
     pool: asyncpg.Pool, *, user_id: str, login: str, name: str, role: Role, department: str | None,
-    password_hash: str | None, kind: str = "person",
+    password_hash: str | None, kind: str = "person", grid: str | None = None,
 ) -> User:
     try:
         row = await pool.fetchrow(
-            f"""INSERT INTO users (id, login, name, role, department, kind, password_hash)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_USER_COLUMNS}""",
-            user_id, login, name, role.value, department, kind, password_hash,
+            f"""INSERT INTO users (id, login, name, role, department, kind, password_hash, grid)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_USER_COLUMNS}""",
+            user_id, login, name, role.value, department, kind, password_hash, grid,
         )
     except asyncpg.UniqueViolationError as exc:
         raise LoginTaken(login) from exc
@@ -102,6 +103,22 @@ async def disable_user(pool: asyncpg.Pool, login: str) -> User | None:
         f"""UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE login = $1
             RETURNING {_USER_COLUMNS}""", login)
     return None if row is None else _user(row)
+
+
+async def set_password_hash(pool: asyncpg.Pool, login: str, password_hash: str) -> User | None:
+    """Replace a person's password and end their sessions: whoever held the old one is signed out."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            f"UPDATE users SET password_hash = $2 WHERE login = $1 AND kind = 'person' RETURNING {_USER_COLUMNS}",
+            login, password_hash)
+        if row is not None:
+            await conn.execute("UPDATE sessions SET ended_at = coalesce(ended_at, now()) WHERE user_id = $1",
+                               row["id"])
+    return None if row is None else _user(row)
+
+
+async def end_sessions_of(pool: asyncpg.Pool, user_id: str) -> None:
+    await pool.execute("UPDATE sessions SET ended_at = coalesce(ended_at, now()) WHERE user_id = $1", user_id)
 
 
 # ------------------------------------------------------------------------------------------ failed sign-ins
@@ -152,6 +169,20 @@ async def session_user(pool: asyncpg.Pool, secret: str) -> User | None:
         session_hash(secret),
     )
     return None if row is None else _user(row)
+
+
+async def password_age(pool: asyncpg.Pool, secret: str) -> timedelta | None:
+    """How long ago the person of a live session last entered their password; ``None`` for no live session."""
+    value: timedelta | None = await pool.fetchval(
+        """SELECT now() - s.password_at FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.session_hash = $1 AND s.ended_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL""",
+        session_hash(secret))
+    return value
+
+
+async def password_entered(pool: asyncpg.Pool, secret: str) -> None:
+    """The session's person has just entered their password again."""
+    await pool.execute("UPDATE sessions SET password_at = now() WHERE session_hash = $1", session_hash(secret))
 
 
 async def end_session(pool: asyncpg.Pool, secret: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,15 +29,20 @@ from workflows.seal import SealWorkflow
 
 def build_worker(
     client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None, sandboxed: bool = False,
-    org: Organisation | None = None, settings: Settings | None = None, **options: object,
+    org: Organisation | None = None, settings: Settings | None = None,
+    org_listeners: list[Callable[[Organisation], None]] | None = None, **options: object,
 ) -> Worker:
-    """``sandboxed``: run workflows in Temporal's sandbox (settings.workflow_sandbox explains the default)."""
+    """``sandboxed``: run workflows in Temporal's sandbox (settings.workflow_sandbox explains the default).
+    ``org_listeners`` gets a callable that hands the activities a new organisation in force (the admin's desk
+    in the same process)."""
     settings = settings or Settings()
     store_activities = EventStoreActivities(EventStore(pool))
     seals = SealActivities(pool, seal_file or Path(".liandiao") / "seals.jsonl")
     org = org or load_worker_organisation(settings)
     notify = NotificationActivities(pool, org, settings.public_url, settings.notify_give_up_after_s)
     meetings = MeetingActivities(pool, org)
+    if org_listeners is not None:
+        org_listeners.append(lambda new: _hand_over(new, notify, meetings))
     if not sandboxed:
         options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     cached = options.get("max_cached_workflows")  # a caller's own cache size (the benchmark's) caps the slots
@@ -51,6 +57,11 @@ def build_worker(
                     DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting],
         **options,  # type: ignore[arg-type]
     )
+
+
+def _hand_over(org: Organisation, notify: NotificationActivities, meetings: MeetingActivities) -> None:
+    notify.org = org
+    meetings.org = org
 
 
 def tuning(settings: Settings, max_cached_workflows: int | None = None) -> dict[str, object]:

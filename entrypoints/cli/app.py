@@ -121,13 +121,16 @@ def token_issue(
     data_dir: DataDir = None,
 ) -> None:
     """Print one new bearer token (and nothing else on stdout). Only its hash is stored."""
-    from entrypoints.cli.people import parse_role, people_work
+    from application.admin import listed_id
+    from entrypoints.cli.people import on_record, parse_role, people_work
 
     chosen = None if role is None else parse_role(role, fail)
     if chosen is None and user is None:
         fail("a token needs --role ROLE (or --user LOGIN)", 2)
-    token = _run_db(data_dir, people_work(lambda people: people.issue_token(
-        role=chosen, department=department, name=name, user_login=user)))
+    # On the admin log by the token's listed id (tok- and the start of its hash), never the token itself.
+    token = _run_db(data_dir, people_work(on_record(_os_user, "issue_token", lambda people: people.issue_token(
+        role=chosen, department=department, name=name, user_login=user),
+        listed_id, lambda _: f"{chosen.value if chosen else ''} {user or department or ''}".strip())))
     print(token)
 
 
@@ -358,7 +361,7 @@ def notify_test(url: Annotated[str, typer.Argument(help="an Apprise URL: json://
 
 from entrypoints.cli import people as cli_people  # noqa: E402 - registered last: it uses the helpers above
 
-cli_people.register(app, token_app, fail, _run_db)
+cli_people.register(app, token_app, fail, _run_db, _os_user)
 
 from entrypoints.cli import papers as cli_papers  # noqa: E402 - registered last: it uses the helpers above
 

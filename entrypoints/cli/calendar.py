@@ -42,11 +42,17 @@ def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, 
     def calendar_load(file: ScheduleFile, data_dir: DataDir = None) -> None:
         """Validate a schedule file and put it in force for its year: cases received from now on pin it (it wins
         over the holidays package's estimate). Exit 1, with every problem, on a bad file."""
+        from application.admin import record_calendar_load
         from application.calendar import put_in_force
 
         schedule = _checked(file)  # before reaching for the database: a bad file fails even with no stack up
         loaded_by = f"cli:{os_user()}"  # nobody signs in on the command line: the way in and the OS user
-        stored = run_db(data_dir, lambda pool: put_in_force(pool, schedule, loaded_by))
+        async def load(pool: Any) -> Any:
+            stored = await put_in_force(pool, schedule, loaded_by)
+            await record_calendar_load(pool, os_user(), stored)  # on the admin log beside the desk's loads
+            return stored
+
+        stored = run_db(data_dir, load)
         if not stored.changed:
             print(f"{stored.year}: already in force (sha256 {stored.content_hash}, loaded by {stored.loaded_by} "
                   f"at {stored.loaded_at.isoformat()}); nothing changed")

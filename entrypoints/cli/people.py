@@ -43,11 +43,29 @@ def parse_role(role: str, fail: Callable[[str, int], None]) -> Role:
     try:
         return Role(role)
     except ValueError:
-        fail(f"unknown role {role!r}: use one of mediator, liaison, supervisor, auditor, admin", 2)
+        fail(f"unknown role {role!r}: use one of mediator, liaison, supervisor, auditor, admin, leader", 2)
         raise
 
 
-def register(app: typer.Typer, token_app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb) -> None:
+Work = Callable[[Any], Awaitable[Any]]
+
+
+def on_record(os_user: Callable[[], str], action: str, work: Work, subject: Callable[[Any], str],
+              detail: Callable[[Any], str] = lambda _: "") -> Work:
+    """``work(people)``, then its record on the admin log (who ran which command on what; never a secret)."""
+
+    async def logged(people: Any) -> Any:
+        from application.admin import record_command_line
+
+        done = await work(people)
+        await record_command_line(people, os_user(), action, subject(done), detail(done))
+        return done
+
+    return logged
+
+
+def register(app: typer.Typer, token_app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb,
+             os_user: Callable[[], str]) -> None:
     org_app = typer.Typer(help="the organisation file (jurisdictions, departments, categories, rules)",
                           no_args_is_help=True)
     app.add_typer(org_app, name="org")
@@ -81,8 +99,9 @@ def register(app: typer.Typer, token_app: typer.Typer, fail: Callable[[str, int]
         password = None
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
-        added = run_db(data_dir, people_work(lambda people: people.add_user(
-            name=name, role=chosen, department=department, login=login, password=password)))
+        added = run_db(data_dir, people_work(on_record(os_user, "add_user", lambda people: people.add_user(
+            name=name, role=chosen, department=department, login=login, password=password),
+            lambda done: done.user.login, lambda done: f"{chosen.value} {department or ''}".strip())))
         print(f"login: {added.user.login}")
         if added.password is not None:
             print(f"password: {added.password}")
@@ -102,7 +121,8 @@ def register(app: typer.Typer, token_app: typer.Typer, fail: Callable[[str, int]
     @user_app.command("disable")
     def user_disable(login: str, data_dir: DataDir = None) -> None:
         """Disable a user: no more sign-ins; its tokens and sessions get 401 from the next request on."""
-        user = run_db(data_dir, people_work(lambda people: people.disable_user(login)))
+        user = run_db(data_dir, people_work(on_record(
+            os_user, "disable_user", lambda people: people.disable_user(login), lambda done: done.login)))
         print(f"disabled {user.login} ({user.name}) at {_when(user.disabled_at)}")
 
     @token_app.command("list")
@@ -121,5 +141,7 @@ def register(app: typer.Typer, token_app: typer.Typer, fail: Callable[[str, int]
     def token_revoke(token: Annotated[str, typer.Argument(help="the token itself or its listed id")],
                      data_dir: DataDir = None) -> None:
         """Revoke a token: from its next request on it gets 401."""
-        info = run_db(data_dir, people_work(lambda people: people.revoke_token(token)))
+        info = run_db(data_dir, people_work(on_record(
+            os_user, "revoke_token", lambda people: people.revoke_token(token), lambda done: done.id,
+            lambda done: f"{done.role.value} {done.user_login}")))
         print(f"revoked {info.id} ({info.role.value}, {info.user_login}) at {_when(info.revoked_at)}")

@@ -16,6 +16,7 @@ from entrypoints.workbench.web import PageError, SignInNeeded, render_safely
 
 def install(app: FastAPI) -> None:
     from entrypoints.workbench import (
+        pages_admin,
         pages_auth,
         pages_case,
         pages_lists,
@@ -25,7 +26,7 @@ def install(app: FastAPI) -> None:
     )
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="workbench-static")
-    for module in (pages_auth, pages_lists, pages_case, pages_papers, pages_reports, pages_meetings):
+    for module in (pages_auth, pages_lists, pages_case, pages_papers, pages_reports, pages_meetings, pages_admin):
         app.include_router(module.router)
 
     @app.exception_handler(PageError)

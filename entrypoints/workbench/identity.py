@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from application.cases import Application
 from application.people import SignInRefused
 from domain.events import Actor
 
-__all__ = ["SignInRefused", "end_session", "session_actor", "sign_in"]
+__all__ = ["SignInRefused", "end_session", "enter_password_again", "password_age", "session_actor", "sign_in"]
 
 
 async def sign_in(app: Application, login: str, password: str) -> str:
@@ -24,3 +26,13 @@ async def session_actor(app: Application, secret: str) -> Actor | None:
 
 async def end_session(app: Application, secret: str) -> None:
     await app.people.end_session(secret)
+
+
+async def password_age(app: Application, secret: str) -> timedelta | None:
+    """How long ago this session's person last entered their password (the admin's desk wants it fresh)."""
+    return await app.people.password_age(secret)
+
+
+async def enter_password_again(app: Application, secret: str, password: str) -> None:
+    """Raises :class:`SignInRefused` with a Chinese message when the password is not this person's."""
+    await app.people.enter_password_again(secret, password)

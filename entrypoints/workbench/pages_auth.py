@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from domain.vocabulary import Role
 from entrypoints.workbench import identity
 from entrypoints.workbench.session import (
     CSRF_FIELD,
@@ -25,7 +24,6 @@ from entrypoints.workbench.web import (
     csrf_checked,
     go,
     render,
-    role_in,
     safe_next,
     services,
 )
@@ -72,7 +70,3 @@ async def logout(request: Request, who: Session = Depends(csrf_checked)) -> Resp
     await close_session(services(request), request, response)
     return response
 
-
-@router.get("/admin", include_in_schema=False)
-async def admin(request: Request, who: Session = Depends(role_in(Role.admin))) -> HTMLResponse:
-    return render(request, "admin.html", departments=services(request).org.departments)

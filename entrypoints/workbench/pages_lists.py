@@ -116,7 +116,8 @@ async def board(request: Request, period: str | None = None,
 
 @router.get("/notifications", include_in_schema=False)
 async def notifications_page(request: Request, who: Session = Depends(role_in(
-        Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin))) -> HTMLResponse:
+        Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin, Role.leader,
+        Role.grid_worker))) -> HTMLResponse:
     items, unread = await notifications.for_actor(services(request), who.actor)
     return render(request, "notifications.html", items=items, unread=unread)
 

@@ -10,6 +10,7 @@ from domain.access import (
     locked_until,
     login_problem,
     password_problem,
+    person_problem,
     role_problem,
 )
 from domain.vocabulary import Role
@@ -50,3 +51,10 @@ def test_logins_passwords_roles() -> None:
     assert password_problem("short") and password_problem("long enough") is None
     assert role_problem(Role.liaison, None) and role_problem(Role.liaison, "dept-x") is None
     assert role_problem(Role.system, None) and role_problem(Role.admin, None) is None
+
+
+def test_people_roles_leaders_and_grid_workers() -> None:
+    assert role_problem(Role.leader, None) is None  # a leader signs in and holds tokens
+    assert person_problem(Role.grid_worker, None, None) and person_problem(Role.grid_worker, None, "grid-x") is None
+    assert person_problem(Role.liaison, None, None) and person_problem(Role.liaison, "dept-x", None) is None
+    assert person_problem(Role.system, None, None) and person_problem(Role.mediator, None, "grid-x") is None
