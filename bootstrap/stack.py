@@ -40,6 +40,7 @@ from infra.logging import get_logger
 from infra.projections import Projector
 from infra.settings import Settings
 from infra.temporal import codec_for, connect_temporal, ensure_search_attributes
+from infra.visitors import VISITOR_KEY_FILE, VisitorKeyError, load_visitor_key
 from infra.watchdog import Server, Watchdog
 from workers.case_worker import check_metrics_port
 
@@ -103,6 +104,10 @@ class Stack:
             load_or_create_key(key_path(data_dir))  # the log's signing key: README tells operators to back it up
         except (OSError, MissingKey) as exc:
             raise StackError(f"cannot read or create the log signing key: {exc}") from exc
+        try:
+            self.visitor_key = load_visitor_key(data_dir / VISITOR_KEY_FILE)  # the repeat visitors' hashes
+        except (OSError, VisitorKeyError) as exc:
+            raise StackError(f"cannot read or create the visitor key: {exc}") from exc
         if not port_is_free(s.api_port, s.api_host):
             raise StackError(f"port {s.api_port} (HTTP API) is already in use")
         metrics_address = check_metrics_port(s)
@@ -181,7 +186,8 @@ class Stack:
             background.append(asyncio.create_task(projector.run(stop), name="projector"))
             background.append(asyncio.create_task(run_integrator(self.pool, stop), name="transparency-log"))
             self.services = build_application(self.pool, self.client, s.task_queue, org=self.org,
-                                              policy=self.policy, projector=projector)
+                                              policy=self.policy, projector=projector,
+                                              visitor_key=self.visitor_key)
             watchdog = Watchdog(self.embedded, max_restarts=s.restart_attempts, backoff=s.restart_backoff)
             watchdog_task = asyncio.create_task(watchdog.run(stop), name="watchdog")
             if before_api is not None:

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from application.cases import Application
 from entrypoints.http import (
+    analysis,
     attachments,
     audit_log,
     cases,
@@ -69,7 +70,8 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(supervision.router, prefix=API_PREFIX)
     app.include_router(documents.router, prefix=API_PREFIX)  # mediation papers, 履行, 司法确认
     app.include_router(reports.router, prefix=API_PREFIX)  # the district's figures (考核)
-    app.include_router(meetings.router, prefix=API_PREFIX)  # standing meetings over many cases
+    app.include_router(meetings.router, prefix=API_PREFIX)
+    app.include_router(analysis.router, prefix=API_PREFIX)  # 研判: hotspots  # standing meetings over many cases
 
     _offline_docs(app)
 
