@@ -13,7 +13,7 @@ from application.access import require_role
 from application.errors import InvalidInput
 from domain.analysis import Change, Heat, Hotspot, HotspotBy, change, heat, hotspots
 from domain.events import Actor
-from domain.figures import Period
+from domain.figures import Period, PeriodError
 from domain.organisation import Organisation
 from domain.vocabulary import Role
 from infra.analysis import repeat_visitors, tallies
@@ -31,9 +31,11 @@ def parse_period(text: str | None) -> Period:
         raise InvalidInput("give a period: a month (2026-11), a quarter (2026-Q4) or a year (2026)", "period")
     try:
         period = Period.parse(text)
-        period.previous()
-    except ValueError as exc:  # PeriodError, or a year no calendar has (0000)
+        period.previous().start, period.end  # both must exist as instants (a year 0 or 10000 does not)
+    except PeriodError as exc:
         raise InvalidInput(str(exc), "period") from exc
+    except (ValueError, OverflowError) as exc:  # a year the calendar has not, or without one before (0000, 9999)
+        raise InvalidInput(f"{text!r} is out of range: give a year from 0002 to 9998", "period") from exc
     return period
 
 

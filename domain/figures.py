@@ -91,9 +91,9 @@ class Period:
             return Period.parse(f"{year:04d}-{month:02d}")
         if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
             year, quarter = int(m[1]), int(m[2]) - 1
-            return Period.parse(f"{year}-Q{quarter}" if quarter else f"{year - 1}-Q4")
+            return Period.parse(f"{year:04d}-Q{quarter}" if quarter else f"{year - 1:04d}-Q4")
         if re.fullmatch(r"\d{4}", label):
-            return Period.parse(str(self.first.year - 1))
+            return Period.parse(f"{self.first.year - 1:04d}")
         days = (self.last - self.first).days + 1
         return Period.parse(None, self.first - timedelta(days=days), self.first - timedelta(days=1))
 
