@@ -3,7 +3,7 @@ only: application/analysis.py reads the period and does the rest."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 
@@ -14,15 +14,20 @@ from entrypoints.http.context import Caller, roles, services
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 Svc = Annotated[Application, Depends(services)]
-PeriodQuery = Annotated[str | None, Query(description="2026-11, 2026-Q4 or 2026", max_length=20)]
+# The schema states the form of a period (years 1000 to 2999, each with a period before it), so any period it
+# lets through is answered; the pattern is only declared, not enforced here, so that a period out of it gets
+# application/analysis.py's message saying what was expected rather than the regular expression.
+PeriodQuery = Annotated[str, Query(description="a month (2026-11), a quarter (2026-Q4) or a year (2026)",
+                                   max_length=20,
+                                   json_schema_extra={"pattern": r"^[12][0-9]{3}(-(0[1-9]|1[0-2])|-[Qq][1-4])?$"})]
 
 
 @router.get("/hotspots", summary="研判: cases received per street, community, grid or category, against the "
             "period before, biggest first")
 async def hotspots(
-    svc: Svc, who: Caller = Depends(roles(analysis.READ_ANALYSIS)), period: PeriodQuery = None,
-    by: Annotated[str | None, Query(description="grid, community, street (default) or category",
-                                    max_length=20)] = None,
+    period: PeriodQuery, svc: Svc, who: Caller = Depends(roles(analysis.READ_ANALYSIS)),
+    by: Annotated[Literal["street", "community", "grid", "category"],
+                  Query(description="street (the default), community, grid or category")] = "street",
 ) -> list[dict[str, Any]]:
     chosen, grouping = analysis.parse_period(period), analysis.parse_by(by)
     return analysis.hotspots_json(await analysis.analysis(svc, who.actor, chosen, grouping))
@@ -30,7 +35,7 @@ async def hotspots(
 
 @router.get("/totals", summary="研判: the period's cases received, against the period before, and the count of "
             "repeat visitors (counts only)")
-async def totals(svc: Svc, who: Caller = Depends(roles(analysis.READ_ANALYSIS)),
-                 period: PeriodQuery = None) -> dict[str, Any]:
+async def totals(period: PeriodQuery, svc: Svc,
+                 who: Caller = Depends(roles(analysis.READ_ANALYSIS))) -> dict[str, Any]:
     chosen = analysis.parse_period(period)
     return analysis.totals_json(await analysis.analysis(svc, who.actor, chosen, HotspotBy.street))

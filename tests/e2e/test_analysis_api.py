@@ -74,7 +74,13 @@ async def test_this_months_hotspots_and_a_repeat_visit(a: Api) -> None:
 async def test_bad_input_gets_a_problem(a: Api) -> None:
     assert_problem(await a.call("liaison_lead", "GET", "/analysis/hotspots?period=2026-11"), 403, "mediator")
     assert_problem(await a.call("supervisor", "GET", "/analysis/hotspots?period=2026-13"), 422, "month 13")
-    assert_problem(await a.call("supervisor", "GET", "/analysis/hotspots"), 422, "give a period")
+    assert_problem(await a.call("supervisor", "GET", "/analysis/hotspots?period=November"), 422,
+                   "is not a month (2026-11), a quarter (2026-Q4) or a year (2026)")
+    assert_problem(await a.call("supervisor", "GET", "/analysis/hotspots"), 422, "period", "required")
     assert_problem(await a.call("supervisor", "GET", "/analysis/hotspots?period=2026-11&by=town"), 422,
-                   "'town' is not one of grid, community, street, category")
+                   "by", "'street', 'community', 'grid' or 'category'")
     assert_problem(await a.call("supervisor", "GET", "/analysis/totals?period=9999-12"), 422, "out of range")
+    schema = (await a.http.get(a.base + "/openapi.json")).json()
+    (period,) = [p for p in schema["paths"]["/api/v1/analysis/hotspots"]["get"]["parameters"]
+                 if p["name"] == "period"]
+    assert period["required"] and period["schema"]["pattern"].startswith("^[12]")
