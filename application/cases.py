@@ -7,6 +7,7 @@ Failures are :mod:`application.errors`; the domain's refusals are translated her
 from __future__ import annotations
 
 import hashlib
+import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ from infra.read_models import (
 from infra.read_models import (
     InboxItem as InboxItem,  # re-exported: pages sort what the inbox answers
 )
+from infra.visitors import earlier_visits, marks, record_visit
 
 
 def _utc_now() -> datetime:
@@ -109,6 +111,7 @@ class Received:
     version: int
     duplicate_of: str | None
     suggested_route: RouteSuggestion | None
+    repeat_of: tuple[str, ...] = ()  # earlier cases of the same visitors (重复来访), latest first
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,9 @@ class Application:
         self.org = org
         for listener in self.org_listeners:
             listener(org)
+    # The key of the visitors' hashes (infra/visitors.py). The stack loads DATA_DIR/visitor-key; without one
+    # (a test's application) a random key per process: repeats are found among its own intakes only.
+    visitor_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     # ------------------------------------------------------------------------------------------- writes
 
@@ -192,8 +198,18 @@ class Application:
             raise _unavailable(exc) from exc
         await self.projector.catch_up()
         state = await self._state(case_id)
+        found = marks(self.visitor_key, intake.parties)
+        received_at = state.received_at or self.clock()
+        repeat_of = await earlier_visits(self.pool, found, received_at, exclude=case_id)
+        await record_visit(self.pool, case_id, received_at, found)
         return Received(case_id=case_id, stage=Stage(result.stage), version=result.version,
-                        duplicate_of=state.duplicate_of, suggested_route=self.suggested_route(state))
+                        duplicate_of=state.duplicate_of, suggested_route=self.suggested_route(state),
+                        repeat_of=tuple(repeat_of))
+
+    async def repeat_of(self, intake: Intake) -> list[str]:
+        """The cases received in the repeat window before now that a visitor of this intake came with
+        (重复来访, domain/analysis.py), latest first: the workbench warns before anything is saved."""
+        return await earlier_visits(self.pool, marks(self.visitor_key, intake.parties), self.clock())
 
     async def duplicate_of(self, intake: Intake) -> str | None:
         """The open case this intake would be recorded as a duplicate of (重复件), if any: the workbench

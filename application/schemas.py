@@ -264,6 +264,7 @@ class CaseCreated(BaseModel):
     stage: Stage
     duplicate_of: str | None
     suggested_route: dict[str, Any] | None = None
+    repeat_of: list[str] = []  # 重复来访: earlier cases of the same visitors in the repeat window, latest first
 
 
 class ActionDone(BaseModel):

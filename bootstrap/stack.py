@@ -41,6 +41,7 @@ from infra.logging import get_logger
 from infra.projections import Projector
 from infra.settings import Settings
 from infra.temporal import codec_for, connect_temporal, ensure_search_attributes
+from infra.visitors import VISITOR_KEY_FILE, VisitorKeyError, load_visitor_key
 from infra.watchdog import Server, Watchdog
 from workers.case_worker import check_metrics_port
 
@@ -104,6 +105,10 @@ class Stack:
             load_or_create_key(key_path(data_dir))  # the log's signing key: README tells operators to back it up
         except (OSError, MissingKey) as exc:
             raise StackError(f"cannot read or create the log signing key: {exc}") from exc
+        try:
+            self.visitor_key = load_visitor_key(data_dir / VISITOR_KEY_FILE)  # the repeat visitors' hashes
+        except (OSError, VisitorKeyError) as exc:
+            raise StackError(f"cannot read or create the visitor key: {exc}") from exc
         if not port_is_free(s.api_port, s.api_host):
             raise StackError(f"port {s.api_port} (HTTP API) is already in use")
         metrics_address = check_metrics_port(s)
@@ -183,7 +188,8 @@ class Stack:
             background.append(asyncio.create_task(projector.run(stop), name="projector"))
             background.append(asyncio.create_task(run_integrator(self.pool, stop), name="transparency-log"))
             self.services = build_application(self.pool, self.client, s.task_queue, org=self.org,
-                                              policy=self.policy, projector=projector)
+                                              policy=self.policy, projector=projector,
+                                              visitor_key=self.visitor_key)
             # A year's holidays loaded (CLI or admin desk, any host) reach the open cases' deadlines.
             background.append(asyncio.create_task(follow_announced_years(self.services, stop), name="calendar"))
             self.services.org_listeners.extend(org_listeners)

@@ -86,6 +86,21 @@ class Period:
     def holds(self, at: datetime | None) -> bool:
         return at is not None and self.start <= at < self.end
 
+    def previous(self) -> Period:
+        """The period of the same kind just before: the month, quarter or year before; for a from/to range,
+        as many days ending the day before ``first``."""
+        label = self.label
+        if re.fullmatch(r"\d{4}-\d{2}", label):
+            year, month = (self.first.year, self.first.month - 1) if self.first.month > 1 else (self.first.year - 1, 12)
+            return Period.parse(f"{year:04d}-{month:02d}")
+        if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
+            year, quarter = int(m[1]), int(m[2]) - 1
+            return Period.parse(f"{year:04d}-Q{quarter}" if quarter else f"{year - 1:04d}-Q4")
+        if re.fullmatch(r"\d{4}", label):
+            return Period.parse(f"{self.first.year - 1:04d}")
+        days = (self.last - self.first).days + 1
+        return Period.parse(None, self.first - timedelta(days=days), self.first - timedelta(days=1))
+
     @staticmethod
     def parse(period: str | None = None, first: date | None = None, last: date | None = None) -> Period:
         """``period`` (``2026-11``, ``2026-Q4``, ``2026``) or ``first`` and ``last`` dates; not both."""

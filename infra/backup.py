@@ -40,6 +40,7 @@ import asyncpg
 from infra.codec import KEY_FILE_NAME
 from infra.embedded import EmbeddedPostgres, StackError
 from infra.logging import get_logger
+from infra.visitors import VISITOR_KEY_FILE
 
 log = get_logger(__name__)
 MANIFEST = "manifest.json"
@@ -100,8 +101,9 @@ async def backup(database_url: str, data_dir: Path, target: Path, *, temporal_db
         await conn.close()
     if key_file.exists():
         shutil.copy2(key_file, target / KEY_FILE_NAME)
-    if (data_dir / SEALS).exists():
-        shutil.copy2(data_dir / SEALS, target / SEALS)
+    for name in (SEALS, VISITOR_KEY_FILE):  # without the visitor key, earlier visits are never found again
+        if (data_dir / name).exists():
+            shutil.copy2(data_dir / name, target / name)
     manifest = {"taken_at": taken_at.isoformat(), "events": events, "format": 1,
                 "files": sorted(p.name for p in target.iterdir())}
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2))
@@ -120,7 +122,8 @@ async def restore(source: Path, data_dir: Path, key_file: Path | None = None) ->
             raise StackError(f"the backup in {source} lacks {name}")
     data_dir = _empty_dir(data_dir)
     shutil.copy2(source / TEMPORAL_DB, data_dir / TEMPORAL_DB)
-    for name, to in ((KEY_FILE_NAME, key_file or data_dir / KEY_FILE_NAME), (SEALS, data_dir / SEALS)):
+    for name, to in ((KEY_FILE_NAME, key_file or data_dir / KEY_FILE_NAME), (SEALS, data_dir / SEALS),
+                     (VISITOR_KEY_FILE, data_dir / VISITOR_KEY_FILE)):
         if (source / name).exists():
             shutil.copy2(source / name, to)
     pg = EmbeddedPostgres(data_dir)

@@ -1,5 +1,6 @@
-"""`liandiao report scores --period P [--format json|csv|xlsx] [--out FILE]`: the district's figures (考核),
-read from the stack's database (a thin caller of application/reports.py)."""
+"""`liandiao report scores --period P [--format json|csv|xlsx] [--out FILE]`: the district's figures (考核);
+`liandiao report hotspots --period P [--by street|community|grid|category]`: 研判. Both read from the stack's
+database (thin callers of application/reports.py and application/analysis.py)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ class Format(StrEnum):
 
 def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, os_user: Callable[[], str],
              policy_file: Callable[[Path | None], Path | None]) -> None:
-    report_app = typer.Typer(help="The district's figures: 考核 scores.", no_args_is_help=True)
+    report_app = typer.Typer(help="The district's figures: 考核 scores, 研判 hotspots.", no_args_is_help=True)
     app.add_typer(report_app, name="report")
+    register_hotspots(report_app, fail, run_db, os_user)
 
     @report_app.command("scores")
     def report_scores(
@@ -78,6 +80,38 @@ def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, 
         except OSError as exc:
             fail(f"cannot write {out}: {exc.strerror}", 1)
         print(f"{out}\t{len(report.rows)} departments")
+
+
+class By(StrEnum):
+    street = "street"
+    community = "community"
+    grid = "grid"
+    category = "category"
+
+
+def register_hotspots(report_app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb,
+                      os_user: Callable[[], str]) -> None:
+    @report_app.command("hotspots")
+    def report_hotspots(
+        period: Annotated[str, typer.Option("--period", help="2026-11, 2026-Q4 or 2026")],
+        by: Annotated[By, typer.Option("--by", help="street, community, grid or category")] = By.street,
+        data_dir: DataDir = None,
+    ) -> None:
+        """研判: the cases received per place or category against the period before, with the totals and the
+        count of repeat visitors (as JSON)."""
+        from application.access_log import command_line_actor
+        from application.analysis import hotspots_json, parse_by, parse_period, stored_analysis, totals_json
+        from application.errors import ApplicationError
+
+        try:
+            chosen, grouping = parse_period(period), parse_by(by.value)
+        except ApplicationError as exc:
+            fail(str(exc), 2)
+            return
+        actor = command_line_actor(os_user())
+        report = run_db(data_dir, lambda pool: stored_analysis(pool, actor, chosen, grouping))
+        answer = {**totals_json(report), "by": grouping.value, "rows": hotspots_json(report)}
+        print(json.dumps(answer, ensure_ascii=False, indent=2))
 
 
 def _day(text: str | None, option: str, fail: Callable[[str, int], None]) -> date | None:

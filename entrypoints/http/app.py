@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from application.cases import Application
 from entrypoints.http import (
+    analysis,
     attachments,
     audit_log,
     cases,
@@ -71,6 +72,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(reports.router, prefix=API_PREFIX)  # the district's figures (考核)
     app.include_router(reports.public_router, prefix=API_PREFIX)  # 公示: no token
     app.include_router(meetings.router, prefix=API_PREFIX)  # standing meetings over many cases
+    app.include_router(analysis.router, prefix=API_PREFIX)  # 研判: hotspots
 
     _offline_docs(app)
 

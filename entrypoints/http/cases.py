@@ -145,7 +145,8 @@ async def receive_case(request: Request, body: s.NewCase, svc: Svc,
     async def run(update_id: str | None) -> tuple[int, Any]:
         received = await svc.receive(who.actor, intake, update_id)
         return 201, s.CaseCreated(case_id=received.case_id, stage=received.stage, duplicate_of=received.duplicate_of,
-                                  suggested_route=suggestion_view(received.suggested_route)).model_dump(mode="json")
+                                  suggested_route=suggestion_view(received.suggested_route),
+                                  repeat_of=list(received.repeat_of)).model_dump(mode="json")
 
     return await idempotent(request, who, body.model_dump(mode="json"), run)
 

@@ -17,6 +17,7 @@ from entrypoints.workbench.web import PageError, SignInNeeded, render_safely
 def install(app: FastAPI) -> None:
     from entrypoints.workbench import (
         pages_admin,
+        pages_analysis,
         pages_auth,
         pages_case,
         pages_lists,
@@ -26,7 +27,8 @@ def install(app: FastAPI) -> None:
     )
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="workbench-static")
-    for module in (pages_auth, pages_lists, pages_case, pages_papers, pages_reports, pages_meetings, pages_admin):
+    for module in (pages_auth, pages_lists, pages_case, pages_papers, pages_reports, pages_meetings, pages_admin,
+                   pages_analysis):
         app.include_router(module.router)
 
     @app.exception_handler(PageError)

@@ -119,6 +119,11 @@ async def new_case(request: Request, who: Session = Depends(csrf_checked)) -> Re
     # The duplicate warning comes before anything is saved: the mediator confirms or corrects.
     if duplicate is not None and form.get("confirm_duplicate") != duplicate:
         return _intake(request, values, duplicate=duplicate)
+    # 重复来访: the same visitor came before (another matter, or the same one under another name); a warning
+    # only, shown once before saving.
+    repeat_of = await app.repeat_of(intake) if duplicate is None else []
+    if repeat_of and form.get("confirm_repeat") != repeat_of[0]:
+        return _intake(request, values, repeat_of=repeat_of)
     # The form's own id makes a double submit (or a reload of the POST) register one case.
     request_id = str(form.get("request_id") or "")[:40]
     try:

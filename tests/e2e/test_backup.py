@@ -88,10 +88,11 @@ def test_backup_of_a_running_stack_restores_onto_an_empty_data_dir(tmp_path: Pat
     finally:
         assert first.stop() == 0
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
-    assert {"postgres.dump", "temporal.db", "temporal-keys.json"} <= set(manifest["files"])
+    assert {"postgres.dump", "temporal.db", "temporal-keys.json", "visitor-key"} <= set(manifest["files"])
 
     restored = cli("restore", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "second"))
     assert restored.returncode == 0, restored.stderr
+    assert (tmp_path / "second" / "visitor-key").read_bytes() == (first.data_dir / "visitor-key").read_bytes()
     refused = cli("restore", str(tmp_path / "backup"), "--data-dir", str(tmp_path / "second"))
     assert refused.returncode == 1 and "not empty" in refused.stderr
 

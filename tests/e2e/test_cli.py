@@ -231,3 +231,21 @@ def test_report_scores_prints_the_figures_and_writes_a_workbook(demo_stack: Runn
     assert bad.returncode == 2 and bad.stderr.strip() == "liandiao: period: '2026-13': month 13 is not 01-12"
     no_file = liandiao(demo_stack, "report", "scores", "--period", "2026", "--format", "xlsx")
     assert no_file.returncode == 2 and "--out" in no_file.stderr
+
+
+def test_report_hotspots_prints_the_rows_and_the_totals(demo_stack: RunningStack) -> None:
+    import json
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    printed = liandiao(demo_stack, "report", "hotspots", "--period", month, "--by", "community")
+    assert printed.returncode == 0, printed.stderr
+    report = json.loads(printed.stdout)
+    assert report["period"] == month and report["by"] == "community"
+    assert report["count"] == sum(r["count"] for r in report["rows"])
+    assert report["previous"] == sum(r["previous"] for r in report["rows"])
+    assert isinstance(report["repeat_visitors"], int)
+    assert all(r["key"].startswith("cm-") and r["name"] for r in report["rows"])
+    bad = liandiao(demo_stack, "report", "hotspots", "--period", "2026-13")
+    assert bad.returncode == 2 and bad.stderr.strip() == "liandiao: period: '2026-13': month 13 is not 01-12"
