@@ -59,9 +59,9 @@ def _chunks(file: IO[bytes]) -> Iterator[bytes]:
             response_class=StreamingResponse,
             responses={200: {"content": {"application/json": {}, "text/csv": {}, XLSX: {}}}})
 async def ledger_export(
-    svc: Svc, who: Caller = Depends(roles(ledger.READ_LEDGER)),
-    first: Annotated[date | None, Query(alias="from", description="first day received, Asia/Shanghai")] = None,
-    last: Annotated[date | None, Query(alias="to", description="last day received, inclusive")] = None,
+    svc: Svc, who: Annotated[Caller, Depends(roles(ledger.READ_LEDGER))],
+    first: Annotated[date, Query(alias="from", description="first day received, Asia/Shanghai")],
+    last: Annotated[date, Query(alias="to", description="last day received, inclusive")],
     jurisdiction: Annotated[str | None, Query(max_length=200)] = None,
     format: ledger.Format = ledger.Format.json,
 ) -> Any:

@@ -138,7 +138,7 @@ async def test_bad_ledger_requests_are_problems(a: Api) -> None:
     assert_problem(await a.call("lead", "GET", "/reports/ledger?from=2026-03-01&to=2026-03-31"), 403, "mediator")
     assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=2026-03-02&to=2026-03-01"), 422,
                    "before")
-    assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=2026-03-01"), 422, "both from and to")
+    assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=2026-03-01"), 422, "to")
     assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=2026-02-30&to=2026-03-01"), 422, "from")
     assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=0001-01-01&to=0001-01-02"), 422, "1900")
     assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=2026-03-01&to=2026-03-31&format=pdf"),
