@@ -44,8 +44,13 @@ def require_visible(state: CaseState, actor: Actor) -> None:
         raise Forbidden(f"case {state.case_id} has no task for department {actor.department}")
 
 
+def sees_every_case_in_full(actor: Actor) -> bool:
+    """Mediators and auditors read every case's parties in full (a liaison only its department's)."""
+    return actor.role in (Role.mediator, Role.auditor)
+
+
 def sees_personal_data(state: CaseState, actor: Actor) -> bool:
-    if actor.role in (Role.mediator, Role.auditor):
+    if sees_every_case_in_full(actor):
         return True
     return actor.role is Role.liaison and involves(state, actor.department)
 

@@ -83,9 +83,11 @@ from domain.vocabulary import (
     MediationMethod,
     NotAcceptedReason,
     Outcome,
+    PartyRole,
     RiskLevel,
     Role,
     Satisfaction,
+    Stage,
     TaskRole,
 )
 
@@ -97,6 +99,9 @@ ROLE = {Role.mediator: "调解员", Role.liaison: "联络员", Role.supervisor: 
         Role.leader: "领导", Role.system: "系统"}
 CHANNEL = {Channel.walk_in: "来访", Channel.hotline: "12345热线", Channel.grid_report: "网格上报",
            Channel.online: "网上"}
+STAGE = {Stage.intake: "受理", Stage.triage: "待分流", Stage.coordination: "协调中", Stage.supervision: "督办验收",
+         Stage.archived: "已归档"}
+PARTY_ROLE = {PartyRole.applicant: "申请人", PartyRole.respondent: "被申请人", PartyRole.third_party: "第三人"}
 RISK = {RiskLevel.low: "低", RiskLevel.medium: "中", RiskLevel.high: "高", RiskLevel.critical: "极高"}
 TASK_ROLE = {TaskRole.lead: "牵头", TaskRole.co: "协办"}
 CLOCK = {Clock.acknowledge: "签收", Clock.reply: "答复", Clock.report: "报到", Clock.commitment: "承诺办理",

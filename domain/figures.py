@@ -62,6 +62,9 @@ _ACHIEVEMENTS = ("on_time_ack", "on_time_reply", "satisfaction")
 # --------------------------------------------------------------------------------------------- the period
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
 class PeriodError(ValueError):
     """A period that is not one: the message says what was expected."""
 
@@ -104,6 +107,14 @@ class Period:
     @staticmethod
     def parse(period: str | None = None, first: date | None = None, last: date | None = None) -> Period:
         """``period`` (``2026-11``, ``2026-Q4``, ``2026``) or ``first`` and ``last`` dates; not both."""
+        parsed = Period._parse(period, first, last)
+        # The instants either side must exist as timestamps in UTC too (year 1 at +08:00 does not).
+        if not (FIRST_YEAR <= parsed.first.year and parsed.last.year <= LAST_YEAR):
+            raise PeriodError(f"a period lies within the years {FIRST_YEAR} to {LAST_YEAR}")
+        return parsed
+
+    @staticmethod
+    def _parse(period: str | None, first: date | None, last: date | None) -> Period:
         if period is not None and (first is not None or last is not None):
             raise PeriodError("give either period or from/to, not both")
         if period is None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import xlsxwriter
 
@@ -36,41 +37,74 @@ _FORMATS: dict[Kind, dict[str, Any]] = {
 }
 
 
+class XlsxWriter:
+    """A workbook written to ``target`` (a path or a binary file) a row at a time: constant_memory flushes each
+    row to disk as the next begins, so a ledger of many thousand rows is streamed, not held. Headers bold and
+    frozen; an empty cell for a missing value (a rate with no tasks)."""
+
+    def __init__(self, target: str | os.PathLike[str] | IO[bytes]) -> None:
+        self.book = xlsxwriter.Workbook(target, {"in_memory": False, "constant_memory": True,
+                                                 "remove_timezone": True})
+        self._header = self.book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})
+        self._formats = {kind: self.book.add_format(spec) for kind, spec in _FORMATS.items()}
+        self._sheet: Any = None
+        self._columns: Sequence[Column] = ()
+        self._row = 0
+
+    def sheet(self, title: str, columns: Sequence[Column]) -> None:
+        """Start a sheet (at most 31 characters of ``title``); rows written next go to it."""
+        self._sheet, self._columns, self._row = self.book.add_worksheet(title[:31]), columns, 0
+        for c, column in enumerate(columns):
+            self._sheet.set_column(c, c, column.width)
+            self._sheet.write_string(0, c, column.header, self._header)
+        self._sheet.freeze_panes(1, 0)
+
+    def row(self, values: Sequence[Any]) -> None:
+        self._row += 1
+        for c, (column, value) in enumerate(zip(self._columns, values, strict=True)):
+            if value is None:
+                continue
+            if column.kind == "text":
+                self._sheet.write_string(self._row, c, str(value))
+            elif column.kind == "datetime":
+                self._sheet.write_datetime(self._row, c, value, self._formats["datetime"])
+            else:
+                self._sheet.write_number(self._row, c, value, self._formats[column.kind])
+
+    def close(self) -> None:
+        self.book.close()
+
+
 def xlsx(tables: Sequence[Table]) -> bytes:
-    """One sheet per table; headers bold and frozen; empty cells for missing values (a rate with no tasks)."""
+    """One sheet per table, as a workbook in memory (small tables: the scores)."""
     out = io.BytesIO()
-    # constant_memory writes each row as it comes: a ledger of many rows is streamed, not held.
-    book = xlsxwriter.Workbook(out, {"in_memory": False, "constant_memory": True, "remove_timezone": True})
-    header = book.add_format({"bold": True, "bg_color": "#EEF2F7", "border": 1})
-    formats = {kind: book.add_format(spec) for kind, spec in _FORMATS.items()}
+    writer = XlsxWriter(out)
     for table in tables:
-        sheet = book.add_worksheet(table.title[:31])
-        for c, column in enumerate(table.columns):
-            sheet.set_column(c, c, column.width)
-            sheet.write_string(0, c, column.header, header)
-        sheet.freeze_panes(1, 0)
-        for r, row in enumerate(table.rows, start=1):
-            for c, (column, value) in enumerate(zip(table.columns, row, strict=True)):
-                if value is None:
-                    continue
-                if column.kind == "text":
-                    sheet.write_string(r, c, str(value))
-                elif column.kind == "datetime":
-                    sheet.write_datetime(r, c, value, formats["datetime"])
-                else:
-                    sheet.write_number(r, c, value, formats[column.kind])
-    book.close()
+        writer.sheet(table.title, table.columns)
+        for row in table.rows:
+            writer.row(row)
+    writer.close()
     return out.getvalue()
 
 
+class CsvWriter:
+    """CSV with a byte-order mark (so a spreadsheet opens the Chinese headers as UTF-8), a row at a time."""
+
+    def __init__(self, out: IO[str], columns: Sequence[Column]) -> None:
+        self.columns = columns
+        out.write("\ufeff")
+        self._writer = csv.writer(out)
+        self._writer.writerow([c.header for c in columns])
+
+    def row(self, values: Sequence[Any]) -> None:
+        self._writer.writerow([_csv_cell(column, value) for column, value in zip(self.columns, values, strict=True)])
+
+
 def csv_text(table: Table) -> str:
-    """The table as CSV with a byte-order mark, so a spreadsheet opens the Chinese headers as UTF-8."""
     out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([c.header for c in table.columns])
+    writer = CsvWriter(out, table.columns)
     for row in table.rows:
-        writer.writerow([_csv_cell(column, value) for column, value in zip(table.columns, row, strict=True)])
+        writer.row(row)
     return out.getvalue()
 
 

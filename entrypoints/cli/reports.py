@@ -1,6 +1,7 @@
 """`liandiao report scores --period P [--format json|csv|xlsx] [--out FILE]`: the district's figures (考核);
-`liandiao report hotspots --period P [--by street|community|grid|category]`: 研判. Both read from the stack's
-database (thin callers of application/reports.py and application/analysis.py)."""
+`liandiao report ledger --from D --to D --out FILE [--format xlsx|csv|json]`: the case ledger (台账);
+`liandiao report hotspots --period P [--by street|community|grid|category]`: 研判. All read from the stack's
+database (thin callers of application/reports.py, application/ledger.py and application/analysis.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ class Format(StrEnum):
 
 def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, os_user: Callable[[], str],
              policy_file: Callable[[Path | None], Path | None]) -> None:
-    report_app = typer.Typer(help="The district's figures: 考核 scores, 研判 hotspots.", no_args_is_help=True)
+    report_app = typer.Typer(help="The district's figures: 考核 scores, the 台账 ledger, 研判 hotspots.",
+                             no_args_is_help=True)
     app.add_typer(report_app, name="report")
     register_hotspots(report_app, fail, run_db, os_user)
 
@@ -80,6 +82,44 @@ def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, 
         except OSError as exc:
             fail(f"cannot write {out}: {exc.strerror}", 1)
         print(f"{out}\t{len(report.rows)} departments")
+
+    @report_app.command("ledger")
+    def report_ledger(
+        first: Annotated[str, typer.Option("--from", help="first day received (YYYY-MM-DD), Asia/Shanghai")],
+        last: Annotated[str, typer.Option("--to", help="last day received (YYYY-MM-DD), inclusive")],
+        out: Annotated[Path, typer.Option("--out", help="the file to write")],
+        fmt: Annotated[Format | None, typer.Option("--format", help="xlsx, csv or json (default: by the "
+                                                   "file's suffix, else xlsx)")] = None,
+        jurisdiction: Annotated[str | None, typer.Option("--jurisdiction", help="a jurisdiction id")] = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """台账: one row per case received from --from to --to, parties in full (recorded in the access log)."""
+        from application.access_log import command_line_actor
+        from application.errors import ApplicationError
+        from application.ledger import Format as LedgerFormat
+        from application.ledger import parse_days, stored_ledger
+
+        try:
+            period = parse_days(_day(first, "--from", fail), _day(last, "--to", fail))
+        except ApplicationError as exc:
+            fail(str(exc), 2)
+            return
+        suffix = out.suffix.lstrip(".").lower()
+        chosen = LedgerFormat((fmt or Format(suffix if suffix in Format.__members__ else "xlsx")).value)
+        actor = command_line_actor(os_user())
+        try:
+            handle = out.open("wb")
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror}", 1)
+            return
+        try:
+            with handle:
+                rows = run_db(data_dir, lambda pool: stored_ledger(pool, datetime.now(UTC), actor, period,
+                                                                   jurisdiction, chosen, handle))
+        except typer.Exit:
+            out.unlink(missing_ok=True)  # no half-written ledger left behind
+            raise
+        print(f"{out}\t{rows} cases")
 
 
 class By(StrEnum):

@@ -1,15 +1,17 @@
-"""The district's figures (docs/api.md §6): 考核 scores as JSON, CSV or a workbook. Wiring only: the period is
-read, application/reports.py does the rest."""
+"""The district's figures (docs/api.md §6): 考核 scores and the 台账 ledger as JSON, CSV or a workbook. Wiring
+only: the period is read, application/reports.py and application/ledger.py do the rest."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from application import reports
+from application import ledger, reports
 from application.cases import Application
 from entrypoints.http.context import Caller, roles, services
 
@@ -38,6 +40,44 @@ async def scores(
         return Response(reports.scores_csv(report), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
     return reports.scores_json(report)
+
+
+_MEDIA = {ledger.Format.json: "application/json", ledger.Format.csv: "text/csv; charset=utf-8",
+          ledger.Format.xlsx: XLSX}
+_CHUNK = 64 * 1024
+
+
+def _chunks(file: IO[bytes]) -> Iterator[bytes]:
+    try:
+        while chunk := file.read(_CHUNK):
+            yield chunk
+    finally:
+        file.close()
+
+
+@router.get("/ledger", summary="台账: one row per case received in the period, parties as the caller sees them",
+            response_class=StreamingResponse,
+            responses={200: {"content": {"application/json": {}, "text/csv": {}, XLSX: {}}}})
+async def ledger_export(
+    svc: Svc, who: Annotated[Caller, Depends(roles(ledger.READ_LEDGER))],
+    first: Annotated[date, Query(alias="from", description="first day received, Asia/Shanghai")],
+    last: Annotated[date, Query(alias="to", description="last day received, inclusive")],
+    jurisdiction: Annotated[str | None, Query(max_length=200)] = None,
+    format: ledger.Format = ledger.Format.json,
+) -> Any:
+    period = ledger.parse_days(first, last)
+    # Written to a temporary file first (rows a batch at a time, the workbook streamed) so that a refusal is a
+    # problem, not a broken download; then sent from the file, a chunk at a time.
+    file = tempfile.TemporaryFile()
+    try:
+        await ledger.export_ledger(svc, who.actor, period, jurisdiction, format, file)
+        file.seek(0)
+    except BaseException:
+        file.close()
+        raise
+    name = f"taizhang-{period.first.isoformat()}-{period.last.isoformat()}.{format.value}"
+    download = {} if format is ledger.Format.json else {"Content-Disposition": f'attachment; filename="{name}"'}
+    return StreamingResponse(_chunks(file), media_type=_MEDIA[format], headers=download)
 
 
 public_router = APIRouter(prefix="/public", tags=["reports"])

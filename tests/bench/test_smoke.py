@@ -17,6 +17,7 @@ BENCHMARKS = {  # script -> the results file its smoke run writes
     "lifecycle": "lifecycle-2-instant-cache*-workers1.json",
     "queries": "queries.json",
     "event_store": "event_store.json",
+    "reports": "reports.json",
 }
 
 

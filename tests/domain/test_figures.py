@@ -263,3 +263,12 @@ def test_from_and_to_are_both_inclusive() -> None:
 def test_a_bad_period_says_what_was_expected(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(PeriodError, match=message):
         Period.parse(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_period_lies_within_the_years_a_timestamp_holds() -> None:
+    for first, last in ((date(1, 1, 1), date(2026, 1, 1)), (date(2026, 1, 1), date(9999, 12, 31))):
+        with pytest.raises(PeriodError, match="1900 to 9998"):
+            Period.parse(first=first, last=last)
+    with pytest.raises(PeriodError, match="1900 to 9998"):
+        Period.parse("9999")
+    assert Period.parse(first=date(1900, 1, 1), last=date(9998, 12, 31)).end.year == 9999

@@ -101,3 +101,47 @@ async def test_bad_report_requests_are_problems(a: Api) -> None:
     assert_problem(await a.call("supervisor", "GET", "/reports/scores?period=2026&format=pdf"), 422, "format")
     empty = await a.ok("supervisor", "GET", "/reports/scores?period=1999")
     assert (empty["rows"], empty["red_list"], empty["black_list"]) == ([], [], [])
+
+
+# --- 台账 (the ledger's rows are checked by hand in tests/application/test_ledger.py) ---------------------
+
+
+async def test_the_ledger_as_json_and_a_workbook(a: Api) -> None:
+    from openpyxl import load_workbook
+
+    case_id = await a.new_case()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    query = f"from={today}&to={today}"
+    for _ in range(100):
+        ledger = await a.ok("supervisor", "GET", f"/reports/ledger?{query}")
+        row = next((r for r in ledger["rows"] if r["case_id"] == case_id), None)
+        if row is not None:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError(f"{case_id} not in the ledger")
+    assert (ledger["from"], ledger["to"]) == (today, today) and row["stage"] in ("待分流", "受理")
+    assert all("*" in p["name"] for p in row["parties"])  # a supervisor sees parties masked
+
+    xlsx = await a.call("mediator", "GET", f"/reports/ledger?{query}&format=xlsx")
+    assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None and [c.value for c in sheet[1]][:3] == ["编号", "受理时间", "来源"]
+    assert case_id in [r[0].value for r in sheet.iter_rows(min_row=2)]
+    csv = await a.call("leader", "GET", f"/reports/ledger?{query}&format=csv")
+    assert csv.status_code == 200 and csv.text.startswith("\ufeff编号,受理时间")
+    log = await a.ok("auditor", "GET", "/audit/access-log?limit=20")
+    assert any(i["what"] == f"ledger {today}..{today}" and i["actor"]["role"] == "mediator" for i in log["items"])
+
+
+async def test_bad_ledger_requests_are_problems(a: Api) -> None:
+    assert_problem(await a.call("lead", "GET", "/reports/ledger?from=2026-03-01&to=2026-03-31"), 403, "mediator")
+    assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=2026-03-02&to=2026-03-01"), 422,
+                   "before")
+    assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=2026-03-01"), 422, "to")
+    assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=2026-02-30&to=2026-03-01"), 422, "from")
+    assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=0001-01-01&to=0001-01-02"), 422, "1900")
+    assert_problem(await a.call("supervisor", "GET", "/reports/ledger?from=2026-03-01&to=2026-03-31&format=pdf"),
+                   422, "format")
+    assert_problem(await a.call("supervisor", "GET",
+                                "/reports/ledger?from=2026-03-01&to=2026-03-31&jurisdiction=nowhere"), 422, "nowhere")
