@@ -85,6 +85,15 @@ class Period:
     @staticmethod
     def parse(period: str | None = None, first: date | None = None, last: date | None = None) -> Period:
         """``period`` (``2026-11``, ``2026-Q4``, ``2026``) or ``first`` and ``last`` dates; not both."""
+        parsed = Period._parse(period, first, last)
+        # its bounds as instants (a day either side in UTC, or the day after the last) must be dates too
+        if parsed.first <= date.min or parsed.last >= date.max:
+            raise PeriodError(f"a period lies between {date.min + timedelta(days=1)} and "
+                              f"{date.max - timedelta(days=1)}")
+        return parsed
+
+    @staticmethod
+    def _parse(period: str | None, first: date | None, last: date | None) -> Period:
         if period is not None and (first is not None or last is not None):
             raise PeriodError("give either period or from/to, not both")
         if period is None:
@@ -94,6 +103,8 @@ class Period:
                 raise PeriodError(f"to ({last}) is before from ({first})")
             return Period(label=f"{first.isoformat()}..{last.isoformat()}", first=first, last=last)
         text = period.strip()
+        if text[:4] == "0000":  # every form starts with the year
+            raise PeriodError(f"{period!r}: there is no year 0000")
         if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
             year, month = int(m[1]), int(m[2])
             if not 1 <= month <= 12:
