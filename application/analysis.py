@@ -35,7 +35,7 @@ def parse_period(text: str | None) -> Period:
     except PeriodError as exc:
         raise InvalidInput(str(exc), "period") from exc
     except (ValueError, OverflowError) as exc:  # a year the calendar has not, or without one before (0000, 9999)
-        raise InvalidInput(f"{text!r} is out of range: give a year from 0002 to 9998", "period") from exc
+        raise InvalidInput(f"{text!r} is out of range: give a year from 1901 to 9998", "period") from exc
     return period
 
 

@@ -3,6 +3,8 @@ benchmarks use it; entry points go through `application.cases`)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
@@ -22,6 +24,18 @@ from workflows.messages import ActionRequest, ActionResult, CaseInput
 
 class CaseNotFound(LookupError):
     pass
+
+
+# While a case's workflow task has failed or timed out twice in a row (a worker killed mid-task, then a new one
+# too slow for the 10 s task timeout under load), the server refuses new updates outright instead of queueing
+# them, until a worker completes a task. Repeated with backoff for about two task timeouts more; a task that
+# keeps failing (a bug, a nondeterminism: the worker's log and the history say which) is still raised after.
+TASK_FAILING_BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0, 8.0)
+
+
+def task_failing(exc: RPCError) -> bool:
+    """The server's answer to an update while the workflow task is failing (WorkflowNotReady)."""
+    return exc.status is RPCStatusCode.FAILED_PRECONDITION and "Workflow Task in failed state" in exc.message
 
 
 def _translate(exc: WorkflowUpdateFailedError) -> Exception:
@@ -66,10 +80,17 @@ class CaseClient:
         self, case_id: str, command: Command, actor: Actor, request_id: str | None = None
     ) -> ActionResult:
         handle = self.client.get_workflow_handle(case_id, result_type=CaseState)
+        request = ActionRequest(command=command, actor=actor)
         try:
-            return await handle.execute_update(
-                DisputeCaseWorkflow.act, ActionRequest(command=command, actor=actor), id=request_id
-            )
+            for delay in TASK_FAILING_BACKOFF_S:
+                try:
+                    return await handle.execute_update(DisputeCaseWorkflow.act, request, id=request_id)
+                except RPCError as exc:
+                    if not task_failing(exc):
+                        raise
+                # refused before it was admitted: sending it again cannot apply it twice
+                await asyncio.sleep(delay)
+            return await handle.execute_update(DisputeCaseWorkflow.act, request, id=request_id)
         except WorkflowUpdateFailedError as exc:
             raise _translate(exc) from exc
         except RPCError as exc:

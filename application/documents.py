@@ -116,7 +116,10 @@ async def issue_document(app: Application, actor: Actor, case_id: str, kind: Doc
     try:
         done = await app.act(actor, case_id, command, request_id)
     except Refused:
-        # the same paper issued by a request at the same moment: answered as the paper already issued
+        # the same paper issued by a request at the same moment: answered as the paper already issued. The
+        # workflow refused this one only after that request's events were stored, but that request may not have
+        # projected them yet: catch up first, or the read models would still show no such paper.
+        await app.projector.catch_up()
         now_issued = (await app.get_case(actor, case_id)).latest_document(kind)
         if now_issued is None or now_issued.sha256 != sha256:
             raise

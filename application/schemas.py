@@ -4,6 +4,7 @@ empty or oversized strings and control characters are refused with a 422 that na
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
@@ -81,6 +83,21 @@ def _duration(value: str) -> str:
 DurationText = Annotated[str, StringConstraints(min_length=2, max_length=20), AfterValidator(_duration),
                          WithJsonSchema({"type": "string", "minLength": 2, "maxLength": 20,
                                          "pattern": "^[0-9]{1,5}(s|m|h|d|wd|wh)$"})]
+
+
+_RFC3339 = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+                      r"([Zz]|[+-][0-9]{2}:[0-9]{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    # pydantic would also take a number, or a string of one, as seconds since 1970: not what the schema's
+    # date-time says, and never what a person meant
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.fullmatch(value)):
+        return value
+    raise ValueError("a date and time with its offset (RFC 3339), e.g. 2026-12-01T09:30:00+08:00")
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
 
 class Body(BaseModel):

@@ -124,6 +124,8 @@ class Period:
                 raise PeriodError(f"to ({last}) is before from ({first})")
             return Period(label=f"{first.isoformat()}..{last.isoformat()}", first=first, last=last)
         text = period.strip()
+        if text[:4] == "0000":  # every form starts with the year
+            raise PeriodError(f"{period!r}: there is no year 0000")
         if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
             year, month = int(m[1]), int(m[2])
             if not 1 <= month <= 12:

@@ -3,15 +3,15 @@ and one use case of application/meetings.py does the rest."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from application import meetings
 from application.cases import Application
+from application.schemas import Id, Instant, Line, Text
 from domain.commands import CommitmentPromise
 from domain.events import MeetingAttendee
 from domain.meetings import (
@@ -27,51 +27,54 @@ from entrypoints.http.context import Caller, idempotent, roles, services
 
 router = APIRouter(prefix="/meetings", tags=["meetings"])
 Svc = Annotated[Application, Depends(services)]
-Short = Annotated[str, Field(min_length=1, max_length=200)]
-Long = Annotated[str, Field(min_length=1, max_length=4000)]
+Short = Annotated[str, Field(min_length=1, max_length=200)]  # a path's id: looked up, never stored
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Text is checked as the case routes check it (application/schemas.py: no control characters, which PostgreSQL
+# cannot store). The bodies are named apart from the case routes' MeetingIn, MinutesIn and CommitmentIn: the
+# OpenAPI names a schema by its class, and two classes of one name would both be renamed after their modules,
+# out of reach of the organisation's enums (entrypoints/http/openapi.py) and of clients that know the old names.
 class AttendeeIn(_Body):
-    name: Short
-    capacity: Short  # 人大代表, 居民代表, 物业公司 …
+    name: Line
+    capacity: Line  # 人大代表, 居民代表, 物业公司 …
 
 
-class MeetingIn(_Body):
+class StandingMeetingIn(_Body):
     kind: Literal["joint", "round_table"]
-    title: Short
-    at: AwareDatetime
-    jurisdiction: Short
-    departments: list[Short] = Field(min_length=1)
+    title: Line
+    at: Instant
+    jurisdiction: Id
+    departments: list[Id] = Field(min_length=1)
     other_attendees: list[AttendeeIn] = []
 
 
 class ItemIn(_Body):
-    case_id: Short
-    note: Long | None = None
+    case_id: Id
+    note: Text | None = None
 
 
 class DecisionIn(_Body):
-    accepted: bool
+    accepted: StrictBool
 
 
-class CommitmentIn(_Body):
-    department: Short
-    content: Long
-    due: AwareDatetime
+class StandingCommitmentIn(_Body):
+    department: Id
+    content: Text
+    due: Instant
 
 
 class MinuteIn(_Body):
-    case_id: Short
-    decision: Long
-    commitments: list[CommitmentIn] = []
+    case_id: Id
+    decision: Text
+    commitments: list[StandingCommitmentIn] = []
 
 
-class MinutesIn(_Body):
-    present: list[Short]
+class StandingMinutesIn(_Body):
+    present: list[Id]
     items: list[MinuteIn] = Field(min_length=1)
 
 
@@ -84,7 +87,7 @@ def _written(written: meetings.MeetingWritten, status: int = 200) -> tuple[int, 
 
 
 @router.post("", status_code=201, summary="召集: call a 联席会议 or 圆桌议事会; the departments are invited")
-async def call(request: Request, body: MeetingIn, svc: Svc,
+async def call(request: Request, body: StandingMeetingIn, svc: Svc,
                who: Caller = Depends(roles(MEETING_PERMISSIONS[CallMeeting]))) -> JSONResponse:
     command = CallMeeting(meeting_kind=body.kind, title=body.title, at=body.at, jurisdiction=body.jurisdiction,
                           departments=tuple(body.departments),
@@ -117,7 +120,7 @@ async def decide(request: Request, meeting_id: Short, item_id: Short, body: Deci
 
 
 @router.post("/{meeting_id}/minutes", summary="会议纪要: attendance, one decision per item, commitments")
-async def minutes(request: Request, meeting_id: Short, body: MinutesIn, svc: Svc,
+async def minutes(request: Request, meeting_id: Short, body: StandingMinutesIn, svc: Svc,
                   who: Caller = Depends(roles(MEETING_PERMISSIONS[RecordMinutes]))) -> JSONResponse:
     command = RecordMinutes(present=tuple(body.present), items=tuple(
         ItemMinute(case_id=i.case_id, decision=i.decision, commitments=tuple(
@@ -132,8 +135,8 @@ async def minutes(request: Request, meeting_id: Short, body: MinutesIn, svc: Svc
 
 @router.get("", summary="the meetings between from and to")
 async def list_all(svc: Svc, who: Caller = Depends(roles(meetings.READ_MEETINGS)),
-                   start: Annotated[datetime | None, Query(alias="from")] = None,
-                   end: Annotated[datetime | None, Query(alias="to")] = None) -> list[dict[str, Any]]:
+                   start: Annotated[Instant | None, Query(alias="from")] = None,
+                   end: Annotated[Instant | None, Query(alias="to")] = None) -> list[dict[str, Any]]:
     return [view(m) for m in await meetings.list_meetings(svc, who.actor, start, end)]
 
 

@@ -55,6 +55,7 @@ def _declare_errors(schema: dict[str, Any]) -> None:
 
 def _enum_references(schema: dict[str, Any], org: Organisation) -> None:
     grids = sorted(j.id for j in org.jurisdictions if j.level is JurisdictionLevel.grid)
+    places = sorted(j.id for j in org.jurisdictions)  # a standing meeting is held at any level
     departments = sorted(d.id for d in org.departments)
     categories = sorted(c.id for c in org.categories)
     courts = sorted(d for d, _ in court_choices(org))  # 司法确认 goes to a 人民法庭
@@ -62,6 +63,8 @@ def _enum_references(schema: dict[str, Any], org: Organisation) -> None:
              ("RouteIn", "lead_department"): departments, ("RouteIn", "co_departments"): departments,
              ("MeetingIn", "departments"): departments, ("MeetingIn", "attended"): departments,
              ("MinutesIn", "attended"): departments, ("CommitmentIn", "department"): departments,
+             ("StandingMeetingIn", "departments"): departments, ("StandingMeetingIn", "jurisdiction"): places,
+             ("StandingMinutesIn", "present"): departments, ("StandingCommitmentIn", "department"): departments,
              ("SummonsIn", "departments"): departments, ("JudicialConfirmationIn", "court_department"): courts}
     components = schema.get("components", {}).get("schemas", {})
     for (model, field), values in where.items():

@@ -259,6 +259,11 @@ def test_from_and_to_are_both_inclusive() -> None:
     ({}, "give period"),
     ({"first": date(2026, 3, 2), "last": date(2026, 3, 1)}, "is before from"),
     ({"period": "2026", "first": date(2026, 1, 1)}, "not both"),
+    # dates at the ends of the calendar: refused, not a server error when the bounds are computed
+    ({"period": "0000"}, "no year 0000"),
+    ({"period": "0000-Q1"}, "no year 0000"),
+    ({"period": "9999-12"}, "within the years 1900 to 9998"),
+    ({"first": date.min, "last": date(2026, 1, 1)}, "within the years 1900 to 9998"),
 ])
 def test_a_bad_period_says_what_was_expected(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(PeriodError, match=message):

@@ -22,6 +22,7 @@ from domain.commands import (
 )
 from domain.vocabulary import Outcome, Satisfaction, Stage
 from infra.event_store import EventStore
+from infra.settings import Settings
 from tests.conftest import TEST_KEYS
 from tests.workflows.scenario import LEAD, MEDIATOR, SUPERVISOR, liaison, new_routed_case
 
@@ -52,7 +53,9 @@ async def test_a_case_survives_its_worker_being_killed(
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         second = start_worker(pg_url, temporal_address, task_queue)
-        await asyncio.wait_for(reply, 60)
+        # the task went to the killed worker's sticky queue: the server moves it to the shared queue only when
+        # the sticky schedule-to-start timeout runs out, so waiting exactly that long raced the server's timer
+        await asyncio.wait_for(reply, Settings().sticky_queue_timeout_s + 30)
 
         await cases.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="调解成功"), MEDIATOR)
         await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
