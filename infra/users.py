@@ -27,6 +27,7 @@ class User:
     kind: str
     created_at: datetime
     disabled_at: datetime | None
+    jurisdiction: str | None = None  # a grid worker's grid
 
     @property
     def active(self) -> bool:
@@ -34,10 +35,11 @@ class User:
 
     @property
     def actor(self) -> Actor:
-        return Actor(role=self.role, id=self.id, department=self.department, name=self.name)
+        return Actor(role=self.role, id=self.id, department=self.department, name=self.name,
+                     jurisdiction=self.jurisdiction)
 
 
-_USER_COLUMNS = "id, login, name, role, department, kind, created_at, disabled_at"
+_USER_COLUMNS = "id, login, name, role, department, kind, created_at, disabled_at, jurisdiction"
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -50,13 +52,13 @@ class LoginTaken(Exception):
 
 async def insert_user(
     pool: asyncpg.Pool, *, user_id: str, login: str, name: str, role: Role, department: str | None,
-    password_hash: str | None, kind: str = "person",
+    password_hash: str | None, kind: str = "person", jurisdiction: str | None = None,
 ) -> User:
     try:
         row = await pool.fetchrow(
-            f"""INSERT INTO users (id, login, name, role, department, kind, password_hash)
-                VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_USER_COLUMNS}""",
-            user_id, login, name, role.value, department, kind, password_hash,
+            f"""INSERT INTO users (id, login, name, role, department, kind, password_hash, jurisdiction)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_USER_COLUMNS}""",
+            user_id, login, name, role.value, department, kind, password_hash, jurisdiction,
         )
     except asyncpg.UniqueViolationError as exc:
         raise LoginTaken(login) from exc

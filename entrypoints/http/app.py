@@ -20,6 +20,7 @@ from entrypoints.http import (
     codec,
     directory,
     documents,
+    grid,
     meetings,
     notifications,
     organisation,
@@ -70,6 +71,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(documents.router, prefix=API_PREFIX)  # mediation papers, 履行, 司法确认
     app.include_router(reports.router, prefix=API_PREFIX)  # the district's figures (考核)
     app.include_router(meetings.router, prefix=API_PREFIX)  # standing meetings over many cases
+    app.include_router(grid.router, prefix=API_PREFIX)  # the grid: 网格上报, 我的上报
 
     _offline_docs(app)
 
