@@ -131,7 +131,7 @@ PERMITTED: dict[type, frozenset[Role]] = {
     RemindTask: frozenset({Role.system}),
     EscalateTask: frozenset({Role.system}),
     # the mediator and the liaisons of the departments holding a task on the case
-    AddAttachment: frozenset({Role.mediator, Role.liaison}),
+    AddAttachment: frozenset({Role.mediator, Role.liaison, Role.grid_worker}),  # a grid worker: photos of a report
     # supervision as practised
     DecideReturn: frozenset({Role.supervisor}),
     SummonDepartments: frozenset({Role.mediator, Role.supervisor}),

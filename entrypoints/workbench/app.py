@@ -15,10 +15,10 @@ from entrypoints.workbench.web import PageError, SignInNeeded, render_safely
 
 
 def install(app: FastAPI) -> None:
-    from entrypoints.workbench import pages_auth, pages_case, pages_lists, pages_papers
+    from entrypoints.workbench import pages_auth, pages_case, pages_grid, pages_lists, pages_papers
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="workbench-static")
-    for module in (pages_auth, pages_lists, pages_case, pages_papers):
+    for module in (pages_auth, pages_lists, pages_case, pages_papers, pages_grid):
         app.include_router(module.router)
 
     @app.exception_handler(PageError)

@@ -31,7 +31,7 @@ templates.env.globals.update(labels=labels)
 
 # Where each role starts after signing in.
 LANDING = {Role.mediator: "/desk", Role.liaison: "/inbox", Role.supervisor: "/board", Role.auditor: "/audit",
-           Role.admin: "/admin"}
+           Role.admin: "/admin", Role.grid_worker: "/grid"}
 
 
 class PageError(Exception):
