@@ -92,3 +92,13 @@ async def test_bad_grid_reports_are_problems(a: Api) -> None:
     await a.ok("mediator", "POST", f"/cases/{case_id}/route",
                {"lead_department": "dept-donghu-huayuan-committee", "co_departments": []})
     assert_problem(await a.call("mediator", "POST", f"/cases/{case_id}/verification", {"accepted": True}), 403)
+
+
+async def test_a_grid_worker_puts_forward_only_their_own_grids_cases_for_a_meeting(a: Api) -> None:
+    meeting = await a.ok("supervisor", "POST", "/meetings", {
+        "kind": "round_table", "title": "花园社区圆桌议事会", "at": "2026-03-10T02:00:00Z",
+        "jurisdiction": "cm-donghu-huayuan", "departments": ["dept-donghu-huayuan-committee"]})
+    own = (await a.ok("grid", "POST", "/cases", _report()))["case_id"]
+    m = f"/meetings/{meeting['meeting_id']}"
+    assert (await a.ok("grid", "POST", f"{m}/agenda", {"case_id": own}))["item_id"]
+    assert_problem(await a.call("other_grid", "POST", f"{m}/agenda", {"case_id": own}), 403, "own grid")
