@@ -80,6 +80,7 @@ async def test_a_grid_worker_cannot_report_for_another_grid_nor_read_its_cases(a
     listed = await a.ok("other_grid", "GET", "/cases?limit=500")
     assert {c["grid_id"] for c in listed["items"]} <= {OTHER_GRID}
     assert_problem(await a.call("mediator", "GET", "/grid-reports/mine"), 403, "grid_worker")
+    assert "items" in await a.ok("grid", "GET", "/notifications")
 
 
 async def test_bad_grid_reports_are_problems(a: Api) -> None:
