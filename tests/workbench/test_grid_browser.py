@@ -86,6 +86,9 @@ def test_a_grid_worker_reports_one_dispute_settled_on_the_spot_and_one_not(brows
     assert fits(page)
 
     mediator = sign_in(browser, desk, "mediator", "/desk")
+    verifying = mediator.get_by_role("region", name=re.compile("督办验收"))
+    on_desk = verifying.get_by_role("listitem").filter(has_text=settled)
+    assert "就地化解 · 待验收" in on_desk.inner_text()
     mediator.goto(f"{desk.base}/cases/{settled_id}")
     assert "督办验收" in mediator.inner_text("body")
     mediator.get_by_role("button", name="验收").click()
