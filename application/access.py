@@ -15,7 +15,8 @@ from domain.events import Actor
 from domain.masking import masked_parties
 from domain.vocabulary import Role
 
-READ_CASES = frozenset({Role.mediator, Role.supervisor, Role.auditor, Role.liaison})
+READ_CASES = frozenset({Role.mediator, Role.supervisor, Role.auditor, Role.liaison, Role.grid_worker})
+GRID_REPORTS = frozenset({Role.grid_worker})  # 我的上报
 READ_EVENTS = frozenset({Role.mediator, Role.supervisor, Role.auditor})
 REPLAY = frozenset({Role.auditor, Role.supervisor})
 VERIFY = frozenset({Role.auditor})
@@ -39,9 +40,19 @@ def involves(state: CaseState, department: str | None) -> bool:
 
 
 def require_visible(state: CaseState, actor: Actor) -> None:
-    """Liaisons see only the cases their department has (or had) a task on."""
+    """Liaisons see only the cases their department has (or had) a task on; grid workers only their grid's."""
     if actor.role is Role.liaison and not involves(state, actor.department):
         raise Forbidden(f"case {state.case_id} has no task for department {actor.department}")
+    if actor.role is Role.grid_worker and state.grid_id != actor.jurisdiction:
+        raise Forbidden(f"case {state.case_id} is not in grid {actor.jurisdiction}: "
+                        "a grid worker reads only their own grid's cases")
+
+
+def require_own_grid(actor: Actor, grid_id: str) -> None:
+    """A grid worker reports (网格上报) only in the grid they belong to."""
+    if actor.role is Role.grid_worker and grid_id != actor.jurisdiction:
+        raise Forbidden(f"a grid worker of {actor.jurisdiction} may not report in grid {grid_id}: "
+                        "report only in your own grid")
 
 
 def sees_every_case_in_full(actor: Actor) -> bool:

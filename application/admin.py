@@ -51,7 +51,7 @@ class AdminDesk:
                          grid: str | None, login: str | None) -> NewUser:
         """Add a person with a generated password, answered once (never logged)."""
         require_role(admin, ADMIN)
-        added = await self.app.people.add_user(name=name, role=role, department=department, grid=grid,
+        added = await self.app.people.add_user(name=name, role=role, department=department, jurisdiction=grid,
                                                login=login)
         where = " ".join(x for x in (added.user.department, added.user.grid) if x)
         await self._log(admin, "add_user", added.user.login, f"{role.value} {where}".strip())

@@ -19,12 +19,14 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from application.access import (
+    GRID_REPORTS,
     READ_BOARD,
     READ_CASES,
     READ_EVENTS,
     READ_INBOX,
     VERIFY,
     masked_state,
+    require_own_grid,
     require_role,
     require_visible,
     sees_personal_data,
@@ -38,7 +40,7 @@ from application.people import People
 from application.supervision import check_departments, check_references
 from domain.actions import AvailableAction, available_actions
 from domain.case import CaseState
-from domain.commands import Command, ReceiveCase, RouteCase
+from domain.commands import Command, ReceiveCase, RouteCase, SettleOnSpot
 from domain.decide import ActionRefused, NotPermitted, authorize
 from domain.events import Actor, Party
 from domain.masking import masked_party
@@ -56,7 +58,7 @@ from domain.organisation import (
     validate_route,
 )
 from domain.policy import PinnedPolicy, Policy
-from domain.vocabulary import Channel, RiskLevel, Role, Stage
+from domain.vocabulary import Channel, MediationMethod, RiskLevel, Role, Stage
 from infra.db import ping
 from infra.event_store import ChainVerification, EventStore
 from infra.idempotency import IdempotencyKeys
@@ -65,11 +67,13 @@ from infra.read_models import (
     BoardItem,
     CaseSummary,
     DepartmentStatistics,
+    GridReport,
     case_exists,
     case_state_json,
     department_inbox,
     department_statistics,
     find_duplicate,
+    grid_reports,
     list_cases,
     party_fingerprint,
     supervision_board,
@@ -102,6 +106,15 @@ class Intake:
     grid_id: str
     parties: tuple[Party, ...]
     risk_level: RiskLevel = RiskLevel.medium
+
+
+@dataclass(frozen=True)
+class OnSpot:
+    """就地化解: how a grid worker settled the dispute where it arose."""
+
+    method: MediationMethod
+    agreement_reached: bool
+    terms: str
 
 
 @dataclass(frozen=True)
@@ -173,12 +186,35 @@ class Application:
         if grid.level is not JurisdictionLevel.grid:
             raise InvalidInput(f"{intake.grid_id} is a {grid.level.value}, not a grid", "grid_id")
 
+    async def report(self, actor: Actor, intake: Intake, on_spot: OnSpot | None = None,
+                     request_id: str | None = None) -> Received:
+        """网格上报 (or any intake): receive the case and, when it was settled on the spot (就地化解), record the
+        settlement at once, which takes it straight to verification with no department task."""
+        if on_spot is not None:
+            if actor.role is not Role.grid_worker:
+                raise Forbidden("a settlement on the spot (on_spot) is a grid worker's (就地化解)")
+            if not on_spot.agreement_reached:
+                raise InvalidInput("a settlement on the spot needs the parties' agreement (agreement_reached true); "
+                                   "without one, report the case without on_spot and it waits in triage", "on_spot")
+        received = await self.receive(actor, intake, request_id)
+        if on_spot is None or received.duplicate_of is not None:
+            return received
+        settle = SettleOnSpot(method=on_spot.method, agreement_reached=on_spot.agreement_reached, terms=on_spot.terms)
+        done = await self._send(actor, await self._state(received.case_id), settle,
+                                None if request_id is None else f"{request_id}:on-spot")
+        return Received(case_id=done.case_id, stage=done.stage, version=done.version, duplicate_of=None,
+                        suggested_route=None)
+
     async def receive(self, actor: Actor, intake: Intake, request_id: str | None = None, *,
                       case_id: str | None = None, policy: PinnedPolicy | None = None) -> Received:
         """统一受理: register a case. The policy in force is pinned to it (with its calendar); a case with the
         same category, grid and parties as an open one is recorded as its duplicate (重复件) and archived.
         ``case_id`` and ``policy`` are for loaders that need fixed ids or a policy of their own."""
         self.check_intake(intake)
+        if actor.role is Role.grid_worker:
+            require_own_grid(actor, intake.grid_id)
+            if intake.channel is not Channel.grid_report:
+                raise InvalidInput("a grid worker reports through the channel grid_report (网格上报)", "channel")
         case_id = case_id or self.new_case_id(request_id)
         duplicate_of = await self.duplicate_of(intake)
         if duplicate_of == case_id:  # a repeat of this very intake, whose first try got through
@@ -309,11 +345,19 @@ class Application:
             if department not in (None, actor.department):
                 raise Forbidden(f"a liaison sees only the cases of department {actor.department}")
             department = actor.department
+        grid_id = actor.jurisdiction if actor.role is Role.grid_worker else None  # a grid worker: their grid's
         try:
             return await list_cases(self.pool, stage=stage, department=department, overdue=overdue,
-                                    limit=limit, cursor=cursor)
+                                    limit=limit, cursor=cursor, grid_id=grid_id)
         except ValueError as exc:
             raise InvalidInput(str(exc), "cursor") from exc
+
+    async def grid_reports(self, actor: Actor, limit: int = 100) -> list[GridReport]:
+        """我的上报: the cases this grid worker reported, each with its stage and last step (进度)."""
+        require_role(actor, GRID_REPORTS)
+        if actor.jurisdiction is None:
+            return []
+        return await grid_reports(self.pool, actor.jurisdiction, actor.id, limit)
 
     async def events(self, actor: Actor, case_id: str) -> list[dict[str, Any]]:
         """The case's events in order with their hash chain; parties masked for those who see them masked."""

@@ -14,7 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from activities.meetings import MeetingStart
-from application.access import require_role
+from application.access import require_role, require_visible
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
 from domain.events import Actor, MeetingEvent
 from domain.meetings import (
@@ -79,7 +79,9 @@ async def call_meeting(app: Application, actor: Actor, command: CallMeeting,
 async def propose_item(app: Application, actor: Actor, meeting_id: str, case_id: str, note: str | None = None,
                        request_id: str | None = None) -> MeetingWritten:
     """征集议题: a case put forward for the meeting by one who holds it."""
-    await app._state(case_id)  # 404 for a case that does not exist
+    state = await app._state(case_id)  # 404 for a case that does not exist
+    if actor.role is Role.grid_worker:
+        require_visible(state, actor)  # a grid worker puts forward only their own grid's cases
     return await _write(app, actor, meeting_id, ProposeItem(case_id=case_id, note=note), request_id)
 
 

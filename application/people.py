@@ -20,7 +20,6 @@ from domain.access import (
     locked_until,
     login_problem,
     password_problem,
-    person_problem,
     role_problem,
 )
 from domain.events import Actor
@@ -61,10 +60,18 @@ class People:
     pool: asyncpg.Pool
     org: Organisation
 
-    def _check_role(self, role: Role, department: str | None) -> None:
-        problem = role_problem(role, department)
+    def _check_role(self, role: Role, department: str | None, jurisdiction: str | None = None) -> None:
+        problem = role_problem(role, department, jurisdiction)
         if problem:
             raise InvalidInput(problem)
+        if jurisdiction is not None:
+            try:
+                level = self.org.jurisdiction(jurisdiction).level
+            except UnknownId as exc:
+                raise InvalidInput(str(exc), "jurisdiction") from exc
+            if level is not JurisdictionLevel.grid:
+                raise InvalidInput(f"{jurisdiction} is a {level.value}, not a grid: a grid worker belongs to a grid",
+                                   "jurisdiction")
         if department is not None:
             self._check_department(department)
 
@@ -86,18 +93,13 @@ class People:
 
     async def add_user(
         self, *, name: str, role: Role, department: str | None = None, login: str | None = None,
-        password: str | None = None, user_id: str | None = None, grid: str | None = None,
+        password: str | None = None, user_id: str | None = None, jurisdiction: str | None = None,
     ) -> NewUser:
         """Add a person who signs in. Without ``password`` one is generated and answered (once)."""
         name = name.strip()
         if not name or len(name) > 100 or not name.isprintable():
             raise InvalidInput("a name is 1 to 100 printable characters", "name")
-        if problem := person_problem(role, department, grid):
-            raise InvalidInput(problem, "grid" if role is Role.grid_worker else "role")
-        if department is not None:
-            self._check_department(department)
-        if grid is not None:
-            self._check_grid(grid)
+        self._check_role(role, department, jurisdiction)
         login = login or f"user-{users.new_user_id()[4:10]}"
         if problem := login_problem(login):
             raise InvalidInput(problem, "login")
@@ -109,7 +111,7 @@ class People:
         try:
             user = await users.insert_user(
                 self.pool, user_id=user_id or users.new_user_id(), login=login, name=name, role=role,
-                department=department, password_hash=await hash_password(password), grid=grid,
+                department=department, password_hash=await hash_password(password), jurisdiction=jurisdiction,
             )
         except users.LoginTaken as exc:
             raise InvalidInput(f"login {login!r} is taken", "login") from exc
@@ -216,6 +218,8 @@ class People:
             return await tokens.insert_token(self.pool, user.id, user.role, user.department, name)
         if role is None:
             raise InvalidInput("a token needs --role (or --user)", "role")
+        if role is Role.grid_worker:
+            raise InvalidInput("a grid worker's token belongs to a grid worker user: give --user LOGIN", "user")
         self._check_role(role, department)
         return await tokens.issue_token(self.pool, role, department, name)
 

@@ -111,6 +111,14 @@ class PartyIn(Body):
     id_number: IdNumber | None = None
 
 
+class OnSpotIn(Body):
+    """就地化解: the grid worker settled the dispute on the spot."""
+
+    method: MediationMethod
+    agreement_reached: StrictBool
+    terms: Text
+
+
 class NewCase(Body):
     title: Line
     description: Text
@@ -119,6 +127,7 @@ class NewCase(Body):
     grid_id: Id
     risk_level: RiskLevel = RiskLevel.medium
     parties: list[PartyIn] = Field(min_length=1, max_length=20)
+    on_spot: OnSpotIn | None = Field(default=None, description="a grid worker's settlement on the spot (就地化解)")
 
 
 class Reason(Body):

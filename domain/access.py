@@ -17,9 +17,10 @@ WINDOW = timedelta(minutes=15)
 LOCKED_FOR = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-SIGNING_ROLES = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin, Role.leader)
-# People who sign in: the roles that also hold tokens, and the grid worker (网格员), who needs a grid.
-PERSON_ROLES = (*SIGNING_ROLES, Role.grid_worker)
+SIGNING_ROLES = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin, Role.leader,
+                 Role.grid_worker)
+# People who sign in: every role that signs in (a grid worker also needs a grid).
+PERSON_ROLES = SIGNING_ROLES
 
 
 def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None:
@@ -54,12 +55,16 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def role_problem(role: Role, department: str | None) -> str | None:
+def role_problem(role: Role, department: str | None, jurisdiction: str | None = None) -> str | None:
     """What is wrong with giving a user (or a token) this role and department, if anything."""
     if role not in SIGNING_ROLES:
         return f"unknown role {role.value!r}: use one of {', '.join(r.value for r in SIGNING_ROLES)}"
     if role is Role.liaison and not department:
         return "a liaison needs --department ID (see GET /api/v1/departments)"
+    if role is Role.grid_worker and not jurisdiction:
+        return "a grid worker needs --jurisdiction GRID_ID (a grid, see GET /api/v1/jurisdictions)"
+    if role is not Role.grid_worker and jurisdiction:
+        return "only a grid worker is bound to a jurisdiction (--jurisdiction)"
     return None
 
 

@@ -128,6 +128,16 @@ class RecordMediation(Frozen):
     performance_due: datetime | None = None  # 履行期限: watched until the performance is recorded
 
 
+class SettleOnSpot(Frozen):
+    """就地化解: the grid worker who reported the dispute settled it where it arose; the mediation is recorded
+    and the case goes straight to verification, without a department task."""
+
+    kind: Literal["settle_on_spot"] = "settle_on_spot"
+    method: MediationMethod
+    agreement_reached: bool
+    terms: Text
+
+
 class SubmitResolution(Frozen):
     kind: Literal["submit_resolution"] = "submit_resolution"
     outcome: Outcome
@@ -307,6 +317,7 @@ Command = Annotated[
     | ResumeClock
     | ConveneMeeting
     | RecordMediation
+    | SettleOnSpot
     | SubmitResolution
     | VerifyResolution
     | RecordFollowUp

@@ -46,6 +46,7 @@ from domain.commands import (
     ResumeClock,
     ReturnTask,
     RouteCase,
+    SettleOnSpot,
     SubmitResolution,
     SummonDepartments,
     UpdateCalendar,
@@ -94,6 +95,7 @@ from domain.rules import (
 from domain.vocabulary import (
     WATCH_CLOCKS,
     ArchiveReason,
+    Channel,
     Clock,
     Outcome,
     Role,
@@ -108,7 +110,9 @@ __all__ = ["PERMITTED", "ActionRefused", "NotPermitted", "authorize", "decide", 
 
 # Who may issue each command (docs/domain.md, "Who uses it"). Liaisons act only on their own department's tasks.
 PERMITTED: dict[type, frozenset[Role]] = {
-    ReceiveCase: frozenset({Role.mediator}),
+    # a grid worker reports (网格上报) from their own grid, and may settle it there (就地化解)
+    ReceiveCase: frozenset({Role.mediator, Role.grid_worker}),
+    SettleOnSpot: frozenset({Role.grid_worker}),
     DeclineCase: frozenset({Role.mediator}),
     RouteCase: frozenset({Role.mediator}),
     AcknowledgeTask: frozenset({Role.liaison}),
@@ -123,13 +127,14 @@ PERMITTED: dict[type, frozenset[Role]] = {
     # case (治安调解 by the police station, 司法调解 by the tribunal, ...).
     RecordMediation: frozenset({Role.mediator, Role.liaison}),
     SubmitResolution: frozenset({Role.mediator}),
-    VerifyResolution: frozenset({Role.supervisor}),
+    # the community's mediator verifies a settlement on the spot (就地化解); any other result, a supervisor
+    VerifyResolution: frozenset({Role.supervisor, Role.mediator}),
     RecordFollowUp: frozenset({Role.mediator}),
     ArchiveCase: frozenset({Role.mediator}),
     RemindTask: frozenset({Role.system}),
     EscalateTask: frozenset({Role.system}),
     # the mediator and the liaisons of the departments holding a task on the case
-    AddAttachment: frozenset({Role.mediator, Role.liaison}),
+    AddAttachment: frozenset({Role.mediator, Role.liaison, Role.grid_worker}),  # a grid worker: photos of a report
     # supervision as practised
     DecideReturn: frozenset({Role.supervisor}),
     SummonDepartments: frozenset({Role.mediator, Role.supervisor}),
@@ -167,6 +172,11 @@ def authorize(state: CaseState, command: Command, actor: Actor) -> None:
         if task is not None and task.department != actor.department:
             raise NotPermitted(f"task {command.task_id} belongs to department {task.department}", "not_your_task",
                                task=command.task_id, department=task.department)
+    if actor.role is Role.grid_worker:
+        _authorize_grid_worker(state, command, actor)
+    if isinstance(command, VerifyResolution) and actor.role is Role.mediator \
+            and state.outcome is not Outcome.resolved_on_spot:
+        raise NotPermitted("a mediator verifies only a settlement on the spot (就地化解); this is for: supervisor")
     if isinstance(command, AddAttachment) and actor.role is Role.liaison and not any(
             t.department == actor.department for t in state.tasks):
         raise NotPermitted(f"department {actor.department} holds no task on this case")
@@ -186,6 +196,30 @@ def authorize(state: CaseState, command: Command, actor: Actor) -> None:
         commitment = state.commitment(command.commitment_id)
         if commitment is not None and commitment.department != actor.department:
             raise NotPermitted(f"commitment {command.commitment_id} belongs to department {commitment.department}")
+
+
+def _authorize_grid_worker(state: CaseState, command: Command, actor: Actor) -> None:
+    """A grid worker acts only in their own grid, and reports through the grid channel (网格上报)."""
+    grid = command.grid_id if isinstance(command, ReceiveCase) else state.grid_id
+    if actor.jurisdiction is None:
+        raise NotPermitted("this grid worker is bound to no grid")
+    if grid != actor.jurisdiction:
+        raise NotPermitted(f"a grid worker of {actor.jurisdiction} may not act in grid {grid}")
+    if isinstance(command, ReceiveCase) and command.channel is not Channel.grid_report:
+        raise NotPermitted("a grid worker reports through the channel grid_report (网格上报)")
+
+
+def _settle_on_spot(state: CaseState, command: SettleOnSpot) -> list[DomainEvent]:
+    """就地化解: the mediation and the resolution at once, straight after the report; no department task."""
+    require_stage(state, Stage.triage)
+    if state.tasks:
+        raise ActionRefused("the case has been routed to departments: it can no longer be settled on the spot")
+    if not command.agreement_reached:
+        raise ActionRefused("a settlement on the spot needs the parties' agreement; "
+                            "without one the case waits in triage (report it without a settlement)")
+    return [MediationRecorded(mediation_id=f"{state.case_id}-R{len(state.mediations) + 1}", method=command.method,
+                              agreement_reached=True, terms=command.terms),
+            ResolutionSubmitted(outcome=Outcome.resolved_on_spot, summary=command.terms)]
 
 
 def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> list[DomainEvent]:
@@ -313,6 +347,8 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                                       terms=command.terms, disputes=command.disputes,
                                       performance_method=command.performance_method,
                                       performance_due=command.performance_due)]
+        case SettleOnSpot():
+            return _settle_on_spot(state, command)
         case SubmitResolution():
             return _submit_resolution(state, command)
         case VerifyResolution():
@@ -405,6 +441,8 @@ def _route(state: CaseState, command: RouteCase, now: datetime) -> list[DomainEv
 
 def _submit_resolution(state: CaseState, command: SubmitResolution) -> list[DomainEvent]:
     require_stage(state, Stage.coordination)
+    if command.outcome is Outcome.resolved_on_spot:
+        raise ActionRefused("resolved_on_spot is a grid worker's settlement on the spot (就地化解), not a resolution")
     lead_replied = any(t.role is TaskRole.lead and t.status is TaskStatus.replied for t in state.tasks)
     if not lead_replied and command.outcome is not Outcome.withdrawn:
         raise ActionRefused("the lead department has not replied yet (only a withdrawal can be submitted now)")

@@ -111,7 +111,8 @@ DOCUMENT = {DocumentKind.registration: "人民调解登记表", DocumentKind.med
             DocumentKind.follow_up_record: "回访记录", DocumentKind.case_file: "卷宗"}
 LEVEL = {1: "催办", 2: "预警", 3: "挂牌督办"}
 OUTCOME = {Outcome.mediated: "调解成功", Outcome.partially_resolved: "部分解决",
-           Outcome.referred_to_litigation: "引导诉讼/仲裁", Outcome.withdrawn: "撤回", Outcome.no_basis: "诉求不合理"}
+           Outcome.referred_to_litigation: "引导诉讼/仲裁", Outcome.withdrawn: "撤回", Outcome.no_basis: "诉求不合理",
+           Outcome.resolved_on_spot: "就地化解"}
 GRADE = {Grade.excellent: "优秀", Grade.good: "良好", Grade.fair: "一般", Grade.poor: "差"}
 SATISFACTION = {Satisfaction.satisfied: "满意", Satisfaction.basically_satisfied: "基本满意",
                 Satisfaction.dissatisfied: "不满意"}

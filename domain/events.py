@@ -36,19 +36,22 @@ class Frozen(BaseModel):
 
 
 class Actor(Frozen):
-    """Who did it. ``name`` (a person's display name) came later: when it is absent the actor serializes
-    without the key, exactly as every event stored before it, so no stored hash changes."""
+    """Who did it. ``name`` (a person's display name) and ``jurisdiction`` (a grid worker's grid) came later:
+    when absent the actor serializes without the key, exactly as every event stored before them, so no stored
+    hash changes."""
 
     role: Role
     id: str
     department: str | None = None
     name: str | None = None
+    jurisdiction: str | None = None
 
     @model_serializer(mode="wrap")
-    def _without_absent_name(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _without_absent_keys(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        if data.get("name") is None:
-            data.pop("name", None)
+        for key in ("name", "jurisdiction"):
+            if data.get(key) is None:
+                data.pop(key, None)
         return data
 
 

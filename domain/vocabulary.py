@@ -87,6 +87,7 @@ class Outcome(StrEnum):
     referred_to_litigation = "referred_to_litigation"
     withdrawn = "withdrawn"
     no_basis = "no_basis"
+    resolved_on_spot = "resolved_on_spot"  # 就地化解: settled by the grid worker where it arose, no department task
 
 
 class Grade(StrEnum):

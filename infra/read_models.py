@@ -205,6 +205,7 @@ async def list_cases(
     overdue: bool | None = None,
     limit: int = 50,
     cursor: str | None = None,
+    grid_id: str | None = None,
 ) -> tuple[list[CaseSummary], str | None]:
     """One page of cases, newest received first, and the cursor of the next page (None on the last)."""
     _check_limit(limit)
@@ -219,6 +220,8 @@ async def list_cases(
         where.append(f"stage = {arg(Stage(stage).value)}")
     if department is not None:
         where.append(f"departments @> ARRAY[{arg(department)}::text]")
+    if grid_id is not None:
+        where.append(f"grid_id = {arg(grid_id)}")
     if overdue is True:
         where.append("overdue_since < now()")
     elif overdue is False:
@@ -233,6 +236,39 @@ async def list_cases(
     items = [CaseSummary.model_validate(dict(r)) for r in rows[:limit]]
     last = items[-1] if len(rows) > limit else None
     return items, encode_cursor(last.received_at, last.case_id) if last and last.received_at else None
+
+
+class GridReport(BaseModel):
+    """One of a grid worker's reports (网格上报) and how far it has gone (进度)."""
+
+    case_id: str
+    title: str
+    grid_id: str
+    stage: Stage
+    outcome: Outcome | None
+    received_at: datetime
+    updated_at: datetime | None
+    last_step: str  # the type of the case's last step: its last event but notifications and attachments
+    last_step_at: datetime
+
+
+async def grid_reports(pool: asyncpg.Pool, grid_id: str, reporter_id: str, limit: int = 100) -> list[GridReport]:
+    """The cases of the grid that ``reporter_id`` received (the actor of their first event), newest first.
+    A grid holds few cases: the grid's summaries are read by their grid and each first event by its key."""
+    _check_limit(limit)
+    rows = await pool.fetch(
+        """SELECT s.case_id, s.title, s.grid_id, s.stage, s.outcome, s.received_at, s.updated_at,
+                  last.type AS last_step, last.occurred_at AS last_step_at
+           FROM case_summaries s
+           JOIN events first ON first.case_id = s.case_id AND first.seq = 1
+           CROSS JOIN LATERAL (
+               SELECT e.type, e.occurred_at FROM events e
+               WHERE e.case_id = s.case_id AND e.type NOT LIKE 'Notification%' AND e.type <> 'AttachmentAdded'
+               ORDER BY e.seq DESC LIMIT 1) last
+           WHERE s.grid_id = $1 AND s.received_at IS NOT NULL AND first.actor->>'id' = $2
+           ORDER BY s.received_at DESC, s.case_id DESC LIMIT $3""",
+        grid_id, reporter_id, limit)
+    return [GridReport.model_validate(dict(r)) for r in rows]
 
 
 async def case_summary(pool: asyncpg.Pool, case_id: str) -> CaseSummary | None:

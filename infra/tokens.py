@@ -74,6 +74,9 @@ async def issue_token(
         raise ValueError(f"unknown role {role}")
     if role is Role.liaison and not department:
         raise ValueError("a liaison token needs --department")
+    if role is Role.grid_worker and user_id is None:
+        # a grid worker's grid is the user's (users.jurisdiction): a machine user would have none
+        raise ValueError("a grid worker's token belongs to a grid worker user: --user LOGIN")
     async with pool.acquire() as conn, conn.transaction():
         if user_id is None:
             suffix = secrets.token_hex(6)
@@ -91,7 +94,7 @@ async def actor_for(pool: asyncpg.Pool, token: str) -> tuple[Actor, str] | None:
     revoked, or its user disabled."""
     digest = token_hash(token)
     row = await pool.fetchrow(
-        """SELECT t.role, t.department, t.user_id, u.name AS user_name,
+        """SELECT t.role, t.department, t.user_id, u.name AS user_name, u.jurisdiction,
                   t.last_used_at IS NULL OR t.last_used_at < now() - make_interval(secs => $2) AS stale
            FROM api_tokens t JOIN users u ON u.id = t.user_id
            WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL""",
@@ -101,7 +104,8 @@ async def actor_for(pool: asyncpg.Pool, token: str) -> tuple[Actor, str] | None:
         return None
     if row["stale"]:
         await pool.execute("UPDATE api_tokens SET last_used_at = now() WHERE token_hash = $1", digest)
-    actor = Actor(role=Role(row["role"]), id=row["user_id"], department=row["department"], name=row["user_name"])
+    actor = Actor(role=Role(row["role"]), id=row["user_id"], department=row["department"], name=row["user_name"],
+                  jurisdiction=row["jurisdiction"])
     return actor, digest
 
 

@@ -27,7 +27,12 @@ class User:
     kind: str
     created_at: datetime
     disabled_at: datetime | None
-    grid: str | None = None  # a grid worker's grid (网格); optional for everyone else
+    jurisdiction: str | None = None  # a grid worker's grid
+
+    @property
+    def grid(self) -> str | None:
+        """The grid (网格) a grid worker is bound to: the desk's word for ``jurisdiction``."""
+        return self.jurisdiction
 
     @property
     def active(self) -> bool:
@@ -35,10 +40,11 @@ class User:
 
     @property
     def actor(self) -> Actor:
-        return Actor(role=self.role, id=self.id, department=self.department, name=self.name)
+        return Actor(role=self.role, id=self.id, department=self.department, name=self.name,
+                     jurisdiction=self.jurisdiction)
 
 
-_USER_COLUMNS = "id, login, name, role, department, kind, created_at, disabled_at, grid"
+_USER_COLUMNS = "id, login, name, role, department, kind, created_at, disabled_at, jurisdiction"
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -51,13 +57,13 @@ class LoginTaken(Exception):
 
 async def insert_user(
     pool: asyncpg.Pool, *, user_id: str, login: str, name: str, role: Role, department: str | None,
-    password_hash: str | None, kind: str = "person", grid: str | None = None,
+    password_hash: str | None, kind: str = "person", jurisdiction: str | None = None,
 ) -> User:
     try:
         row = await pool.fetchrow(
-            f"""INSERT INTO users (id, login, name, role, department, kind, password_hash, grid)
+            f"""INSERT INTO users (id, login, name, role, department, kind, password_hash, jurisdiction)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {_USER_COLUMNS}""",
-            user_id, login, name, role.value, department, kind, password_hash, grid,
+            user_id, login, name, role.value, department, kind, password_hash, jurisdiction,
         )
     except asyncpg.UniqueViolationError as exc:
         raise LoginTaken(login) from exc

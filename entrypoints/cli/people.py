@@ -43,7 +43,7 @@ def parse_role(role: str, fail: Callable[[str, int], None]) -> Role:
     try:
         return Role(role)
     except ValueError:
-        fail(f"unknown role {role!r}: use one of mediator, liaison, supervisor, auditor, admin, leader", 2)
+        fail(f"unknown role {role!r}: use one of mediator, liaison, supervisor, auditor, admin, leader, grid_worker", 2)
         raise
 
 
@@ -87,8 +87,10 @@ def register(app: typer.Typer, token_app: typer.Typer, fail: Callable[[str, int]
     @user_app.command("add")
     def user_add(
         name: Annotated[str, typer.Option("--name", help="display name, e.g. 王敏")],
-        role: Annotated[str, typer.Option("--role", help="mediator, liaison, supervisor, auditor or admin")],
+        role: Annotated[str, typer.Option("--role",
+                          help="mediator, liaison, supervisor, auditor, admin or grid_worker")],
         department: Annotated[str | None, typer.Option("--department", help="department id (liaisons)")] = None,
+        jurisdiction: Annotated[str | None, typer.Option("--jurisdiction", help="grid id (grid workers)")] = None,
         login: Annotated[str | None, typer.Option("--login", help="sign-in name (default: generated)")] = None,
         password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")]
         = False,
@@ -100,7 +102,8 @@ def register(app: typer.Typer, token_app: typer.Typer, fail: Callable[[str, int]
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         added = run_db(data_dir, people_work(on_record(os_user, "add_user", lambda people: people.add_user(
-            name=name, role=chosen, department=department, login=login, password=password),
+            name=name, role=chosen, department=department, login=login, password=password,
+            jurisdiction=jurisdiction),
             lambda done: done.user.login, lambda done: f"{chosen.value} {department or ''}".strip())))
         print(f"login: {added.user.login}")
         if added.password is not None:
@@ -115,7 +118,7 @@ def register(app: typer.Typer, token_app: typer.Typer, fail: Callable[[str, int]
         found = run_db(data_dir, people_work(lambda people: people.list_users(machines)))
         print("login\tname\trole\tdepartment\tkind\tid\tcreated\tdisabled")
         for u in found:
-            print(f"{u.login}\t{u.name}\t{u.role.value}\t{u.department or '-'}\t{u.kind}\t{u.id}\t"
+            print(f"{u.login}\t{u.name}\t{u.role.value}\t{u.department or u.jurisdiction or '-'}\t{u.kind}\t{u.id}\t"
                   f"{_when(u.created_at)}\t{_when(u.disabled_at)}")
 
     @user_app.command("disable")

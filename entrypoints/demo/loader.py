@@ -210,7 +210,8 @@ async def _print_people(stack: Stack, everyone: list[demo_people.DemoPerson]) ->
              f"  {'role':<11} {'login':<12} {'password':<18} {'name':<6} token"]
     for person in PEOPLE:
         token = await people.issue_token(role=None, user_login=person.login, name=f"demo {person.login}")
-        where = f"  ({app.org.department(person.department).name})" if person.department else ""
+        where = f"  ({app.org.department(person.department).name})" if person.department else \
+            f"  ({app.org.jurisdiction(person.jurisdiction).name})" if person.jurisdiction else ""
         lines.append(f"  {person.role.value:<11} {person.login:<12} {person.password:<18} {person.name:<6}"
                      f"{token}{where}")
     others = [p.login for p in everyone if p not in PEOPLE]

@@ -17,6 +17,7 @@ class DemoPerson:
     name: str
     role: Role
     department: str | None
+    jurisdiction: str | None = None  # a grid worker's grid
 
     @property
     def user_id(self) -> str:
@@ -28,7 +29,8 @@ class DemoPerson:
 
     @property
     def actor(self) -> Actor:
-        return Actor(role=self.role, id=self.user_id, department=self.department, name=self.name)
+        return Actor(role=self.role, id=self.user_id, department=self.department, name=self.name,
+                     jurisdiction=self.jurisdiction)
 
 
 CENTRE = "dept-donghu-zongzhi"
@@ -37,15 +39,16 @@ MEDIATOR = DemoPerson("mediator", "王敏", Role.mediator, CENTRE)
 SUPERVISOR = DemoPerson("supervisor", "陈静", Role.supervisor, CENTRE)
 AUDITOR = DemoPerson("auditor", "周平", Role.auditor, None)
 ADMIN = DemoPerson("admin", "赵磊", Role.admin, None)
-LEADER = DemoPerson("leader", "刘洋", Role.leader, None)  # reads the district's figures (考核)
+LEADER = DemoPerson("leader", "王志刚", Role.leader, None)  # reads the district's figures (考核)
 LIAISON = DemoPerson("liaison", "李强", Role.liaison, LEAD)
+GRID_WORKER = DemoPerson("grid", "刘洋", Role.grid_worker, None, "grid-donghu-huayuan-1")  # 花园社区第一网格
 # Liaisons of the other departments the demo cases are routed to: their steps carry a person too.
 _LIAISON_NAMES = {
     "dept-donghu-huayuan-committee": "孙丽", "dept-xicheng-housing": "钱峰", "dept-xicheng-taoyuan-committee": "吴芳",
     "dept-donghu-justice": "郑伟", "dept-xicheng-land": "冯涛", "dept-xicheng-market": "何静",
     "dept-donghu-housing": "韩梅", "dept-xicheng-labour": "曹阳",
 }
-PEOPLE = (MEDIATOR, LIAISON, SUPERVISOR, AUDITOR, ADMIN, LEADER)
+PEOPLE = (MEDIATOR, LIAISON, SUPERVISOR, AUDITOR, ADMIN, LEADER, GRID_WORKER)
 
 
 def liaison_of(department: str) -> DemoPerson:
@@ -62,5 +65,6 @@ async def ensure_demo_people(people: People, departments: list[str]) -> list[Dem
         existing: User | None = await user_by_login(people.pool, person.login)
         if existing is None:
             await people.add_user(name=person.name, role=person.role, department=person.department,
-                                  login=person.login, password=person.password, user_id=person.user_id)
+                                  login=person.login, password=person.password, user_id=person.user_id,
+                                  jurisdiction=person.jurisdiction)
     return everyone

@@ -21,6 +21,7 @@ from entrypoints.http import (
     codec,
     directory,
     documents,
+    grid,
     meetings,
     notifications,
     organisation,
@@ -73,6 +74,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(reports.public_router, prefix=API_PREFIX)  # 公示: no token
     app.include_router(meetings.router, prefix=API_PREFIX)  # standing meetings over many cases
     app.include_router(analysis.router, prefix=API_PREFIX)  # 研判: hotspots
+    app.include_router(grid.router, prefix=API_PREFIX)  # the grid: 网格上报, 我的上报
 
     _offline_docs(app)
 

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from application import access
 from application import schemas as s
-from application.cases import Application, Done, Intake
+from application.cases import Application, Done, Intake, OnSpot
 from application.errors import InvalidInput
 from domain.commands import (
     AcknowledgeTask,
@@ -142,8 +142,11 @@ async def receive_case(request: Request, body: s.NewCase, svc: Svc,
         parties=tuple(Party(name=p.name, role=p.role, phone=p.phone, id_number=p.id_number) for p in body.parties),
     )
 
+    on_spot = None if body.on_spot is None else OnSpot(
+        method=body.on_spot.method, agreement_reached=body.on_spot.agreement_reached, terms=body.on_spot.terms)
+
     async def run(update_id: str | None) -> tuple[int, Any]:
-        received = await svc.receive(who.actor, intake, update_id)
+        received = await svc.report(who.actor, intake, on_spot, update_id)
         return 201, s.CaseCreated(case_id=received.case_id, stage=received.stage, duplicate_of=received.duplicate_of,
                                   suggested_route=suggestion_view(received.suggested_route),
                                   repeat_of=list(received.repeat_of)).model_dump(mode="json")

@@ -20,6 +20,7 @@ def install(app: FastAPI) -> None:
         pages_analysis,
         pages_auth,
         pages_case,
+        pages_grid,
         pages_lists,
         pages_meetings,
         pages_papers,
@@ -28,7 +29,7 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="workbench-static")
     for module in (pages_auth, pages_lists, pages_case, pages_papers, pages_reports, pages_meetings, pages_admin,
-                   pages_analysis):
+                   pages_analysis, pages_grid):
         app.include_router(module.router)
 
     @app.exception_handler(PageError)

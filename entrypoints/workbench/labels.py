@@ -117,3 +117,16 @@ def confirmation(jc: JudicialConfirmation) -> str:
     if jc.confirmed is None:
         return f"已于 {local(jc.applied_at)} 申请，待法院确认"
     return ("确认有效" if jc.confirmed else "不予确认") + (f"（{jc.ruling_no}）" if jc.ruling_no else "")
+
+# 进度: the last step of a grid worker's report, in the words of 我的上报 (any other step shows as 办理中)
+STEP = {
+    "CaseReceived": "已受理，待分流", "CaseRouted": "已分流", "TaskAssigned": "已派单",
+    "TaskAcknowledged": "部门已签收", "TaskReplied": "部门已答复", "MediationRecorded": "已调解",
+    "ResolutionSubmitted": "已办结，待验收", "ResolutionVerified": "已验收，待回访",
+    "ResolutionRejected": "验收未通过，重新办理", "FollowUpRecorded": "已回访", "CaseArchived": "已归档",
+    "CaseNotAccepted": "不予受理", "CaseMarkedDuplicate": "重复件", "CaseReopened": "重新办理",
+}
+
+
+def step(event_type: str) -> str:
+    return STEP.get(event_type, "办理中")

@@ -65,8 +65,9 @@ def _intake(request: Request, values: dict[str, Any], **extra: Any) -> HTMLRespo
                   categories=[(c.id, c.name) for c in org.categories], **extra)
 
 
-def _read_intake(form: Any) -> Intake:
-    """The intake form as a new case; FormProblem names the first field to correct."""
+def read_intake(form: Any, *, channel: Channel | None = None, grid_id: str | None = None) -> Intake:
+    """The intake form as a new case; FormProblem names the first field to correct. A grid worker's form
+    (网格上报) has its channel and grid fixed by who reports: they are given here, not read from the form."""
     def text(name: str, label: str, limit: int, required: bool = True) -> str:
         value = str(form.get(name) or "").strip()
         if required and not value:
@@ -90,7 +91,8 @@ def _read_intake(form: Any) -> Intake:
         parties.append(Party(name=respondent, role=PartyRole.respondent))
     try:
         return Intake(title=title, description=description, category=str(form.get("category") or ""),
-                      channel=Channel(str(form.get("channel") or "")), grid_id=str(form.get("grid_id") or ""),
+                      channel=channel or Channel(str(form.get("channel") or "")),
+                      grid_id=grid_id if grid_id is not None else str(form.get("grid_id") or ""),
                       risk_level=RiskLevel(str(form.get("risk_level") or "medium")), parties=tuple(parties))
     except ValueError as exc:
         raise FormProblem("请选择「来源渠道」和「风险等级」") from exc
@@ -109,7 +111,7 @@ async def new_case(request: Request, who: Session = Depends(csrf_checked)) -> Re
     form = await request.form()
     values = {k: str(v) for k, v in form.items()}
     try:
-        intake = _read_intake(form)
+        intake = read_intake(form)
         app.check_intake(intake)
     except FormProblem as exc:
         return _intake(request, values, error=str(exc))
@@ -144,6 +146,7 @@ async def _readable(request: Request, case_id: str, who: Session) -> CaseState:
         state = None
     if state is None or not backend.may_read(state, who.actor):
         message = ("您的部门在此案件上没有任务，不能查看。" if who.actor.role is Role.liaison
+                   else "此案件不在您的网格，网格员只能查看本网格的案件。" if who.actor.role is Role.grid_worker
                    else f"{labels.ROLE[who.actor.role]}不能查看案件。")
         raise PageError(403, "无权访问", message)
     return state

@@ -32,7 +32,7 @@ templates.env.globals.update(labels=labels)
 
 # Where each role starts after signing in.
 LANDING = {Role.mediator: "/desk", Role.liaison: "/inbox", Role.supervisor: "/board", Role.auditor: "/audit",
-           Role.admin: "/admin", Role.leader: "/scores", Role.grid_worker: "/notifications"}
+           Role.admin: "/admin", Role.leader: "/scores", Role.grid_worker: "/grid"}
 
 
 class PageError(Exception):

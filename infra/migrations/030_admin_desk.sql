@@ -1,7 +1,6 @@
 -- The admin's desk in the workbench (docs/api.md §11).
 
--- A person's grid (网格): a grid worker's own grid; optional for everyone else.
-ALTER TABLE users ADD COLUMN IF NOT EXISTS grid text;
+-- (A grid worker's grid is users.jurisdiction, 026_grid_workers.sql.)
 
 -- When the session's person last entered their password (at sign-in, or again on the admin's desk): the
 -- admin's actions need one within the last minutes, so a desk left signed in cannot be used by a passer-by.

@@ -200,6 +200,27 @@ def test_the_county_routes_escalates_and_names_its_people(county: tuple[RunningS
     assert "wang\t王调解\tmediator\tshimen-zongzhi\tperson" in users
 
 
+def test_a_grid_worker_added_on_the_command_line_reports_and_settles_in_their_grid(
+        county: tuple[RunningStack, Path]) -> None:
+    stack, _ = county
+    d = stack.data_dir
+    refused = liandiao("user", "add", "--name", "某人", "--role", "grid_worker", "--jurisdiction", "vl-liuwan",
+                       data_dir=d)
+    assert refused.returncode != 0 and "not a grid" in refused.stderr and "Traceback" not in refused.stderr
+    added = liandiao("user", "add", "--name", "孙网格", "--role", "grid_worker", "--jurisdiction", "gd-liuwan-1",
+                     "--login", "sun", data_dir=d)
+    assert added.returncode == 0, added.stderr
+    token = liandiao("token", "issue", "--user", "sun", data_dir=d).stdout.strip()
+    body = {"title": "鸡鸭毁苗", "description": "邻居家鸡鸭跑进菜地啄食秧苗。", "category": "irrigation",
+            "channel": "grid_report", "parties": [{"name": "李大姐", "role": "applicant"}],
+            "on_spot": {"method": "people", "agreement_reached": True, "terms": "圈养鸡鸭，赔偿秧苗五十元"}}
+    settled = _ok(stack, token, "POST", "/cases", {**body, "grid_id": "gd-liuwan-1"})
+    assert settled["stage"] == "supervision"
+    other = _api(stack, token, "POST", "/cases", {**body, "grid_id": "gd-liuwan-2"})
+    assert other.status_code == 403 and "gd-liuwan-1" in other.json()["detail"]
+    assert "sun\t孙网格\tgrid_worker\tgd-liuwan-1\tperson" in liandiao("user", "list", data_dir=d).stdout
+
+
 def test_an_organisation_that_drops_a_department_with_an_open_task_is_refused(
     county: tuple[RunningStack, Path], tmp_path: Path
 ) -> None:

@@ -140,3 +140,31 @@ async def test_tokens_listed_without_secrets_and_revoked_by_id_or_token(people: 
     assert mine[0].id in {t.id for t in await people.list_tokens(include_revoked=True)}
     with pytest.raises(NotFound):
         await people.revoke_token("tok-000000000000")
+
+
+async def test_a_grid_worker_is_bound_to_a_grid_and_its_token_and_session_carry_it(people: People,
+                                                                                   pool: asyncpg.Pool) -> None:
+    login = _login("grid")
+    added = await people.add_user(name="刘洋", role=Role.grid_worker, jurisdiction="grid-donghu-huayuan-1",
+                                  login=login, password="a long password")
+    assert added.user.jurisdiction == "grid-donghu-huayuan-1"
+    session = await people.start_session(await people.sign_in(login, "a long password"))
+    user = await people.session_user(session)
+    assert user is not None and user.actor.jurisdiction == "grid-donghu-huayuan-1"
+    token = await people.issue_token(role=None, user_login=login)
+    found = await actor_for(pool, token)
+    assert found is not None and found[0].jurisdiction == "grid-donghu-huayuan-1"
+    assert found[0].role is Role.grid_worker
+
+
+async def test_bad_grid_workers_are_refused(people: People) -> None:
+    with pytest.raises(InvalidInput, match="--jurisdiction"):
+        await people.add_user(name="刘洋", role=Role.grid_worker, login=_login("grid"))
+    with pytest.raises(InvalidInput, match="not a grid"):
+        await people.add_user(name="刘洋", role=Role.grid_worker, jurisdiction="cm-donghu-huayuan", login=_login("g"))
+    with pytest.raises(InvalidInput, match="grid-nowhere"):
+        await people.add_user(name="刘洋", role=Role.grid_worker, jurisdiction="grid-nowhere", login=_login("g"))
+    with pytest.raises(InvalidInput, match="only a grid worker"):
+        await people.add_user(name="王敏", role=Role.mediator, jurisdiction="grid-donghu-huayuan-1", login=_login("m"))
+    with pytest.raises(InvalidInput, match="--user"):
+        await people.issue_token(role=Role.grid_worker)
