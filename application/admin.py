@@ -51,8 +51,11 @@ class AdminDesk:
                          grid: str | None, login: str | None) -> NewUser:
         """Add a person with a generated password, answered once (never logged)."""
         require_role(admin, ADMIN)
-        added = await self.app.people.add_user(name=name, role=role, department=department, jurisdiction=grid,
-                                               login=login)
+        try:
+            added = await self.app.people.add_user(name=name, role=role, department=department, jurisdiction=grid,
+                                                   login=login)
+        except InvalidInput as exc:
+            raise _on_the_form(exc, role) from exc
         where = " ".join(x for x in (added.user.department, added.user.grid) if x)
         await self._log(admin, "add_user", added.user.login, f"{role.value} {where}".strip())
         return added
@@ -165,3 +168,15 @@ def _calendar_detail(stored: StoredYear) -> str:
 def listed_id(token: str) -> str:
     """The id a new token is listed by (``liandiao token list``, the desk): what the admin log records."""
     return token_id(token)
+
+
+def _on_the_form(exc: InvalidInput, role: Role) -> InvalidInput:
+    """The people rules speak of the command line's ``--jurisdiction``; the desk's field for it is 网格 (grid),
+    and a rule about the role and its department or grid belongs to the field that is missing."""
+    if exc.field not in (None, "jurisdiction"):
+        return exc
+    message = exc.message.removeprefix("jurisdiction: ")
+    if exc.field == "jurisdiction" or (role is Role.grid_worker and "jurisdiction" in message) \
+            or "only a grid worker" in message:
+        return InvalidInput(message.replace("--jurisdiction GRID_ID", "a grid (网格)"), "grid")
+    return InvalidInput(message, "role")
