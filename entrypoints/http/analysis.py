@@ -14,12 +14,12 @@ from entrypoints.http.context import Caller, roles, services
 
 router = APIRouter(prefix="/analysis", tags=["analysis"])
 Svc = Annotated[Application, Depends(services)]
-# The schema states the form of a period (years 1000 to 2999, each with a period before it), so any period it
+# The schema states the form of a period (years 1901 to 2999, each with a period before it), so any period it
 # lets through is answered; the pattern is only declared, not enforced here, so that a period out of it gets
 # application/analysis.py's message saying what was expected rather than the regular expression.
+_PERIOD_PATTERN = r"^(190[1-9]|19[1-9][0-9]|2[0-9]{3})(-(0[1-9]|1[0-2])|-[Qq][1-4])?$"
 PeriodQuery = Annotated[str, Query(description="a month (2026-11), a quarter (2026-Q4) or a year (2026)",
-                                   max_length=20,
-                                   json_schema_extra={"pattern": r"^[12][0-9]{3}(-(0[1-9]|1[0-2])|-[Qq][1-4])?$"})]
+                                   max_length=20, json_schema_extra={"pattern": _PERIOD_PATTERN})]
 
 
 @router.get("/hotspots", summary="研判: cases received per street, community, grid or category, against the "
