@@ -81,14 +81,6 @@ class People:
         except UnknownId as exc:
             raise InvalidInput(str(exc), "department") from exc
 
-    def _check_grid(self, grid: str) -> None:
-        try:
-            place = self.org.jurisdiction(grid)
-        except UnknownId as exc:
-            raise InvalidInput(str(exc), "grid") from exc
-        if place.level is not JurisdictionLevel.grid:
-            raise InvalidInput(f"{grid} is a {place.level.value}, not a grid", "grid")
-
     # ---------------------------------------------------------------------------------------------- users
 
     async def add_user(

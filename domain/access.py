@@ -19,8 +19,6 @@ MIN_PASSWORD_LENGTH = 8
 LOGIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 SIGNING_ROLES = (Role.mediator, Role.liaison, Role.supervisor, Role.auditor, Role.admin, Role.leader,
                  Role.grid_worker)
-# People who sign in: every role that signs in (a grid worker also needs a grid).
-PERSON_ROLES = SIGNING_ROLES
 
 
 def locked_until(failures: Sequence[datetime], now: datetime) -> datetime | None:
@@ -72,6 +70,6 @@ def person_problem(role: Role, department: str | None, grid: str | None) -> str 
     """What is wrong with adding a person with this role, department and grid, if anything."""
     if role is Role.grid_worker:
         return None if grid else "a grid worker needs a grid (网格)"
-    if role not in PERSON_ROLES:
-        return f"unknown role {role.value!r}: use one of {', '.join(r.value for r in PERSON_ROLES)}"
+    if role not in SIGNING_ROLES:
+        return f"unknown role {role.value!r}: use one of {', '.join(r.value for r in SIGNING_ROLES)}"
     return role_problem(role, department)

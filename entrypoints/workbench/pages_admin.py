@@ -17,7 +17,7 @@ from application.admin import MAX_FILE_CHARS, AdminDesk
 from application.calendar import ScheduleProblems
 from application.errors import InvalidInput, NotFound
 from application.organisation import OrganisationProblems
-from domain.access import PERSON_ROLES
+from domain.access import SIGNING_ROLES
 from domain.vocabulary import Role
 from entrypoints.workbench import identity
 from entrypoints.workbench.labels import ROLE
@@ -26,7 +26,7 @@ from entrypoints.workbench.web import WorkbenchRoute, csrf_checked, go, render, 
 
 router = APIRouter(route_class=WorkbenchRoute)
 FRESH_FOR = timedelta(minutes=10)
-ROLES = [(r.value, ROLE[r]) for r in PERSON_ROLES]
+ROLES = [(r.value, ROLE[r]) for r in SIGNING_ROLES]
 ACTION = {"add_user": "添加账号", "disable_user": "停用账号", "reset_password": "重置密码",
           "revoke_token": "吊销令牌", "issue_token": "签发令牌", "organisation": "组织架构生效", "calendar": "载入日历"}
 NO_STORE = {"Cache-Control": "no-store"}

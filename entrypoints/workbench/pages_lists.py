@@ -93,10 +93,12 @@ async def inbox(request: Request, department: str | None = None,
 async def board(request: Request, period: str | None = None,
                 who: Session = Depends(role_in(Role.supervisor, Role.mediator, Role.auditor))) -> HTMLResponse:
     svc = services(request)
-    stats = [s for s in await svc.statistics(who.actor) if s.tasks_assigned]
-    # Those who read the district's figures see the departments for a period (this month unless chosen).
-    figures = None
-    if who.actor.role in reports.READ_SCORES:
+    # Those who read the district's figures see the departments for a period (this month unless chosen); the
+    # others the all-time counters.
+    figures, stats = None, []
+    if who.actor.role not in reports.READ_SCORES:
+        stats = [s for s in await svc.statistics(who.actor) if s.tasks_assigned]
+    else:
         try:
             chosen = reports.parse_period(period or this_month(svc.clock()), None, None)
         except InvalidInput:

@@ -14,11 +14,9 @@ November: P, S, T = 3 repeat visitors; October: P = 1; December: U = 1."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import asyncpg
-import pytest
 
 from domain.analysis import HotspotBy, hotspots
 from domain.events import CaseArchived, CaseMarkedDuplicate, CaseReceived, Party, PendingEvent
@@ -27,7 +25,6 @@ from domain.organisation import demo_organisation
 from domain.policy import DEFAULT_POLICY, pin_policy
 from domain.vocabulary import ArchiveReason, Channel, PartyRole, RiskLevel
 from infra.analysis import repeat_visitors, tallies
-from infra.db import create_pool, migrate
 from infra.event_store import EventStore
 from infra.projections import Projector
 from infra.visitors import earlier_visits, marks, record_visit
@@ -35,22 +32,6 @@ from tests.domain.test_analysis import CASES, HY1, rows
 from tests.domain.test_supervision import MEDIATOR
 
 KEY = bytes(range(32))
-
-
-@pytest.fixture
-async def own_pool(pool: asyncpg.Pool, pg_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A database of its own: a month's counts are compared whole."""
-    name = f"analysis_{uuid.uuid4().hex[:10]}"
-    async with pool.acquire() as conn:
-        await conn.execute(f"CREATE DATABASE {name}")
-    own = await create_pool(f"{pg_url.rsplit('/', 1)[0]}/{name}", max_size=4)
-    try:
-        await migrate(own)
-        yield own
-    finally:
-        await own.close()
-        async with pool.acquire() as conn:
-            await conn.execute(f"DROP DATABASE {name}")
 
 
 def sh(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:

@@ -4,35 +4,16 @@ tests/domain/test_figures.py, the same as the domain's own counting."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
-import pytest
 
 from domain.events import PendingEvent
 from domain.figures import Period, count, follow_up_facts, task_facts
-from infra.db import create_pool, migrate
 from infra.event_store import EventStore
 from infra.figures import department_counts
 from infra.projections import Projector
 from tests.domain.test_figures import APRIL_1, MARCH, at, fixed_set, march_counts
 from tests.domain.test_supervision import CO, LEAD, MEDIATOR
-
-
-@pytest.fixture
-async def own_pool(pool: asyncpg.Pool, pg_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A database of its own: the figures of a month are compared whole."""
-    name = f"figures_{uuid.uuid4().hex[:10]}"
-    async with pool.acquire() as conn:
-        await conn.execute(f"CREATE DATABASE {name}")
-    own = await create_pool(f"{pg_url.rsplit('/', 1)[0]}/{name}", max_size=4)
-    try:
-        await migrate(own)
-        yield own
-    finally:
-        await own.close()
-        async with pool.acquire() as conn:
-            await conn.execute(f"DROP DATABASE {name}")
 
 
 async def write_fixed_set(pool: asyncpg.Pool) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -60,7 +59,6 @@ from domain.vocabulary import (
     TaskRole,
     TaskStatus,
 )
-from infra.db import create_pool, migrate
 from infra.event_store import EventStore
 from infra.projections import Projector
 from infra.read_models import (
@@ -139,22 +137,6 @@ def store(pool: asyncpg.Pool) -> EventStore:
 @pytest.fixture
 def projector(pool: asyncpg.Pool, store: EventStore) -> Projector:
     return Projector(pool, store)
-
-
-@pytest.fixture
-async def own_pool(pool: asyncpg.Pool, pg_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A database of its own on the session's server, for tests that compare whole tables."""
-    name = f"projections_{uuid.uuid4().hex[:10]}"
-    async with pool.acquire() as conn:
-        await conn.execute(f"CREATE DATABASE {name}")
-    own = await create_pool(f"{pg_url.rsplit('/', 1)[0]}/{name}", max_size=6)
-    try:
-        await migrate(own)
-        yield own
-    finally:
-        await own.close()
-        async with pool.acquire() as conn:
-            await conn.execute(f"DROP DATABASE {name}")
 
 
 async def dump(pool: asyncpg.Pool) -> dict[str, list[dict[str, Any]]]:
