@@ -64,12 +64,3 @@ def role_problem(role: Role, department: str | None, jurisdiction: str | None = 
     if role is not Role.grid_worker and jurisdiction:
         return "only a grid worker is bound to a jurisdiction (--jurisdiction)"
     return None
-
-
-def person_problem(role: Role, department: str | None, grid: str | None) -> str | None:
-    """What is wrong with adding a person with this role, department and grid, if anything."""
-    if role is Role.grid_worker:
-        return None if grid else "a grid worker needs a grid (网格)"
-    if role not in SIGNING_ROLES:
-        return f"unknown role {role.value!r}: use one of {', '.join(r.value for r in SIGNING_ROLES)}"
-    return role_problem(role, department)

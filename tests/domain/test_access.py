@@ -10,7 +10,6 @@ from domain.access import (
     locked_until,
     login_problem,
     password_problem,
-    person_problem,
     role_problem,
 )
 from domain.vocabulary import Role
@@ -55,6 +54,7 @@ def test_logins_passwords_roles() -> None:
 
 def test_people_roles_leaders_and_grid_workers() -> None:
     assert role_problem(Role.leader, None) is None  # a leader signs in and holds tokens
-    assert person_problem(Role.grid_worker, None, None) and person_problem(Role.grid_worker, None, "grid-x") is None
-    assert person_problem(Role.liaison, None, None) and person_problem(Role.liaison, "dept-x", None) is None
-    assert person_problem(Role.system, None, None) and person_problem(Role.mediator, None, "grid-x") is None
+    assert role_problem(Role.grid_worker, None) and role_problem(Role.grid_worker, None, "grid-x") is None
+    assert role_problem(Role.liaison, None) and role_problem(Role.liaison, "dept-x") is None
+    # Only a grid worker is bound to a grid: a mediator given one is refused, not silently unbound.
+    assert role_problem(Role.system, None) and role_problem(Role.mediator, None, "grid-x")
