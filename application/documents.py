@@ -101,9 +101,9 @@ async def issue_document(app: Application, actor: Actor, case_id: str, kind: Doc
     state = await app.get_case(actor, case_id)
     missing = missing_for(state, kind)
     if missing is not None:
-        raise Refused(missing)
+        raise Refused(missing, "paper_not_ready", {"kind": kind.value})
     if state.stage.value == "archived":
-        raise Refused("the case is archived: its record is sealed")
+        raise Refused("the case is archived: its record is sealed", "archived")
     committee = committee_of(app.org, state.grid_id)
     number = await _number(app, state, committee)
     pdf = render(state, kind, app.org, committee, number)
@@ -170,7 +170,7 @@ async def preview_document(app: Application, actor: Actor, case_id: str, kind: D
     state = await app.get_case(actor, case_id)
     missing = missing_for(state, kind)
     if missing is not None:
-        raise Refused(missing)
+        raise Refused(missing, "paper_not_ready", {"kind": kind.value})
     committee = committee_of(app.org, state.grid_id)
     return render(state, kind, app.org, committee, state.case_number or "（待编号）")
 

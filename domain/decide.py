@@ -176,47 +176,57 @@ def authorize(state: CaseState, command: Command, actor: Actor) -> None:
         _authorize_grid_worker(state, command, actor)
     if isinstance(command, VerifyResolution) and actor.role is Role.mediator \
             and state.outcome is not Outcome.resolved_on_spot:
-        raise NotPermitted("a mediator verifies only a settlement on the spot (就地化解); this is for: supervisor")
+        raise NotPermitted("a mediator verifies only a settlement on the spot (就地化解); this is for: supervisor",
+                           "verify_on_spot_only")
     if isinstance(command, AddAttachment) and actor.role is Role.liaison and not any(
             t.department == actor.department for t in state.tasks):
-        raise NotPermitted(f"department {actor.department} holds no task on this case")
+        raise NotPermitted(f"department {actor.department} holds no task on this case", "no_task_here",
+                           department=str(actor.department))
     if actor.role is not Role.liaison:
         return
     if isinstance(command, RecordMediation) and not any(t.department == actor.department for t in state.tasks):
-        raise NotPermitted(f"department {actor.department} has no task on this case and may not record a mediation")
+        raise NotPermitted(f"department {actor.department} has no task on this case and may not record a mediation",
+                           "mediation_needs_task", department=str(actor.department))
     if isinstance(command, ReportToSummons):
         summoned = state.summons_by_id(command.summons_id)
         if summoned is not None and actor.department not in {d.department for d in summoned.departments}:
-            raise NotPermitted(f"department {actor.department} was not summoned by {command.summons_id}")
+            raise NotPermitted(f"department {actor.department} was not summoned by {command.summons_id}",
+                               "not_summoned", department=str(actor.department), summons=command.summons_id)
     if isinstance(command, DecideJudicialConfirmation):
         court = state.judicial_confirmation.court_department if state.judicial_confirmation else None
         if court != actor.department:
-            raise NotPermitted(f"the ruling is entered by the liaison of the court applied to ({court or 'none yet'})")
+            raise NotPermitted(f"the ruling is entered by the liaison of the court applied to ({court or 'none yet'})",
+                               "not_the_court", court=court or "")
     if isinstance(command, FulfilCommitment):
         commitment = state.commitment(command.commitment_id)
         if commitment is not None and commitment.department != actor.department:
-            raise NotPermitted(f"commitment {command.commitment_id} belongs to department {commitment.department}")
+            raise NotPermitted(f"commitment {command.commitment_id} belongs to department {commitment.department}",
+                               "not_your_commitment", commitment=command.commitment_id,
+                               department=commitment.department)
 
 
 def _authorize_grid_worker(state: CaseState, command: Command, actor: Actor) -> None:
     """A grid worker acts only in their own grid, and reports through the grid channel (网格上报)."""
     grid = command.grid_id if isinstance(command, ReceiveCase) else state.grid_id
     if actor.jurisdiction is None:
-        raise NotPermitted("this grid worker is bound to no grid")
+        raise NotPermitted("this grid worker is bound to no grid", "no_grid")
     if grid != actor.jurisdiction:
-        raise NotPermitted(f"a grid worker of {actor.jurisdiction} may not act in grid {grid}")
+        raise NotPermitted(f"a grid worker of {actor.jurisdiction} may not act in grid {grid}", "other_grid",
+                           own=actor.jurisdiction, grid=str(grid))
     if isinstance(command, ReceiveCase) and command.channel is not Channel.grid_report:
-        raise NotPermitted("a grid worker reports through the channel grid_report (网格上报)")
+        raise NotPermitted("a grid worker reports through the channel grid_report (网格上报)", "grid_channel")
 
 
 def _settle_on_spot(state: CaseState, command: SettleOnSpot) -> list[DomainEvent]:
     """就地化解: the mediation and the resolution at once, straight after the report; no department task."""
     require_stage(state, Stage.triage)
     if state.tasks:
-        raise ActionRefused("the case has been routed to departments: it can no longer be settled on the spot")
+        raise ActionRefused("the case has been routed to departments: it can no longer be settled on the spot",
+                            "routed_not_on_spot")
     if not command.agreement_reached:
         raise ActionRefused("a settlement on the spot needs the parties' agreement; "
-                            "without one the case waits in triage (report it without a settlement)")
+                            "without one the case waits in triage (report it without a settlement)",
+                            "on_spot_needs_agreement")
     return [MediationRecorded(mediation_id=f"{state.case_id}-R{len(state.mediations) + 1}", method=command.method,
                               agreement_reached=True, terms=command.terms),
             ResolutionSubmitted(outcome=Outcome.resolved_on_spot, summary=command.terms)]
@@ -231,7 +241,7 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
     match command:
         case ReceiveCase():
             if state.version:
-                raise ActionRefused("the case has already been received")
+                raise ActionRefused("the case has already been received", "already_received")
             received = CaseReceived(
                 title=command.title, description=command.description, category=command.category,
                 channel=command.channel, grid_id=command.grid_id, risk_level=command.risk_level,
@@ -260,18 +270,20 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             require_stage(state, Stage.coordination)
             task = task_in(state, command.task_id, TaskStatus.acknowledged)
             if task.pending_extension is not None:
-                raise ActionRefused(f"task {task.task_id} already has an extension request awaiting decision")
+                raise ActionRefused(f"task {task.task_id} already has an extension request awaiting decision",
+                                    "extension_pending", task=task.task_id)
             try:
                 extra = Duration.parse(command.extra)
             except ValueError as exc:
-                raise ActionRefused(str(exc)) from exc
+                raise ActionRefused(str(exc), "bad_duration", field="extra") from exc
             supervision.check_extension_bounds(state, task, extra, now)
             return [ExtensionRequested(task_id=task.task_id, extra=command.extra, reason=command.reason)]
         case DecideExtension():
             require_stage(state, Stage.coordination)
             task = task_in(state, command.task_id)
             if task.pending_extension is None:
-                raise ActionRefused(f"task {task.task_id} has no extension request awaiting decision")
+                raise ActionRefused(f"task {task.task_id} has no extension request awaiting decision",
+                                    "no_extension_pending", task=task.task_id)
             if not command.approve:
                 return [ExtensionDecided(task_id=task.task_id, approved=False, note=command.note,
                                          reply_due_at=task.reply_due_at)]
@@ -288,11 +300,11 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
         case PauseClock():
             require_stage(state, Stage.triage, Stage.coordination)
             if state.paused_at is not None:
-                raise ActionRefused("the clock is already paused")
+                raise ActionRefused("the clock is already paused", "clock_paused")
             return [ClockPaused(reason=command.reason)]
         case ResumeClock():
             if state.paused_at is None:
-                raise ActionRefused("the clock is not paused")
+                raise ActionRefused("the clock is not paused", "clock_not_paused")
             calendar = pinned_policy(state).calendar
             shifted = tuple(
                 DueTimes(
@@ -329,7 +341,8 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
         case UpdateCalendar():
             pinned = pinned_policy(state)
             if holds_year(pinned.calendar, command.schedule):
-                raise ActionRefused(f"the case's calendar already holds {command.schedule.year} as announced")
+                raise ActionRefused(f"the case's calendar already holds {command.schedule.year} as announced",
+                                    "calendar_held", year=str(command.schedule.year))
             _, deadlines = calendar_moves(state, pinned, command.schedule, now)
             schedule = command.schedule
             return [CalendarUpdated(year=schedule.year, content_hash=schedule.content_hash,
@@ -337,7 +350,7 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
         case RateTask():
             task = task_in(state, command.task_id, TaskStatus.replied)
             if task.grade is not None:
-                raise ActionRefused(f"task {task.task_id} is already rated")
+                raise ActionRefused(f"task {task.task_id} is already rated", "already_rated", task=task.task_id)
             return [TaskRated(task_id=task.task_id, grade=command.grade, note=command.note)]
         case RecordMediation():
             require_stage(state, Stage.coordination)
@@ -354,7 +367,7 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
         case VerifyResolution():
             require_stage(state, Stage.supervision)
             if state.verified:
-                raise ActionRefused("the resolution is already verified")
+                raise ActionRefused("the resolution is already verified", "already_verified")
             if command.accepted:
                 if not state.as_practised:
                     return [ResolutionVerified(note=command.note)]
@@ -365,13 +378,16 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
         case ArchiveCase():
             require_stage(state, Stage.supervision)
             if not state.verified or not state.follow_ups:
-                raise ActionRefused("a case is archived after its verification (验收) and follow-up (回访)")
+                raise ActionRefused("a case is archived after its verification (验收) and follow-up (回访)",
+                                    "archive_too_early")
             if state.complaint_pending:
-                raise ActionRefused("the dissatisfied follow-up awaits a supervisor's judgement before archiving")
+                raise ActionRefused("the dissatisfied follow-up awaits a supervisor's judgement before archiving",
+                                    "complaint_before_archive")
             awaited = state.open_performance
             if awaited is not None:
                 raise ActionRefused(f"the agreement's performance (履行) is awaited until "
-                                    f"{awaited.due_at.isoformat()}: record it before archiving")
+                                    f"{awaited.due_at.isoformat()}: record it before archiving", "performance_awaited",
+                                    due=awaited.due_at.isoformat())
             return [CaseArchived(reason=ArchiveReason.resolved)]
         case RemindTask() if command.clock in WATCH_CLOCKS:
             return supervision.remind_watched(state, command)
@@ -380,13 +396,13 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
         case RemindTask():
             task = _watched(state, command.task_id, command.clock)
             if (command.clock, command.fraction) in task.reminded:
-                raise ActionRefused("already reminded")
+                raise ActionRefused("already reminded", "already_reminded")
             return [TaskReminded(task_id=task.task_id, clock=command.clock, fraction=command.fraction,
                                  due_at=task.due_at(command.clock))]
         case EscalateTask():
             task = _watched(state, command.task_id, command.clock)
             if task.escalation_level >= command.level:
-                raise ActionRefused("already escalated to this level")
+                raise ActionRefused("already escalated to this level", "already_escalated")
             return [TaskEscalated(task_id=task.task_id, clock=command.clock, level=command.level,
                                   due_at=task.due_at(command.clock),
                                   notify_jurisdiction=task.escalate_to if command.level == 3 else None)]
@@ -407,7 +423,8 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
 def _watched(state: CaseState, task_id: str, clock: Clock) -> Task:
     task = task_in(state, task_id)
     if task.open_clock is not clock or state.paused_at is not None:
-        raise ActionRefused(f"task {task_id} is not running on its {clock.value} clock")
+        raise ActionRefused(f"task {task_id} is not running on its {clock.value} clock", "clock_not_running",
+                            task=task_id, clock=clock.value)
     return task
 
 
@@ -415,14 +432,16 @@ def _route(state: CaseState, command: RouteCase, now: datetime) -> list[DomainEv
     require_stage(state, Stage.triage)
     departments = (command.lead_department, *command.co_departments)
     if len(set(departments)) != len(departments):
-        raise ActionRefused("a department appears twice in the route")
+        raise ActionRefused("a department appears twice in the route", "duplicate_department")
     refused = [d for d in departments if d in state.returned_by]
     if refused:
-        raise ActionRefused(f"department {refused[0]} returned this case and may not be routed to again")
+        raise ActionRefused(f"department {refused[0]} returned this case and may not be routed to again",
+                            "returned_before", department=refused[0])
     if state.departments is not None:
         unknown = [d for d in departments if d not in state.departments]
         if unknown:
-            raise ActionRefused(f"department {unknown[0]} is not in the organisation this case was received under")
+            raise ActionRefused(f"department {unknown[0]} is not in the organisation this case was received under",
+                                "not_in_organisation", department=unknown[0])
     pinned = pinned_policy(state)
     deadlines = pinned.policy.risk[state.risk_level]
     ack_due = due_at(now, deadlines.acknowledge_within, pinned.calendar)
@@ -442,10 +461,12 @@ def _route(state: CaseState, command: RouteCase, now: datetime) -> list[DomainEv
 def _submit_resolution(state: CaseState, command: SubmitResolution) -> list[DomainEvent]:
     require_stage(state, Stage.coordination)
     if command.outcome is Outcome.resolved_on_spot:
-        raise ActionRefused("resolved_on_spot is a grid worker's settlement on the spot (就地化解), not a resolution")
+        raise ActionRefused("resolved_on_spot is a grid worker's settlement on the spot (就地化解), not a resolution",
+                            "on_spot_not_a_resolution")
     lead_replied = any(t.role is TaskRole.lead and t.status is TaskStatus.replied for t in state.tasks)
     if not lead_replied and command.outcome is not Outcome.withdrawn:
-        raise ActionRefused("the lead department has not replied yet (only a withdrawal can be submitted now)")
+        raise ActionRefused("the lead department has not replied yet (only a withdrawal can be submitted now)",
+                            "lead_not_replied")
     closed: list[DomainEvent] = []
     for task in state.active_tasks:  # co-departments still open are closed with the resolution
         clock = task.open_clock
@@ -459,10 +480,10 @@ def _submit_resolution(state: CaseState, command: SubmitResolution) -> list[Doma
 def _follow_up(state: CaseState, command: RecordFollowUp, now: datetime) -> list[DomainEvent]:
     require_stage(state, Stage.supervision)
     if not state.verified:
-        raise ActionRefused("follow-up (回访) comes after the resolution is verified (验收)")
+        raise ActionRefused("follow-up (回访) comes after the resolution is verified (验收)", "follow_up_too_early")
     recorded = FollowUpRecorded(satisfaction=command.satisfaction, note=command.note)
     if state.complaint_pending:
-        raise ActionRefused("the last follow-up's complaint awaits a supervisor's judgement")
+        raise ActionRefused("the last follow-up's complaint awaits a supervisor's judgement", "complaint_pending")
     follow_up = next((w for w in state.open_watches if w.clock is Clock.follow_up), None)
     closed = watch_cleared(follow_up)
     if state.as_practised:  # a dissatisfied follow-up goes to a supervisor, who judges it (JudgeComplaint)

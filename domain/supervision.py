@@ -47,19 +47,21 @@ def request_return(state: CaseState, command: ReturnTask, now: datetime) -> list
     require_stage(state, Stage.coordination)
     requested = state.task(command.task_id)
     if requested is not None and requested.status is TaskStatus.return_requested:
-        raise ActionRefused(f"task {command.task_id} already has a return awaiting a supervisor's decision")
+        raise ActionRefused(f"task {command.task_id} already has a return awaiting a supervisor's decision",
+                            "return_pending", task=command.task_id)
     task = task_in(state, command.task_id, TaskStatus.pending_ack, TaskStatus.acknowledged)
     returns = pinned_policy(state).policy.returns
     if returns is None:  # received before returns were reviewed: the return takes effect at once, as it did
         return _returned(state, task, command.reason)
     if task.forced:
         raise ActionRefused(f"task {task.task_id} was dispatched by order (强制派单) after a refused return; "
-                            "it cannot be returned again")
+                            "it cannot be returned again", "dispatched_by_order", task=task.task_id)
     calendar = pinned_policy(state).calendar
     last = due_at(task.assigned_at, returns.within, calendar)
     if now > last:
         raise ActionRefused(f"a task can be returned only within {returns.within} of its assignment "
-                            f"(until {last.isoformat()})")
+                            f"(until {last.isoformat()})", "return_window_passed", within=str(returns.within),
+                            until=last.isoformat())
     if returns.review == "none":
         return _returned(state, task, command.reason)
     return [ReturnRequested(task_id=task.task_id, reason=command.reason)]
@@ -97,7 +99,8 @@ def check_extension_bounds(state: CaseState, task: Task, extra: Duration, now: d
         return
     if now >= task.reply_due_at:
         raise ActionRefused(f"an extension must be asked before the reply deadline passes "
-                            f"({task.reply_due_at.isoformat()})")
+                            f"({task.reply_due_at.isoformat()})", "extension_too_late",
+                            due=task.reply_due_at.isoformat())
     # Measured in working time on the case's calendar, so "3wd" and "24wh" compare as they should.
     calendar = pinned_policy(state).calendar
     used = sum((working_time_between(a, b, calendar) for a, b in task.extended), start=timedelta(0))
@@ -105,7 +108,8 @@ def check_extension_bounds(state: CaseState, task: Task, extra: Duration, now: d
     cap = working_time_between(task.reply_due_at, due_at(task.reply_due_at, limits.max_total, calendar), calendar)
     if used + asked > cap:
         raise ActionRefused(f"extensions of task {task.task_id} may add at most {limits.max_total} in all "
-                            f"(extensions.max_total); {_hours(used)} already granted, {_hours(asked)} asked")
+                            f"(extensions.max_total); {_hours(used)} already granted, {_hours(asked)} asked",
+                            "extension_limit", task=task.task_id, max_total=str(limits.max_total))
 
 
 def _hours(span: timedelta) -> str:
@@ -119,21 +123,22 @@ def _hours(span: timedelta) -> str:
 def list_case(state: CaseState, command: ListCase) -> list[DomainEvent]:
     require_stage(state, Stage.triage, Stage.coordination, Stage.supervision)
     if state.verified:
-        raise ActionRefused("the resolution is already verified: nothing is left to supervise")
+        raise ActionRefused("the resolution is already verified: nothing is left to supervise", "nothing_to_supervise")
     if state.listing is not None:
-        raise ActionRefused(f"the case is already listed (挂牌督办) under {state.listing.leader}")
+        raise ActionRefused(f"the case is already listed (挂牌督办) under {state.listing.leader}", "already_listed")
     return [CaseListed(leader=command.leader, reason=command.reason)]
 
 
 def lift_listing(state: CaseState, command: LiftListing) -> list[DomainEvent]:
     if state.listing is None:
-        raise ActionRefused("the case is not listed (挂牌督办)")
+        raise ActionRefused("the case is not listed (挂牌督办)", "not_listed")
     return [ListingLifted(reason=command.reason)]
 
 
 def regrade_risk(state: CaseState, command: RegradeRisk) -> list[DomainEvent]:
     if command.risk_level is state.risk_level:
-        raise ActionRefused(f"the risk is already {state.risk_level.value}")
+        raise ActionRefused(f"the risk is already {state.risk_level.value}", "risk_unchanged",
+                            risk=state.risk_level.value)
     return [RiskRegraded(previous=state.risk_level, risk_level=command.risk_level, reason=command.reason)]
 
 
@@ -151,7 +156,7 @@ def schedule_follow_up(state: CaseState, now: datetime) -> FollowUpScheduled:
 def judge_complaint(state: CaseState, command: JudgeComplaint, now: datetime) -> list[DomainEvent]:
     require_stage(state, Stage.supervision)
     if not state.complaint_pending:
-        raise ActionRefused("no dissatisfied follow-up awaits a judgement")
+        raise ActionRefused("no dissatisfied follow-up awaits a judgement", "no_complaint")
     judged = ComplaintJudged(reasonable=command.reasonable, reason=command.reason)
     if not command.reasonable:
         return [judged, CaseArchived(reason=ArchiveReason.resolved)]
@@ -159,7 +164,7 @@ def judge_complaint(state: CaseState, command: JudgeComplaint, now: datetime) ->
     if state.reopen_count >= allowed:
         raise ActionRefused(f"the case was already reopened {state.reopen_count} time(s), the most the policy "
                             f"allows (follow_up.reopen_on_dissatisfied = {allowed}); judge it unreasonable "
-                            "to archive it")
+                            "to archive it", "reopen_limit", reopened=str(state.reopen_count))
     return [judged, CaseReopened(reason=f"回访不满意，经督办人认定合理: {command.reason}",
                                  reopen_count=state.reopen_count + 1, reopened=reopen_lead(state, now))]
 
@@ -170,7 +175,7 @@ def judge_complaint(state: CaseState, command: JudgeComplaint, now: datetime) ->
 def remind_watched(state: CaseState, command: RemindTask) -> list[DomainEvent]:
     watch = _watched_deadline(state, command.task_id, command.clock)
     if command.fraction in watch.reminded:
-        raise ActionRefused("already reminded")
+        raise ActionRefused("already reminded", "already_reminded")
     return [TaskReminded(task_id=watch.watch_id, clock=command.clock, fraction=command.fraction,
                          due_at=watch.due_at)]
 
@@ -178,7 +183,7 @@ def remind_watched(state: CaseState, command: RemindTask) -> list[DomainEvent]:
 def escalate_watched(state: CaseState, command: EscalateTask) -> list[DomainEvent]:
     watch = _watched_deadline(state, command.task_id, command.clock)
     if watch.escalation_level >= command.level:
-        raise ActionRefused("already escalated to this level")
+        raise ActionRefused("already escalated to this level", "already_escalated")
     return [TaskEscalated(task_id=watch.watch_id, clock=command.clock, level=command.level,
                           due_at=watch.due_at,
                           notify_jurisdiction=watch.escalate_to if command.level == 3 else None)]
@@ -187,5 +192,6 @@ def escalate_watched(state: CaseState, command: EscalateTask) -> list[DomainEven
 def _watched_deadline(state: CaseState, watch_id: str, clock: Clock) -> Watch:
     watch = state.watch(watch_id)
     if watch is None or watch.clock is not clock or not watch.open or state.paused_at is not None:
-        raise ActionRefused(f"{watch_id} is not running on its {clock.value} clock")
+        raise ActionRefused(f"{watch_id} is not running on its {clock.value} clock", "clock_not_running", task=watch_id,
+                            clock=clock.value)
     return watch

@@ -3,6 +3,7 @@ Unit tests of the domain use none of these fixtures."""
 
 from __future__ import annotations
 
+import uuid
 import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -125,3 +126,20 @@ async def tokens(pool: asyncpg.Pool) -> dict[str, str]:
                             ("other", "dept-xicheng-police")):
         made[f"liaison_{key}"] = await issue_token(pool, Role.liaison, department, f"test liaison {key}")
     return made
+
+
+@pytest.fixture
+async def own_pool(pool: asyncpg.Pool, pg_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A database of its own on the session's server, migrated, for tests that compare whole tables (the
+    session's read models are shared with every other test that appends events)."""
+    name = f"own_{uuid.uuid4().hex[:10]}"
+    async with pool.acquire() as conn:
+        await conn.execute(f"CREATE DATABASE {name}")
+    own = await create_pool(f"{pg_url.rsplit('/', 1)[0]}/{name}", max_size=6)
+    try:
+        await migrate(own)
+        yield own
+    finally:
+        await own.close()
+        async with pool.acquire() as conn:
+            await conn.execute(f"DROP DATABASE {name}")

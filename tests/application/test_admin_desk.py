@@ -16,7 +16,6 @@ import pytest
 
 from application.admin import AdminDesk
 from application.calendar import ScheduleProblems
-from application.case_client import CaseClient
 from application.cases import Application, Intake
 from application.errors import Forbidden, InvalidInput
 from application.organisation import OrganisationProblems, in_force
@@ -36,12 +35,14 @@ def _login(prefix: str) -> str:
 
 
 @pytest.fixture
-async def app(pool: asyncpg.Pool, temporal_client, cases: CaseClient) -> AsyncIterator[Application]:  # type: ignore[no-untyped-def]
-    services = build_application(pool, temporal_client, cases.task_queue, org=demo_organisation(),
-                                 policy=DEFAULT_POLICY)
-    yield services
-    # The organisation in force is the session's: leave the demo district in force for every later test.
-    await AdminDesk(services).upload_organisation(await _admin(services), demo_organisation().canonical_json)
+async def app(own_pool: asyncpg.Pool, temporal_client) -> AsyncIterator[Application]:  # type: ignore[no-untyped-def]
+    """The desk on a database and a worker of its own: putting an organisation in force checks every open case,
+    and the session's database holds other tests' cases in departments no organisation file names."""
+    from workers.case_worker import build_worker
+
+    task_queue = f"tests-admin-desk-{uuid.uuid4().hex[:8]}"
+    async with build_worker(temporal_client, own_pool, task_queue):
+        yield build_application(own_pool, temporal_client, task_queue, org=demo_organisation(), policy=DEFAULT_POLICY)
 
 
 async def _admin(app: Application) -> Actor:

@@ -8,32 +8,65 @@ from pathlib import Path
 
 import pytest
 
+from domain.rules import Refusal
 from entrypoints.workbench.messages import is_translated, translate
 
 ROOT = Path(__file__).parents[2]
 REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute", "MeetingRefused",
             "PermissionError")
-SOURCES = [*(ROOT / "domain" / f"{name}.py" for name in ("decide", "rules", "supervision", "summons", "organisation",
-                                                              "papers", "meetings")),
-           ROOT / "application" / "access.py", ROOT / "application" / "cases.py", ROOT / "application" / "documents.py",
-           ROOT / "application" / "meetings.py"]
+# The case's own rules refuse with a code and its data: the desk words those from the code.
+CODED = [ROOT / "domain" / f"{name}.py" for name in ("decide", "rules", "supervision", "summons", "papers")]
+# The rest still explain in English only, and the desk translates the English.
+WORDED = [*(ROOT / "domain" / f"{name}.py" for name in ("organisation", "meetings")),
+          ROOT / "application" / "access.py", ROOT / "application" / "cases.py", ROOT / "application" / "documents.py",
+          ROOT / "application" / "meetings.py"]
+
+
+def _refusal_calls(source: Path) -> list[ast.Call]:
+    return [node for node in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in REFUSALS
+            and node.args]
+
+
+def _sample(arg: ast.expr) -> str:
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    if isinstance(arg, ast.JoinedStr):
+        return "".join(str(p.value) if isinstance(p, ast.Constant) else "x1" for p in arg.values)
+    return "x1"
 
 
 def _messages() -> list[str]:
-    """Each refusal's message as written in the source, with sample values for its placeholders."""
-    found = []
-    for source in SOURCES:
-        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in REFUSALS
-                    and node.args):
-                continue
-            arg = node.args[0]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                found.append(arg.value)
-            elif isinstance(arg, ast.JoinedStr):
-                parts = [p.value if isinstance(p, ast.Constant) else "x1" for p in arg.values]
-                found.append("".join(str(p) for p in parts))
+    """Each worded refusal's message as written in the source, with sample values for its placeholders."""
+    found = [_sample(call.args[0]) for source in WORDED for call in _refusal_calls(source)
+             if isinstance(call.args[0], ast.Constant | ast.JoinedStr)]
     return [m for m in found if not m.startswith("unknown command")]
+
+
+def _codes() -> list[tuple[str, str, frozenset[str]]]:
+    """(where, code, the data's keys) of each coded refusal; the code may be chosen by a conditional expression."""
+    found = []
+    for source in CODED:
+        for call in _refusal_calls(source):
+            if _sample(call.args[0]).startswith("unknown command"):
+                continue
+            where = f"{source.name}:{call.lineno}"
+            keys = frozenset(k.arg for k in call.keywords if k.arg)
+            code = call.args[1] if len(call.args) > 1 else None
+            options = [code.body, code.orelse] if isinstance(code, ast.IfExp) else [code]
+            found += [(where, o.value if isinstance(o, ast.Constant) else "", keys) for o in options]
+    return found
+
+
+@pytest.mark.parametrize(("where", "code", "keys"), _codes())
+def test_every_refusal_of_the_case_rules_carries_a_code_the_desk_words_in_chinese(
+        where: str, code: str, keys: frozenset[str]) -> None:
+    from entrypoints.workbench.messages import CODES, chinese
+
+    assert code in CODES, f"{where}: refusal without a code the desk knows ({code!r})"
+    refusal = Refusal("an English message the desk must not need", code, **dict.fromkeys(keys, "x1"))
+    worded = chinese(refusal)
+    assert not worded.startswith("操作未被接受") and not re.search(r"[A-Za-z]{5,}", worded), (where, worded)
 
 
 @pytest.mark.parametrize("message", _messages())
@@ -43,15 +76,18 @@ def test_every_refusal_has_a_chinese_translation(message: str) -> None:
 
 
 def test_translations_name_stages_statuses_and_departments_in_chinese() -> None:
+    from entrypoints.workbench.messages import chinese
+
     names = {"dept-a": "东湖司法所"}.get
-    assert (translate("the case is in stage triage; this needs coordination")
+    assert (chinese(Refusal("", "stage", stage="triage", needs="coordination"))
             == "案件当前处于「待分流」阶段，此操作需要「协调中」阶段")
-    assert (translate("task C-1-T1 is acknowledged; this needs pending_ack")
+    assert (chinese(Refusal("", "task_status", task="C-1-T1", status="acknowledged", needs="pending_ack"))
             == "任务当前状态为「办理中」，此操作需要「待签收」")
-    assert translate("department dept-a returned this case and may not be routed to again",
-                     lambda d: names(d) or d) == "东湖司法所已退回过本案，不能再分流给该单位"
+    assert chinese(Refusal("", "returned_before", department="dept-a"),
+                   lambda d: names(d) or d) == "东湖司法所已退回过本案，不能再分流给该单位"
     assert translate("a supervisor may not do this; it is for: mediator") == "督办人无权进行此操作（仅限调解员）"
     assert translate("something new").startswith("操作未被接受：")
+    assert chinese(Refusal("something new", "a_code_from_a_newer_worker")).startswith("操作未被接受：")
 
 
 def _refusal(decision) -> object:  # type: ignore[no-untyped-def]
