@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from application.documents import courts as court_choices
 from domain.organisation import JurisdictionLevel, Organisation
@@ -22,6 +22,9 @@ class ProblemDetails(BaseModel):
     title: str
     status: int
     detail: str
+    code: str | None = Field(None, description="a refusal's reason for programs (e.g. `stage`, `task_status`, "
+                                                 "`return_window_passed`); `detail` says it for people")
+    refusal: dict[str, str] | None = Field(None, description="the refusal's data, e.g. the stage it needs")
 
 
 _WHY = {400: "malformed JSON, a bad cursor or Idempotency-Key", 401: "no or unknown bearer token",

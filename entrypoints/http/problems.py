@@ -47,6 +47,8 @@ def problem_for(exc: ApplicationError) -> Problem:
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
     if isinstance(exc, Unavailable):
         return Problem(status, exc.message, retry_after=exc.retry_after_s)
+    if exc.code:  # RFC 9457 extension members: a program need not parse the English detail
+        return Problem(status, exc.message, code=exc.code, refusal=exc.data)
     return Problem(status, exc.message)
 
 

@@ -140,9 +140,13 @@ async def test_bad_input_gets_a_clear_problem_never_a_500(api_client: Api) -> No
     assert_problem(await a.call("mediator", "POST", f"/cases/{case_id}/meetings",
                                 {"at": "2026-12-01T09:00:00", "departments": [LEAD], "agenda": "a"}), 422, "at")
     # the wrong stage
-    assert_problem(await a.call("mediator", "POST", f"/cases/{case_id}/archive", {}), 409, "stage")
-    assert_problem(await a.call("liaison", "POST", f"/cases/{case_id}/tasks/{task_id}/reply", {"summary": "s"}),
-                   409, "pending_ack")
+    archive = await a.call("mediator", "POST", f"/cases/{case_id}/archive", {})
+    assert_problem(archive, 409, "stage")
+    # a program reads the reason from the code and its data, not from the English
+    assert archive.json()["code"] == "stage" and archive.json()["refusal"]["needs"] == "supervision"
+    reply = await a.call("liaison", "POST", f"/cases/{case_id}/tasks/{task_id}/reply", {"summary": "s"})
+    assert_problem(reply, 409, "pending_ack")
+    assert reply.json()["code"] == "task_status" and reply.json()["refusal"]["status"] == "pending_ack"
 
 
 async def test_pagination_over_hundreds_of_cases_has_no_duplicates_or_holes(api_client: Api) -> None:
