@@ -89,6 +89,7 @@ from domain.vocabulary import (
     Satisfaction,
     Stage,
     TaskRole,
+    TaskStatus,
 )
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -104,6 +105,9 @@ STAGE = {Stage.intake: "受理", Stage.triage: "待分流", Stage.coordination: 
 PARTY_ROLE = {PartyRole.applicant: "申请人", PartyRole.respondent: "被申请人", PartyRole.third_party: "第三人"}
 RISK = {RiskLevel.low: "低", RiskLevel.medium: "中", RiskLevel.high: "高", RiskLevel.critical: "极高"}
 TASK_ROLE = {TaskRole.lead: "牵头", TaskRole.co: "协办"}
+TASK_STATUS = {TaskStatus.pending_ack: "待签收", TaskStatus.acknowledged: "办理中",
+               TaskStatus.return_requested: "申请退回（待审批）", TaskStatus.returned: "已退回",
+               TaskStatus.replied: "已答复", TaskStatus.cancelled: "已撤销"}
 CLOCK = {Clock.acknowledge: "签收", Clock.reply: "答复", Clock.report: "报到", Clock.commitment: "承诺办理",
          Clock.follow_up: "回访", Clock.performance: "协议履行", Clock.judicial_confirmation: "申请司法确认"}
 DOCUMENT = {DocumentKind.registration: "人民调解登记表", DocumentKind.mediation_record: "人民调解记录",

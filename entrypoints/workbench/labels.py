@@ -15,21 +15,18 @@ from domain.describe import (
     METHOD,
     NOT_ACCEPTED,
     OUTCOME,
+    PARTY_ROLE,
     RISK,
     ROLE,
     SATISFACTION,
+    STAGE,
     TASK_ROLE,
+    TASK_STATUS,
 )
-from domain.vocabulary import DocumentKind, PartyRole, Stage, TaskStatus
+from domain.vocabulary import DocumentKind
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
-STAGE = {Stage.intake: "受理", Stage.triage: "待分流", Stage.coordination: "协调中", Stage.supervision: "督办验收",
-         Stage.archived: "已归档"}
-PARTY_ROLE = {PartyRole.applicant: "申请人", PartyRole.respondent: "被申请人", PartyRole.third_party: "第三人"}
-TASK_STATUS = {TaskStatus.pending_ack: "待签收", TaskStatus.acknowledged: "办理中",
-               TaskStatus.return_requested: "申请退回（待审批）", TaskStatus.returned: "已退回",
-               TaskStatus.replied: "已答复", TaskStatus.cancelled: "已撤销"}
 LEVEL = {0: "正常", **describe.LEVEL}
 CLOCK = {clock.value: words for clock, words in describe.CLOCK.items()}  # templates look up by the clock's name
 
@@ -80,9 +77,7 @@ def rate_colour(rate: float | None) -> str:
     return "red" if rate < 0.6 else "yellow" if rate < 0.9 else "green"
 
 
-NOTICE_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
-               "critical_alert": "紧急", "summons": "吹哨", "return_requested": "申请退回",
-               "judicial_confirmation": "司法确认"}
+NOTICE_KIND = describe.NOTIFICATION_KIND  # the words of the history, so the bell and the timeline agree
 
 
 def notice_kind(kind: str, level: int) -> str:
