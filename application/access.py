@@ -42,17 +42,19 @@ def involves(state: CaseState, department: str | None) -> bool:
 def require_visible(state: CaseState, actor: Actor) -> None:
     """Liaisons see only the cases their department has (or had) a task on; grid workers only their grid's."""
     if actor.role is Role.liaison and not involves(state, actor.department):
-        raise Forbidden(f"case {state.case_id} has no task for department {actor.department}")
+        raise Forbidden(f"case {state.case_id} has no task for department {actor.department}", "not_your_case",
+                        {"case": state.case_id, "department": str(actor.department)})
     if actor.role is Role.grid_worker and state.grid_id != actor.jurisdiction:
         raise Forbidden(f"case {state.case_id} is not in grid {actor.jurisdiction}: "
-                        "a grid worker reads only their own grid's cases")
+                        "a grid worker reads only their own grid's cases", "not_your_grid", {"case": state.case_id})
 
 
 def require_own_grid(actor: Actor, grid_id: str) -> None:
     """A grid worker reports (网格上报) only in the grid they belong to."""
     if actor.role is Role.grid_worker and grid_id != actor.jurisdiction:
         raise Forbidden(f"a grid worker of {actor.jurisdiction} may not report in grid {grid_id}: "
-                        "report only in your own grid")
+                        "report only in your own grid", "other_grid",
+                        {"own": str(actor.jurisdiction), "grid": grid_id})
 
 
 def sees_every_case_in_full(actor: Actor) -> bool:

@@ -83,7 +83,7 @@ async def add_attachment(app: Application, actor: Actor, case_id: str, name: str
                             attachment_kind="signed_agreement" if kind else None, document_id=document_id)
     state = await app.case_for_work(actor, case_id) if actor.role in READ_CASES else None
     if state is None:
-        raise Forbidden(f"a {actor.role.value} may not attach files")
+        raise Forbidden(f"a {actor.role.value} may not attach files", "may_not_attach", {"role": actor.role.value})
     try:
         authorize(state, command, actor)  # before storing anything
     except (ActionRefused, NotPermitted) as exc:
@@ -99,10 +99,11 @@ async def read_attachment(app: Application, actor: Actor, case_id: str, sha256: 
     state = await app.case_for_work(actor, case_id)
     attachment = next((a for a in state.attachments if a.sha256 == sha256), None)
     if attachment is None:
-        raise NotFound(f"case {case_id} has no attachment {sha256[:64]}")
+        raise NotFound(f"case {case_id} has no attachment {sha256[:64]}", "no_attachment")
     content = await read_blob(app.pool, sha256)
     if content is None or hashlib.sha256(content).hexdigest() != sha256:
-        raise Refused(f"the stored file {sha256} is missing or no longer matches its hash: report it to an auditor")
+        raise Refused(f"the stored file {sha256} is missing or no longer matches its hash: report it to an auditor",
+                      "file_damaged")
     # A file is shown as it is (a scan of an agreement names the parties): every download is on record.
     await record_access(app.pool, actor, case_id, "attachment")
     return File(name=attachment.name, media_type=attachment.media_type, content=content)

@@ -62,7 +62,7 @@ async def replay_case(pool: asyncpg.Pool, actor: Actor, case_id: str, upto: int 
     require_role(actor, REPLAY)
     events = await EventStore(pool).read_stream(case_id)
     if not events:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}", "no_case", {"case": case_id})
     chosen = events[-1].seq if upto is None else max(1, min(upto, events[-1].seq))
     received = fold(events[:1])  # who sees the parties is decided by role for those who may replay
     org = await organisation_of_case(pool, received.organisation)
@@ -97,7 +97,7 @@ async def verify_all(pool: asyncpg.Pool, case_id: str | None, seal_file: Path | 
     only when it exists)."""
     chains = [await EventStore(pool).verify(case_id)] if case_id else []
     if case_id and chains[0].events == 0:
-        raise NotFound(f"no case {case_id}")
+        raise NotFound(f"no case {case_id}", "no_case", {"case": case_id})
     log_problems = await verify_log(pool, witnesses)
     problems = [*await verify_seals(pool), *await verify_archive_seals(pool)]
     if seal_file is not None:
@@ -110,7 +110,7 @@ async def sign_tree_head_now(pool: asyncpg.Pool, data_dir: Path) -> TreeHead:
     try:
         key = load_key(key_path(data_dir))
     except MissingKey as exc:
-        raise NotFound(str(exc)) from exc
+        raise NotFound(str(exc), "no_signing_key") from exc
     head = await sign_tree_head(pool, key, datetime.now(UTC))
     append_tree_head(head, data_dir / TREE_HEAD_FILE)
     return head
@@ -141,7 +141,7 @@ async def export_case(pool: asyncpg.Pool, case_id: str, out: Path, actor: Actor,
     try:
         return await export_dossier(pool, case_id, out, key, before_writing=record)
     except UnknownCase as exc:
-        raise NotFound(f"no case {case_id}") from exc
+        raise NotFound(f"no case {case_id}", "no_case", {"case": case_id}) from exc
     except ValueError as exc:
         raise InvalidInput(str(exc), "case_id") from exc
 

@@ -97,7 +97,7 @@ class CaseClient:
             if exc.status is RPCStatusCode.NOT_FOUND:
                 # An archived case's workflow has completed and takes no more updates.
                 if await self._exists(case_id):
-                    raise ActionRefused("the case is archived: its record is sealed") from exc
+                    raise ActionRefused("the case is archived: its record is sealed", "archived") from exc
                 raise CaseNotFound(case_id) from exc
             raise
 

@@ -192,7 +192,7 @@ class Application:
         settlement at once, which takes it straight to verification with no department task."""
         if on_spot is not None:
             if actor.role is not Role.grid_worker:
-                raise Forbidden("a settlement on the spot (on_spot) is a grid worker's (就地化解)")
+                raise Forbidden("a settlement on the spot (on_spot) is a grid worker's (就地化解)", "on_spot_grid_only")
             if not on_spot.agreement_reached:
                 raise InvalidInput("a settlement on the spot needs the parties' agreement (agreement_reached true); "
                                    "without one, report the case without on_spot and it waits in triage", "on_spot")
@@ -229,7 +229,7 @@ class Application:
         try:
             result = await self.cases.receive(case_id, command, actor, request_id)
         except (ActionRefused, NotPermitted) as exc:
-            raise Refused(str(exc)) from exc  # at intake both mean "not now": e.g. the case id is taken
+            raise Refused(str(exc), exc.code, exc.data) from exc  # at intake both mean "not now": the id is taken
         except RPCError as exc:
             raise _unavailable(exc) from exc
         await self.projector.catch_up()
@@ -275,13 +275,15 @@ class Application:
     def _check_route(self, lead: str, co: Sequence[str]) -> None:
         try:
             validate_route(self.org, lead, co)
-        except (InvalidRoute, UnknownId) as exc:
+        except InvalidRoute as exc:
+            raise InvalidInput(str(exc), code=exc.code, data=exc.data) from exc
+        except UnknownId as exc:
             raise InvalidInput(str(exc)) from exc
 
     async def _send(self, actor: Actor, state: CaseState, command: Command, request_id: str | None) -> Done:
         task_id = getattr(command, "task_id", None)
         if task_id is not None and state.task(task_id) is None:
-            raise NotFound(f"case {state.case_id} has no task {task_id}")
+            raise NotFound(f"case {state.case_id} has no task {task_id}", "no_task", {"task": task_id})
         check_references(state, command)  # its summons, meeting or commitment
         try:
             if request_id is None:  # refused here without a round trip to Temporal
@@ -293,7 +295,7 @@ class Application:
         except (ActionRefused, NotPermitted) as exc:
             raise from_domain(exc) from exc
         except CaseNotFound as exc:
-            raise NotFound(f"no case {state.case_id}") from exc
+            raise NotFound(f"no case {state.case_id}", "no_case", {"case": state.case_id}) from exc
         except RPCError as exc:
             raise _unavailable(exc) from exc
         await self.projector.catch_up()
@@ -304,10 +306,10 @@ class Application:
     async def _state(self, case_id: str) -> CaseState:
         """The case as the read models hold it (they include every answered write)."""
         if len(case_id) > 100:
-            raise NotFound(f"no case {case_id[:100]}…")
+            raise NotFound(f"no case {case_id[:100]}…", "no_case", {"case": case_id[:100]})
         raw = await case_state_json(self.pool, case_id)
         if raw is None:
-            raise NotFound(f"no case {case_id}")
+            raise NotFound(f"no case {case_id}", "no_case", {"case": case_id})
         return CaseState.model_validate_json(raw)
 
     async def get_case(self, actor: Actor, case_id: str) -> CaseState:
@@ -343,7 +345,8 @@ class Application:
         require_role(actor, READ_CASES)
         if actor.role is Role.liaison:
             if department not in (None, actor.department):
-                raise Forbidden(f"a liaison sees only the cases of department {actor.department}")
+                raise Forbidden(f"a liaison sees only the cases of department {actor.department}",
+                                "liaison_own_department", {"department": str(actor.department), "what": "cases"})
             department = actor.department
         grid_id = actor.jurisdiction if actor.role is Role.grid_worker else None  # a grid worker: their grid's
         try:
@@ -384,7 +387,7 @@ class Application:
         require_role(actor, VERIFY)
         result = await self.store.verify(case_id)
         if result.events == 0:
-            raise NotFound(f"no case {case_id}")
+            raise NotFound(f"no case {case_id}", "no_case", {"case": case_id})
         return result
 
     def suggested_route(self, state: CaseState) -> RouteSuggestion | None:
@@ -434,9 +437,10 @@ class Application:
         try:
             self.org.department(department_id)
         except UnknownId as exc:
-            raise NotFound(str(exc)) from exc
+            raise NotFound(str(exc), "unknown_department", {"department": department_id}) from exc
         if actor.role is Role.liaison and actor.department != department_id:
-            raise Forbidden(f"a liaison sees only the inbox of department {actor.department}")
+            raise Forbidden(f"a liaison sees only the inbox of department {actor.department}", "liaison_own_department",
+                            {"department": str(actor.department), "what": "inbox"})
         return await department_inbox(self.pool, department_id, limit)
 
     async def board(self, actor: Actor, limit: int = 100) -> list[BoardItem]:

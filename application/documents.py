@@ -155,11 +155,11 @@ async def read_document(app: Application, actor: Actor, case_id: str, document_i
     state = await app.case_for_work(actor, case_id)  # the download itself is what gets recorded, once
     document = state.document(document_id)
     if document is None:
-        raise NotFound(f"case {case_id} has no document {document_id[:100]}")
+        raise NotFound(f"case {case_id} has no document {document_id[:100]}", "no_document")
     content = await read_blob(app.pool, document.sha256)
     if content is None or hashlib.sha256(content).hexdigest() != document.sha256:
         raise Refused(f"the stored paper {document.sha256} is missing or no longer matches its hash: "
-                      "report it to an auditor")
+                      "report it to an auditor", "paper_damaged")
     await record_access(app.pool, actor, case_id, f"document {document_id}")
     return Pdf(document=document, content=content)
 
@@ -200,7 +200,7 @@ async def decide_judicial_confirmation(app: Application, actor: Actor, case_id: 
 async def _stored_state(pool: asyncpg.Pool, case_id: str) -> CaseState:
     raw = await case_state_json(pool, case_id) if len(case_id) <= 100 else None
     if raw is None:
-        raise NotFound(f"no case {case_id[:100]}")
+        raise NotFound(f"no case {case_id[:100]}", "no_case", {"case": case_id[:100]})
     return CaseState.model_validate_json(raw)
 
 
@@ -214,9 +214,9 @@ async def stored_paper(pool: asyncpg.Pool, actor: Actor, case_id: str, document_
     state = await _stored_state(pool, case_id)
     document = state.document(document_id)
     if document is None:
-        raise NotFound(f"case {case_id} has no document {document_id[:100]}")
+        raise NotFound(f"case {case_id} has no document {document_id[:100]}", "no_document")
     content = await read_blob(pool, document.sha256)
     if content is None or hashlib.sha256(content).hexdigest() != document.sha256:
-        raise Refused(f"the stored paper {document.sha256} is missing or no longer matches its hash")
+        raise Refused(f"the stored paper {document.sha256} is missing or no longer matches its hash", "paper_damaged")
     await record_access(pool, actor, case_id, f"document {document_id}")
     return Pdf(document=document, content=content)

@@ -34,8 +34,9 @@ class Refused(ApplicationError):
 class InvalidInput(ApplicationError):
     """The request names something that does not exist or does not fit (HTTP 422). ``field`` is where."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(f"{field}: {message}" if field else message)
+    def __init__(self, message: str, field: str | None = None, code: str | None = None,
+                 data: dict[str, str] | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message, code, data)
         self.field = field
 
 

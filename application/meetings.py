@@ -21,6 +21,7 @@ from domain.meetings import (
     CallMeeting,
     DecideItem,
     MeetingCommand,
+    MeetingNotPermitted,
     MeetingRefused,
     MeetingState,
     ProposeItem,
@@ -106,7 +107,7 @@ async def get_meeting(app: Application, actor: Actor, meeting_id: str) -> Meetin
     require_role(actor, READ_MEETINGS)
     state = replay(await meeting_events(app.pool, meeting_id))
     if state is None:
-        raise NotFound(f"no meeting {meeting_id}")
+        raise NotFound(f"no meeting {meeting_id}", "no_standing_meeting", {"meeting": meeting_id})
     return state
 
 
@@ -149,25 +150,25 @@ async def _write(app: Application, actor: Actor, meeting_id: str, command: Meeti
     events = await meeting_events(app.pool, meeting_id)
     state = replay(events)
     if state is None and not isinstance(command, CallMeeting):
-        raise NotFound(f"no meeting {meeting_id}")
+        raise NotFound(f"no meeting {meeting_id}", "no_standing_meeting", {"meeting": meeting_id})
     now = app.clock()
     try:
         new = decide(state, command, role=actor.role, meeting_id=meeting_id, now=now)
-    except PermissionError as exc:
-        raise Forbidden(str(exc)) from exc
+    except MeetingNotPermitted as exc:
+        raise Forbidden(str(exc), exc.code, exc.data) from exc
     except MeetingRefused as exc:
-        raise Refused(str(exc)) from exc
+        raise Refused(str(exc), exc.code, exc.data) from exc
     after = replay([*events, *new])
     assert after is not None
     try:
         await append_meeting_events(app.pool, meeting_id, len(events), new, actor, now, after.at, request_id)
     except StaleMeeting as exc:
-        raise Refused(f"meeting {meeting_id} changed meanwhile; try again") from exc
+        raise Refused(f"meeting {meeting_id} changed meanwhile; try again", "meeting_changed") from exc
     return MeetingWritten(meeting_id=meeting_id, events=[e.type for e in new], state=after)
 
 
 async def _written(app: Application, meeting_id: str, events: Sequence[MeetingEvent]) -> MeetingWritten:
     state = replay(await meeting_events(app.pool, meeting_id))
     if state is None:
-        raise NotFound(f"no meeting {meeting_id}")
+        raise NotFound(f"no meeting {meeting_id}", "no_standing_meeting", {"meeting": meeting_id})
     return MeetingWritten(meeting_id=meeting_id, events=[e.type for e in events], state=state)

@@ -43,10 +43,10 @@ async def read(app: Application, actor: Actor, notification_id: str) -> datetime
     """Mark one notification read for the caller only (idempotent: the first read's time stands)."""
     departments = await notification_departments(app.pool, notification_id)
     if departments is None:
-        raise NotFound(f"no notification {notification_id}")
+        raise NotFound(f"no notification {notification_id}", "no_notification")
     seen = audience(actor, app.org)
     if seen is not None and not set(seen) & set(departments):
-        raise Forbidden(f"notification {notification_id} was not sent to the caller")
+        raise Forbidden(f"notification {notification_id} was not sent to the caller", "not_your_notification")
     return await mark_read(app.pool, notification_id, actor.id)
 
 

@@ -116,7 +116,7 @@ class People:
         """From the next request on, the user cannot sign in and its tokens and sessions get 401."""
         user = await users.disable_user(self.pool, login)
         if user is None:
-            raise NotFound(f"no user with login {login!r}")
+            raise NotFound(f"no user with login {login!r}", "no_user", {"login": login})
         return user
 
     async def reset_password(self, login: str) -> tuple[User, str]:
@@ -124,7 +124,7 @@ class People:
         password = generate_password()
         user = await users.set_password_hash(self.pool, login, await hash_password(password))
         if user is None:
-            raise NotFound(f"no person with login {login!r}")
+            raise NotFound(f"no person with login {login!r}", "no_user", {"login": login})
         return user, password
 
     async def user(self, user_id: str) -> User | None:
@@ -200,7 +200,7 @@ class People:
         if user_login is not None:
             user = await users.user_by_login(self.pool, user_login)
             if user is None:
-                raise NotFound(f"no user with login {user_login!r}")
+                raise NotFound(f"no user with login {user_login!r}", "no_user", {"login": user_login})
             if not user.active:
                 raise InvalidInput(f"user {user_login!r} is disabled", "user")
             if role is not None and role is not user.role:
@@ -227,5 +227,5 @@ class People:
         """Revoke by the token itself or by its listed id: its next request gets 401."""
         found = await tokens.revoke_token(self.pool, token_or_id.strip())
         if found is None:
-            raise NotFound("no such token (give the token itself or its id from `liandiao token list`)")
+            raise NotFound("no such token (give the token itself or its id from `liandiao token list`)", "no_token")
         return found

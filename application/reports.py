@@ -129,7 +129,7 @@ async def public_board(app: Application, period: Period) -> PublicBoard:
     Titles are masked with the case's own parties (names, phones, ID numbers) and anything shaped like a phone
     or ID number; nothing else of a case is shown but its category, lead department, outcome and grade."""
     if not publicity_enabled(app):
-        raise NotFound("公示 is not enabled here ([publicity] enabled = true in the policy)")
+        raise NotFound("公示 is not enabled here ([publicity] enabled = true in the policy)", "publicity_off")
     cases = []
     for state in await archived_states(app.pool, period):
         if state.archive_reason is not ArchiveReason.resolved:

@@ -54,12 +54,12 @@ def check_departments(org: Organisation, command: Command) -> None:
 def check_references(state: CaseState, command: Command) -> None:
     """A summons, meeting or commitment the command names belongs to the case (404 otherwise)."""
     if isinstance(command, ReportToSummons) and state.summons_by_id(command.summons_id) is None:
-        raise NotFound(f"case {state.case_id} has no summons {command.summons_id}")
+        raise NotFound(f"case {state.case_id} has no summons {command.summons_id}", "no_summons")
     if isinstance(command, RecordMeetingMinutes) and not any(m.meeting_id == command.meeting_id
                                                              for m in state.meetings):
-        raise NotFound(f"case {state.case_id} has no meeting {command.meeting_id}")
+        raise NotFound(f"case {state.case_id} has no meeting {command.meeting_id}", "no_meeting")
     if isinstance(command, FulfilCommitment) and state.commitment(command.commitment_id) is None:
-        raise NotFound(f"case {state.case_id} has no commitment {command.commitment_id}")
+        raise NotFound(f"case {state.case_id} has no commitment {command.commitment_id}", "no_commitment")
 
 
 async def summon(app: Application, actor: Actor, case_id: str, departments: Sequence[str], reason: str,

@@ -28,14 +28,19 @@ from domain.events import (
     StandingMeetingCalled,
     StandingMeetingMinuted,
 )
+from domain.rules import Refusal
 from domain.vocabulary import Role
 
 MeetingKind = Literal["joint", "round_table"]
 KIND_NAMES: dict[str, str] = {"joint": "联席会议", "round_table": "圆桌议事会"}
 
 
-class MeetingRefused(Exception):
+class MeetingRefused(Refusal):
     """The command does not fit the meeting as it stands (a 409 or 422 at the edge)."""
+
+
+class MeetingNotPermitted(Refusal):
+    """This role may not take this part in a meeting (a 403 at the edge)."""
 
 
 class CallMeeting(Frozen):
@@ -122,33 +127,36 @@ def decide(state: MeetingState | None, command: MeetingCommand, *, role: Role, m
            now: datetime) -> list[MeetingEvent]:
     allowed = MEETING_PERMISSIONS[type(command)]
     if role not in allowed:
-        raise PermissionError(f"a {role.value} may not {command.kind}")
+        raise MeetingNotPermitted(f"a {role.value} may not {command.kind}", "meeting_role", role=role.value,
+                                  act=command.kind)
     if isinstance(command, CallMeeting):
         if state is not None:
-            raise MeetingRefused(f"meeting {meeting_id} already exists")
+            raise MeetingRefused(f"meeting {meeting_id} already exists", "meeting_exists")
         if len(set(command.departments)) != len(command.departments):
-            raise MeetingRefused("a department is invited twice")
+            raise MeetingRefused("a department is invited twice", "invited_twice")
         # A meeting already held may be entered afterwards with its minutes, as a case's meeting can.
         return [StandingMeetingCalled(meeting_id=meeting_id, kind=command.meeting_kind, title=command.title,
                                       at=command.at, jurisdiction=command.jurisdiction,
                                       departments=command.departments, other_attendees=command.other_attendees)]
     if state is None:
-        raise MeetingRefused(f"there is no meeting {meeting_id}")
+        raise MeetingRefused(f"there is no meeting {meeting_id}", "no_standing_meeting", meeting=meeting_id)
     if state.minutes is not None:
-        raise MeetingRefused(f"the minutes of meeting {state.meeting_id} are already recorded")
+        raise MeetingRefused(f"the minutes of meeting {state.meeting_id} are already recorded", "minutes_recorded",
+                             meeting=state.meeting_id)
     match command:
         case ProposeItem():
             if any(i.case_id == command.case_id and i.accepted is not False for i in state.agenda):
-                raise MeetingRefused(f"case {command.case_id} is already on the agenda")
+                raise MeetingRefused(f"case {command.case_id} is already on the agenda", "already_on_agenda",
+                                     case=command.case_id)
             item_id = f"{state.meeting_id}-I{len(state.agenda) + 1}"
             return [AgendaItemProposed(item_id=item_id, case_id=command.case_id, proposed_by=role,
                                        note=command.note)]
         case DecideItem():
             item = state.item(command.item_id)
             if item is None:
-                raise MeetingRefused(f"the meeting has no agenda item {command.item_id}")
+                raise MeetingRefused(f"the meeting has no agenda item {command.item_id}", "no_agenda_item")
             if item.accepted is not None:
-                raise MeetingRefused(f"agenda item {command.item_id} is already settled")
+                raise MeetingRefused(f"agenda item {command.item_id} is already settled", "item_settled")
             return [AgendaItemDecided(item_id=item.item_id, accepted=command.accepted)]
         case RecordMinutes():
             return [_minutes(state, command, now)]
@@ -157,28 +165,33 @@ def decide(state: MeetingState | None, command: MeetingCommand, *, role: Role, m
 
 def _minutes(state: MeetingState, command: RecordMinutes, now: datetime) -> StandingMeetingMinuted:
     if now < state.at:
-        raise MeetingRefused("the minutes are recorded once the meeting has been held")
+        raise MeetingRefused("the minutes are recorded once the meeting has been held", "meeting_not_held")
     if len(set(command.present)) != len(command.present):
-        raise MeetingRefused("a department appears twice in the attendance")
+        raise MeetingRefused("a department appears twice in the attendance", "duplicate_department")
     strangers = [d for d in command.present if d not in state.departments]
     if strangers:
-        raise MeetingRefused(f"department {strangers[0]} was not invited to the meeting")
+        raise MeetingRefused(f"department {strangers[0]} was not invited to the meeting", "not_invited",
+                             department=strangers[0])
     seen: set[str] = set()
     items: list[MeetingItemMinute] = []
     for minute in command.items:
         item = state.accepted_item_of(minute.case_id)
         if item is None:
-            raise MeetingRefused(f"case {minute.case_id} is not an accepted item of the agenda")
+            raise MeetingRefused(f"case {minute.case_id} is not an accepted item of the agenda", "not_an_item",
+                                 case=minute.case_id)
         if minute.case_id in seen:
-            raise MeetingRefused(f"case {minute.case_id} has two decisions; one decision per item")
+            raise MeetingRefused(f"case {minute.case_id} has two decisions; one decision per item", "two_decisions",
+                                 case=minute.case_id)
         seen.add(minute.case_id)
         for promise in minute.commitments:
             if promise.department not in command.present:
                 raise MeetingRefused(f"department {promise.department} did not attend "
-                                     "and cannot take on a commitment")
+                                     "and cannot take on a commitment", "absent_commitment",
+                                     department=promise.department)
             if promise.due_at <= now:
                 raise MeetingRefused(f"the commitment of {promise.department} is due "
-                                     f"{promise.due_at.isoformat()}, which has already passed")
+                                     f"{promise.due_at.isoformat()}, which has already passed", "commitment_due_passed",
+                                     department=promise.department, due=promise.due_at.isoformat())
         items.append(MeetingItemMinute(
             item_id=item.item_id, case_id=minute.case_id, decision=minute.decision,
             commitments=tuple(MeetingItemCommitment(department=p.department, what=p.what, due_at=p.due_at)

@@ -59,7 +59,13 @@ class NoRoute(OrganisationError, LookupError):
 
 
 class InvalidRoute(OrganisationError, ValueError):
-    """A routing decision (lead and co-departments) that cannot be accepted."""
+    """A routing decision (lead and co-departments) that cannot be accepted; ``code`` and ``data`` say which
+    rule and department for a program, as a case's refusals do (domain/rules.py ``Refusal``)."""
+
+    def __init__(self, message: str, code: str, **data: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
 
 
 class JurisdictionLevel(StrEnum):
@@ -315,17 +321,19 @@ def validate_route(
         try:
             org.department(department)
         except UnknownId:
-            raise InvalidRoute(f"unknown department {department!r}") from None
+            raise InvalidRoute(f"unknown department {department!r}", "unknown_department",
+                               department=department) from None
     if lead in co:
-        raise InvalidRoute(f"lead department {lead!r} is also among the co-departments")
+        raise InvalidRoute(f"lead department {lead!r} is also among the co-departments", "lead_is_co", department=lead)
     seen: set[str] = set()
     for department in co:
         if department in seen:
-            raise InvalidRoute(f"co-department {department!r} is named twice")
+            raise InvalidRoute(f"co-department {department!r} is named twice", "co_twice", department=department)
         seen.add(department)
     for department in (lead, *co):
         if department in excluded:
-            raise InvalidRoute(f"department {department!r} returned this case and cannot be routed it again")
+            raise InvalidRoute(f"department {department!r} returned this case and cannot be routed it again",
+                               "returned_before", department=department)
 
 
 def load_organisation(text: str) -> Organisation:

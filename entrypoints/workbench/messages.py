@@ -1,6 +1,7 @@
-"""Refusals in Chinese. The domain and the API explain a refusal in English (logs and API clients read
-them); the desk shows the same reason translated. One table of patterns, tested against every refusal that
-``domain/decide.py`` can raise, so a new rule without a translation fails the suite rather than the user."""
+"""Refusals in Chinese. The domain and the application explain a refusal in English (logs, API clients) and
+with a code and its data (domain/rules.py ``Refusal``, application/errors.py); the desk words the code, so a
+reworded English message changes no page. A test finds every refusal in domain/ and application/ and fails
+one whose code has no Chinese here, so a new rule without its words fails the suite rather than the user."""
 
 from __future__ import annotations
 
@@ -23,62 +24,14 @@ def _statuses(text: str) -> str:
                     for s in text.split(" or "))
 
 
-def _roles(text: str) -> str:
-    return "、".join(ROLE.get(Role(r), r) if r in Role.__members__ else r for r in text.split(", "))
-
-
 _MEETING_ACTS = {"call_meeting": "召集会议", "propose_item": "提议议题", "decide_item": "审定议题",
                  "record_minutes": "记录会议纪要"}
 
-# (pattern, template): templates get the match's groups, passed through the helpers named in {…|helper}.
+# Input errors (422) that quote what was typed; every refusal is worded from its code (``_CODES`` below).
+# (pattern, template): templates get the match's groups.
 _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
-    (r"the case is archived: its record is sealed", lambda m, n: "案件已归档，记录已封存，不能再操作"),
-    (r"a (\w+) may not do this; it is for: (.+)",
-     lambda m, n: f"{ROLE.get(Role(m[1]), m[1]) if m[1] in Role.__members__ else m[1]}无权进行此操作"
-                  f"（仅限{_roles(m[2])}）"),
-    (r"department (\S+) returned this case and (?:may not|cannot) be routed (?:to )?(?:it )?again",
-     lambda m, n: f"{n(m[1].strip(chr(39)))}已退回过本案，不能再分流给该单位"),
     (r"unknown department '?([^']+)'?", lambda m, n: f"没有这个单位：{m[1]}"),
-    (r"lead department '?([^']+)'? is also among the co-departments",
-     lambda m, n: f"{n(m[1])}既是牵头单位又是协办单位"),
-    (r"co-department '?([^']+)'? is named twice", lambda m, n: f"协办单位 {n(m[1])} 重复"),
     (r".* is not a duration .*", lambda m, n: "时长格式不正确，例如 3wd（3个工作日）、8wh（8个工作小时）、2d"),
-    (r"no case (\S+)", lambda m, n: f"没有案件 {m[1]}"),
-    (r"case (\S+) has no task for department (\S+)", lambda m, n: f"案件 {m[1]} 没有{n(m[2])}的任务"),
-    (r"case (\S+) has no task (\S+)", lambda m, n: "案件没有这个任务"),
-    (r"a liaison sees only the (inbox|cases) of department (\S+)",
-     lambda m, n: f"联络员只能查看本部门（{n(m[2])}）的{'待办' if m[1] == 'inbox' else '案件'}"),
-    # Supervision as practised
-    (r"a department appears twice in the (attendance|summons)", lambda m, n: "同一单位出现了两次"),
-    (r"department (\S+) did not attend and cannot take on a commitment", lambda m, n: f"{n(m[1])}未参会，不能承担承诺"),
-    (r"the commitment of (\S+) is due (\S+), which has already passed", lambda m, n: "承诺的办理期限已过"),
-    (r"the minutes of meeting (\S+) are already recorded", lambda m, n: "该会议纪要已经记录"),
-    # Standing meetings (联席会议, 圆桌议事会): domain/meetings.py and application/meetings.py
-    (r"a (\w+) may not (\w+)",
-     lambda m, n: f"{ROLE.get(Role(m[1]), m[1]) if m[1] in Role.__members__ else m[1]}"
-                  f"无权{_MEETING_ACTS.get(m[2], '进行此操作')}"),
-    (r"meeting (\S+) already exists", lambda m, n: "该会议已经存在"),
-    (r"a department is invited twice", lambda m, n: "同一单位被邀请了两次"),
-    (r"(?:there is )?no meeting (\S+)", lambda m, n: f"没有会议 {m[1]}"),
-    (r"meeting (\S+) changed meanwhile; try again", lambda m, n: "会议刚被他人修改，请刷新页面后重试"),
-    (r"case (\S+) is already on the agenda", lambda m, n: f"案件 {m[1]} 已在本次会议的议题中"),
-    (r"the meeting has no agenda item (\S+)", lambda m, n: "本次会议没有这个议题"),
-    (r"agenda item (\S+) is already settled", lambda m, n: "该议题已经审定，不能再改"),
-    (r"the minutes are recorded once the meeting has been held", lambda m, n: "会议召开之后才能记录会议纪要"),
-    (r"department (\S+) was not invited to the meeting", lambda m, n: f"{n(m[1])}未被邀请参加本次会议"),
-    (r"case (\S+) is not an accepted item of the agenda", lambda m, n: f"案件 {m[1]} 不是审定同意的议题"),
-    (r"case (\S+) has two decisions; one decision per item",
-     lambda m, n: f"案件 {m[1]} 有两项决定，每个议题只记一项决定"),
-    # The grid: 网格上报 and 就地化解
-    (r"a grid worker of (\S+) may not (?:act|report) in grid (\S+?)(?::.*)?",
-     lambda m, n: "网格员只能在本网格上报和办理，不能在其他网格"),
-    (r"case (\S+) is not in grid (\S+): a grid worker reads only their own grid's cases",
-     lambda m, n: "此案件不在您的网格，网格员只能查看本网格的案件"),
-    (r"a settlement on the spot \(on_spot\) is a grid worker's.*", lambda m, n: "只有网格员可以记录就地化解"),
-    # Mediation papers, 履行 and 司法确认
-    (r"case (\S+) has no document (\S+)", lambda m, n: "案件没有这份文书"),
-    (r"the stored paper (\S+) is missing or no longer matches its hash.*",
-     lambda m, n: "存储的文书缺失或与其哈希不符，请报告审计人员"),
 ]
 _COMPILED = [(re.compile(p), t) for p, t in _PATTERNS]
 
@@ -191,6 +144,41 @@ _CODES: dict[str, Callable[[dict[str, str], Names], str]] = {
     "confirmation_window_closed": lambda d, n: "司法确认的申请期限已经届满",
     "confirmation_not_applied": lambda d, n: "尚未申请司法确认",
     "confirmation_decided": lambda d, n: "人民法庭已经作出司法确认结果",
+    "no_document": lambda d, n: "案件没有这份文书",
+    "no_attachment": lambda d, n: "案件没有这个附件",
+    "file_damaged": lambda d, n: "存储的附件缺失或与其哈希不符，请报告审计人员",
+    "may_not_attach": lambda d, n: f"{_role(d['role'])}不能上传附件",
+    "no_notification": lambda d, n: "没有这条通知",
+    "not_your_notification": lambda d, n: "这条通知不是发给您的",
+    "no_user": lambda d, n: f"没有用户名为 {d['login']} 的人员",
+    "no_token": lambda d, n: "没有这个令牌（可用令牌本身或令牌列表中的编号）",
+    "publicity_off": lambda d, n: "本系统未开启公示",
+    "no_signing_key": lambda d, n: "没有签名密钥，无法签署树头",
+    "paper_damaged": lambda d, n: "存储的文书缺失或与其哈希不符，请报告审计人员",
+    # routing against the organisation
+    "unknown_department": lambda d, n: f"没有这个单位：{d['department']}",
+    "lead_is_co": lambda d, n: f"{n(d['department'])}既是牵头单位又是协办单位",
+    "co_twice": lambda d, n: f"协办单位 {n(d['department'])} 重复",
+    # who sees what
+    "no_case": lambda d, n: f"没有案件 {d['case']}",
+    "not_your_case": lambda d, n: f"案件 {d['case']} 没有{n(d['department'])}的任务",
+    "not_your_grid": lambda d, n: "此案件不在您的网格，网格员只能查看本网格的案件",
+    "on_spot_grid_only": lambda d, n: "只有网格员可以记录就地化解",
+    "liaison_own_department": lambda d, n: f"联络员只能查看本部门（{n(d['department'])}）的"
+                                           f"{'待办' if d.get('what') == 'inbox' else '案件'}",
+    # standing meetings (联席会议, 圆桌议事会)
+    "meeting_role": lambda d, n: f"{_role(d['role'])}无权{_MEETING_ACTS.get(d['act'], '进行此操作')}",
+    "meeting_exists": lambda d, n: "该会议已经存在",
+    "invited_twice": lambda d, n: "同一单位被邀请了两次",
+    "no_standing_meeting": lambda d, n: f"没有会议 {d.get('meeting', '')}".strip(),
+    "meeting_changed": lambda d, n: "会议刚被他人修改，请刷新页面后重试",
+    "already_on_agenda": lambda d, n: f"案件 {d['case']} 已在本次会议的议题中",
+    "no_agenda_item": lambda d, n: "本次会议没有这个议题",
+    "item_settled": lambda d, n: "该议题已经审定，不能再改",
+    "meeting_not_held": lambda d, n: "会议召开之后才能记录会议纪要",
+    "not_invited": lambda d, n: f"{n(d['department'])}未被邀请参加本次会议",
+    "not_an_item": lambda d, n: f"案件 {d['case']} 不是审定同意的议题",
+    "two_decisions": lambda d, n: f"案件 {d['case']} 有两项决定，每个议题只记一项决定",
 }
 CODES = frozenset(_CODES)
 

@@ -16,7 +16,7 @@ from application.errors import Forbidden, InvalidInput, Refused, TooLarge, Unsup
 from domain.vocabulary import Channel, MediationMethod, Role
 from entrypoints.workbench import labels
 from entrypoints.workbench.actions import FormProblem
-from entrypoints.workbench.messages import department_namer, translate
+from entrypoints.workbench.messages import chinese, department_namer
 from entrypoints.workbench.pages_case import read_intake
 from entrypoints.workbench.session import Session
 from entrypoints.workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, services
@@ -107,7 +107,7 @@ async def grid_report(request: Request, who: Session = Depends(csrf_checked)) ->
         received = await app.report(who.actor, intake, on_spot,
                                     f"wb:{who.actor.id}:{request_id}" if request_id else None)
     except (Refused, InvalidInput, Forbidden) as exc:
-        return await _page(request, who, values, error=translate(exc.message, names))
+        return await _page(request, who, values, error=chinese(exc, names))
     for name, media_type, content in photos:
         try:
             await add_attachment(app, who.actor, received.case_id, name, media_type, content)

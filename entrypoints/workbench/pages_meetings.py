@@ -30,7 +30,7 @@ from domain.meetings import (
 )
 from domain.organisation import JurisdictionLevel
 from entrypoints.workbench.actions import FormProblem, _when
-from entrypoints.workbench.messages import department_namer, translate
+from entrypoints.workbench.messages import chinese, department_namer
 from entrypoints.workbench.pages_lists import department_groups
 from entrypoints.workbench.session import Session
 from entrypoints.workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, services
@@ -52,7 +52,7 @@ def _places(request: Request) -> list[tuple[str, str]]:
 
 
 def _refusal(request: Request, exc: Refused | Forbidden | InvalidInput | NotFound) -> str:
-    return translate(exc.message, department_namer(services(request).org))
+    return chinese(exc, department_namer(services(request).org))
 
 
 # ---------------------------------------------------------------------------------------------- the list

@@ -15,6 +15,7 @@ from domain.meetings import (
     DecideItem,
     ItemMinute,
     MeetingCommand,
+    MeetingNotPermitted,
     MeetingRefused,
     MeetingState,
     ProposeItem,
@@ -77,10 +78,10 @@ def test_a_liaisons_item_is_approved_by_a_supervisor() -> None:
 
 def test_only_a_supervisor_settles_the_agenda_and_only_case_holders_propose() -> None:
     events = called()
-    with pytest.raises(PermissionError):
+    with pytest.raises(MeetingNotPermitted):
         run(events, ProposeItem(case_id=CASE_A), Role.supervisor)
     run(events, ProposeItem(case_id=CASE_A), Role.mediator)
-    with pytest.raises(PermissionError):
+    with pytest.raises(MeetingNotPermitted):
         run(events, DecideItem(item_id="MT-1-I1", accepted=True), Role.liaison)
     with pytest.raises(MeetingRefused):
         run(events, ProposeItem(case_id=CASE_A), Role.liaison)  # already on the agenda
