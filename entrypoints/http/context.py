@@ -98,7 +98,7 @@ async def idempotent(
         # A refusal is an answer too: the repeat gets the same one.
         status = problem.status
         answer = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
-                  "detail": problem.detail}
+                  "detail": problem.detail, **problem.extra}
         await keys.remember(who.token_hash, key, status, answer)
         raise
     except BaseException:
