@@ -102,7 +102,7 @@ async def report(app: Application, actor: Actor, sweep_id: str, grid_id: str, ca
     if actor.jurisdiction != grid_id:
         raise Forbidden(f"a grid worker of {actor.jurisdiction} may not report for grid {grid_id}: "
                         "report only for your own grid")
-    if request_id is not None and await seen_request(app.pool, request_id) is not None:
+    if request_id is not None and await seen_request(app.pool, request_id) == sweep_id:
         state = await _state(app, sweep_id)
         grid = state.grid(grid_id)
         return state, grid.cases if grid else ()

@@ -27,7 +27,9 @@ def _roles(text: str) -> str:
     return "、".join(ROLE.get(Role(r), r) if r in Role.__members__ else r for r in text.split(", "))
 
 
-_MEETING_ACTS = {"call_meeting": "召集会议", "propose_item": "提议议题", "decide_item": "审定议题",
+_MEETING_ACTS = {"start_sweep": "发起排查", "report_sweep": "上报排查结果", "remind_grid": "催办网格",
+                 "escalate_grid": "督办网格",
+                 "call_meeting": "召集会议", "propose_item": "提议议题", "decide_item": "审定议题",
                  "record_minutes": "记录会议纪要"}
 
 # (pattern, template): templates get the match's groups, passed through the helpers named in {…|helper}.
@@ -122,6 +124,28 @@ _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
     (r"case (\S+) is not an accepted item of the agenda", lambda m, n: f"案件 {m[1]} 不是审定同意的议题"),
     (r"case (\S+) has two decisions; one decision per item",
      lambda m, n: f"案件 {m[1]} 有两项决定，每个议题只记一项决定"),
+    # Sweeps (排查): domain/sweeps.py and application/sweeps.py
+    (r"sweep (\S+) already exists", lambda m, n: "该排查已经存在"),
+    (r"a grid is named twice", lambda m, n: "同一网格出现了两次"),
+    (r"the sweep's deadline (\S+) has already passed", lambda m, n: "排查截止时间须晚于现在"),
+    (r"(?:there is )?no sweep (\S+)", lambda m, n: f"没有排查 {m[1]}"),
+    (r"grid (\S+) is not part of sweep (\S+)", lambda m, n: "该网格不在本次排查范围内"),
+    (r"sweep (\S+) has no grid (\S+)", lambda m, n: "该网格不在本次排查范围内"),
+    (r"a grid worker reports only for their own grid, not (\S+)", lambda m, n: "网格员只能上报本网格的排查结果"),
+    (r"a grid worker of (\S+) may not report for grid (\S+?)(?::.*)?",
+     lambda m, n: "网格员只能上报本网格的排查结果"),
+    (r"a sweep is answered by a grid worker of the grid", lambda m, n: "排查结果由本网格的网格员上报"),
+    (r"only a grid worker has a grid's sweeps", lambda m, n: "只有网格员有本网格的排查任务"),
+    (r"grid (\S+) already reported to sweep (\S+) at (\S+)", lambda m, n: "本网格已经上报过这次排查的结果"),
+    (r"grid (\S+) is not due (?:a reminder|level \S+)", lambda m, n: "该网格当前无需催办或督办"),
+    (r"sweep (\S+) changed meanwhile; try again", lambda m, n: "排查刚有变动，请刷新页面后重试"),
+    (r"due: due \"(.*)\" is neither a duration .*",
+     lambda m, n: "「时限」格式不对：请填写如 3wd（3个工作日）、8wh、2d，或选择截止时间"),
+    (r"due: due \"(.*)\" is no time at all.*", lambda m, n: "「时限」不能为零"),
+    (r"due: due \"(.*)\" needs an offset.*", lambda m, n: "截止时间须带时区"),
+    (r"due: due (\S+) has already passed", lambda m, n: "截止时间须晚于现在"),
+    (r"jurisdiction: (\S+) is a grid; .*", lambda m, n: "排查范围请选择街道、社区或区，不能是单个网格"),
+    (r"jurisdiction: (\S+) has no grid under it", lambda m, n: "该辖区下没有网格"),
     # The grid: 网格上报 and 就地化解
     (r"this grid worker is bound to no grid", lambda m, n: "您的账号没有绑定网格，请联系管理员"),
     (r"a grid worker of (\S+) may not (?:act|report) in grid (\S+?)(?::.*)?",

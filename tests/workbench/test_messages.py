@@ -12,11 +12,11 @@ from entrypoints.workbench.messages import is_translated, translate
 
 ROOT = Path(__file__).parents[2]
 REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute", "MeetingRefused",
-            "PermissionError")
+            "PermissionError", "SweepRefused")
 SOURCES = [*(ROOT / "domain" / f"{name}.py" for name in ("decide", "rules", "supervision", "summons", "organisation",
-                                                              "papers", "meetings")),
+                                                              "papers", "meetings", "sweeps")),
            ROOT / "application" / "access.py", ROOT / "application" / "cases.py", ROOT / "application" / "documents.py",
-           ROOT / "application" / "meetings.py"]
+           ROOT / "application" / "meetings.py", ROOT / "application" / "sweeps.py"]
 
 
 def _messages() -> list[str]:
