@@ -8,7 +8,7 @@ at all, the zero report (排查无纠纷). Pure: times, ids and the grids under 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -156,7 +156,7 @@ def parse_due(text: str, now: datetime, pinned: PinnedPolicy) -> datetime:
     if duration is not None:
         if duration.amount == 0:
             raise InvalidDue(f'due "{text}" is no time at all; give a duration such as 3wd or an ISO time')
-        return due_after(now, duration, pinned.calendar)
+        return _within_reach(text, due_after(now, duration, pinned.calendar), now)
     try:
         at = datetime.fromisoformat(text)
     except ValueError as exc:
@@ -166,6 +166,15 @@ def parse_due(text: str, now: datetime, pinned: PinnedPolicy) -> datetime:
         raise InvalidDue(f'due "{text}" needs an offset, e.g. {text}+08:00')
     if at <= now:
         raise InvalidDue(f"due {at.isoformat()} has already passed")
+    return _within_reach(text, at, now)
+
+
+MAX_SWEEP = timedelta(days=366)  # a sweep is a round of the year's work, not a standing order
+
+
+def _within_reach(text: str, at: datetime, now: datetime) -> datetime:
+    if at - now > MAX_SWEEP:
+        raise InvalidDue(f'due "{text}" is more than a year away; a sweep is due within 366 days')
     return at
 
 

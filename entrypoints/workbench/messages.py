@@ -143,6 +143,7 @@ _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
      lambda m, n: "「时限」格式不对：请填写如 3wd（3个工作日）、8wh、2d，或选择截止时间"),
     (r"due: due \"(.*)\" is no time at all.*", lambda m, n: "「时限」不能为零"),
     (r"due: due \"(.*)\" needs an offset.*", lambda m, n: "截止时间须带时区"),
+    (r"due: due \"(.*)\" is more than a year away.*", lambda m, n: "排查时限最长一年（366天）"),
     (r"due: due (\S+) has already passed", lambda m, n: "截止时间须晚于现在"),
     (r"jurisdiction: (\S+) is a grid; .*", lambda m, n: "排查范围请选择街道、社区或区，不能是单个网格"),
     (r"jurisdiction: (\S+) has no grid under it", lambda m, n: "该辖区下没有网格"),

@@ -185,6 +185,8 @@ def test_due_is_a_duration_on_the_policys_calendar_or_an_iso_time() -> None:
     ("0s", "no time at all"),
     ("2026-03-04T17:00:00", "needs an offset"),
     ("2026-03-01T17:00:00+08:00", "already passed"),
+    ("99999d", "more than a year away"),
+    ("2028-03-01T17:00:00+08:00", "more than a year away"),
 ])
 def test_a_bad_due_is_refused_with_a_clear_message(due: str, message: str) -> None:
     with pytest.raises(InvalidDue, match=message):
