@@ -31,13 +31,22 @@ from domain.sweeps import (
     replay,
 )
 from domain.vocabulary import Channel, Role
-from infra.sweeps import StaleSweep, append_sweep_events, seen_request, sweep_events, sweeps_started
+from infra.sweeps import (
+    StaleSweep,
+    SweepChain,
+    append_sweep_events,
+    seen_request,
+    sweep_events,
+    sweeps_started,
+    verify_sweep,
+)
 from workflows.sweep import SweepWorkflow
 
 if TYPE_CHECKING:
     from application.cases import Application, Intake, OnSpot
 
-READ_SWEEPS = frozenset({Role.mediator, Role.supervisor, Role.leader})
+READ_SWEEPS = frozenset({Role.mediator, Role.supervisor, Role.leader, Role.auditor})
+VERIFY_SWEEPS = frozenset({Role.auditor, Role.supervisor})
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,13 @@ async def report(app: Application, actor: Actor, sweep_id: str, grid_id: str, ca
 async def get_sweep(app: Application, actor: Actor, sweep_id: str) -> SweepState:
     require_role(actor, READ_SWEEPS)
     return await _state(app, sweep_id)
+
+
+async def verify(app: Application, actor: Actor, sweep_id: str) -> SweepChain:
+    """The sweep's hash chain recomputed from its stored events (the auditor's check, as for a case)."""
+    require_role(actor, VERIFY_SWEEPS)
+    await _state(app, sweep_id)  # 404 for a sweep that does not exist
+    return await verify_sweep(app.pool, sweep_id)
 
 
 async def list_sweeps(app: Application, actor: Actor, limit: int = 100) -> list[SweepState]:

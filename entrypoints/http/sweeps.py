@@ -110,3 +110,10 @@ async def mine(svc: Svc, who: Caller = Depends(roles(SWEEP_PERMISSIONS[ReportSwe
 @router.get("/{sweep_id}", summary="one sweep: each grid's report, status and escalation level")
 async def one(sweep_id: Short, svc: Svc, who: Caller = Depends(roles(sweeps.READ_SWEEPS))) -> dict[str, Any]:
     return view(await sweeps.get_sweep(svc, who.actor, sweep_id), svc.clock())
+
+
+@router.get("/{sweep_id}/verify", summary="the sweep's hash chain recomputed: valid, events, head hash")
+async def verify(sweep_id: Short, svc: Svc, who: Caller = Depends(roles(sweeps.VERIFY_SWEEPS))) -> dict[str, Any]:
+    chain = await sweeps.verify(svc, who.actor, sweep_id)
+    return {"valid": chain.valid, "events": chain.events, "head_hash": chain.head_hash,
+            "first_bad_seq": chain.first_bad_seq}

@@ -151,6 +151,8 @@ async def test_one_grid_reports_none_the_silent_one_climbs_the_ladder_then_repor
     await asyncio.wait_for(handle.result(), 60)  # every grid reported: the sweep's watch ends
     chain = await verify_sweep(stack.pool, sweep_id)
     assert chain.valid and chain.events == len(await sweep_events(stack.pool, sweep_id))
+    answer = await a.ok("auditor", "GET", f"/sweeps/{sweep_id}/verify")
+    assert answer == {"valid": True, "events": chain.events, "head_hash": chain.head_hash, "first_bad_seq": None}
     if os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1":
         HISTORY.write_text((await handle.fetch_history()).to_json())
 
@@ -201,4 +203,6 @@ async def test_who_may_start_read_and_report(stack: Stack) -> None:
     assert_problem(await a.call("liaison_lead", "GET", f"/sweeps/{sweep_id}"), 403)
     assert_problem(await a.call("mediator", "POST", f"/sweeps/{sweep_id}/grids/{G1}/report", {"cases": []}), 403)
     assert_problem(await a.call("mediator", "GET", "/sweeps/SW-nope"), 404)
+    assert_problem(await a.call("mediator", "GET", f"/sweeps/{sweep_id}/verify"), 403)
+    assert_problem(await a.call("auditor", "GET", "/sweeps/SW-nope/verify"), 404)
     assert_problem(await a.call("g1", "POST", f"/sweeps/SW-nope/grids/{G1}/report", {"cases": []}), 404)
