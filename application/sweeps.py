@@ -79,27 +79,32 @@ async def start_sweep(app: Application, actor: Actor, jurisdiction: str, due: st
     the policy's calendar, or an ISO time), watched with the policy's ladder, pinned to the sweep."""
     grids = grids_under(app.org, jurisdiction)
     if request_id is not None and (seen := await seen_request(app.pool, request_id)) is not None:
-        return await _state(app, seen)
-    now = app.clock()
-    pinned = await pin_for_new_case(app.pool, app.policy, now)
-    try:
-        due_at = parse_due(due, now, pinned)
-    except InvalidDue as exc:
-        raise InvalidInput(str(exc), "due") from exc
-    day = now.strftime("%Y%m%d")
-    tail = hashlib.sha256(request_id.encode()).hexdigest()[:8] if request_id else uuid4().hex[:8]
-    sweep_id = f"SW-{day}-{tail}"
-    command = StartSweep(jurisdiction=jurisdiction, grids=grids, due=due.strip(), due_at=due_at, note=note,
-                         policy=pinned)
-    state = await _write(app, actor, sweep_id, command, request_id)
+        state = await _state(app, seen)
+    else:
+        now = app.clock()
+        pinned = await pin_for_new_case(app.pool, app.policy, now)
+        try:
+            due_at = parse_due(due, now, pinned)
+        except InvalidDue as exc:
+            raise InvalidInput(str(exc), "due") from exc
+        tail = hashlib.sha256(request_id.encode()).hexdigest()[:8] if request_id else uuid4().hex[:8]
+        sweep_id = f"SW-{now.strftime('%Y%m%d')}-{tail}"
+        command = StartSweep(jurisdiction=jurisdiction, grids=grids, due=due.strip(), due_at=due_at, note=note,
+                             policy=pinned)
+        state = await _write(app, actor, sweep_id, command, request_id)
+    # Also for a repeat: a start whose watch could not be scheduled (503) gets it when the client repeats.
+    await _watch(app, state.sweep_id)
+    return state
+
+
+async def _watch(app: Application, sweep_id: str) -> None:
     try:
         await app.temporal.start_workflow(SweepWorkflow.run, SweepStart(sweep_id=sweep_id), id=f"sweep-{sweep_id}",
                                           task_queue=app.cases.task_queue)
     except WorkflowAlreadyStartedError:
-        pass  # a repeat of the start: its watch is already under way
+        pass  # already watched (or watched to its end)
     except RPCError as exc:
         raise Unavailable(f"the engine could not start watching the sweep: {exc.message}") from exc
-    return state
 
 
 async def report(app: Application, actor: Actor, sweep_id: str, grid_id: str, cases: Sequence[SweepCase],

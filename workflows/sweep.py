@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
 
 _TIMEOUT = timedelta(seconds=30)
 _RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+RECHECK = timedelta(days=1)
 
 
 @workflow.defn(name="Sweep")
@@ -41,7 +42,10 @@ class SweepWorkflow:
             if not plan.open:
                 break
             if plan.alarm is None:  # every silent grid is already listed: wait for the reports
-                await workflow.wait_condition(lambda: self._changed)
+                try:  # and look again each day, should a report's signal have been lost
+                    await workflow.wait_condition(lambda: self._changed, timeout=RECHECK)
+                except TimeoutError:
+                    pass
                 continue
             delay = (plan.alarm.at - workflow.now()).total_seconds()
             if delay > 0:
