@@ -15,7 +15,7 @@ from application import schemas as s
 from application import sweeps
 from application.cases import Application, Intake, OnSpot
 from domain.events import Party
-from domain.sweeps import SWEEP_PERMISSIONS, ReportSweep, StartSweep, SweepState
+from domain.sweeps import SWEEP_PERMISSIONS, NoticeRecord, ReportSweep, StartSweep, SweepState
 from domain.vocabulary import Channel, RiskLevel
 from entrypoints.http.context import Caller, idempotent, roles, services
 
@@ -57,7 +57,22 @@ def view(state: SweepState, now: datetime) -> dict[str, Any]:
         "grids": [{"grid_id": g.grid_id, "reported_at": g.reported_at.isoformat() if g.reported_at else None,
                    "cases": list(g.cases), "note": g.note, "status": g.status(state.due_at, now),
                    "escalation_level": g.escalation_level} for g in state.grids],
+        # 送达记录: each rung's message, who it went to and how each channel's delivery came out
+        "notices": [{"notification_id": r.notice.notification_id, "grid_id": r.grid_id, "kind": r.notice.kind,
+                     "level": r.notice.level, "text": r.notice.text, "recipients": list(r.notice.recipients),
+                     "deferred_until": r.notice.deferred_until.isoformat() if r.notice.deferred_until else None,
+                     "deliveries": [{"channel_id": t.channel_id, "channel": t.address, "department": t.department,
+                                     "status": _delivery(r, t.channel_id)} for t in r.notice.targets]}
+                    for r in state.notices],
     }
+
+
+def _delivery(record: NoticeRecord, channel_id: str) -> str:
+    if channel_id in record.delivered:
+        return "delivered"
+    if channel_id in record.failed:
+        return "failed"
+    return "deferred" if record.notice.deferred_until is not None else "pending"
 
 
 def _case(body: SweepCaseIn, grid_id: str) -> sweeps.SweepCase:

@@ -133,6 +133,15 @@ async def test_one_grid_reports_none_the_silent_one_climbs_the_ladder_then_repor
     assert any("排查催办" in t for t in told) and any("排查预警" in t for t in told)
     assert any("排查挂牌督办" in t for t in told)
     assert all(G2 in t and G1 not in t for t in told)
+    async def delivered() -> bool:
+        notices = (await a.ok("mediator", "GET", f"/sweeps/{sweep_id}"))["notices"]
+        return len(notices) == 3 and all(d["status"] == "delivered" for n in notices for d in n["deliveries"])
+
+    await _until(delivered)  # 送达记录: each rung on the street centre's channel, delivered
+    notices = (await a.ok("mediator", "GET", f"/sweeps/{sweep_id}"))["notices"]
+    assert [(n["grid_id"], n["kind"], n["level"]) for n in notices] == [
+        (G2, "reminder", 1), (G2, "warning", 2), (G2, "listed_supervision", 3)]
+    assert all(n["recipients"] == ["liaisons:dept-donghu-zongzhi"] and len(n["deliveries"]) == 1 for n in notices)
     types = [e.type for e in await sweep_events(stack.pool, sweep_id)]
     assert types[:2] == ["SweepStarted", "SweepGridReported"]
     assert {"SweepGridReminded", "SweepGridEscalated", "SweepNoticeDelivered"} <= set(types)
