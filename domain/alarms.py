@@ -40,20 +40,28 @@ def _remind_at(start: datetime, due: datetime, fraction: float, pinned: PinnedPo
     return start + (due - start) * fraction  # as cases received before the supervision rules as practised were reminded
 
 
-def _ladder(watched: str, clock: Clock, start: datetime, due: datetime, level: int, reminded: Container[float],
-            pinned: PinnedPolicy) -> list[_Candidate]:
-    """The rungs still ahead of one deadline: reminders, warning (level 2), listed supervision (level 3)."""
+def rungs(start: datetime, due: datetime, level: int, reminded: Container[float],
+          pinned: PinnedPolicy) -> list[tuple[datetime, int, float]]:
+    """The rungs still ahead of one deadline as (when, level, fraction): reminders (level 0 here, with their
+    fraction), the warning (level 2), listed supervision (level 3). Any watched deadline climbs these, a
+    task's clock and a sweep's grid alike."""
     escalation = pinned.policy.escalation
     start = min(start, due)
-    found: list[_Candidate] = []
+    found: list[tuple[datetime, int, float]] = []
     if level < 2:
         for fraction in escalation.remind_at:
             if fraction not in reminded:
-                found.append((_remind_at(start, due, fraction, pinned), 0, watched, clock, fraction))
-        found.append((due_at(due, escalation.warn_after, pinned.calendar), 2, watched, clock, 0.0))
+                found.append((_remind_at(start, due, fraction, pinned), 0, fraction))
+        found.append((due_at(due, escalation.warn_after, pinned.calendar), 2, 0.0))
     if level < 3:
-        found.append((due_at(due, escalation.flag_after, pinned.calendar), 3, watched, clock, 0.0))
+        found.append((due_at(due, escalation.flag_after, pinned.calendar), 3, 0.0))
     return found
+
+
+def _ladder(watched: str, clock: Clock, start: datetime, due: datetime, level: int, reminded: Container[float],
+            pinned: PinnedPolicy) -> list[_Candidate]:
+    """The rungs still ahead of one deadline: reminders, warning (level 2), listed supervision (level 3)."""
+    return [(at, rank, watched, clock, fraction) for at, rank, fraction in rungs(start, due, level, reminded, pinned)]
 
 
 def _candidates(task: Task, pinned: PinnedPolicy) -> list[_Candidate]:

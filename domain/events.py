@@ -711,3 +711,79 @@ MeetingEvent = Annotated[
 ]
 MEETING_EVENT_TYPES: tuple[str, ...] = (
     "StandingMeetingCalled", "AgendaItemProposed", "AgendaItemDecided", "StandingMeetingMinuted")
+
+
+# A sweep (排查) is its own record over the grids of a jurisdiction, like a standing meeting: its events form a
+# stream of their own (sweep_events, hash-chained like a case's), not part of the case's DomainEvent union.
+
+
+class SweepNotice(Frozen):
+    """One message of a sweep's ladder, as recorded: who was told (``liaisons:{department}``), on which
+    channels (never a URL), the Chinese text (grid and sweep ids, what is due; never personal data), and until
+    when it waits for the quiet hours to end."""
+
+    notification_id: str
+    kind: Literal["reminder", "warning", "listed_supervision"]
+    level: int
+    recipients: tuple[str, ...]
+    targets: tuple[DeliveryTarget, ...] = ()
+    text: str
+    deferred_until: datetime | None = None
+
+
+class SweepStarted(EventPayload):
+    type: Literal["SweepStarted"] = "SweepStarted"
+    sweep_id: str
+    jurisdiction: str
+    grids: tuple[str, ...]  # every grid under the jurisdiction when the sweep started
+    started_at: datetime
+    due: str  # as asked: a duration ("3wd") or an ISO time
+    due_at: datetime
+    note: str | None = None
+    policy: PinnedPolicy  # its escalation ladder and calendar, pinned as a case's is
+
+
+class SweepGridReported(EventPayload):
+    type: Literal["SweepGridReported"] = "SweepGridReported"
+    grid_id: str
+    reported_at: datetime
+    cases: tuple[str, ...]  # () is the zero report (排查无纠纷)
+    note: str | None = None
+
+
+class SweepGridReminded(EventPayload):
+    type: Literal["SweepGridReminded"] = "SweepGridReminded"
+    grid_id: str
+    fraction: float
+    due_at: datetime
+    notices: tuple[SweepNotice, ...] = ()
+
+
+class SweepGridEscalated(EventPayload):
+    type: Literal["SweepGridEscalated"] = "SweepGridEscalated"
+    grid_id: str
+    level: int  # 2 预警, 3 挂牌督办
+    due_at: datetime
+    notices: tuple[SweepNotice, ...] = ()
+
+
+class SweepNoticeDelivered(EventPayload):
+    type: Literal["SweepNoticeDelivered"] = "SweepNoticeDelivered"
+    notification_id: str
+    channel_id: str
+    attempts: int
+
+
+class SweepNoticeFailed(EventPayload):
+    type: Literal["SweepNoticeFailed"] = "SweepNoticeFailed"
+    notification_id: str
+    channel_id: str
+    attempts: int
+    reason: str  # short, never a URL
+
+
+SweepEvent = Annotated[
+    SweepStarted | SweepGridReported | SweepGridReminded | SweepGridEscalated | SweepNoticeDelivered
+    | SweepNoticeFailed,
+    Field(discriminator="type"),
+]

@@ -15,6 +15,7 @@ from activities.event_store import EventStoreActivities
 from activities.meetings import MeetingActivities
 from activities.notifications import NotificationActivities
 from activities.seals import SealActivities
+from activities.sweeps import SweepActivities
 from domain.organisation import Organisation
 from infra.db import create_pool
 from infra.embedded import StackError, port_is_free
@@ -25,6 +26,7 @@ from infra.temporal import codec_for, connect_temporal
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.meeting import StandingMeetingWorkflow
 from workflows.seal import SealWorkflow
+from workflows.sweep import SweepWorkflow
 
 
 def build_worker(
@@ -41,8 +43,9 @@ def build_worker(
     org = org or load_worker_organisation(settings)
     notify = NotificationActivities(pool, org, settings.public_url, settings.notify_give_up_after_s)
     meetings = MeetingActivities(pool, org)
+    sweeps = SweepActivities(pool, org, settings.public_url, settings.notify_give_up_after_s)
     if org_listeners is not None:
-        org_listeners.append(lambda new: _hand_over(new, notify, meetings))
+        org_listeners.append(lambda new: _hand_over(new, notify, meetings, sweeps))
     if not sandboxed:
         options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     cached = options.get("max_cached_workflows")  # a caller's own cache size (the benchmark's) caps the slots
@@ -51,17 +54,20 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[DisputeCaseWorkflow, SealWorkflow, StandingMeetingWorkflow],
+        workflows=[DisputeCaseWorkflow, SealWorkflow, StandingMeetingWorkflow, SweepWorkflow],
         activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
                     seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification,
-                    DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting],
+                    DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting,
+                    sweeps.plan_sweep, sweeps.sound_sweep_alarm, sweeps.record_sweep_delivery],
         **options,  # type: ignore[arg-type]
     )
 
 
-def _hand_over(org: Organisation, notify: NotificationActivities, meetings: MeetingActivities) -> None:
+def _hand_over(org: Organisation, notify: NotificationActivities, meetings: MeetingActivities,
+               sweeps: SweepActivities) -> None:
     notify.org = org
     meetings.org = org
+    sweeps.org = org
 
 
 def tuning(settings: Settings, max_cached_workflows: int | None = None) -> dict[str, object]:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from application import supervision
-from application.cases import Intake
+from application import supervision, sweeps
+from application.cases import Application, Intake
 from application.people import People
 from domain.commands import (
     AcknowledgeTask,
@@ -39,6 +39,7 @@ from domain.vocabulary import (
     Outcome,
     PartyRole,
     RiskLevel,
+    Role,
     Satisfaction,
 )
 from entrypoints.demo import people as demo_people
@@ -196,8 +197,19 @@ async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
                     assert not isinstance(step, str)
                     await app.act(actor, case.case_id, step, request_id)
         log.info("demo cases loaded", cases=len(CASES))
+        await _demo_sweep(app)
     if print_tokens:
         await _print_people(stack, people)
+
+
+async def _demo_sweep(app: Application) -> None:
+    """排查 over 花园社区: its second grid has answered 排查无纠纷, the demo grid worker's (第一网格) is awaited on
+    their phone page."""
+    sweep = await sweeps.start_sweep(app, MEDIATOR, "cm-donghu-huayuan", "3wd", "年底矛盾纠纷大排查",
+                                     request_id="demo-sweep-1")
+    second = Actor(role=Role.grid_worker, id="demo-grid-2", name="周网格", jurisdiction="grid-donghu-huayuan-2")
+    await sweeps.report(app, second, sweep.sweep_id, "grid-donghu-huayuan-2", [], "本网格排查无纠纷",
+                        request_id="demo-sweep-1-grid-2")
 
 
 async def _print_people(stack: Stack, everyone: list[demo_people.DemoPerson]) -> None:

@@ -27,6 +27,7 @@ from entrypoints.http import (
     organisation,
     reports,
     supervision,
+    sweeps,
 )
 from entrypoints.http.openapi import install_openapi
 from entrypoints.http.problems import install_problem_handlers
@@ -75,6 +76,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(meetings.router, prefix=API_PREFIX)  # standing meetings over many cases
     app.include_router(analysis.router, prefix=API_PREFIX)  # 研判: hotspots
     app.include_router(grid.router, prefix=API_PREFIX)  # the grid: 网格上报, 我的上报
+    app.include_router(sweeps.router, prefix=API_PREFIX)  # 排查: sweeps over the grids of a jurisdiction
 
     _offline_docs(app)
 

@@ -59,6 +59,7 @@ def _declare_errors(schema: dict[str, Any]) -> None:
 def _enum_references(schema: dict[str, Any], org: Organisation) -> None:
     grids = sorted(j.id for j in org.jurisdictions if j.level is JurisdictionLevel.grid)
     places = sorted(j.id for j in org.jurisdictions)  # a standing meeting is held at any level
+    swept = sorted(j.id for j in org.jurisdictions if j.level is not JurisdictionLevel.grid)  # 排查: above a grid
     departments = sorted(d.id for d in org.departments)
     categories = sorted(c.id for c in org.categories)
     courts = sorted(d for d, _ in court_choices(org))  # 司法确认 goes to a 人民法庭
@@ -68,7 +69,8 @@ def _enum_references(schema: dict[str, Any], org: Organisation) -> None:
              ("MinutesIn", "attended"): departments, ("CommitmentIn", "department"): departments,
              ("StandingMeetingIn", "departments"): departments, ("StandingMeetingIn", "jurisdiction"): places,
              ("StandingMinutesIn", "present"): departments, ("StandingCommitmentIn", "department"): departments,
-             ("SummonsIn", "departments"): departments, ("JudicialConfirmationIn", "court_department"): courts}
+             ("SummonsIn", "departments"): departments, ("JudicialConfirmationIn", "court_department"): courts,
+             ("SweepIn", "jurisdiction"): swept, ("SweepCaseIn", "category"): categories}
     components = schema.get("components", {}).get("schemas", {})
     for (model, field), values in where.items():
         prop = components.get(model, {}).get("properties", {}).get(field)

@@ -24,6 +24,8 @@ def _statuses(text: str) -> str:
                     for s in text.split(" or "))
 
 
+_SWEEP_ACTS = {"start_sweep": "发起排查", "report_sweep": "上报排查结果", "remind_grid": "催办网格",
+               "escalate_grid": "督办网格"}
 _MEETING_ACTS = {"call_meeting": "召集会议", "propose_item": "提议议题", "decide_item": "审定议题",
                  "record_minutes": "记录会议纪要"}
 
@@ -32,6 +34,15 @@ _MEETING_ACTS = {"call_meeting": "召集会议", "propose_item": "提议议题",
 _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
     (r"unknown department '?([^']+)'?", lambda m, n: f"没有这个单位：{m[1]}"),
     (r".* is not a duration .*", lambda m, n: "时长格式不正确，例如 3wd（3个工作日）、8wh（8个工作小时）、2d"),
+    # a sweep's due (排查时限) and its jurisdiction
+    (r"due: due \"(.*)\" is neither a duration .*",
+     lambda m, n: "「时限」格式不对：请填写如 3wd（3个工作日）、8wh、2d，或选择截止时间"),
+    (r"due: due \"(.*)\" is no time at all.*", lambda m, n: "「时限」不能为零"),
+    (r"due: due \"(.*)\" needs an offset.*", lambda m, n: "截止时间须带时区"),
+    (r"due: due \"(.*)\" is more than a year away.*", lambda m, n: "排查时限最长一年（366天）"),
+    (r"due: due (\S+) has already passed", lambda m, n: "截止时间须晚于现在"),
+    (r"jurisdiction: (\S+) is a grid; .*", lambda m, n: "排查范围请选择街道、社区或区，不能是单个网格"),
+    (r"jurisdiction: (\S+) has no grid under it", lambda m, n: "该辖区下没有网格"),
 ]
 _COMPILED = [(re.compile(p), t) for p, t in _PATTERNS]
 
@@ -179,6 +190,17 @@ _CODES: dict[str, Callable[[dict[str, str], Names], str]] = {
     "not_invited": lambda d, n: f"{n(d['department'])}未被邀请参加本次会议",
     "not_an_item": lambda d, n: f"案件 {d['case']} 不是审定同意的议题",
     "two_decisions": lambda d, n: f"案件 {d['case']} 有两项决定，每个议题只记一项决定",
+    # sweeps (排查)
+    "sweep_role": lambda d, n: f"{_role(d['role'])}无权{_SWEEP_ACTS.get(d['act'], '进行此操作')}",
+    "sweep_exists": lambda d, n: "该排查已经存在",
+    "grid_twice": lambda d, n: "同一网格出现了两次",
+    "sweep_due_passed": lambda d, n: "排查截止时间须晚于现在",
+    "no_sweep": lambda d, n: f"没有排查 {d.get('sweep', '')}".strip(),
+    "not_in_sweep": lambda d, n: "该网格不在本次排查范围内",
+    "sweep_other_grid": lambda d, n: "网格员只能上报本网格的排查结果",
+    "sweep_grid_worker_only": lambda d, n: "排查结果由本网格的网格员上报",
+    "sweep_reported": lambda d, n: "本网格已经上报过这次排查的结果",
+    "sweep_changed": lambda d, n: "排查刚有变动，请刷新页面后重试",
 }
 CODES = frozenset(_CODES)
 

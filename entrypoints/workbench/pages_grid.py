@@ -10,9 +10,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
+from application import sweeps
 from application.attachments import MAX_BYTES, add_attachment, check_content
 from application.cases import OnSpot
 from application.errors import Forbidden, InvalidInput, Refused, TooLarge, UnsupportedType
+from domain.sweeps import LEVEL_NAMES, SweepState
 from domain.vocabulary import Channel, MediationMethod, Role
 from entrypoints.workbench import labels
 from entrypoints.workbench.actions import FormProblem
@@ -33,18 +35,37 @@ def _grid_name(request: Request, grid_id: str | None) -> str:
     return " ".join(j.name for j in reversed(org.ancestors(grid_id)) if j.level.value != "district")
 
 
+async def open_sweeps_of(request: Request, who: Session) -> list[SweepState]:
+    """The sweeps (排查) of the grid worker's grid that still wait for their report, soonest due first."""
+    mine = await sweeps.sweeps_of_my_grid(services(request), who.actor)
+    grid = who.actor.jurisdiction or ""
+    waiting = [s for s in mine if (g := s.grid(grid)) is not None and g.reported_at is None]
+    return sorted(waiting, key=lambda s: s.due_at)
+
+
 async def _page(request: Request, who: Session, values: dict[str, Any], **extra: Any) -> HTMLResponse:
     app = services(request)
     reports = await app.grid_reports(who.actor, 50)
+    extra.setdefault("sweep_values", {"request_id": secrets.token_hex(8)})
     return render(request, "grid.html", values=values, grid_id=who.actor.jurisdiction,
                   grid_name=_grid_name(request, who.actor.jurisdiction), reports=reports,
+                  open_sweeps=await open_sweeps_of(request, who), sweep_rows=range(1, 4), level_names=LEVEL_NAMES,
                   categories=[(c.id, c.name) for c in app.org.categories],
                   methods=[(m.value, labels.METHOD[m]) for m in MediationMethod], **extra)
 
 
+def _fresh() -> dict[str, Any]:
+    return {"risk_level": "low", "method": "people", "request_id": secrets.token_hex(8)}
+
+
 @router.get("/grid", include_in_schema=False)
 async def grid_page(request: Request, who: Session = Depends(role_in(Role.grid_worker))) -> HTMLResponse:
-    return await _page(request, who, {"risk_level": "low", "method": "people", "request_id": secrets.token_hex(8)})
+    return await _page(request, who, _fresh())
+
+
+async def grid_page_with(request: Request, who: Session, **extra: Any) -> HTMLResponse:
+    """The phone page again with what a sweep's form said (its error, its values), the intake form fresh."""
+    return await _page(request, who, _fresh(), status=422, **extra)
 
 
 def _on_spot(form: Any) -> OnSpot | None:

@@ -13,7 +13,7 @@ from entrypoints.workbench.messages import translate
 
 ROOT = Path(__file__).parents[2]
 REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute", "MeetingRefused",
-            "MeetingNotPermitted")
+            "MeetingNotPermitted", "SweepRefused", "SweepNotPermitted")
 # Every refusal of the domain and the application layer carries a code and its data: the desk words those.
 SOURCES = sorted([*(ROOT / "domain").glob("*.py"), *(ROOT / "application").glob("*.py")])
 

@@ -59,6 +59,7 @@ from tests.workflows.scenario import (
     wait_for_events,
 )
 from workflows.dispute_case import DisputeCaseWorkflow
+from workflows.sweep import SweepWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
@@ -69,7 +70,9 @@ CURRENT = "generation-1"  # runs carry their generation: no patch markers, every
 
 def replayer() -> Replayer:
     # With the payload codec: histories recorded before it (payloads in clear) pass through it unchanged.
-    return Replayer(workflows=[DisputeCaseWorkflow], data_converter=data_converter(load_codec(TEST_KEYS)))
+    # A sweep's history (sweep-escalation, recorded by tests/e2e/test_api_sweeps.py) replays beside the cases'.
+    return Replayer(workflows=[DisputeCaseWorkflow, SweepWorkflow],
+                    data_converter=data_converter(load_codec(TEST_KEYS)))
 
 
 async def full_lifecycle(cases: CaseClient) -> str:
@@ -158,7 +161,7 @@ def test_the_recorded_histories_are_there() -> None:
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
         for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", "supervision-as-practised",
                     "supervision-notify", "resolve-in-append", "keep-alarm-timer", CURRENT)
-    } | {"notify_ladder-notify", "notify_quiet-notify"}
+    } | {"notify_ladder-notify", "notify_quiet-notify", "sweep-escalation"}
 
 
 def _markers(path: Path) -> list[str]:
