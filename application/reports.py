@@ -76,6 +76,12 @@ async def district_scores(pool: asyncpg.Pool, org: Organisation, scoring: Scorin
     return await _district_scores(pool, org, scoring, now, period, jurisdiction)
 
 
+async def scores_for(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime,
+                     period: Period) -> Scores:
+    """The district's scores with no caller to check (the monthly report checks its own reader)."""
+    return await _district_scores(pool, org, scoring, now, period)
+
+
 async def _district_scores(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime, period: Period,
                            jurisdiction: str | None = None) -> Scores:
     if jurisdiction is not None:

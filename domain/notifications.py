@@ -252,7 +252,7 @@ def url_for(org: Organisation, channel_id: str) -> str | None:
 _KIND_NAMES: dict[str, str] = {
     "assignment": "派单", "reminder": "催办", "warning": "预警（黄牌）", "listed_supervision": "挂牌督办（红牌）",
     "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
-    "judicial_confirmation": "司法确认申请",
+    "judicial_confirmation": "司法确认申请", "monthly_report": "月度研判报告",
 }
 _ACTION = {Clock.acknowledge: "签收", Clock.reply: "答复", Clock.report: "报到", Clock.commitment: "落实承诺事项",
            Clock.follow_up: "回访", Clock.performance: "督促履行调解协议",
