@@ -13,6 +13,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from activities.decisions import DecisionActivities
 from activities.event_store import EventStoreActivities
 from activities.meetings import MeetingActivities
+from activities.monthly_report import MonthlyReportActivities
 from activities.notifications import NotificationActivities
 from activities.seals import SealActivities
 from domain.organisation import Organisation
@@ -24,17 +25,20 @@ from infra.settings import Settings
 from infra.temporal import codec_for, connect_temporal
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.meeting import StandingMeetingWorkflow
+from workflows.monthly_report import MonthlyReportWorkflow
 from workflows.seal import SealWorkflow
 
 
 def build_worker(
     client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None, sandboxed: bool = False,
     org: Organisation | None = None, settings: Settings | None = None,
-    org_listeners: list[Callable[[Organisation], None]] | None = None, **options: object,
+    org_listeners: list[Callable[[Organisation], None]] | None = None,
+    monthly: MonthlyReportActivities | None = None, **options: object,
 ) -> Worker:
     """``sandboxed``: run workflows in Temporal's sandbox (settings.workflow_sandbox explains the default).
     ``org_listeners`` gets a callable that hands the activities a new organisation in force (the admin's desk
-    in the same process)."""
+    in the same process). ``monthly``: the monthly report's activities (bootstrap builds them: they carry a use
+    case), with its workflow; a worker without them leaves that workflow to one that has them."""
     settings = settings or Settings()
     store_activities = EventStoreActivities(EventStore(pool))
     seals = SealActivities(pool, seal_file or Path(".liandiao") / "seals.jsonl")
@@ -42,26 +46,35 @@ def build_worker(
     notify = NotificationActivities(pool, org, settings.public_url, settings.notify_give_up_after_s)
     meetings = MeetingActivities(pool, org)
     if org_listeners is not None:
-        org_listeners.append(lambda new: _hand_over(new, notify, meetings))
+        org_listeners.append(lambda new: _hand_over(new, notify, meetings, monthly))
     if not sandboxed:
         options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     cached = options.get("max_cached_workflows")  # a caller's own cache size (the benchmark's) caps the slots
     for key, value in tuning(settings, cached if isinstance(cached, int) else None).items():
         options.setdefault(key, value)
+    workflows: list[type] = [DisputeCaseWorkflow, SealWorkflow, StandingMeetingWorkflow]
+    activities: list[Callable[..., object]] = [
+        store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
+        seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification,
+        DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting]
+    if monthly is not None:
+        workflows.append(MonthlyReportWorkflow)
+        activities += [monthly.make_monthly_report, monthly.deliver_monthly_report]
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[DisputeCaseWorkflow, SealWorkflow, StandingMeetingWorkflow],
-        activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
-                    seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification,
-                    DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting],
+        workflows=workflows,
+        activities=activities,
         **options,  # type: ignore[arg-type]
     )
 
 
-def _hand_over(org: Organisation, notify: NotificationActivities, meetings: MeetingActivities) -> None:
+def _hand_over(org: Organisation, notify: NotificationActivities, meetings: MeetingActivities,
+               monthly: MonthlyReportActivities | None) -> None:
     notify.org = org
     meetings.org = org
+    if monthly is not None:
+        monthly.org = org
 
 
 def tuning(settings: Settings, max_cached_workflows: int | None = None) -> dict[str, object]:
