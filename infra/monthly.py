@@ -137,7 +137,8 @@ async def record_announcement(pool: asyncpg.Pool, record: NotificationRecord, de
     inserted = await pool.fetchval(
         """INSERT INTO notifications (notification_id, case_id, kind, level, departments, recipients, record,
                                       created_at)
-           VALUES ($1, '', $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (notification_id) DO NOTHING RETURNING true""",
+           VALUES ($1, '', $2, $3, $4, $5, $6::text::jsonb, $7)
+           ON CONFLICT (notification_id) DO NOTHING RETURNING true""",
         record.notification_id, record.kind, record.level, departments, list(record.recipients),
         record.model_dump_json(), record.created_at)
     return bool(inserted)
@@ -149,5 +150,5 @@ async def announcement(pool: asyncpg.Pool, notification_id: str) -> Notification
 
 
 async def update_announcement(pool: asyncpg.Pool, record: NotificationRecord) -> None:
-    await pool.execute("UPDATE notifications SET record = $2::jsonb WHERE notification_id = $1",
+    await pool.execute("UPDATE notifications SET record = $2::text::jsonb WHERE notification_id = $1",
                        record.notification_id, record.model_dump_json())

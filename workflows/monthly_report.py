@@ -48,11 +48,11 @@ class MonthlyReportWorkflow:
         return made
 
 
-async def ensure_monthly_schedule(client: Client, task_queue: str) -> None:
+async def ensure_monthly_schedule(client: Client, task_queue: str, schedule_id: str = MONTHLY_SCHEDULE_ID) -> None:
     """Create the monthly schedule once; an existing one is left as it is."""
     try:
         await client.create_schedule(
-            MONTHLY_SCHEDULE_ID,
+            schedule_id,
             Schedule(
                 action=ScheduleActionStartWorkflow(MonthlyReportWorkflow.run, id="liandiao-monthly-report",
                                                    task_queue=task_queue),

@@ -16,6 +16,7 @@ from domain.figures import SHANGHAI, Period
 from domain.organisation import demo_organisation
 from domain.policy import DEFAULT_POLICY, Scoring, pin_policy
 from domain.vocabulary import ArchiveReason, Channel, PartyRole, RiskLevel
+from infra.monthly import announcement as kept_announcement
 from infra.monthly import kept_report, kept_rows
 from infra.projections import Projector
 from tests.domain.test_monthly import BH1, GL1, HY1, TASKS, TY1, at, lines
@@ -101,7 +102,9 @@ async def test_a_month_is_kept_once_and_announced_once(own_pool: asyncpg.Pool) -
     row = await own_pool.fetchrow("SELECT case_id, kind, departments, record::text AS record FROM notifications "
                                   "WHERE notification_id = 'monthly-report-2026-11'")
     assert row["case_id"] == "" and row["kind"] == "monthly_report" and row["departments"] == ["dept-linjiang-zongzhi"]
-    assert "2026年11月矛盾纠纷月度研判报告已生成：受理6件（环比+2件），逾期案件3件" in row["record"]
+    record = await kept_announcement(own_pool, "monthly-report-2026-11")
+    assert record is not None
+    assert record.text.startswith("2026年11月矛盾纠纷月度研判报告已生成：受理6件（环比+2件），逾期案件3件")
     await Projector(own_pool).rebuild()  # no case event stands behind it: the rebuild keeps it
     assert await own_pool.fetchval(
         "SELECT count(*) FROM notifications WHERE notification_id = 'monthly-report-2026-11'") == 1
