@@ -70,6 +70,11 @@ def parse_month(text: str | None, today: date) -> Period:
     return Period.parse(text)
 
 
+def today(app: Application) -> date:
+    """Today in Asia/Shanghai, by the application's clock: the latest month a report is asked for."""
+    return app.clock().astimezone(SHANGHAI).date()
+
+
 def parse_format(text: str | None) -> str:
     chosen = (text or "html").strip().lower()
     if chosen not in FORMATS:
