@@ -32,6 +32,7 @@ from infra.monthly import (
     cluster_alerts,
     cluster_lines,
     keep_report,
+    kept_periods,
     kept_report,
     received,
     record_announcement,
@@ -146,6 +147,21 @@ async def stored_monthly(pool: asyncpg.Pool, scoring: Scoring, now: datetime, ac
     from infra.organisations import in_force
 
     return await district_monthly(pool, await in_force(pool), scoring, now, actor, period, fmt)
+
+
+def may_read(actor: Actor) -> bool:
+    return actor.role in READ_MONTHLY
+
+
+def recent_months(today_: date, n: int = 12) -> list[str]:
+    """The picker's offers: this month and the ones before, newest first."""
+    return [p.label for p in reversed(months_ending(Period.parse(f"{today_.year:04d}-{today_.month:02d}"), n))]
+
+
+async def kept_months(app: Application, actor: Actor) -> list[str]:
+    """The months whose report the schedule made and kept, newest first."""
+    require_role(actor, READ_MONTHLY)
+    return await kept_periods(app.pool)
 
 
 # --------------------------------------------------------------------------------------------- made by the schedule

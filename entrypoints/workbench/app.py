@@ -23,13 +23,14 @@ def install(app: FastAPI) -> None:
         pages_grid,
         pages_lists,
         pages_meetings,
+        pages_monthly,
         pages_papers,
         pages_reports,
     )
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="workbench-static")
     for module in (pages_auth, pages_lists, pages_case, pages_papers, pages_reports, pages_meetings, pages_admin,
-                   pages_analysis, pages_grid):
+                   pages_analysis, pages_monthly, pages_grid):
         app.include_router(module.router)
 
     @app.exception_handler(PageError)
