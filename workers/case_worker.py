@@ -118,8 +118,13 @@ def check_metrics_port(settings: Settings) -> str | None:
     return settings.metrics_address
 
 
-async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
-    """A standalone worker process (`liandiao worker`) until SIGINT/SIGTERM."""
+MonthlyFactory = Callable[[asyncpg.Pool, Organisation], MonthlyReportActivities]
+
+
+async def run_worker(settings: Settings, database_url: str, temporal_address: str,
+                     monthly: MonthlyFactory | None = None) -> None:
+    """A standalone worker process (`liandiao worker`) until SIGINT/SIGTERM. ``monthly`` builds the monthly
+    report's activities (the composition root has the use case), so this worker can run the schedule's work too."""
     import asyncio
     import signal
 
@@ -136,8 +141,9 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    org = load_worker_organisation(settings)
     worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl",
-                          settings=settings,
+                          settings=settings, org=org, monthly=monthly(pool, org) if monthly else None,
                           sandboxed=settings.workflow_sandbox)
     get_logger(__name__).info("case worker started", task_queue=settings.task_queue,
                               metrics=settings.metrics_address and f"http://{settings.metrics_address}/metrics")
