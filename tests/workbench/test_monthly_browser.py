@@ -5,9 +5,12 @@ liaison is turned away; nothing is fetched from outside."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import re
-from datetime import datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,6 +65,44 @@ def test_a_leader_reads_and_downloads_the_month_on_a_phone(browser: Any, desk: D
     assert page.locator("script").count() == 0
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]  # tables scroll in their box
     shoot(page, "monthly-report-phone")
+    page.context.close()
+
+
+def _keep_last_month(desk: Desk) -> str:
+    """What the schedule does on the first: make, keep and announce the month before (on the stack's database;
+    Playwright's sync API holds this thread's event loop). The month made."""
+    from application.monthly import make_and_keep, previous_month
+    from domain.organisation import demo_organisation
+    from domain.policy import Scoring
+    from infra.db import create_pool
+
+    url = json.loads((desk.data_dir / "stack.json").read_text())["database_url"]
+    month = previous_month(datetime.now(UTC))
+
+    async def run() -> None:
+        pool = await create_pool(url, max_size=2)
+        try:
+            await make_and_keep(pool, demo_organisation(), Scoring(), datetime.now(UTC), month, desk.base)
+        finally:
+            await pool.close()
+
+    with ThreadPoolExecutor(1) as runner:
+        runner.submit(asyncio.run, run()).result()
+    return month.label
+
+
+def test_the_kept_month_is_announced_and_listed(browser: Any, desk: Desk) -> None:
+    month = _keep_last_month(desk)
+    page = sign_in(browser, desk, "leader")  # a district-wide reader sees the district centre's notices
+    page.goto(f"{desk.base}/notifications")
+    notice = page.locator("li", has_text="矛盾纠纷月度研判报告已生成")
+    assert notice.count() == 1 and "月度研判" in notice.inner_text()
+    notice.get_by_role("button").click()  # marks it read and opens the reports' page
+    page.wait_for_url(f"{desk.base}/reports/monthly")
+    assert page.get_by_role("link", name=month).is_visible()  # among the kept months
+    page.get_by_role("link", name=month).click()
+    page.wait_for_url(re.compile(rf".*/reports/monthly\?period={month}"))
+    assert "已于月初生成并存档" in page.locator("main").inner_text()
     page.context.close()
 
 
