@@ -121,3 +121,21 @@ def test_the_announcement_names_no_person_and_links_the_report() -> None:
     assert departments == ["dept-linjiang-zongzhi"] and record.recipients == ("liaisons:dept-linjiang-zongzhi",)
     assert record.link == "https://liandiao.example/reports/monthly?period=2026-11"
     assert "某" not in record.text and "重复来访2人" in record.text
+
+
+async def test_cluster_alerts_are_read_when_the_stack_keeps_them(own_pool: asyncpg.Pool) -> None:
+    """The clusters' section reads an alerts table of docs/api.md §7's shape when one is there; one of another
+    shape leaves the section "not available" rather than failing the report."""
+    await own_pool.execute(
+        """CREATE TABLE analysis_alerts (alert_id text PRIMARY KEY, kind text, jurisdiction text, category text,
+                                         case_ids text[], opened_at timestamptz, status text)""")
+    await own_pool.execute(
+        """INSERT INTO analysis_alerts VALUES
+             ('A1', 'cluster', 'cm-donghu-huayuan', 'leak', '{C1,C2,C3}', '2026-11-12T10:00+08', 'open'),
+             ('A2', 'cluster', 'cm-donghu-binhe', 'wages', '{C4,C5,C6}', '2026-10-12T10:00+08', 'closed')""")
+    report = await build(own_pool, demo_organisation(), Scoring(), NOV, at("2026-12-01T01:00"))
+    assert report.clusters is not None
+    assert [(c.category, c.jurisdiction, c.cases, c.status) for c in report.clusters] == [
+        ("楼上漏水", "东湖街道花园社区", 3, "open")]
+    await own_pool.execute("ALTER TABLE analysis_alerts DROP COLUMN case_ids")
+    assert (await build(own_pool, demo_organisation(), Scoring(), NOV, at("2026-12-01T01:00"))).clusters is None
