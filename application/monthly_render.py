@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from application.reports import _SCORE_COLUMNS
+from application.reports import SCORE_COLUMNS
 from domain.analysis import Change
 from domain.figures import SHANGHAI
 from domain.monthly import MonthlyReport, Row, percent_text
@@ -105,7 +105,7 @@ def sections(report: MonthlyReport) -> list[Section]:
               [[c.case_id, c.department, c.since.astimezone(SHANGHAI).replace(tzinfo=None)] for c in report.listed]),
         tuple((c.case_id, c.department, _local(c.since)) for c in report.listed)))
     out.append(Section(
-        Table("部门考核", _SCORE_COLUMNS,
+        Table("部门考核", SCORE_COLUMNS,
               [[s.figures.rank, s.name, s.figures.tasks, s.figures.on_time_ack_rate, s.figures.on_time_reply_rate,
                 s.figures.satisfaction_rate, s.figures.return_rate, s.figures.reopen_rate, s.figures.rating_avg,
                 s.figures.listed, s.figures.score] for s in report.scores]),
