@@ -76,6 +76,12 @@ async def district_scores(pool: asyncpg.Pool, org: Organisation, scoring: Scorin
     return await _district_scores(pool, org, scoring, now, period, jurisdiction)
 
 
+async def scores_for(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime,
+                     period: Period) -> Scores:
+    """The district's scores with no caller to check (the monthly report checks its own reader)."""
+    return await _district_scores(pool, org, scoring, now, period)
+
+
 async def _district_scores(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime, period: Period,
                            jurisdiction: str | None = None) -> Scores:
     if jurisdiction is not None:
@@ -171,7 +177,7 @@ def scores_json(report: Scores) -> dict[str, object]:
     }
 
 
-_SCORE_COLUMNS = (
+SCORE_COLUMNS = (
     Column("排名", "int", 6), Column("部门", width=24), Column("任务数", "int", 8), Column("按时签收率", "percent"),
     Column("按时办结率", "percent"), Column("满意率", "percent"), Column("回退率", "percent"),
     Column("重办率", "percent"), Column("评定均分", "number", 10), Column("挂牌督办", "int", 10),
@@ -190,9 +196,9 @@ def _score_rows(report: Scores, names: set[str] | None = None) -> list[list[obje
 def scores_tables(report: Scores) -> list[Table]:
     """考核 (every department), 红榜 and 黑榜: one sheet each."""
     title = f"考核 {report.period.label}"
-    return [Table(title, _SCORE_COLUMNS, _score_rows(report)),
-            Table("红榜", _SCORE_COLUMNS, _score_rows(report, set(report.red_list))),
-            Table("黑榜", _SCORE_COLUMNS, _score_rows(report, set(report.black_list)))]
+    return [Table(title, SCORE_COLUMNS, _score_rows(report)),
+            Table("红榜", SCORE_COLUMNS, _score_rows(report, set(report.red_list))),
+            Table("黑榜", SCORE_COLUMNS, _score_rows(report, set(report.black_list)))]
 
 
 def scores_xlsx(report: Scores) -> bytes:

@@ -166,7 +166,9 @@ class Stack:
     ) -> None:
         """Run the worker, the projector and the API until ``stop``. ``before_api`` runs with the worker up
         and the API not yet listening (the demo loads there, so a healthy API already shows its cases)."""
+        from bootstrap import monthly_report_activities
         from workers.case_worker import build_worker
+        from workflows.monthly_report import ensure_monthly_schedule
         from workflows.seal import ensure_seal_schedule
 
         assert self.pool is not None
@@ -174,8 +176,11 @@ class Stack:
         org_listeners: list[Callable[[Organisation], None]] = []  # the admin's desk tells the worker too
         worker = build_worker(self.client, self.pool, s.task_queue, seal_file=self.data_dir / "seals.jsonl",
                               org=self.org, settings=s, org_listeners=org_listeners,
-                              sandboxed=s.workflow_sandbox)
+                              sandboxed=s.workflow_sandbox,
+                              monthly=monthly_report_activities(self.pool, self.org, self.policy, s.public_url,
+                                                                s.notify_give_up_after_s))
         await ensure_seal_schedule(self.client, s.task_queue)
+        await ensure_monthly_schedule(self.client, s.task_queue)
         worker_task = asyncio.create_task(worker.run(), name="case-worker")
         background: list[asyncio.Task[Any]] = []  # cancelled on the way out, whatever stops us
         server: _Server | None = None

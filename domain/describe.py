@@ -128,7 +128,7 @@ NOT_ACCEPTED = {NotAcceptedReason.out_of_scope: "不属于受理范围",
 ARCHIVE = {ArchiveReason.resolved: "办结", ArchiveReason.not_accepted: "不予受理", ArchiveReason.duplicate: "重复件"}
 NOTIFICATION_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
                      "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
-                     "judicial_confirmation": "司法确认申请"}
+                     "judicial_confirmation": "司法确认申请", "monthly_report": "月度研判报告"}
 RECIPIENT_ROLE = {"liaisons": "联络员", "head": "负责人"}
 
 

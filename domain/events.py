@@ -274,7 +274,7 @@ class CaseArchived(EventPayload):
 # outcome is appended by the workflow that delivers it, so the proof of delivery sits in the hash chain.
 
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
-                           "return_requested", "judicial_confirmation"]
+                           "return_requested", "judicial_confirmation", "monthly_report"]
 
 
 class DeliveryTarget(Frozen):

@@ -397,7 +397,11 @@ class Projector:
         """Empty every read model and the checkpoint (one transaction), then project every event again."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(f"SELECT pg_advisory_xact_lock({_LOCK})")
+            # The notifications of no case (the monthly report's announcement) have no event to rebuild them from.
+            await conn.execute("CREATE TEMPORARY TABLE kept_notifications ON COMMIT DROP AS "
+                               "SELECT * FROM notifications WHERE case_id = ''")
             await conn.execute(f"TRUNCATE {', '.join(_READ_MODELS)}")
+            await conn.execute("INSERT INTO notifications SELECT * FROM kept_notifications")
             await conn.execute("DELETE FROM projection_checkpoints WHERE name = $1", PROJECTION)
         log.info("read models emptied for a rebuild")
         return await self.catch_up()

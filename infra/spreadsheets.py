@@ -10,6 +10,7 @@ import io
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any, Literal
 
 import xlsxwriter
@@ -25,10 +26,21 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Chart:
+    """A native chart beside a table: the ``values`` column (an index) against the ``labels`` column."""
+
+    title: str
+    labels: int = 0
+    values: int = 1
+    kind: Literal["column", "bar"] = "column"
+
+
+@dataclass(frozen=True)
 class Table:
     title: str  # the sheet's name (at most 31 characters in a workbook)
     columns: Sequence[Column]
     rows: Iterable[Sequence[Any]]
+    chart: Chart | None = None
 
 
 _FORMATS: dict[Kind, dict[str, Any]] = {
@@ -71,19 +83,36 @@ class XlsxWriter:
             else:
                 self._sheet.write_number(self._row, c, value, self._formats[column.kind])
 
-    def close(self) -> None:
+    def chart(self, chart: Chart) -> None:
+        """The chart over the rows written to the current sheet, placed to the right of its columns."""
+        if self._row == 0:
+            return  # nothing to draw
+        name = self._sheet.get_name()
+        drawn = self.book.add_chart({"type": chart.kind})
+        drawn.add_series({"name": chart.title, "categories": [name, 1, chart.labels, self._row, chart.labels],
+                          "values": [name, 1, chart.values, self._row, chart.values], "fill": {"color": "#3B6EA5"}})
+        drawn.set_title({"name": chart.title})
+        drawn.set_legend({"none": True})
+        self._sheet.insert_chart(1, len(self._columns) + 1, drawn)
+
+    def close(self, created: datetime | None = None) -> None:
+        """``created``: the workbook's creation date (the record's, never the clock: the same bytes again)."""
+        if created is not None:
+            self.book.set_properties({"created": created.replace(tzinfo=None)})
         self.book.close()
 
 
-def xlsx(tables: Sequence[Table]) -> bytes:
-    """One sheet per table, as a workbook in memory (small tables: the scores)."""
+def xlsx(tables: Sequence[Table], created: datetime | None = None) -> bytes:
+    """One sheet per table (and its chart), as a workbook in memory (small tables: the scores, a month's report)."""
     out = io.BytesIO()
     writer = XlsxWriter(out)
     for table in tables:
         writer.sheet(table.title, table.columns)
         for row in table.rows:
             writer.row(row)
-    writer.close()
+        if table.chart is not None:
+            writer.chart(table.chart)
+    writer.close(created)
     return out.getvalue()
 
 

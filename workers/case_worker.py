@@ -13,6 +13,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from activities.decisions import DecisionActivities
 from activities.event_store import EventStoreActivities
 from activities.meetings import MeetingActivities
+from activities.monthly_report import MonthlyReportActivities
 from activities.notifications import NotificationActivities
 from activities.seals import SealActivities
 from activities.sweeps import SweepActivities
@@ -25,6 +26,7 @@ from infra.settings import Settings
 from infra.temporal import codec_for, connect_temporal
 from workflows.dispute_case import DisputeCaseWorkflow
 from workflows.meeting import StandingMeetingWorkflow
+from workflows.monthly_report import MonthlyReportWorkflow
 from workflows.seal import SealWorkflow
 from workflows.sweep import SweepWorkflow
 
@@ -32,11 +34,13 @@ from workflows.sweep import SweepWorkflow
 def build_worker(
     client: Client, pool: asyncpg.Pool, task_queue: str, *, seal_file: Path | None = None, sandboxed: bool = False,
     org: Organisation | None = None, settings: Settings | None = None,
-    org_listeners: list[Callable[[Organisation], None]] | None = None, **options: object,
+    org_listeners: list[Callable[[Organisation], None]] | None = None,
+    monthly: MonthlyReportActivities | None = None, **options: object,
 ) -> Worker:
     """``sandboxed``: run workflows in Temporal's sandbox (settings.workflow_sandbox explains the default).
     ``org_listeners`` gets a callable that hands the activities a new organisation in force (the admin's desk
-    in the same process)."""
+    in the same process). ``monthly``: the monthly report's activities (bootstrap builds them: they carry a use
+    case), with its workflow; a worker without them leaves that workflow to one that has them."""
     settings = settings or Settings()
     store_activities = EventStoreActivities(EventStore(pool))
     seals = SealActivities(pool, seal_file or Path(".liandiao") / "seals.jsonl")
@@ -45,29 +49,37 @@ def build_worker(
     meetings = MeetingActivities(pool, org)
     sweeps = SweepActivities(pool, org, settings.public_url, settings.notify_give_up_after_s)
     if org_listeners is not None:
-        org_listeners.append(lambda new: _hand_over(new, notify, meetings, sweeps))
+        org_listeners.append(lambda new: _hand_over(new, notify, meetings, sweeps, monthly))
     if not sandboxed:
         options.setdefault("workflow_runner", UnsandboxedWorkflowRunner())
     cached = options.get("max_cached_workflows")  # a caller's own cache size (the benchmark's) caps the slots
     for key, value in tuning(settings, cached if isinstance(cached, int) else None).items():
         options.setdefault(key, value)
+    workflows: list[type] = [DisputeCaseWorkflow, SealWorkflow, StandingMeetingWorkflow, SweepWorkflow]
+    activities: list[Callable[..., object]] = [
+        store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
+        seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification,
+        DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting,
+        sweeps.plan_sweep, sweeps.sound_sweep_alarm, sweeps.record_sweep_delivery]
+    if monthly is not None:
+        workflows.append(MonthlyReportWorkflow)
+        activities += [monthly.make_monthly_report, monthly.deliver_monthly_report]
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[DisputeCaseWorkflow, SealWorkflow, StandingMeetingWorkflow, SweepWorkflow],
-        activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
-                    seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification,
-                    DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting,
-                    sweeps.plan_sweep, sweeps.sound_sweep_alarm, sweeps.record_sweep_delivery],
+        workflows=workflows,
+        activities=activities,
         **options,  # type: ignore[arg-type]
     )
 
 
 def _hand_over(org: Organisation, notify: NotificationActivities, meetings: MeetingActivities,
-               sweeps: SweepActivities) -> None:
+               sweeps: SweepActivities, monthly: MonthlyReportActivities | None) -> None:
     notify.org = org
     meetings.org = org
     sweeps.org = org
+    if monthly is not None:
+        monthly.org = org
 
 
 def tuning(settings: Settings, max_cached_workflows: int | None = None) -> dict[str, object]:
@@ -111,8 +123,13 @@ def check_metrics_port(settings: Settings) -> str | None:
     return settings.metrics_address
 
 
-async def run_worker(settings: Settings, database_url: str, temporal_address: str) -> None:
-    """A standalone worker process (`liandiao worker`) until SIGINT/SIGTERM."""
+MonthlyFactory = Callable[[asyncpg.Pool, Organisation], MonthlyReportActivities]
+
+
+async def run_worker(settings: Settings, database_url: str, temporal_address: str,
+                     monthly: MonthlyFactory | None = None) -> None:
+    """A standalone worker process (`liandiao worker`) until SIGINT/SIGTERM. ``monthly`` builds the monthly
+    report's activities (the composition root has the use case), so this worker can run the schedule's work too."""
     import asyncio
     import signal
 
@@ -129,8 +146,9 @@ async def run_worker(settings: Settings, database_url: str, temporal_address: st
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+    org = load_worker_organisation(settings)
     worker = build_worker(client, pool, settings.task_queue, seal_file=settings.data_dir / "seals.jsonl",
-                          settings=settings,
+                          settings=settings, org=org, monthly=monthly(pool, org) if monthly else None,
                           sandboxed=settings.workflow_sandbox)
     get_logger(__name__).info("case worker started", task_queue=settings.task_queue,
                               metrics=settings.metrics_address and f"http://{settings.metrics_address}/metrics")

@@ -81,13 +81,17 @@ def endpoints(settings: Settings) -> tuple[str, str]:
 @app.command()
 def worker(data_dir: DataDir = None) -> None:
     """Run one more case worker (scale out by running more of them); Ctrl-C stops it."""
+    from bootstrap import monthly_report_activities
+    from bootstrap.stack import load_policy
     from workers.case_worker import run_worker
 
     settings = settings_for(data_dir)
     configure_logging(settings.log_level)
     database_url, temporal_address = endpoints(settings)
     try:
-        asyncio.run(run_worker(settings, database_url, temporal_address))
+        policy = load_policy(settings.policy_file)
+        asyncio.run(run_worker(settings, database_url, temporal_address, lambda pool, org: monthly_report_activities(
+            pool, org, policy, settings.public_url, settings.notify_give_up_after_s)))
     except StackError as exc:
         fail(str(exc))
 

@@ -1,7 +1,8 @@
 """`liandiao report scores --period P [--format json|csv|xlsx] [--out FILE]`: the district's figures (考核);
 `liandiao report ledger --from D --to D --out FILE [--format xlsx|csv|json]`: the case ledger (台账);
-`liandiao report hotspots --period P [--by street|community|grid|category]`: 研判. All read from the stack's
-database (thin callers of application/reports.py, application/ledger.py and application/analysis.py)."""
+`liandiao report hotspots --period P [--by street|community|grid|category]`: 研判;
+`liandiao report monthly --period YYYY-MM --out FILE [--format html|xlsx|pdf]`: the monthly 研判 report. All read
+from the stack's database (thin callers of application/reports.py, ledger.py, analysis.py and monthly.py)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, 
                              no_args_is_help=True)
     app.add_typer(report_app, name="report")
     register_hotspots(report_app, fail, run_db, os_user)
+    register_monthly(report_app, fail, run_db, os_user, policy_file)
 
     @report_app.command("scores")
     def report_scores(
@@ -152,6 +154,57 @@ def register_hotspots(report_app: typer.Typer, fail: Callable[[str, int], None],
         report = run_db(data_dir, lambda pool: stored_analysis(pool, actor, chosen, grouping))
         answer = {**totals_json(report), "by": grouping.value, "rows": hotspots_json(report)}
         print(json.dumps(answer, ensure_ascii=False, indent=2))
+
+
+class MonthlyFormat(StrEnum):
+    html = "html"
+    xlsx = "xlsx"
+    pdf = "pdf"
+
+
+def register_monthly(report_app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb,
+                     os_user: Callable[[], str], policy_file: Callable[[Path | None], Path | None]) -> None:
+    @report_app.command("monthly")
+    def report_monthly(
+        period: Annotated[str, typer.Option("--period", help="a month that has begun, YYYY-MM")],
+        out: Annotated[Path, typer.Option("--out", help="the file to write: .html, .xlsx or .pdf")],
+        fmt: Annotated[MonthlyFormat | None, typer.Option("--format", help="html, xlsx or pdf (default: by "
+                                                          "the file's suffix)")] = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """The month's 研判 report (the one the schedule kept, else built now) written to --out."""
+        from application.access_log import command_line_actor
+        from application.errors import ApplicationError
+        from application.monthly import parse_format, parse_month, stored_monthly
+        from bootstrap.stack import load_policy
+        from domain.figures import SHANGHAI
+        from domain.policy import Scoring
+        from infra.embedded import StackError
+
+        now = datetime.now(UTC)
+        suffix = out.suffix.lstrip(".").lower()
+        try:
+            chosen = parse_month(period, now.astimezone(SHANGHAI).date())
+            if fmt is None and suffix not in MonthlyFormat.__members__:
+                fail(f"--out {out.name}: name a .html, .xlsx or .pdf file, or give --format", 2)
+                return
+            kind = parse_format(fmt.value if fmt is not None else suffix)
+        except ApplicationError as exc:
+            fail(str(exc), 2)
+            return
+        try:
+            scoring = load_policy(policy_file(data_dir)).scoring or Scoring()
+        except StackError as exc:
+            fail(str(exc), 2)
+            return
+        actor = command_line_actor(os_user())
+        report = run_db(data_dir, lambda pool: stored_monthly(pool, scoring, now, actor, chosen, kind))
+        try:
+            out.write_bytes(report.content)
+        except OSError as exc:
+            fail(f"cannot write {out}: {exc.strerror}", 1)
+        print(f"{out}\t{report.period}\t{report.format}\t{'kept' if report.kept else 'built now'}\t"
+              f"sha256 {report.sha256}")
 
 
 def _day(text: str | None, option: str, fail: Callable[[str, int], None]) -> date | None:

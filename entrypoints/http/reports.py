@@ -11,7 +11,7 @@ from typing import IO, Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from application import ledger, reports
+from application import ledger, monthly, reports
 from application.cases import Application
 from entrypoints.http.context import Caller, roles, services
 
@@ -78,6 +78,30 @@ async def ledger_export(
     name = f"taizhang-{period.first.isoformat()}-{period.last.isoformat()}.{format.value}"
     download = {} if format is ledger.Format.json else {"Content-Disposition": f'attachment; filename="{name}"'}
     return StreamingResponse(_chunks(file), media_type=_MEDIA[format], headers=download)
+
+
+# Declared, not enforced (as for 研判's periods): a month out of it gets application/monthly.py's message.
+_MONTH_PATTERN = r"^(190[1-9]|19[1-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$"
+
+
+@router.get("/monthly", summary="月度研判报告: the month's totals by channel, category and street (环比, 同比), "
+            "hotspots, clusters, overdue and listed cases, repeat visitors (counts only), department scores",
+            response_class=Response,
+            responses={200: {"content": {"text/html": {}, XLSX: {}, "application/pdf": {}},
+                             "description": "the report the schedule made and kept for the month, else the "
+                                            "month's report built now (X-Report-Kept says which)"}})
+async def monthly_report(
+    svc: Svc, who: Annotated[Caller, Depends(roles(monthly.READ_MONTHLY))],
+    period: Annotated[str, Query(description="a month that has begun, YYYY-MM", max_length=20,
+                                 json_schema_extra={"pattern": _MONTH_PATTERN})],
+    format: Literal["html", "xlsx", "pdf"] = "html",
+) -> Response:
+    chosen = monthly.parse_month(period, monthly.today(svc))
+    report = await monthly.monthly(svc, who.actor, chosen, monthly.parse_format(format))
+    shown = "inline" if report.format == "html" else "attachment"
+    return Response(report.content, media_type=report.media_type, headers={
+        "Content-Disposition": f'{shown}; filename="{report.filename}"', "X-Content-SHA256": report.sha256,
+        "X-Report-Kept": "true" if report.kept else "false"})
 
 
 public_router = APIRouter(prefix="/public", tags=["reports"])

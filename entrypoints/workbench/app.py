@@ -23,6 +23,7 @@ def install(app: FastAPI) -> None:
         pages_grid,
         pages_lists,
         pages_meetings,
+        pages_monthly,
         pages_papers,
         pages_reports,
         pages_sweeps,
@@ -30,7 +31,7 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="workbench-static")
     for module in (pages_auth, pages_lists, pages_case, pages_papers, pages_reports, pages_meetings, pages_admin,
-                   pages_analysis, pages_grid, pages_sweeps):
+                   pages_analysis, pages_monthly, pages_grid, pages_sweeps):
         app.include_router(module.router)
 
     @app.exception_handler(PageError)

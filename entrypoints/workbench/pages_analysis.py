@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from application import analysis
+from application import analysis, monthly
 from application.errors import Forbidden, InvalidInput
 from domain.analysis import HotspotBy
 from domain.figures import SHANGHAI
@@ -48,7 +48,8 @@ async def analysis_page(request: Request, period: str | None = None, by: str | N
     today = datetime.now(SHANGHAI)
     chosen_text = (period or today.strftime("%Y-%m")).strip()[:20]
     context: dict[str, Any] = {"period": chosen_text, "by": by or HotspotBy.street.value, "by_labels": BY_LABELS,
-               "periods": recent_periods(today), "unread": await notifications.unread(svc, who.actor)}
+               "periods": recent_periods(today), "unread": await notifications.unread(svc, who.actor),
+               "monthly_link": monthly.may_read(who.actor)}
     try:
         chosen, grouping = analysis.parse_period(chosen_text), analysis.parse_by(by)
     except InvalidInput as exc:

@@ -249,3 +249,30 @@ def test_report_hotspots_prints_the_rows_and_the_totals(demo_stack: RunningStack
     assert all(r["key"].startswith("cm-") and r["name"] for r in report["rows"])
     bad = liandiao(demo_stack, "report", "hotspots", "--period", "2026-13")
     assert bad.returncode == 2 and bad.stderr.strip() == "liandiao: period: '2026-13': month 13 is not 01-12"
+
+
+def test_report_monthly_writes_the_month_and_refuses_a_typo(demo_stack: RunningStack, tmp_path: Path) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from openpyxl import load_workbook
+
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    book = tmp_path / "yanpan.xlsx"
+    written = liandiao(demo_stack, "report", "monthly", "--period", month, "--out", str(book))
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.startswith(f"{book}\t{month}\txlsx\tbuilt now\tsha256 ")  # the format from the suffix
+    assert written.stdout.split()[-1] == hashlib.sha256(book.read_bytes()).hexdigest()
+    sheet = load_workbook(book)["概况"]
+    assert sheet["A2"].value == "合计" and sheet["B2"].value >= 1  # the demo's cases of this month
+    paper = tmp_path / "report.bin"
+    as_pdf = liandiao(demo_stack, "report", "monthly", "--period", month, "--out", str(paper), "--format", "pdf")
+    assert as_pdf.returncode == 0 and paper.read_bytes()[:4] == b"%PDF"
+
+    typo = liandiao(demo_stack, "report", "monthly", "--period", "2026-13", "--out", str(tmp_path / "x.html"))
+    assert typo.returncode == 2 and typo.stderr.strip() == "liandiao: period: '2026-13': month 13 is not 01-12"
+    assert not (tmp_path / "x.html").exists()
+    short = liandiao(demo_stack, "report", "monthly", "--period", "2026-1", "--out", str(tmp_path / "x.html"))
+    assert short.returncode == 2 and "YYYY-MM" in short.stderr and len(short.stderr.strip().splitlines()) == 1
+    suffix = liandiao(demo_stack, "report", "monthly", "--period", month, "--out", str(tmp_path / "x.doc"))
+    assert suffix.returncode == 2 and "--format" in suffix.stderr
