@@ -62,7 +62,8 @@ async def test_this_months_hotspots_and_a_repeat_visit(a: Api) -> None:
     assert row["change"]["count"] == row["count"] - row["previous"]
     assert [r["count"] for r in rows] == sorted((r["count"] for r in rows), reverse=True)
     streets = await a.ok("mediator", "GET", f"/analysis/hotspots?period={period}")  # by street by default
-    assert {r["key"] for r in streets} <= {"st-donghu", "st-xicheng"}
+    # this test's cases are in a demo street; other tests' cases may lie in grids of their own organisations
+    assert {"st-donghu", "st-xicheng"} & {r["key"] for r in streets}
     totals = await a.ok("supervisor", "GET", f"/analysis/totals?period={period}")
     assert totals["count"] >= totals_before["count"] + 2
     assert totals["repeat_visitors"] >= totals_before["repeat_visitors"] + 1
