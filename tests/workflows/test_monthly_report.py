@@ -16,7 +16,6 @@ from activities.monthly_report import MonthlyMade
 from bootstrap import monthly_report_activities
 from domain.policy import DEFAULT_POLICY
 from infra.monthly import announcement, kept_report
-from tests.infra.conftest import own_pool  # noqa: F401  (a database of its own: the months it keeps are its own)
 from tests.infra.test_monthly import write_fixed_set
 from tests.receivers import Webhook
 from tests.workflows.notify_setup import organisation
@@ -37,7 +36,7 @@ async def _scheduled_run(client: Client, schedule_id: str) -> str:
 
 
 async def test_the_scheduled_run_makes_keeps_and_announces_once(
-        temporal_client: Client, own_pool: asyncpg.Pool) -> None:  # noqa: F811
+        temporal_client: Client, own_pool: asyncpg.Pool) -> None:
     hook = Webhook().start()
     org = organisation(hook, None)
     await write_fixed_set(own_pool)  # November 2026; the tests run later, so November is "the month before"
