@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from domain.organisation import Organisation, UnknownId
+from domain.handling import LEVEL_NAMES
+from domain.organisation import JurisdictionLevel, Organisation, UnknownId
 from domain.vocabulary import Role, Stage, TaskStatus
 from entrypoints.workbench.labels import ROLE, STAGE, TASK_STATUS
 
@@ -138,6 +139,13 @@ _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
     (r"resolved_on_spot is a grid worker's settlement on the spot.*",
      lambda m, n: "「就地化解」只能由网格员在上报时记录，不能作为办结结果提交"),
     (r"a settlement on the spot \(on_spot\) is a grid worker's.*", lambda m, n: "只有网格员可以记录就地化解"),
+    # 上交
+    (r"a grid worker's report is handled in the grid or the community, not higher up",
+     lambda m, n: "网格员上报的案件由网格或社区办理，不能直接交由更高层级"),
+    (r"the case is handled at (\w+) now, not at (\w+): it was handed up meanwhile",
+     lambda m, n: f"案件已被上交，现由{_level(m[1])}办理，请刷新后再操作"),
+    (r"the case is handled at the district: there is no level above to hand it up to",
+     lambda m, n: "案件已由区级办理，没有更高层级可以上交"),
     # Mediation papers, 履行 and 司法确认
     (r"no mediation has been recorded .*", lambda m, n: "尚未记录调解，不能出具调解记录"),
     (r"no mediation reached an agreement.*", lambda m, n: "没有达成协议的调解，不能出具协议书"),
@@ -183,6 +191,10 @@ def department_namer(org: Organisation) -> Names:
     return name
 
 
+def _level(value: str) -> str:
+    return LEVEL_NAMES.get(JurisdictionLevel(value), value) if value in JurisdictionLevel.__members__ else value
+
+
 def _role(value: str) -> str:
     return ROLE.get(Role(value), value) if value in Role.__members__ else value
 
@@ -198,6 +210,8 @@ _CODES: dict[str, Callable[[dict[str, str], Names], str]] = {
                                 f"{_statuses(' or '.join(d['needs'].split()))}",
     "role": lambda d, n: f"{_role(d['role'])}无权进行此操作（仅限{'、'.join(_role(r) for r in d['allowed'].split())}）",
     "not_your_task": lambda d, n: f"该任务属于{n(d['department'])}，不是您的部门",
+    "handling_level": lambda d, n: f"案件已被上交，现由{_level(d['level'])}办理，请刷新后再操作",
+    "top_level": lambda d, n: "案件已由区级办理，没有更高层级可以上交",
 }
 CODES = frozenset(_CODES)
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).parents[2]
 REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound", "InvalidRoute", "MeetingRefused",
             "PermissionError")
 SOURCES = [*(ROOT / "domain" / f"{name}.py" for name in ("decide", "rules", "supervision", "summons", "organisation",
-                                                              "papers", "meetings")),
+                                                              "papers", "meetings", "handling")),
            ROOT / "application" / "access.py", ROOT / "application" / "cases.py", ROOT / "application" / "documents.py",
            ROOT / "application" / "meetings.py"]
 
