@@ -40,10 +40,10 @@ from application.people import People
 from application.supervision import check_departments, check_references
 from domain.actions import AvailableAction, available_actions
 from domain.case import CaseState
-from domain.commands import Command, ReceiveCase, RouteCase, SettleOnSpot
+from domain.commands import Command, HandUp, ReceiveCase, RouteCase, SettleOnSpot
 from domain.decide import ActionRefused, NotPermitted, authorize
 from domain.events import Actor, Party
-from domain.handling import desk_centre, handled_by, receiving_level
+from domain.handling import desk_centre, handled_by, handling_centre, receiving_level
 from domain.masking import masked_party
 from domain.organisation import (
     Category,
@@ -282,7 +282,19 @@ class Application:
         check_departments(self.org, command)  # a meeting's or a summons' departments exist
         if isinstance(command, RouteCase):
             self._check_route(command.lead_department, command.co_departments)
-        return await self._send(actor, await self._state(case_id), command, request_id)
+        state = await self._state(case_id)
+        if isinstance(command, HandUp):
+            self._check_handling_centre(actor, state)
+        return await self._send(actor, state, command, request_id)
+
+    def _check_handling_centre(self, actor: Actor, state: CaseState) -> None:
+        """A mediator hands up only the cases their own centre handles (those in their triage); a mediator
+        without a centre the organisation knows, any case."""
+        if actor.role is not Role.mediator or (mine := desk_centre(self.org, actor.department)) is None:
+            return
+        handler = handling_centre(self.org, state.grid_id, state.handling_level)
+        if handler is not None and handler.id != mine.id:
+            raise Forbidden(f"case {state.case_id} is handled by {handler.id}: only its mediators hand it up")
 
     def _check_route(self, lead: str, co: Sequence[str]) -> None:
         try:

@@ -213,6 +213,9 @@ def _authorize_grid_worker(state: CaseState, command: Command, actor: Actor) -> 
         raise NotPermitted("a grid worker reports through the channel grid_report (网格上报)")
     if isinstance(command, ReceiveCase) and command.handling_level not in _GRID_LEVELS:
         raise NotPermitted("a grid worker's report is handled in the grid or the community, not higher up")
+    if isinstance(command, HandUp) and state.handling_level not in _GRID_LEVELS:
+        raise NotPermitted(f"a grid worker hands up only what the grid or the community handles; this case is "
+                           f"handled at {state.handling_level.value}")
 
 
 _GRID_LEVELS = (None, JurisdictionLevel.grid, JurisdictionLevel.community)

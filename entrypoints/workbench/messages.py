@@ -142,6 +142,10 @@ _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
     # 上交
     (r"a grid worker's report is handled in the grid or the community, not higher up",
      lambda m, n: "网格员上报的案件由网格或社区办理，不能直接交由更高层级"),
+    (r"a grid worker hands up only what the grid or the community handles; this case is handled at (\w+)",
+     lambda m, n: f"案件已由{_level(m[1])}办理，网格员只能上交网格或社区办理的案件"),
+    (r"case (\S+) is handled by (\S+): only its mediators hand it up",
+     lambda m, n: f"此案件由{n(m[2])}办理，只有该中心的调解员可以上交"),
     (r"the case is handled at (\w+) now, not at (\w+): it was handed up meanwhile",
      lambda m, n: f"案件已被上交，现由{_level(m[1])}办理，请刷新后再操作"),
     (r"the case is handled at the district: there is no level above to hand it up to",

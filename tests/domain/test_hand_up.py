@@ -35,6 +35,8 @@ def test_a_report_waits_at_the_community_and_each_hand_up_goes_one_level() -> No
     assert isinstance(handed, CaseHandedUp)
     assert (handed.from_level, handed.to_level) == (Level.community, Level.street)
     assert case.state.handling_level is Level.street and case.state.stage is Stage.triage
+    with pytest.raises(NotPermitted, match="grid worker hands up only"):  # the street's now, not the grid's
+        decide(case.state, HandUp(reason="x"), WORKER, MONDAY)
     case.do(HandUp(reason="街道无法协调", from_level=Level.street), MEDIATOR)
     assert case.state.handling_level is Level.district
 

@@ -98,8 +98,10 @@ async def test_a_report_waits_at_the_community_and_is_handed_up_to_the_street_th
     # no level above the district; a hand-up that saw an older level is refused, not taken two levels up
     assert_problem(await a.call("district", "POST", f"/cases/{case_id}/hand-up", {"reason": "再上交"}), 409,
                    "district")
-    assert_problem(await a.call("street", "POST", f"/cases/{case_id}/hand-up",
+    assert_problem(await a.call("district", "POST", f"/cases/{case_id}/hand-up",
                                 {"reason": "x", "from_level": "street"}), 409, "handed up meanwhile")
+    assert_problem(await a.call("street", "POST", f"/cases/{case_id}/hand-up", {"reason": "x"}), 403,
+                   f"handled by {DISTRICT}")  # the district's now
     timeline = [e["type"] for e in await a.ok("auditor", "GET", f"/cases/{case_id}/events")]
     assert timeline.count("CaseHandedUp") == 2
     verified = await a.ok("auditor", "GET", f"/cases/{case_id}/verify")
@@ -117,6 +119,14 @@ async def test_only_the_grids_own_worker_and_the_mediators_hand_up(a: Api) -> No
     assert_problem(await a.call("grid", "POST", "/cases/C-NO-SUCH/hand-up", {"reason": "x"}), 404)
     assert (await a.ok("grid", "GET", f"/cases/{case_id}"))["handling_level"] == "community"
     assert await _handed_up_notices(a, case_id) == []
+    # another street's centre does not hand up what the 东湖 centre handles
+    assert_problem(await a.call("other_street", "POST", f"/cases/{case_id}/hand-up", {"reason": "x"}), 403,
+                   f"handled by {STREET}")
+    await a.ok("grid", "POST", f"/cases/{case_id}/hand-up", {"reason": "社区协调不了"})
+    # at the street it is out of the grid worker's hands
+    assert_problem(await a.call("grid", "POST", f"/cases/{case_id}/hand-up", {"reason": "x"}), 403,
+                   "grid worker hands up only")
+    assert_problem(await a.call("other_street", "POST", f"/cases/{case_id}/hand-up", {"reason": "x"}), 403)
 
 
 async def test_a_case_is_handled_where_it_was_received(a: Api) -> None:
