@@ -288,13 +288,18 @@ class Application:
         return await self._send(actor, state, command, request_id)
 
     def _check_handling_centre(self, actor: Actor, state: CaseState) -> None:
-        """A mediator hands up only the cases their own centre handles (those in their triage); a mediator
-        without a centre the organisation knows, any case."""
+        """A mediator hands up only the cases their own centre handles (those in their triage)."""
+        handler = self.centre_elsewhere(actor, state)
+        if handler is not None:
+            raise Forbidden(f"case {state.case_id} is handled by {handler}: only its mediators hand it up")
+
+    def centre_elsewhere(self, actor: Actor, state: CaseState) -> str | None:
+        """The centre handling the case, when it is not this mediator's own (None: theirs, or a mediator without
+        a centre the organisation knows, who may act on any case, or anyone else)."""
         if actor.role is not Role.mediator or (mine := desk_centre(self.org, actor.department)) is None:
-            return
+            return None
         handler = handling_centre(self.org, state.grid_id, state.handling_level)
-        if handler is not None and handler.id != mine.id:
-            raise Forbidden(f"case {state.case_id} is handled by {handler.id}: only its mediators hand it up")
+        return handler.id if handler is not None and handler.id != mine.id else None
 
     def _check_route(self, lead: str, co: Sequence[str]) -> None:
         try:

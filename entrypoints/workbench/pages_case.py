@@ -157,7 +157,8 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
     app = services(request)
     state = await _readable(request, case_id, who)
     available = app.available_actions(state, who.actor)
-    case_actions = [(ACTIONS[a.kind], a.ref) for a in available if a.task_id is None and a.kind in ACTIONS]
+    case_actions = [(ACTIONS[a.kind], a.ref) for a in available if a.task_id is None and a.kind in ACTIONS
+                    and (a.kind != "hand_up" or app.centre_elsewhere(who.actor, state) is None)]  # 上交: own centre's
     task_actions: dict[str, list[Any]] = {}
     for a in available:
         if a.task_id is not None and a.kind in ACTIONS:
