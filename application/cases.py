@@ -40,9 +40,10 @@ from application.people import People
 from application.supervision import check_departments, check_references
 from domain.actions import AvailableAction, available_actions
 from domain.case import CaseState
-from domain.commands import Command, ReceiveCase, RouteCase, SettleOnSpot
+from domain.commands import Command, HandUp, ReceiveCase, RouteCase, SettleOnSpot
 from domain.decide import ActionRefused, NotPermitted, authorize
 from domain.events import Actor, Party
+from domain.handling import desk_centre, handled_by, handling_centre, receiving_level
 from domain.masking import masked_party
 from domain.organisation import (
     Category,
@@ -68,6 +69,7 @@ from infra.read_models import (
     CaseSummary,
     DepartmentStatistics,
     GridReport,
+    HandledBy,
     case_exists,
     case_state_json,
     department_inbox,
@@ -162,6 +164,7 @@ class Application:
     # The key of the visitors' hashes (infra/visitors.py). The stack loads DATA_DIR/visitor-key; without one
     # (a test's application) a random key per process: repeats are found among its own intakes only.
     visitor_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    _triages: dict[tuple[str, str], HandledBy] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------------------------------- writes
 
@@ -196,7 +199,7 @@ class Application:
             if not on_spot.agreement_reached:
                 raise InvalidInput("a settlement on the spot needs the parties' agreement (agreement_reached true); "
                                    "without one, report the case without on_spot and it waits in triage", "on_spot")
-        received = await self.receive(actor, intake, request_id)
+        received = await self.receive(actor, intake, request_id, settled_on_spot=on_spot is not None)
         if on_spot is None or received.duplicate_of is not None:
             return received
         settle = SettleOnSpot(method=on_spot.method, agreement_reached=on_spot.agreement_reached, terms=on_spot.terms)
@@ -206,9 +209,12 @@ class Application:
                         suggested_route=None)
 
     async def receive(self, actor: Actor, intake: Intake, request_id: str | None = None, *,
-                      case_id: str | None = None, policy: PinnedPolicy | None = None) -> Received:
+                      case_id: str | None = None, policy: PinnedPolicy | None = None,
+                      settled_on_spot: bool = False) -> Received:
         """统一受理: register a case. The policy in force is pinned to it (with its calendar); a case with the
         same category, grid and parties as an open one is recorded as its duplicate (重复件) and archived.
+        It is handled at the level of whoever receives it: a grid worker's report at the community (in the grid
+        when ``settled_on_spot``), a mediator's intake at their centre's level (domain/handling.py).
         ``case_id`` and ``policy`` are for loaders that need fixed ids or a policy of their own."""
         self.check_intake(intake)
         if actor.role is Role.grid_worker:
@@ -225,6 +231,7 @@ class Application:
             duplicate_of=duplicate_of, policy=policy or await pin_for_new_case(self.pool, self.policy, self.clock()),
             organisation=self.org.fingerprint,  # which organisation routed it, for replay and audit
             departments=tuple(d.id for d in self.org.departments),
+            handling_level=self._receiving_level(actor, settled_on_spot),
         )
         try:
             result = await self.cases.receive(case_id, command, actor, request_id)
@@ -241,6 +248,11 @@ class Application:
         return Received(case_id=case_id, stage=Stage(result.stage), version=result.version,
                         duplicate_of=state.duplicate_of, suggested_route=self.suggested_route(state),
                         repeat_of=tuple(repeat_of))
+
+    def _receiving_level(self, actor: Actor, settled_on_spot: bool) -> JurisdictionLevel:
+        if actor.role is Role.grid_worker:
+            return JurisdictionLevel.grid if settled_on_spot else JurisdictionLevel.community
+        return receiving_level(self.org, actor.department)
 
     async def repeat_of(self, intake: Intake) -> list[str]:
         """The cases received in the repeat window before now that a visitor of this intake came with
@@ -270,7 +282,25 @@ class Application:
         check_departments(self.org, command)  # a meeting's or a summons' departments exist
         if isinstance(command, RouteCase):
             self._check_route(command.lead_department, command.co_departments)
-        return await self._send(actor, await self._state(case_id), command, request_id)
+        state = await self._state(case_id)
+        if isinstance(command, HandUp):
+            self._check_handling_centre(actor, state)
+        return await self._send(actor, state, command, request_id)
+
+    def _check_handling_centre(self, actor: Actor, state: CaseState) -> None:
+        """A mediator hands up only the cases their own centre handles (those in their triage)."""
+        handler = self.centre_elsewhere(actor, state)
+        if handler is not None:
+            raise Forbidden(f"case {state.case_id} is handled by {handler}: only its mediators hand it up",
+                            "not_the_handler", {"handler": handler})
+
+    def centre_elsewhere(self, actor: Actor, state: CaseState) -> str | None:
+        """The centre handling the case, when it is not this mediator's own (None: theirs, or a mediator without
+        a centre the organisation knows, who may act on any case, or anyone else)."""
+        if actor.role is not Role.mediator or (mine := desk_centre(self.org, actor.department)) is None:
+            return None
+        handler = handling_centre(self.org, state.grid_id, state.handling_level)
+        return handler.id if handler is not None and handler.id != mine.id else None
 
     def _check_route(self, lead: str, co: Sequence[str]) -> None:
         try:
@@ -341,7 +371,9 @@ class Application:
     async def list_cases(self, actor: Actor, *, stage: Stage | None = None, department: str | None = None,
                          overdue: bool | None = None, limit: int = 50, cursor: str | None = None,
                          ) -> tuple[list[CaseSummary], str | None]:
-        """Cases newest first, a page at a time. A liaison sees only their own department's."""
+        """Cases newest first, a page at a time. A liaison sees only their own department's. A mediator's triage
+        (``stage`` triage) holds the cases their centre handles, at its level (domain/handling.py); a mediator
+        without a department the organisation knows sees every case in triage."""
         require_role(actor, READ_CASES)
         if actor.role is Role.liaison:
             if department not in (None, actor.department):
@@ -349,11 +381,26 @@ class Application:
                                 "liaison_own_department", {"department": str(actor.department), "what": "cases"})
             department = actor.department
         grid_id = actor.jurisdiction if actor.role is Role.grid_worker else None  # a grid worker: their grid's
+        handled = self.triage_of(actor) if stage is Stage.triage else None
         try:
             return await list_cases(self.pool, stage=stage, department=department, overdue=overdue,
-                                    limit=limit, cursor=cursor, grid_id=grid_id)
+                                    limit=limit, cursor=cursor, grid_id=grid_id, handled=handled)
         except ValueError as exc:
             raise InvalidInput(str(exc), "cursor") from exc
+
+    def triage_of(self, actor: Actor) -> HandledBy | None:
+        """What a mediator's triage queue holds: the cases their centre handles; None (every case) for anyone
+        else, and for a mediator without a centre the organisation knows."""
+        if actor.role is not Role.mediator:
+            return None
+        centre = desk_centre(self.org, actor.department)
+        if centre is None:
+            return None
+        key = (self.org.fingerprint, centre.id)  # the desk polls: worked out once per organisation and centre
+        if key not in self._triages:
+            grids = tuple(j.id for j in self.org.jurisdictions if j.level is JurisdictionLevel.grid)
+            self._triages[key] = HandledBy(pairs=handled_by(self.org, centre.id), known_grids=grids)
+        return self._triages[key]
 
     async def grid_reports(self, actor: Actor, limit: int = 100) -> list[GridReport]:
         """我的上报: the cases this grid worker reported, each with its stage and last step (进度)."""

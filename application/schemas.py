@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.organisation import JurisdictionLevel
 from domain.policy import Duration
 from domain.vocabulary import (
     Channel,
@@ -132,6 +133,13 @@ class NewCase(Body):
 
 class Reason(Body):
     reason: Text
+
+
+class HandUpIn(Body):
+    """上交: one level up. ``from_level``: the level the case was seen at (refused with 409 if it moved meanwhile)."""
+
+    reason: Text
+    from_level: JurisdictionLevel | None = None
 
 
 class NotAcceptedIn(Body):
@@ -326,6 +334,7 @@ class CaseView(BaseModel):
     category: str
     channel: str | None
     grid_id: str
+    handling_level: JurisdictionLevel  # where it is handled now: grid, community, street or district (上交)
     risk_level: RiskLevel
     received_at: datetime | None
     parties: list[dict[str, Any]]

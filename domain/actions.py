@@ -22,6 +22,7 @@ from domain.commands import (
     DecideReturn,
     DeclineCase,
     FulfilCommitment,
+    HandUp,
     IssueDocument,
     JudgeComplaint,
     LiftListing,
@@ -78,6 +79,7 @@ def _case_probes(now: datetime) -> list[Command]:
         VerifyResolution(accepted=True),
         RecordFollowUp(satisfaction=Satisfaction.satisfied),
         ArchiveCase(),
+        HandUp(reason=_PROBE),  # 上交
         # supervision as practised
         SummonDepartments(departments=(_PROBE,), reason=_PROBE),
         ListCase(leader=_PROBE, reason=_PROBE),

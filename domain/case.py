@@ -14,6 +14,7 @@ from domain.events import (
     AttachmentAdded,
     CalendarUpdated,
     CaseArchived,
+    CaseHandedUp,
     CaseListed,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -68,6 +69,7 @@ from domain.events import (
     WatchedDeadlinesMoved,
 )
 from domain.holiday_schedule import AnnouncedYear
+from domain.organisation import JurisdictionLevel
 from domain.policy import PinnedPolicy
 from domain.vocabulary import (
     AGREEMENT_CLOCKS,
@@ -301,6 +303,8 @@ class CaseState(Frozen):
     category: str = ""
     channel: Channel | None = None
     grid_id: str = ""
+    # where it is handled now (上交 moves it up); a case received before levels were recorded: the street
+    handling_level: JurisdictionLevel = JurisdictionLevel.street
     risk_level: RiskLevel = RiskLevel.medium
     parties: tuple[Party, ...] = ()
     policy: PinnedPolicy | None = None  # parsed once, when the case is received
@@ -478,6 +482,7 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                 "risk_level": event.risk_level, "parties": event.parties,
                 "policy": event.policy, "received_at": at, "organisation": event.organisation,
                 "departments": event.departments,
+                "handling_level": event.handling_level or JurisdictionLevel.street,
             }
         case CaseNotAccepted():
             changes = {"not_accepted_reason": event.reason}
@@ -604,6 +609,8 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                        "outcome": None, "resolution_summary": None,
                        "tasks": _apply_due_times(s, event.reopened, status=TaskStatus.acknowledged, replied_at=None,
                                                  reminded=(), escalation_level=0)}
+        case CaseHandedUp():
+            changes = {"handling_level": event.to_level}
         case CaseArchived():
             changes = {"stage": Stage.archived, "archive_reason": event.reason, "archived_at": at,
                        "listing": None, "complaint_pending": False}

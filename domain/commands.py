@@ -9,6 +9,7 @@ from pydantic import Field
 
 from domain.events import Frozen, Party
 from domain.holiday_schedule import AnnouncedYear
+from domain.organisation import JurisdictionLevel
 from domain.policy import PinnedPolicy
 from domain.vocabulary import (
     Channel,
@@ -40,6 +41,8 @@ class ReceiveCase(Frozen):
     organisation: str | None = None  # the fingerprint of the organisation in force (Organisation.fingerprint)
     # The department ids of that organisation: a route is checked against them wherever it comes from.
     departments: tuple[str, ...] | None = None
+    # Where it is handled from the start: the level of the jurisdiction receiving it (None: the street's)
+    handling_level: JurisdictionLevel | None = None
 
 
 class DeclineCase(Frozen):
@@ -136,6 +139,16 @@ class SettleOnSpot(Frozen):
     method: MediationMethod
     agreement_reached: bool
     terms: Text
+
+
+class HandUp(Frozen):
+    """上交: the case goes to the next jurisdiction level up (one level at a time). ``from_level``, when given, is
+    the level the person saw: if someone handed the case up meanwhile, this is refused rather than taking it
+    two levels up."""
+
+    kind: Literal["hand_up"] = "hand_up"
+    reason: Text
+    from_level: JurisdictionLevel | None = None
 
 
 class SubmitResolution(Frozen):
@@ -318,6 +331,7 @@ Command = Annotated[
     | ConveneMeeting
     | RecordMediation
     | SettleOnSpot
+    | HandUp
     | SubmitResolution
     | VerifyResolution
     | RecordFollowUp

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain import papers, summons, supervision
+from domain import handling, papers, summons, supervision
 from domain.calendar import due_at, holds_year, shift_for_pause
 from domain.calendar_update import calendar_moves
 from domain.case import CaseState, Task
@@ -27,6 +27,7 @@ from domain.commands import (
     DeclineCase,
     EscalateTask,
     FulfilCommitment,
+    HandUp,
     IssueDocument,
     JudgeComplaint,
     LiftListing,
@@ -81,6 +82,7 @@ from domain.events import (
     WatchedDeadlinesMoved,
     WatchedDue,
 )
+from domain.organisation import JurisdictionLevel
 from domain.policy import Duration
 from domain.rules import (
     ActionRefused,
@@ -113,6 +115,8 @@ PERMITTED: dict[type, frozenset[Role]] = {
     # a grid worker reports (网格上报) from their own grid, and may settle it there (就地化解)
     ReceiveCase: frozenset({Role.mediator, Role.grid_worker}),
     SettleOnSpot: frozenset({Role.grid_worker}),
+    # 上交: the centre's mediator, or the grid worker of the case's grid
+    HandUp: frozenset({Role.mediator, Role.grid_worker}),
     DeclineCase: frozenset({Role.mediator}),
     RouteCase: frozenset({Role.mediator}),
     AcknowledgeTask: frozenset({Role.liaison}),
@@ -215,6 +219,16 @@ def _authorize_grid_worker(state: CaseState, command: Command, actor: Actor) -> 
                            own=actor.jurisdiction, grid=str(grid))
     if isinstance(command, ReceiveCase) and command.channel is not Channel.grid_report:
         raise NotPermitted("a grid worker reports through the channel grid_report (网格上报)", "grid_channel")
+    if isinstance(command, ReceiveCase) and command.handling_level not in _GRID_LEVELS:
+        raise NotPermitted("a grid worker's report is handled in the grid or the community, not higher up",
+                           "grid_report_level")
+    if isinstance(command, HandUp) and state.handling_level not in _GRID_LEVELS:
+        raise NotPermitted(f"a grid worker hands up only what the grid or the community handles; this case is "
+                           f"handled at {state.handling_level.value}", "grid_hand_up_level",
+                           level=state.handling_level.value)
+
+
+_GRID_LEVELS = (None, JurisdictionLevel.grid, JurisdictionLevel.community)
 
 
 def _settle_on_spot(state: CaseState, command: SettleOnSpot) -> list[DomainEvent]:
@@ -247,6 +261,9 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                 channel=command.channel, grid_id=command.grid_id, risk_level=command.risk_level,
                 parties=command.parties, policy=command.policy, duplicate_of=command.duplicate_of,
                 organisation=command.organisation, departments=command.departments,
+                # a grid worker's report waits in the community's triage unless it says otherwise
+                handling_level=command.handling_level or (
+                    JurisdictionLevel.community if actor.role is Role.grid_worker else None),
             )
             if command.duplicate_of:
                 return [received, CaseMarkedDuplicate(duplicate_of=command.duplicate_of),
@@ -362,6 +379,8 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                                       performance_due=command.performance_due)]
         case SettleOnSpot():
             return _settle_on_spot(state, command)
+        case HandUp():
+            return [handling.hand_up(state, command)]
         case SubmitResolution():
             return _submit_resolution(state, command)
         case VerifyResolution():

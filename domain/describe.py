@@ -21,6 +21,7 @@ from domain.events import (
     AttachmentAdded,
     CalendarUpdated,
     CaseArchived,
+    CaseHandedUp,
     CaseListed,
     CaseMarkedDuplicate,
     CaseNotAccepted,
@@ -72,6 +73,7 @@ from domain.events import (
     TaskWithdrawn,
     WatchedDeadlinesMoved,
 )
+from domain.handling import LEVEL_NAMES
 from domain.masking import redact
 from domain.organisation import Organisation
 from domain.vocabulary import (
@@ -128,7 +130,8 @@ NOT_ACCEPTED = {NotAcceptedReason.out_of_scope: "不属于受理范围",
 ARCHIVE = {ArchiveReason.resolved: "办结", ArchiveReason.not_accepted: "不予受理", ArchiveReason.duplicate: "重复件"}
 NOTIFICATION_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
                      "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
-                     "judicial_confirmation": "司法确认申请", "monthly_report": "月度研判报告"}
+                     "judicial_confirmation": "司法确认申请", "monthly_report": "月度研判报告",
+                     "handed_up": "上交"}
 RECIPIENT_ROLE = {"liaisons": "联络员", "head": "负责人"}
 
 
@@ -247,6 +250,7 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
         case CaseReceived():
             text = (f"受理登记「{free(e.title, 40)}」：{names.category(e.category)}，来源{CHANNEL[e.channel]}，"
                     f"网格 {names.place(e.grid_id)}，风险{RISK[e.risk_level]}，当事人 {len(e.parties)} 人")
+            text += f"，由{LEVEL_NAMES[e.handling_level]}办理" if e.handling_level else ""
             return text + (f"，疑似与 {e.duplicate_of} 重复" if e.duplicate_of else "")
         case CaseNotAccepted():
             return f"不予受理（{NOT_ACCEPTED[e.reason_code]}）：{free(e.reason)}"
@@ -345,6 +349,8 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
                 return "履行承诺事项" + but(e.note)
             return (f"{names.department(commitment.department)}履行承诺「{free(commitment.what, 40)}」"
                     + but(e.note))
+        case CaseHandedUp():
+            return f"上交：由{LEVEL_NAMES[e.from_level]}上交至{LEVEL_NAMES[e.to_level]}办理，原因：{free(e.reason)}"
         case CaseListed():
             return f"挂牌督办，包案领导 {free(e.leader, 20)}：{free(e.reason)}"
         case ListingLifted():

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
 
+from domain.organisation import JurisdictionLevel
 from domain.policy import PinnedPolicy
 from domain.vocabulary import (
     ArchiveReason,
@@ -87,6 +88,17 @@ class CaseReceived(EventPayload):
     # The department ids of that organisation, so the case itself refuses a route to any other (a direct client
     # of the workflow included). Events stored before have no such key: read as None, no such check.
     departments: tuple[str, ...] | None = None
+    # Where the case is handled from the start (上交 moves it up): the level of the jurisdiction that received it.
+    # Came later, without a new schema version: absent it serializes without its key, exactly as every event
+    # stored before, so no stored hash changes; such a case is read as handled at the street (domain/case.py).
+    handling_level: JurisdictionLevel | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_level(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("handling_level") is None:
+            data.pop("handling_level", None)
+        return data
 
 
 class CaseNotAccepted(EventPayload):
@@ -265,6 +277,15 @@ class CaseReopened(EventPayload):
     reopened: tuple[DueTimes, ...] = ()
 
 
+class CaseHandedUp(EventPayload):
+    """上交: the case is handled one jurisdiction level up from now on; that level's centre is told."""
+
+    type: Literal["CaseHandedUp"] = "CaseHandedUp"
+    from_level: JurisdictionLevel
+    to_level: JurisdictionLevel
+    reason: str
+
+
 class CaseArchived(EventPayload):
     type: Literal["CaseArchived"] = "CaseArchived"
     reason: ArchiveReason
@@ -274,7 +295,8 @@ class CaseArchived(EventPayload):
 # outcome is appended by the workflow that delivers it, so the proof of delivery sits in the hash chain.
 
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
-                           "return_requested", "judicial_confirmation", "monthly_report"]
+                           "return_requested", "judicial_confirmation", "monthly_report",
+                           "handed_up"]
 
 
 class DeliveryTarget(Frozen):
@@ -588,7 +610,9 @@ DomainEvent = Annotated[
     | PerformanceRecorded
     | JudicialConfirmationWindowOpened
     | JudicialConfirmationApplied
-    | JudicialConfirmationDecided,
+    | JudicialConfirmationDecided
+    # the grid: 上交
+    | CaseHandedUp,
     Field(discriminator="type"),
 ]
 _payload_adapter: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)

@@ -15,13 +15,16 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+from pydantic import SerializerFunctionWrapHandler, model_serializer
 
 from domain.case import CaseState
 from domain.describe import NOTIFICATION_KIND
 from domain.events import (
+    CaseHandedUp,
     CaseListed,
     CaseReceived,
     DeliveryTarget,
@@ -36,22 +39,34 @@ from domain.events import (
     TaskEscalated,
     TaskReminded,
 )
-from domain.organisation import Department, Organisation, UnknownId
+from domain.handling import LEVEL_NAMES, place_at
+from domain.organisation import Department, JurisdictionLevel, Organisation, UnknownId
 from domain.policy import NotificationPolicy
 from domain.vocabulary import WATCH_CLOCKS, Clock, RiskLevel
 
 # ----------------------------------------------------------------------------------------------- intents
 
-AudienceKind = Literal["liaisons", "head", "centre_of", "centre_above", "police_above", "district_centre"]
+AudienceKind = Literal["liaisons", "head", "centre_of", "centre_above", "police_above", "district_centre",
+                       "centre_at"]
 
 
 class Audience(Frozen):
     """Who, before the organisation is consulted: ``ref`` is a department id (liaisons, head; centre_above: the
     centre one jurisdiction level above the department's) or a jurisdiction id (centre_of: the 综治中心 of it or
-    nearest above; police_above, district_centre: from it up)."""
+    nearest above; police_above, district_centre: from it up; centre_at: the centre of its ancestor at ``level``,
+    or the nearest above that)."""
 
     kind: AudienceKind
     ref: str
+    level: JurisdictionLevel | None = None  # centre_at only
+
+    @model_serializer(mode="wrap")
+    def _without_absent_level(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # the other audiences serialize as they did before there was a level (activity inputs in histories)
+        data: dict[str, Any] = handler(self)
+        if data.get("level") is None:
+            data.pop("level", None)
+        return data
 
 
 class Intent(Frozen):
@@ -83,6 +98,9 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
                 Audience(kind="district_centre", ref=state.grid_id)
             return [Intent(kind="listed_supervision", level=3,
                            audiences=(above, *(Audience(kind="head", ref=t.department) for t in state.active_tasks)))]
+        case CaseHandedUp():  # 上交: the centre of the level it now goes to takes it over
+            return [Intent(kind="handed_up", level=0, audiences=(
+                Audience(kind="centre_at", ref=state.grid_id, level=event.to_level),))]
         case JudicialConfirmationApplied():  # 司法确认: the court applied to reviews it and enters its ruling
             return [Intent(kind="judicial_confirmation", level=0, clock=Clock.judicial_confirmation,
                            audiences=(Audience(kind="liaisons", ref=event.court_department),))]
@@ -188,6 +206,12 @@ def recipients(org: Organisation, intent: Intent) -> tuple[str, ...]:
         if a.kind in ("liaisons", "head"):
             found.append(f"{a.kind}:{a.ref}")
             continue
+        if a.kind == "centre_at":
+            place = place_at(org, a.ref, a.level) if a.level is not None else None
+            dept = _of_kind_from(org, ZONGZHI, place) if place is not None else None
+            if dept is not None:
+                found.append(f"liaisons:{dept.id}")
+            continue
         dept = (_of_kind_from(org, ZONGZHI, a.ref) if a.kind == "centre_of" else
                 _centre_above(org, a.ref) if a.kind == "centre_above" else
                 _of_kind_from(org, POLICE, a.ref) if a.kind == "police_above" else
@@ -288,10 +312,16 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str) 
         "summons": f"请于 {due} 前报到。",
         "return_requested": "责任单位申请退回，请督办人审核。",
         "judicial_confirmation": "双方当事人已申请司法确认，请审查后录入确认结果。",
+        "handed_up": f"已上交至{_handed_to(intent)}，请本中心接办。",
     }[intent.kind]
     subject = f"【联调·{name}】案件 {case_id}"
     body = f"{subject}「{title}」{what}\n级别：{intent.level} 级（{name}）\n详情：{link}"
     return subject, body
+
+
+def _handed_to(intent: Intent) -> str:
+    level = next((a.level for a in intent.audiences if a.level is not None), None)
+    return LEVEL_NAMES[level] if level is not None else "上级"
 
 
 # ----------------------------------------------------------------------------------------------- quiet hours

@@ -11,6 +11,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from domain.events import Party
+from domain.organisation import JurisdictionLevel
 from domain.vocabulary import (
     ArchiveReason,
     Channel,
@@ -54,6 +56,7 @@ class CaseSummary(BaseModel):
     satisfaction: Satisfaction | None
     reopen_count: int
     archive_reason: ArchiveReason | None
+    handling_level: JurisdictionLevel  # where it is handled now (上交 moves it up)
 
 
 class InboxItem(BaseModel):
@@ -157,7 +160,7 @@ async def find_duplicate(pool: asyncpg.Pool, fingerprint: str, *, exclude: str |
 
 _SUMMARY_COLUMNS = """case_id, stage, title, category, channel, grid_id, risk_level, received_at, updated_at,
     version, departments, lead_department, escalation_level, coalesce(overdue_since < now(), false) AS overdue,
-    overdue_since, outcome, satisfaction, reopen_count, archive_reason"""
+    overdue_since, outcome, satisfaction, reopen_count, archive_reason, handling_level"""
 
 
 def _check_limit(limit: int) -> None:
@@ -206,8 +209,10 @@ async def list_cases(
     limit: int = 50,
     cursor: str | None = None,
     grid_id: str | None = None,
+    handled: HandledBy | None = None,
 ) -> tuple[list[CaseSummary], str | None]:
-    """One page of cases, newest received first, and the cursor of the next page (None on the last)."""
+    """One page of cases, newest received first, and the cursor of the next page (None on the last). ``handled``:
+    only the cases one centre handles (its triage queue)."""
     _check_limit(limit)
     where = ["received_at IS NOT NULL"]
     args: list[Any] = []
@@ -222,6 +227,12 @@ async def list_cases(
         where.append(f"departments @> ARRAY[{arg(department)}::text]")
     if grid_id is not None:
         where.append(f"grid_id = {arg(grid_id)}")
+    if handled is not None:
+        grids, levels = [g for g, _ in handled.pairs], [level.value for _, level in handled.pairs]
+        # a grid the organisation no longer knows has no centre to tell: every centre sees its cases
+        pairs = f"SELECT * FROM unnest({arg(grids)}::text[], {arg(levels)}::text[])"
+        where.append(f"((grid_id, handling_level) IN ({pairs})"
+                     f" OR NOT grid_id = ANY({arg(list(handled.known_grids))}::text[]))")
     if overdue is True:
         where.append("overdue_since < now()")
     elif overdue is False:
@@ -238,6 +249,15 @@ async def list_cases(
     return items, encode_cursor(last.received_at, last.case_id) if last and last.received_at else None
 
 
+@dataclass(frozen=True)
+class HandledBy:
+    """The cases one centre handles: each (grid, level) it is the handling centre of (domain/handling.py), and
+    every grid of the organisation (cases of any other grid are shown to every centre)."""
+
+    pairs: tuple[tuple[str, JurisdictionLevel], ...]
+    known_grids: tuple[str, ...]
+
+
 class GridReport(BaseModel):
     """One of a grid worker's reports (网格上报) and how far it has gone (进度)."""
 
@@ -246,6 +266,7 @@ class GridReport(BaseModel):
     grid_id: str
     stage: Stage
     outcome: Outcome | None
+    handling_level: JurisdictionLevel  # where it is handled now: 网格, 社区, 街道 or 区
     received_at: datetime
     updated_at: datetime | None
     last_step: str  # the type of the case's last step: its last event but notifications and attachments
@@ -257,7 +278,7 @@ async def grid_reports(pool: asyncpg.Pool, grid_id: str, reporter_id: str, limit
     A grid holds few cases: the grid's summaries are read by their grid and each first event by its key."""
     _check_limit(limit)
     rows = await pool.fetch(
-        """SELECT s.case_id, s.title, s.grid_id, s.stage, s.outcome, s.received_at, s.updated_at,
+        """SELECT s.case_id, s.title, s.grid_id, s.stage, s.outcome, s.handling_level, s.received_at, s.updated_at,
                   last.type AS last_step, last.occurred_at AS last_step_at
            FROM case_summaries s
            JOIN events first ON first.case_id = s.case_id AND first.seq = 1

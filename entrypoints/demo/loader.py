@@ -54,6 +54,7 @@ log = get_logger(__name__)
 # The demo's steps are taken by its people (entrypoints/demo/people.py), so every step names a person.
 MEDIATOR = demo_people.MEDIATOR.actor
 SUPERVISOR = demo_people.SUPERVISOR.actor
+GRID_WORKER = demo_people.GRID_WORKER.actor
 # Deadlines in minutes, on the wall clock: escalations happen while you watch.
 FAST = """calendar = "continuous"
 [risk.low]
@@ -89,7 +90,7 @@ class DemoCase:
     channel: Channel = Channel.walk_in
     fast: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
-
+    by_grid_worker: bool = False  # reported by the demo grid worker (网格上报): handled at the community
     @property
     def case_id(self) -> str:
         return f"C-DEMO-{self.number:02d}"
@@ -127,6 +128,9 @@ CASES = [
              "农民工讨薪无果，扬言采取过激行为，存在民转刑风险。",
              ("韩师傅", "13800138012"), "某建筑劳务公司", ["route", "list"], risk=RiskLevel.critical,
              channel=Channel.hotline, fast=True),
+    # 刘洋's report he could not settle on the spot: in the 东湖 centre's triage, handled at the community (上交 it)
+    DemoCase(13, "楼道堆物", "neighbour", "grid-donghu-huayuan-1", "三楼住户在楼道堆放杂物，邻居多次劝说未果。",
+             ("杨阿姨", "13900139013"), "三楼住户", [], channel=Channel.grid_report, by_grid_worker=True),
 ]
 
 
@@ -180,7 +184,8 @@ async def load_demo(stack: Stack, *, print_tokens: bool) -> None:
                          Party(name=case.respondent, role=PartyRole.respondent)),
             )
             # Case 11 repeats case 4's parties: the application's duplicate check marks it 重复件.
-            received = await app.receive(MEDIATOR, intake, f"{case.case_id}-0", case_id=case.case_id,
+            received = await app.receive(GRID_WORKER if case.by_grid_worker else MEDIATOR, intake,
+                                         f"{case.case_id}-0", case_id=case.case_id,
                                          policy=fast if case.fast else normal)
             suggested = received.suggested_route
             lead = suggested.lead if suggested else ""

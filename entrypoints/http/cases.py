@@ -22,6 +22,7 @@ from domain.commands import (
     ConveneMeeting,
     DecideExtension,
     DeclineCase,
+    HandUp,
     PauseClock,
     RateTask,
     ReceiveCase,
@@ -112,6 +113,8 @@ _case_action("verification", s.VerificationIn, VerifyResolution,
 _case_action("follow-up", s.FollowUpIn, RecordFollowUp,
              lambda b: RecordFollowUp(satisfaction=b.satisfaction, note=b.note), "回访: follow up")
 _case_action("archive", s.Empty, ArchiveCase, lambda b: ArchiveCase(), "归档: archive")
+_case_action("hand-up", s.HandUpIn, HandUp, lambda b: HandUp(reason=b.reason, from_level=b.from_level),
+             "上交: hand the case up one level; that level's centre is notified")
 
 
 @router.post("/{case_id}/route", response_model=s.ActionDone, summary="分流: route to lead and co-departments")

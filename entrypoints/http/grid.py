@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query
 
 from application.access import GRID_REPORTS
 from application.cases import Application
-from domain.vocabulary import Outcome
 from entrypoints.http.context import Caller, roles, services
 
 router = APIRouter(prefix="/grid-reports", tags=["grid"])
@@ -25,9 +24,6 @@ async def my_reports(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     items = await svc.grid_reports(who.actor, limit)
-    return {"items": [{
-        **i.model_dump(mode="json"),
-        # where it is handled now: a settlement on the spot stays in the grid, any other report goes to the
-        # community's triage (handing up, 上交, is not built yet)
-        "handling_level": "grid" if i.outcome is Outcome.resolved_on_spot else "community",
-    } for i in items]}
+    # each with handling_level: where it is handled now (a settlement on the spot in the grid, a report at the
+    # community until handed up, 上交)
+    return {"items": [i.model_dump(mode="json") for i in items]}

@@ -26,6 +26,7 @@ def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
         case_id=state.case_id, stage=state.stage, version=state.version, title=state.title,
         description=state.description, category=state.category,
         channel=state.channel.value if state.channel else None, grid_id=state.grid_id,
+        handling_level=state.handling_level,
         risk_level=state.risk_level, received_at=state.received_at, parties=parties, parties_masked=not full,
         tasks=[
             TaskView(

@@ -25,6 +25,7 @@ from domain.commands import (
     DecideReturn,
     DeclineCase,
     FulfilCommitment,
+    HandUp,
     JudgeComplaint,
     LiftListing,
     ListCase,
@@ -43,7 +44,8 @@ from domain.commands import (
     SubmitResolution,
     VerifyResolution,
 )
-from domain.organisation import Organisation, UnknownId
+from domain.handling import LEVEL_NAMES
+from domain.organisation import JurisdictionLevel, Organisation, UnknownId
 from domain.policy import Duration
 from domain.vocabulary import Grade, MediationMethod, NotAcceptedReason, Outcome, RiskLevel, Satisfaction
 from entrypoints.workbench import labels
@@ -172,6 +174,21 @@ def _confirmation(form: Form, task: str | None) -> Command:
                                      applied_at=_when(form, "applied_at", "申请时间") or datetime.now(UTC))
 
 
+def _hand_up(form: Form, task: str | None) -> Command:
+    seen = str(form.get("from_level") or "")
+    return HandUp(reason=_text(form, "reason", "原因") or "",
+                  from_level=JurisdictionLevel(seen) if seen in JurisdictionLevel.__members__ else None)
+
+
+def hand_up_fields(level: JurisdictionLevel) -> tuple[Field, ...]:
+    """上交's form: the level it is handled at now (sent back, so a case handed up meanwhile is not taken two
+    levels up) and the reason."""
+    up = level.above
+    shown = LEVEL_NAMES[level] + (f"（上交至{LEVEL_NAMES[up]}）" if up else "")
+    return (Field("from_level", "现办理层级", "select", ((level.value, shown),), default=level.value),
+            Field("reason", "原因", "textarea", hint="说明本级为什么无法化解，上一级综治中心将收到通知"))
+
+
 def _meeting(form: Form, task: str | None) -> Command:
     raw = str(form.get("at") or "")
     try:
@@ -242,6 +259,7 @@ ACTIONS: dict[str, ActionForm] = {a.kind: a for a in (
             satisfaction=Satisfaction(_choice(f, "satisfaction", "满意度", [s.value for s in Satisfaction])),
             note=_text(f, "note", "回访记录", required=False))),
     ActionForm("archive", "归档", build=lambda f, t: ArchiveCase()),
+    ActionForm("hand_up", "上交", build=_hand_up),  # its form names the level it is handled at: hand_up_fields()
     # Supervision as practised
     ActionForm("decide_return", "审批退回", (
         Field("approve", "是否同意退回", "select", (("yes", "同意退回"), ("no", "不同意，强制派单")), default="yes"),
@@ -395,7 +413,10 @@ def meeting_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, .
 
 
 def fields_of(action: ActionForm, org: Organisation, suggestion: Mapping[str, Any] | None,
-              involved: Sequence[str], grid_id: str, returned_by: Sequence[str] = ()) -> tuple[Field, ...]:
+              involved: Sequence[str], grid_id: str, returned_by: Sequence[str] = (),
+              handling_level: JurisdictionLevel = JurisdictionLevel.street) -> tuple[Field, ...]:
+    if action.kind == "hand_up":
+        return hand_up_fields(handling_level)
     if action.kind == "route":
         return route_fields(org, suggestion, grid_id, returned_by)
     if action.kind == "convene_meeting":

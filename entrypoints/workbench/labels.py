@@ -23,11 +23,13 @@ from domain.describe import (
     TASK_ROLE,
     TASK_STATUS,
 )
+from domain.handling import LEVEL_NAMES
 from domain.vocabulary import DocumentKind
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 LEVEL = {0: "正常", **describe.LEVEL}
+HANDLING_LEVEL = LEVEL_NAMES  # where a case is handled now: 网格, 社区, 街道, 区
 CLOCK = {clock.value: words for clock, words in describe.CLOCK.items()}  # templates look up by the clock's name
 
 def local(value: datetime | None) -> str:
@@ -120,6 +122,7 @@ STEP = {
     "ResolutionSubmitted": "已办结，待验收", "ResolutionVerified": "已验收，待回访",
     "ResolutionRejected": "验收未通过，重新办理", "FollowUpRecorded": "已回访", "CaseArchived": "已归档",
     "CaseNotAccepted": "不予受理", "CaseMarkedDuplicate": "重复件", "CaseReopened": "重新办理",
+    "CaseHandedUp": "已上交",
 }
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from domain.organisation import Organisation, UnknownId
+from domain.handling import LEVEL_NAMES
+from domain.organisation import JurisdictionLevel, Organisation, UnknownId
 from domain.vocabulary import Role, Stage, TaskStatus
 from entrypoints.workbench.labels import ROLE, STAGE, TASK_STATUS
 
@@ -65,6 +66,10 @@ _PAPER_NOT_READY = {"mediation_record": "尚未记录调解，不能出具调解
                     "agreement": "没有达成协议的调解，不能出具协议书",
                     "supervision_notice": "督办通知单用于已预警或挂牌督办的任务，本案没有",
                     "follow_up_record": "尚未回访，不能出具回访记录"}
+
+def _level(value: str) -> str:
+    return LEVEL_NAMES.get(JurisdictionLevel(value), value) if value in JurisdictionLevel.__members__ else value
+
 
 # Refusals that carry a code (domain/rules.py ``Refusal``): worded from their data, whatever the English says.
 _CODES: dict[str, Callable[[dict[str, str], Names], str]] = {
@@ -190,6 +195,12 @@ _CODES: dict[str, Callable[[dict[str, str], Names], str]] = {
     "not_invited": lambda d, n: f"{n(d['department'])}未被邀请参加本次会议",
     "not_an_item": lambda d, n: f"案件 {d['case']} 不是审定同意的议题",
     "two_decisions": lambda d, n: f"案件 {d['case']} 有两项决定，每个议题只记一项决定",
+    # 上交 (hand-up)
+    "handling_level": lambda d, n: f"案件已被上交，现由{_level(d['level'])}办理，请刷新后再操作",
+    "top_level": lambda d, n: "案件已由区级办理，没有更高层级可以上交",
+    "grid_report_level": lambda d, n: "网格员上报的案件由网格或社区办理，不能直接交由更高层级",
+    "grid_hand_up_level": lambda d, n: f"案件已由{_level(d['level'])}办理，网格员只能上交网格或社区办理的案件",
+    "not_the_handler": lambda d, n: f"此案件由{n(d['handler'])}办理，只有该中心的调解员可以上交",
     # sweeps (排查)
     "sweep_role": lambda d, n: f"{_role(d['role'])}无权{_SWEEP_ACTS.get(d['act'], '进行此操作')}",
     "sweep_exists": lambda d, n: "该排查已经存在",

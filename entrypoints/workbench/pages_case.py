@@ -157,7 +157,8 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
     app = services(request)
     state = await _readable(request, case_id, who)
     available = app.available_actions(state, who.actor)
-    case_actions = [(ACTIONS[a.kind], a.ref) for a in available if a.task_id is None and a.kind in ACTIONS]
+    case_actions = [(ACTIONS[a.kind], a.ref) for a in available if a.task_id is None and a.kind in ACTIONS
+                    and (a.kind != "hand_up" or app.centre_elsewhere(who.actor, state) is None)]  # 上交: own centre's
     task_actions: dict[str, list[Any]] = {}
     for a in available:
         if a.task_id is not None and a.kind in ACTIONS:
@@ -196,7 +197,8 @@ def _action_page(request: Request, state: Any, kind: str, task_id: str | None, r
     if action.on_ref and not ref:
         raise PageError(404, "没有选择对象", "请从案件页面选择要办理的吹哨、会议或承诺。")
     involved = [t.department for t in state.tasks if t.status.value not in ("returned", "cancelled")]
-    fields = fields_of(action, svc.org, backend.suggestion(svc, state), involved, state.grid_id, state.returned_by)
+    fields = fields_of(action, svc.org, backend.suggestion(svc, state), involved, state.grid_id, state.returned_by,
+                       state.handling_level)
     values = extra.pop("values", {})
     rows = commitment_rows(values, more=extra.pop("add_row", False))
     return render(request, "action.html", status=status, case=state, action=action, task=task, ref=ref,

@@ -45,11 +45,12 @@ async def test_receive_pins_the_policy_with_the_injected_clock_and_suggests_a_ro
     assert received.suggested_route is not None
     state = await app.get_case(MEDIATOR, received.case_id)
     assert state.policy == pin_policy(DEFAULT_POLICY, FIXED)
+    assert state.handling_level.value == "street"  # received by a street centre's mediator: handled there
     events = await app.events(MEDIATOR, received.case_id)
     assert events[0]["actor"]["name"] == "王丽"  # the display name is recorded when there is one
-    # the centre may also summon departments (吹哨) and re-grade the risk
+    # the centre may also summon departments (吹哨), re-grade the risk and hand it up (上交)
     assert {a.kind for a in app.available_actions(state, MEDIATOR)} == {"not_accepted", "route", "summon",
-                                                                        "regrade_risk"}
+                                                                        "regrade_risk", "hand_up"}
 
 
 async def test_the_same_parties_again_are_a_duplicate(app: Application) -> None:

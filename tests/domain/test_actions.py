@@ -37,9 +37,9 @@ def kinds(state: CaseState, actor: Actor) -> set[tuple[str, str | None]]:
 
 def test_triage_offers_the_mediator_route_and_decline_and_nothing_to_a_liaison() -> None:
     state = received()
-    # the centre may also summon departments (吹哨) and re-grade the risk; a supervisor may list it
+    # the centre may also summon departments (吹哨), re-grade the risk and hand it up (上交); a supervisor may list it
     assert kinds(state, MEDIATOR) == {("not_accepted", None), ("route", None), ("summon", None),
-                                      ("regrade_risk", None)}
+                                      ("regrade_risk", None), ("hand_up", None)}
     assert kinds(state, LEAD) == set()
     assert kinds(state, SUPERVISOR) == {("pause_clock", None), ("summon", None), ("list", None),
                                         ("regrade_risk", None)}

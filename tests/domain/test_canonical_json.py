@@ -58,6 +58,7 @@ from domain.events import (
     TaskReturned,
     payload_data,
 )
+from domain.organisation import JurisdictionLevel
 from domain.policy import parse_policy, pin_policy
 from domain.vocabulary import (
     ArchiveReason,
@@ -143,6 +144,8 @@ def one_of_each() -> list[EventPayload]:
         ev.JudicialConfirmationWindowOpened(watch_id="C1-J1", due_at=LATER),
         ev.JudicialConfirmationApplied(court_department="dept-c", applied_at=NOW),
         ev.JudicialConfirmationDecided(confirmed=True, ruling_no="（2026）临0102民特12号", note=TRICKY),
+        # the grid: 上交
+        ev.CaseHandedUp(from_level=JurisdictionLevel.street, to_level=JurisdictionLevel.district, reason=TRICKY),
         NotificationIssued(notification_id="N1", kind="warning", level=2, task_id="T1", due_at=NOW,
                            recipients=("head:dept-a",), text=TRICKY, link="http://127.0.0.1/cases/C1", urgent=False,
                            targets=(DeliveryTarget(channel_id="dept-a/head/0/abcdef012345", department="dept-a",

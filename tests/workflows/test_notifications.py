@@ -16,9 +16,10 @@ import pytest
 from temporalio.worker import Replayer
 
 from application.case_client import CaseClient
-from domain.commands import ReceiveCase, RouteCase
-from domain.events import NotificationDeferred, NotificationDelivered
-from domain.vocabulary import RiskLevel
+from domain.commands import HandUp, ReceiveCase, RouteCase
+from domain.events import Actor, NotificationDeferred, NotificationDelivered
+from domain.organisation import JurisdictionLevel
+from domain.vocabulary import Channel, RiskLevel, Role
 from infra.audit.dossier import render_dossier_html
 from infra.audit.timeline import replay
 from infra.event_store import EventStore
@@ -203,3 +204,36 @@ async def test_no_personal_data_in_any_message(
                 assert not value or value not in text
     assert "**家楼上漏水" in texts[0]
     await asyncio.sleep(0)
+
+
+async def test_a_hand_up_reaches_the_next_levels_centre_and_no_one_else(
+    notifying: CaseClient, receivers, pool: asyncpg.Pool  # type: ignore[no-untyped-def]
+) -> None:
+    """上交: a grid worker's report (at the community) handed up reaches the street's centre at its receiver; handed
+    up again, the district's; the message names the case and the level, never a party."""
+    hook, _ = receivers
+    store = EventStore(pool)
+    worker = Actor(role=Role.grid_worker, id="gw-1", jurisdiction="grid-donghu-huayuan-1")
+    case_id = f"N-{uuid.uuid4().hex[:10]}"
+    await notifying.receive(case_id, receive_command(CALM + NO_QUIET, channel=Channel.grid_report), worker)
+    await notifying.act(case_id, HandUp(reason="张三与李四的纠纷涉及两个社区"), worker)
+    await wait_for_events(store, case_id, lambda es: settled(es, "handed_up"), 60)
+    [to_street] = posts_for(hook, case_id, "/street-centre")
+    assert to_street.startswith(f"【联调·上交】案件 {case_id}") and "已上交至街道，请本中心接办" in to_street
+    assert f"{PUBLIC_URL}cases/{case_id}" in to_street
+    assert "张三" not in to_street and "李四" not in to_street and "13800001234" not in to_street
+    assert not posts_for(hook, case_id, "/district-centre")
+
+    await notifying.act(case_id, HandUp(reason="街道协调不了", from_level=JurisdictionLevel.street), MEDIATOR)
+    events = await wait_for_events(
+        store, case_id, lambda es: settled(es) and sum(n.kind == "handed_up" for n in issued(es)) == 2, 60)
+    [to_district] = posts_for(hook, case_id, "/district-centre")
+    assert "已上交至区，请本中心接办" in to_district
+    assert len(posts_for(hook, case_id, "/street-centre")) == 1
+    assert [n.recipients for n in issued(events) if n.kind == "handed_up"] == [
+        ("liaisons:dept-donghu-zongzhi",), ("liaisons:dept-linjiang-zongzhi",)]
+    done = outcomes(events)
+    assert all(isinstance(done[(n.notification_id, t.channel_id)].payload, NotificationDelivered)
+               for n in issued(events) for t in n.targets)
+    assert (await store.verify(case_id)).valid
+    await replays(notifying.client, case_id, "hand_up")
