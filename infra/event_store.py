@@ -36,6 +36,7 @@ from domain.events import (
     payload_data,
     payload_from,
 )
+from domain.policy import PinnedPolicy
 from domain.upcasting import upcast
 
 
@@ -129,32 +130,67 @@ SELECT seq, hash FROM appended"""
 _COLUMNS = (
     "case_id, seq, event_id, type, schema_version, occurred_at, recorded_at, actor, data, prev_hash, hash"
 )
+# A received case's pinned policy is read in a column of its own (see _payload): its text is the key it is
+# interned by, and the rest of the data is small.
 _READ_COLUMNS = (
     "case_id, seq, event_id, type, schema_version, occurred_at, recorded_at, actor::text AS actor_json, "
-    "data::text AS data_json, prev_hash, hash"
+    "CASE WHEN type = 'CaseReceived' AND data ? 'policy' THEN (data - 'policy')::text ELSE data::text END "
+    "AS data_json, CASE WHEN type = 'CaseReceived' THEN (data -> 'policy')::text END AS policy_json, "
+    "prev_hash, hash"
 )
 
 
-def _record(row: asyncpg.Record) -> RecordedEvent:
-    """A stored row as a typed event. The JSON columns are read as text and parsed by pydantic's own JSON
-    parser, which is several times faster than decoding to dicts first; old schema versions are upcast."""
-    type_, version = row["type"], row["schema_version"]
+# Read-side interning of immutable values that repeat across events: an event's actor (a few hundred people
+# and the system write every event) and a received case's pinned policy (every case received under one policy
+# in one year carries the same one, and it is most of a stream's validation: its before-validators run in
+# Python). Keyed by the stored JSON text, PostgreSQL's jsonb output (one text per value: jsonb keeps its keys
+# in one order); both models are frozen, so one instance can be shared by every event that holds it.
+# Bounded: cleared when full, never wrong, only slower.
+_INTERN_MAX = 4096
+_ACTORS_READ: dict[str, Actor] = {}
+_POLICIES_READ: dict[str, PinnedPolicy] = {}
+
+
+def _interned(cache: dict[str, Any], key: str, make: Any) -> Any:
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        if len(cache) >= _INTERN_MAX:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _payload(type_: str, version: int, data_json: str, policy_json: str | None) -> Any:
+    """The payload of a stored row: validated by pydantic's own JSON parser in one pass (several times faster
+    than decoding to dicts first), old schema versions upcast (domain/upcasting.py). A received case's pinned
+    policy comes apart (``policy_json``, by _READ_COLUMNS), is interned by its text (above) and put back as
+    the validated instance, which pydantic takes as it is."""
     current = CURRENT_SCHEMA_VERSIONS.get(type_)
-    payload: Any
-    if current is not None and version == current:
-        payload = PAYLOAD_CLASSES[type_].model_validate_json(row["data_json"])
-    else:
-        data = json.loads(row["data_json"])
-        payload = payload_from(type_, upcast(type_, version, data, current) if current else data)
+    if policy_json is None and current is not None and version == current:
+        return PAYLOAD_CLASSES[type_].model_validate_json(data_json)
+    data = json.loads(data_json)
+    if policy_json is not None and current is not None and version == current:
+        data["policy"] = _interned(_POLICIES_READ, policy_json,
+                                   lambda: PinnedPolicy.model_validate_json(policy_json))
+        return PAYLOAD_CLASSES[type_].model_validate(data)
+    if policy_json is not None:
+        data["policy"] = json.loads(policy_json)  # an older version: the upcasters see the data as stored
+    return payload_from(type_, upcast(type_, version, data, current) if current else data)
+
+
+def _record(row: asyncpg.Record) -> RecordedEvent:
+    """A stored row as a typed event (its payload by _payload, its actor interned)."""
+    actor_json = row["actor_json"]
     return RecordedEvent(
         case_id=row["case_id"],
         seq=row["seq"],
         event_id=row["event_id"],
         occurred_at=row["occurred_at"],
         recorded_at=row["recorded_at"],
-        actor=Actor.model_validate_json(row["actor_json"]),
-        payload=payload,
-        schema_version=version,
+        actor=_interned(_ACTORS_READ, actor_json, lambda: Actor.model_validate_json(actor_json)),
+        payload=_payload(row["type"], row["schema_version"], row["data_json"], row["policy_json"]),
+        schema_version=row["schema_version"],
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )

@@ -350,3 +350,24 @@ async def test_a_single_append_in_a_callers_transaction_rolls_back_with_it(store
     assert await store.version(case) == 0
     await store.append(case, 0, [event()])
     assert (await store.verify(case)).valid
+
+
+async def test_received_cases_read_back_their_pinned_policy_shared_and_equal(store: EventStore) -> None:
+    """The read interns a pinned policy by its stored text (infra/event_store._payload): two cases received
+    under one policy hold one instance, equal to what was written; the rest of the payload is read as ever."""
+    from domain.events import CaseReceived, Party
+    from domain.policy import DEFAULT_POLICY, pin_policy
+    from domain.vocabulary import Channel, PartyRole, RiskLevel
+
+    pinned = pin_policy(DEFAULT_POLICY, datetime(2026, 3, 1, tzinfo=UTC))
+    received = [CaseReceived(title=f"漏水 {n}", description="楼上漏水", category="邻里纠纷", channel=Channel.hotline,
+                             grid_id="G-01", risk_level=RiskLevel.low, policy=pinned,
+                             parties=(Party(name="张三", role=PartyRole.applicant),)) for n in range(2)]
+    cases = [new_case(), new_case()]
+    for case, payload in zip(cases, received, strict=True):
+        await store.append(case, 0, [PendingEvent(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC),
+                                                  actor=ACTOR, payload=payload)])
+    [a], [b] = [await store.read_stream(case) for case in cases]
+    assert [a.payload, b.payload] == received
+    assert a.payload.policy is b.payload.policy  # type: ignore[union-attr]
+    assert a.actor is b.actor
