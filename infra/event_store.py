@@ -100,8 +100,8 @@ WITH appended AS MATERIALIZED ({_APPEND_SQL}
 )
 SELECT out_seq, out_hash, out_written FROM appended ORDER BY out_seq"""
 
-# One event, outside a caller's transaction (most appends: a workflow's activity deciding one step): one plain
-# INSERT instead of the plpgsql function, which costs a call, a head query and a second statement inside.
+# One event, outside a caller's transaction (a step that records one event): one INSERT instead of the
+# plpgsql function, which costs a call, a head query and a second statement inside.
 # The same guarantees by other means:
 # * chain: the hash is computed here from the stored predecessor's hash (seq = expected, the primary key's
 #   probe), never from anything the caller says;
@@ -134,8 +134,9 @@ _COLUMNS = (
 # interned by, and the rest of the data is small.
 _READ_COLUMNS = (
     "case_id, seq, event_id, type, schema_version, occurred_at, recorded_at, actor::text AS actor_json, "
-    "CASE WHEN type = 'CaseReceived' AND data ? 'policy' THEN (data - 'policy')::text ELSE data::text END "
-    "AS data_json, CASE WHEN type = 'CaseReceived' THEN (data -> 'policy')::text END AS policy_json, "
+    "CASE WHEN type = 'CaseReceived' AND jsonb_typeof(data -> 'policy') = 'object' THEN (data - 'policy')::text "
+    "ELSE data::text END AS data_json, CASE WHEN type = 'CaseReceived' AND jsonb_typeof(data -> 'policy') = 'object' "
+    "THEN (data -> 'policy')::text END AS policy_json, "
     "prev_hash, hash"
 )
 

@@ -294,7 +294,9 @@ def test_the_envelope_text_is_the_canonical_json_of_the_envelope() -> None:
             assert json.loads(actor_json) == actor.model_dump(mode="json")
 
 
-async def test_every_event_type_appended_one_at_a_time_verifies_and_reads_back(store: EventStore) -> None:
+async def test_every_event_type_appended_one_at_a_time_verifies_and_reads_back(own_pool: asyncpg.Pool) -> None:
+    # A database of its own: these cases have tasks and categories no organisation of the session knows.
+    store = EventStore(own_pool)
     import json
 
     from domain.events import payload_data, payload_from
@@ -352,13 +354,14 @@ async def test_a_single_append_in_a_callers_transaction_rolls_back_with_it(store
     assert (await store.verify(case)).valid
 
 
-async def test_received_cases_read_back_their_pinned_policy_shared_and_equal(store: EventStore) -> None:
+async def test_received_cases_read_back_their_pinned_policy_shared_and_equal(own_pool: asyncpg.Pool) -> None:
     """The read interns a pinned policy by its stored text (infra/event_store._payload): two cases received
     under one policy hold one instance, equal to what was written; the rest of the payload is read as ever."""
     from domain.events import CaseReceived, Party
     from domain.policy import DEFAULT_POLICY, pin_policy
     from domain.vocabulary import Channel, PartyRole, RiskLevel
 
+    store = EventStore(own_pool)  # a database of its own: open cases in a category the session's organisation lacks
     pinned = pin_policy(DEFAULT_POLICY, datetime(2026, 3, 1, tzinfo=UTC))
     received = [CaseReceived(title=f"漏水 {n}", description="楼上漏水", category="邻里纠纷", channel=Channel.hotline,
                              grid_id="G-01", risk_level=RiskLevel.low, policy=pinned,
