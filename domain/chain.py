@@ -13,10 +13,11 @@ shortest round-trip form: ``0.5``, ``1e-7``, ``1`` for 1.0). Times are strings, 
 ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` for ``occurred_at``. Values JCS cannot carry are refused: NaN, infinities,
 integers beyond ±(2**53 - 1) (they would not survive an IEEE double), keys that are not strings.
 
-Why the fast path is exact: for values without floats and without keys outside the Basic Multilingual
-Plane, Python's ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` writes the same
-bytes as JCS (same escapes; code point order equals UTF-16 order inside the BMP; integers are identical).
-Floats and astral keys go through :func:`_jcs`, written from RFC 8785 §3.2.
+Why the fast path is exact: for values without keys outside the Basic Multilingual Plane and without floats
+that ``repr`` lays out otherwise than ECMAScript (integral ones, magnitudes below 1e-4 or from 1e16: see
+:func:`_repr_is_es`), Python's ``json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` writes
+the same bytes as JCS (same escapes; code point order equals UTF-16 order inside the BMP; integers and such
+floats are identical). The others go through :func:`_jcs`, written from RFC 8785 §3.2.
 
 Chain forms: events stored before JCS was adopted were hashed with that ``json.dumps`` call, floats
 included (Python's ``repr``). The two differ only for floats whose ``repr`` is not ECMAScript's (below
@@ -49,8 +50,48 @@ def format_time(value: datetime) -> str:
 
 
 def _needs_jcs(value: Any) -> bool:
-    """Check what JCS refuses, and tell whether ``value`` holds a float or an astral key (where the fast
-    path's bytes would differ)."""
+    """Check what JCS refuses, and tell whether ``value`` holds a float or key where the fast path's bytes
+    would differ from JCS.
+
+    This walk runs on every append, over payloads as large as a pinned policy, so the exact JSON types are
+    tested first by ``type(...) is`` (an ``isinstance`` against ``Mapping`` is an ABC check, several times
+    slower) and keys are checked for astral characters with ``str.isascii``/``max`` (C loops). A float only
+    needs JCS when ``repr`` writes it otherwise than ECMAScript (:func:`_repr_is_es`)."""
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return False
+    if kind is int:
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise NotCanonical(f"integer {value} is beyond 2**53 - 1: RFC 8785 cannot carry it exactly")
+        return False
+    if kind is float:
+        if not math.isfinite(value):
+            raise NotCanonical(f"{value} is not a JSON number: RFC 8785 cannot carry it")
+        return not _repr_is_es(value)
+    if kind is dict:
+        found = False
+        for key, item in value.items():
+            if type(key) is not str:
+                if not isinstance(key, str):
+                    raise NotCanonical(f"object key {key!r} is not a string")
+                found = True  # a str subclass: leave it to the exact path
+            elif not key.isascii() and max(key) > "\uffff":
+                found = True
+            if type(item) is not str:
+                found = _needs_jcs(item) or found
+        return found
+    if kind is list or kind is tuple:
+        found = False
+        for item in value:
+            if type(item) is not str:
+                found = _needs_jcs(item) or found
+        return found
+    return _needs_jcs_general(value)
+
+
+def _needs_jcs_general(value: Any) -> bool:
+    """The same check for subclasses of the JSON types (an IntEnum, a StrEnum, a Mapping): always the exact
+    path for floats, as before the fast path above existed."""
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return False
     if isinstance(value, int):
@@ -74,6 +115,18 @@ def _needs_jcs(value: Any) -> bool:
             found = _needs_jcs(item) or found
         return found
     raise NotCanonical(f"{type(value).__name__} is not a JSON value")
+
+
+def _repr_is_es(value: float) -> bool:
+    """Whether ``repr(value)`` (what ``json.dumps`` writes) is ECMAScript's Number::toString of it.
+
+    Both take the shortest digits that round-trip; they differ only in layout. ``repr`` switches to an
+    exponent below 1e-4 and from 1e16, ECMAScript below 1e-6 and from 1e21, and ``repr`` writes integral
+    values with ``.0``. So for a non-integral magnitude in [1e-4, 1e16) the two are the same characters: the
+    fixed layout ``digits.digits`` or ``0.000digits`` (tests/domain/test_canonical_json.py checks this
+    against the rfc8785 package over many floats)."""
+    magnitude = abs(value)
+    return 1e-4 <= magnitude < 1e16 and not value.is_integer()
 
 
 def es_number(value: float) -> str:
@@ -117,6 +170,12 @@ def _jcs(value: Any) -> str:
 
 def _dumps_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
+
+
+def fast_form_is_canonical(value: Any) -> bool:
+    """Whether ``json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))`` is already
+    ``value``'s RFC 8785 form (module doc); raises :class:`NotCanonical` for what JCS cannot carry."""
+    return not _needs_jcs(value)
 
 
 def canonical_json(value: Any) -> str:

@@ -40,8 +40,10 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -230,19 +232,23 @@ class Counts(BaseModel):
     rating_points: int = 0  # the sum of GRADE_POINTS of the rated
 
     def rate(self, name: str) -> float | None:
-        part, whole = {
-            "on_time_ack": (self.ack_on_time, self.ack_due),
-            "on_time_reply": (self.reply_on_time, self.reply_due),
-            "satisfaction": (self.satisfied, self.follow_ups),
-            "return": (self.returned, self.assigned),
-            "reopen": (self.reopened, self.reopen_base),
-            "rating": (self.rating_points - self.rated, 3 * self.rated),  # (avg - 1) / 3: 优秀 1.0, 差 0.0
-        }[name]
+        part, whole = _RATE_PARTS[name](self)
         return part / whole if whole else None
 
     @property
     def rating_avg(self) -> float | None:
         return self.rating_points / self.rated if self.rated else None
+
+
+# Each rate's (part, whole): a table, not a dict built per call (the scores ask it ~20 times a department).
+_RATE_PARTS: dict[str, Callable[[Counts], tuple[int, int]]] = {
+    "on_time_ack": lambda c: (c.ack_on_time, c.ack_due),
+    "on_time_reply": lambda c: (c.reply_on_time, c.reply_due),
+    "satisfaction": lambda c: (c.satisfied, c.follow_ups),
+    "return": lambda c: (c.returned, c.assigned),
+    "reopen": lambda c: (c.reopened, c.reopen_base),
+    "rating": lambda c: (c.rating_points - c.rated, 3 * c.rated),  # (avg - 1) / 3: 优秀 1.0, 差 0.0
+}
 
 
 class Figures(BaseModel):
@@ -266,25 +272,39 @@ class Figures(BaseModel):
 def score(counts: Counts, weights: Weights) -> float | None:
     """The weighted mean of the rates present, out of 100 (module docstring); None when no rate is, or when
     only the penalties are (nothing the department had to do fell due yet: a return rate alone is no score)."""
-    if all(counts.rate(name) is None for name in _ACHIEVEMENTS):
+    return _score({name: counts.rate(name) for name in RATES}, _weighted(weights))
+
+
+@lru_cache(maxsize=16)
+def _weighted(weights: Weights) -> tuple[tuple[str, float], ...]:
+    """The rates with a weight, in RATES order (Weights is frozen: one tuple per policy)."""
+    return tuple((name, weights.of(name)) for name in RATES if weights.of(name) != 0)
+
+
+def _score(rates: dict[str, float | None], weighted: tuple[tuple[str, float], ...]) -> float | None:
+    if all(rates[name] is None for name in _ACHIEVEMENTS):
         return None
     total = points = 0.0
-    for name in RATES:
-        rate = counts.rate(name)
-        if rate is None or weights.of(name) == 0:
+    for name, weight in weighted:
+        rate = rates[name]
+        if rate is None:
             continue
-        total += weights.of(name)
-        points += weights.of(name) * (1 - rate if name in _INVERTED else rate)
+        total += weight
+        points += weight * (1 - rate if name in _INVERTED else rate)
     return round(100 * points / total, 2) if total else None
 
 
-def figures(counts: Counts, weights: Weights) -> Figures:
+def figures(counts: Counts, weights: Weights, rank: int | None = None) -> Figures:
+    rates = {name: counts.rate(name) for name in RATES}
+    return _figures(counts, rates, _score(rates, _weighted(weights)), rank)
+
+
+def _figures(counts: Counts, rates: dict[str, float | None], score: float | None, rank: int | None) -> Figures:
     return Figures(
-        department=counts.department, tasks=counts.tasks, on_time_ack_rate=counts.rate("on_time_ack"),
-        on_time_reply_rate=counts.rate("on_time_reply"), satisfaction_rate=counts.rate("satisfaction"),
-        return_rate=counts.rate("return"), reopen_rate=counts.rate("reopen"), rating_avg=counts.rating_avg,
-        listed=counts.listed,
-        score=score(counts, weights),
+        department=counts.department, tasks=counts.tasks, on_time_ack_rate=rates["on_time_ack"],
+        on_time_reply_rate=rates["on_time_reply"], satisfaction_rate=rates["satisfaction"],
+        return_rate=rates["return"], reopen_rate=rates["reopen"], rating_avg=counts.rating_avg,
+        listed=counts.listed, score=score, rank=rank,
     )
 
 
@@ -297,13 +317,21 @@ class Ranking:
 
 def rank(all_counts: list[Counts], scoring: Scoring) -> Ranking:
     """Rows for the departments with anything in the period, ranked by score (module docstring)."""
-    rows = [figures(c, scoring.weights) for c in all_counts if c.tasks or c.follow_ups or c.listed]
-    scored = sorted((r for r in rows if r.score is not None), key=lambda r: (-(r.score or 0), r.department))
+    weighted = _weighted(scoring.weights)
+    # Each department's rates and score worked out once and its row built once, its rank known (a copy per
+    # ranked row and the rates asked again per use were most of the ranking's time).
+    present = []
+    for c in all_counts:
+        if c.tasks or c.follow_ups or c.listed:
+            rates = {name: c.rate(name) for name in RATES}
+            present.append((c, rates, _score(rates, weighted)))
+    scored = sorted((p for p in present if p[2] is not None), key=lambda p: (-(p[2] or 0), p[0].department))
     ranked: list[Figures] = []
-    for i, row in enumerate(scored):
-        same = ranked and ranked[-1].score == row.score
-        ranked.append(row.model_copy(update={"rank": ranked[-1].rank if same else i + 1}))
-    unscored = sorted((r for r in rows if r.score is None), key=lambda r: r.department)
+    for i, (c, rates, score_) in enumerate(scored):
+        same = ranked and ranked[-1].score == score_
+        ranked.append(_figures(c, rates, score_, ranked[-1].rank if same else i + 1))
+    rows = [_figures(c, rates, None, None) for c, rates, score_ in present if score_ is None]
+    unscored = sorted(rows, key=lambda r: r.department)
     k = min(scoring.red_black, len(ranked) // 2)
     best, worst = (ranked[0].score, ranked[-1].score) if ranked else (None, None)
     red = tuple(r.department for r in ranked[:k] if (r.score or 0) > (worst or 0))

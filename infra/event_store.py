@@ -19,7 +19,14 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel
 
-from domain.chain import GENESIS_HASH, canonical_json, chain_hash_matches, envelope_for_hash
+from domain.chain import (
+    GENESIS_HASH,
+    canonical_json,
+    chain_hash_matches,
+    envelope_for_hash,
+    fast_form_is_canonical,
+    format_time,
+)
 from domain.events import (
     CURRENT_SCHEMA_VERSIONS,
     PAYLOAD_CLASSES,
@@ -29,6 +36,7 @@ from domain.events import (
     payload_data,
     payload_from,
 )
+from domain.policy import PinnedPolicy
 from domain.upcasting import upcast
 
 
@@ -74,13 +82,15 @@ class ChainVerification(BaseModel):
     problem: str | None = None
 
 
-_APPEND_SQL = "SELECT out_seq, out_hash, out_written FROM liandiao_append($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+_APPEND_SQL = (
+    "SELECT out_seq, out_hash, out_written FROM liandiao_append($1, $2, $3, $4, $5, $6, $7::text[]::jsonb[], "
+    "$8::text[]::jsonb[], $9)"
+)
 # The events and their outbox rows in one statement, so one round trip and one implicit transaction
 # (it was BEGIN, append, INSERT, COMMIT). The outbox rows go in only when the append wrote (not on a retry that
 # found its events stored); a data-modifying CTE always runs to completion, and the function runs once.
-_APPEND_WITH_OUTBOX_SQL = """
-WITH appended AS MATERIALIZED (
-    SELECT out_seq, out_hash, out_written FROM liandiao_append($1, $2, $3, $4, $5, $6, $7, $8, $9)
+_APPEND_WITH_OUTBOX_SQL = f"""
+WITH appended AS MATERIALIZED ({_APPEND_SQL}
 ), told AS (
     INSERT INTO notification_outbox (event_id, case_id, recipient, channel, kind)
     SELECT o.event_id, $1, o.recipient, o.channel, o.kind
@@ -89,58 +99,161 @@ WITH appended AS MATERIALIZED (
     ON CONFLICT DO NOTHING
 )
 SELECT out_seq, out_hash, out_written FROM appended ORDER BY out_seq"""
+
+# One event, outside a caller's transaction (a step that records one event): one INSERT instead of the
+# plpgsql function, which costs a call, a head query and a second statement inside.
+# The same guarantees by other means:
+# * chain: the hash is computed here from the stored predecessor's hash (seq = expected, the primary key's
+#   probe), never from anything the caller says;
+# * optimistic concurrency: the predecessor must exist (or expected = 0) and seq = expected + 1 must be free,
+#   which the primary key decides; a stale version raises the unique violation, a version ahead of the head
+#   finds no predecessor and inserts nothing;
+# * idempotency: in both cases _resolve reads the versions and tells a retry (our event ids already there)
+#   from a conflict, as liandiao_append does.
+_APPEND_ONE_SQL = """
+INSERT INTO events (case_id, seq, event_id, type, schema_version, occurred_at, actor, data, prev_hash, hash)
+SELECT $1, $2 + 1, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, prev.hash,
+       encode(sha256(convert_to(prev.hash || $9, 'UTF8')), 'hex')
+  FROM (SELECT e.hash FROM events e WHERE e.case_id = $1 AND e.seq = $2
+        UNION ALL SELECT repeat('0', 64) WHERE $2 = 0) AS prev
+RETURNING seq, hash"""
+_APPEND_ONE_WITH_OUTBOX_SQL = f"""
+WITH appended AS ({_APPEND_ONE_SQL}
+), told AS (
+    INSERT INTO notification_outbox (event_id, case_id, recipient, channel, kind)
+    SELECT o.event_id, $1, o.recipient, o.channel, o.kind
+      FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[]) AS o(event_id, recipient, channel, kind)
+     WHERE EXISTS (SELECT 1 FROM appended)
+    ON CONFLICT DO NOTHING
+)
+SELECT seq, hash FROM appended"""
 _COLUMNS = (
     "case_id, seq, event_id, type, schema_version, occurred_at, recorded_at, actor, data, prev_hash, hash"
 )
+# A received case's pinned policy is read in a column of its own (see _payload): its text is the key it is
+# interned by, and the rest of the data is small.
 _READ_COLUMNS = (
     "case_id, seq, event_id, type, schema_version, occurred_at, recorded_at, actor::text AS actor_json, "
-    "data::text AS data_json, prev_hash, hash"
+    "CASE WHEN type = 'CaseReceived' AND jsonb_typeof(data -> 'policy') = 'object' THEN (data - 'policy')::text "
+    "ELSE data::text END AS data_json, CASE WHEN type = 'CaseReceived' AND jsonb_typeof(data -> 'policy') = 'object' "
+    "THEN (data -> 'policy')::text END AS policy_json, "
+    "prev_hash, hash"
 )
 
 
-def _record(row: asyncpg.Record) -> RecordedEvent:
-    """A stored row as a typed event. The JSON columns are read as text and parsed by pydantic's own JSON
-    parser, which is several times faster than decoding to dicts first; old schema versions are upcast."""
-    type_, version = row["type"], row["schema_version"]
+# Read-side interning of immutable values that repeat across events: an event's actor (a few hundred people
+# and the system write every event) and a received case's pinned policy (every case received under one policy
+# in one year carries the same one, and it is most of a stream's validation: its before-validators run in
+# Python). Keyed by the stored JSON text, PostgreSQL's jsonb output (one text per value: jsonb keeps its keys
+# in one order); both models are frozen, so one instance can be shared by every event that holds it.
+# Bounded: cleared when full, never wrong, only slower.
+_INTERN_MAX = 4096
+_ACTORS_READ: dict[str, Actor] = {}
+_POLICIES_READ: dict[str, PinnedPolicy] = {}
+
+
+def _interned(cache: dict[str, Any], key: str, make: Any) -> Any:
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        if len(cache) >= _INTERN_MAX:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def _payload(type_: str, version: int, data_json: str, policy_json: str | None) -> Any:
+    """The payload of a stored row: validated by pydantic's own JSON parser in one pass (several times faster
+    than decoding to dicts first), old schema versions upcast (domain/upcasting.py). A received case's pinned
+    policy comes apart (``policy_json``, by _READ_COLUMNS), is interned by its text (above) and put back as
+    the validated instance, which pydantic takes as it is."""
     current = CURRENT_SCHEMA_VERSIONS.get(type_)
-    payload: Any
-    if current is not None and version == current:
-        payload = PAYLOAD_CLASSES[type_].model_validate_json(row["data_json"])
-    else:
-        data = json.loads(row["data_json"])
-        payload = payload_from(type_, upcast(type_, version, data, current) if current else data)
+    if policy_json is None and current is not None and version == current:
+        return PAYLOAD_CLASSES[type_].model_validate_json(data_json)
+    data = json.loads(data_json)
+    if policy_json is not None and current is not None and version == current:
+        data["policy"] = _interned(_POLICIES_READ, policy_json,
+                                   lambda: PinnedPolicy.model_validate_json(policy_json))
+        return PAYLOAD_CLASSES[type_].model_validate(data)
+    if policy_json is not None:
+        data["policy"] = json.loads(policy_json)  # an older version: the upcasters see the data as stored
+    return payload_from(type_, upcast(type_, version, data, current) if current else data)
+
+
+def _record(row: asyncpg.Record) -> RecordedEvent:
+    """A stored row as a typed event (its payload by _payload, its actor interned)."""
+    actor_json = row["actor_json"]
     return RecordedEvent(
         case_id=row["case_id"],
         seq=row["seq"],
         event_id=row["event_id"],
         occurred_at=row["occurred_at"],
         recorded_at=row["recorded_at"],
-        actor=Actor.model_validate_json(row["actor_json"]),
-        payload=payload,
-        schema_version=version,
+        actor=_interned(_ACTORS_READ, actor_json, lambda: Actor.model_validate_json(actor_json)),
+        payload=_payload(row["type"], row["schema_version"], row["data_json"], row["policy_json"]),
+        schema_version=row["schema_version"],
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
 
 
+_ACTOR_TEXTS: dict[Actor, tuple[str, bool]] = {}
+_ACTOR_TEXTS_MAX = 4096  # actors repeat (a few hundred people and the system); bounded all the same
+
+
+def _actor_text(actor: Actor) -> tuple[str, bool]:
+    """The actor's canonical JSON and whether it is exact by the fast path (Actor is frozen: one text each)."""
+    found = _ACTOR_TEXTS.get(actor)
+    if found is None:
+        data = actor.model_dump(mode="json")
+        fast = fast_form_is_canonical(data)
+        found = (_canonical_fast(data) if fast else canonical_json(data), fast)
+        if len(_ACTOR_TEXTS) >= _ACTOR_TEXTS_MAX:
+            _ACTOR_TEXTS.clear()
+        _ACTOR_TEXTS[actor] = found
+    return found
+
+
+def _canonical_fast(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_texts(case_id: str, seq: int, event: PendingEvent) -> tuple[str, str, str]:
+    """``(actor_json, data_json, canonical)`` of ``event`` stored at ``seq``: the two JSON columns' text and
+    the canonical JSON of its envelope (domain/chain.py), which the store hashes.
+
+    The envelope's canonical form is built from the canonical texts of its actor and data rather than by
+    serialising the envelope whole, so each is written once and the same text is sent as the jsonb column:
+    the envelope's keys are fixed ASCII, sorted here by hand (actor, case_id, data, event_id, occurred_at,
+    schema_version, seq, type), and a concatenation of canonical members in key order is canonical. When
+    the data or the actor needs the exact JCS path (a float ``repr`` writes otherwise, an astral key), the
+    envelope is serialised whole, as before, and the columns get the codec's plain JSON.
+    tests/infra/test_event_store.py holds the result equal to ``canonical_json(envelope_for_hash(...))``."""
+    data = payload_data(event.payload)
+    actor_json, actor_fast = _actor_text(event.actor)
+    if actor_fast and fast_form_is_canonical(data):
+        data_json = _canonical_fast(data)
+        canonical = "".join((
+            '{"actor":', actor_json, ',"case_id":', json.dumps(case_id, ensure_ascii=False), ',"data":', data_json,
+            ',"event_id":"', str(event.event_id), '","occurred_at":"', format_time(event.occurred_at),
+            '","schema_version":', str(int(event.schema_version)), ',"seq":', str(int(seq)),
+            ',"type":', json.dumps(event.type, ensure_ascii=False), "}",
+        ))
+        return actor_json, data_json, canonical
+    actor = event.actor.model_dump(mode="json")
+    canonical = canonical_json(envelope_for_hash(
+        case_id=case_id, seq=seq, event_id=str(event.event_id), type=event.type,
+        schema_version=event.schema_version, occurred_at=event.occurred_at, actor=actor, data=data,
+    ))
+    return _plain_json(actor), _plain_json(data), canonical
+
+
+def _plain_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _append_args(case_id: str, expected_version: int, events: Sequence[PendingEvent]) -> list[Any]:
-    data = [payload_data(e.payload) for e in events]
-    actors = [e.actor.model_dump(mode="json") for e in events]
-    canonical = [
-        canonical_json(
-            envelope_for_hash(
-                case_id=case_id,
-                seq=expected_version + i + 1,
-                event_id=str(e.event_id),
-                type=e.type,
-                schema_version=e.schema_version,
-                occurred_at=e.occurred_at,
-                actor=actors[i],
-                data=data[i],
-            )
-        )
-        for i, e in enumerate(events)
-    ]
+    texts = [event_texts(case_id, expected_version + i + 1, e) for i, e in enumerate(events)]
     return [
         case_id,
         expected_version,
@@ -148,9 +261,9 @@ def _append_args(case_id: str, expected_version: int, events: Sequence[PendingEv
         [e.type for e in events],
         [e.schema_version for e in events],
         [e.occurred_at for e in events],
-        actors,
-        data,
-        canonical,
+        [t[0] for t in texts],
+        [t[1] for t in texts],
+        [t[2] for t in texts],
     ]
 
 
@@ -173,12 +286,15 @@ class EventStore:
         transaction."""
         if not events:
             raise ValueError("append needs at least one event")
+        outbox_args = [[o.event_id for o in outbox], [o.recipient for o in outbox], [o.channel for o in outbox],
+                       [o.kind for o in outbox]] if outbox else []
+        if conn is None and len(events) == 1:
+            return await self._append_one(case_id, expected_version, events[0], outbox_args)
         args = _append_args(case_id, expected_version, events)
         sql = _APPEND_SQL
         if outbox:
             sql = _APPEND_WITH_OUTBOX_SQL
-            args += [[o.event_id for o in outbox], [o.recipient for o in outbox], [o.channel for o in outbox],
-                     [o.kind for o in outbox]]
+            args += outbox_args
         try:
             rows = await self._call_append(sql, args, conn)
         except asyncpg.UniqueViolationError as exc:
@@ -194,6 +310,23 @@ class EventStore:
         return AppendResult(
             version=last["out_seq"], head_hash=last["out_hash"], written=sum(r["out_written"] for r in rows)
         )
+
+    async def _append_one(self, case_id: str, expected_version: int, event: PendingEvent,
+                          outbox_args: list[Any]) -> AppendResult:
+        """One event in one statement, its own transaction (see _APPEND_ONE_SQL)."""
+        seq = expected_version + 1
+        actor_json, data_json, canonical = event_texts(case_id, seq, event)
+        sql = _APPEND_ONE_WITH_OUTBOX_SQL if outbox_args else _APPEND_ONE_SQL
+        async with self.pool.acquire() as conn:
+            try:
+                row = await conn.fetchrow(sql, case_id, expected_version, event.event_id, event.type,
+                                          event.schema_version, event.occurred_at, actor_json, data_json, canonical,
+                                          *outbox_args)
+            except asyncpg.UniqueViolationError:
+                row = None  # seq is taken: by this very event (a retry) or by another (a conflict)
+            if row is not None:
+                return AppendResult(version=row["seq"], head_hash=row["hash"], written=1)
+            return await _resolve(conn, case_id, expected_version, [event.event_id])
 
     async def _call_append(self, sql: str, args: list[Any], conn: asyncpg.Connection | None) -> list[asyncpg.Record]:
         try:
@@ -254,6 +387,20 @@ class EventStore:
                 """INSERT INTO case_archive_seals (case_id, version, head_hash) VALUES ($1, $2, $3)
                    ON CONFLICT (case_id) DO NOTHING""", case_id, head["seq"], head["hash"])
         return int(head["seq"]), str(head["hash"])
+
+
+async def _resolve(conn: asyncpg.Connection, case_id: str, expected_version: int,
+                   event_ids: Sequence[UUID]) -> AppendResult:
+    """After an append that wrote nothing: a retry when these very events already hold the versions after
+    ``expected_version`` (nothing written, their head returned), else a conflict. Read after the statement,
+    so a concurrent writer that took the version has committed (the unique violation waits for it)."""
+    rows = await conn.fetch(
+        """SELECT seq, hash, event_id FROM events WHERE case_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq""",
+        case_id, expected_version, expected_version + len(event_ids))
+    if [r["event_id"] for r in rows] == list(event_ids):
+        return AppendResult(version=rows[-1]["seq"], head_hash=rows[-1]["hash"], written=0)
+    head = await conn.fetchval("SELECT max(seq) FROM events WHERE case_id = $1", case_id)
+    raise ConcurrencyConflict(f"expected version {expected_version} of case {case_id}, found {head or 0}")
 
 
 def verify_rows(case_id: str, rows: Sequence[Any]) -> ChainVerification:

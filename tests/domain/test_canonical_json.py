@@ -243,3 +243,28 @@ def test_an_event_hashed_in_the_earlier_form_still_verifies() -> None:
     assert chain_hash_matches("0" * 64, value, legacy)
     assert chain_hash_matches("0" * 64, value, chain_hash("0" * 64, value))
     assert not chain_hash_matches("0" * 64, value, "f" * 64)
+
+
+def test_floats_repr_writes_as_ecmascript_take_the_fast_path_with_the_same_bytes() -> None:
+    """The fast path (json.dumps) is taken for non-integral floats in [1e-4, 1e16); over many such floats
+    and the ones around the edges its bytes are the rfc8785 package's."""
+    import random
+
+    from domain.chain import _needs_jcs
+
+    rng = random.Random(8785)
+    numbers = [rng.uniform(-1, 1) * 10 ** rng.uniform(-4, 16) for _ in range(5000)]
+    numbers += [1e-4, -1e-4, 1.0001e-4, 9.999e-5, 0.5, 0.75, 1.5, 1e16 - 2, 9007199254740993.0, 1e15 + 0.5,
+                1e-4 * (1 + 2**-52), 2.0, 0.0, -0.0, 1e16, 12345.0]
+    for number in numbers:
+        value = {"x": [number], "y": {"z": number}}
+        assert canonical_json(value).encode() == rfc8785.dumps(value), number
+        if 1e-4 <= abs(number) < 1e16 and not number.is_integer():
+            assert not _needs_jcs(value), number
+    assert _needs_jcs({"x": 2.0}) and _needs_jcs({"x": 5e-5}) and _needs_jcs({"x": 1e16})
+
+
+def test_an_astral_key_anywhere_takes_the_exact_path() -> None:
+    from domain.chain import _needs_jcs
+
+    assert _needs_jcs({"a": [{"😀": 1}]}) and not _needs_jcs({"a": [{"\uff01": 1, "é": 2}]})

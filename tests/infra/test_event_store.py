@@ -256,3 +256,121 @@ async def test_concurrent_retries_with_an_outbox_write_once(store: EventStore, p
     results = await asyncio.gather(*(store.append(case, 0, batch, outbox=told) for _ in range(4)))
     assert sum(r.written for r in results) == 1
     assert await outbox_rows(pool, case) == [("liaisons:dept-a", "inbox", "assignment")]
+
+
+# --------------------------------------------------------------------------------------------- one-event path
+# A single event outside a caller's transaction is one INSERT rather than the plpgsql function (infra/event_store
+# _APPEND_ONE_SQL): the same chain, concurrency and retry guarantees, by the primary key and a read afterwards.
+
+
+def test_the_envelope_text_is_the_canonical_json_of_the_envelope() -> None:
+    """The canonical text built from the actor's and data's own canonical texts is byte for byte
+    canonical_json(envelope_for_hash(...)), for every event type, for actors with and without their later keys,
+    and for data that needs the exact JCS path (a float repr writes otherwise); the column texts parse back to
+    the same values."""
+    import json
+
+    from domain.chain import canonical_json, envelope_for_hash
+    from domain.events import TaskReminded, payload_data
+    from domain.vocabulary import Clock
+    from infra.event_store import event_texts
+    from tests.domain.test_canonical_json import LATER, one_of_each
+
+    actors = [ACTOR, Actor(role=Role.grid_worker, id="g-1", name="网格员", jurisdiction="G-01"),
+              Actor(role=Role.system, id="liandiao")]
+    payloads = [*one_of_each(), TaskReminded(task_id="T1", clock=Clock.reply, fraction=5e-5, due_at=LATER),
+                TaskReminded(task_id="T1", clock=Clock.reply, fraction=1.0, due_at=LATER)]
+    for actor in actors:
+        for seq, payload in enumerate(payloads, start=1):
+            pending = PendingEvent(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), actor=actor,
+                                   payload=payload)  # type: ignore[arg-type]
+            actor_json, data_json, canonical = event_texts("C-案-1", seq, pending)
+            expected = canonical_json(envelope_for_hash(
+                case_id="C-案-1", seq=seq, event_id=str(pending.event_id), type=pending.type,
+                schema_version=pending.schema_version, occurred_at=pending.occurred_at,
+                actor=actor.model_dump(mode="json"), data=payload_data(pending.payload)))
+            assert canonical == expected, payload.type  # type: ignore[attr-defined]
+            assert json.loads(data_json) == payload_data(pending.payload)
+            assert json.loads(actor_json) == actor.model_dump(mode="json")
+
+
+async def test_every_event_type_appended_one_at_a_time_verifies_and_reads_back(own_pool: asyncpg.Pool) -> None:
+    # A database of its own: these cases have tasks and categories no organisation of the session knows.
+    store = EventStore(own_pool)
+    import json
+
+    from domain.events import payload_data, payload_from
+    from tests.domain.test_canonical_json import one_of_each
+
+    case = new_case()
+    # PostgreSQL's jsonb cannot hold U+0000, which the canonical-JSON test's tricky text has: the rest of it stays.
+    pending = [PendingEvent(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), actor=ACTOR,
+                            payload=payload_from(p.type, json.loads(json.dumps(payload_data(p)).replace(
+                                "\\u0000", ""))))  # type: ignore[attr-defined]
+               for p in one_of_each()]
+    for version, e in enumerate(pending):
+        result = await store.append(case, version, [e])
+        assert (result.version, result.written) == (version + 1, 1)
+    events = await store.read_stream(case)
+    assert events[0].prev_hash == "0" * 64 and result.head_hash == events[-1].hash
+    assert [e.payload for e in events] == [p.payload for p in pending]
+    assert (await store.verify(case)).valid
+
+
+async def test_a_retried_single_append_writes_nothing_and_returns_its_version(store: EventStore) -> None:
+    case = new_case()
+    first, second = event("一"), event("二")
+    one = await store.append(case, 0, [first])
+    two = await store.append(case, 1, [second])
+    again = await store.append(case, 0, [first])  # an earlier activity retried after a later one wrote
+    assert (again.written, again.version, again.head_hash) == (0, 1, one.head_hash)
+    last = await store.append(case, 1, [second])
+    assert (last.written, last.version, last.head_hash) == (0, 2, two.head_hash)
+    with pytest.raises(ConcurrencyConflict, match=r"expected version 0 of case .*, found 2"):
+        await store.append(case, 0, [second])  # a stored event, at a version it does not hold
+    assert await store.version(case) == 2
+
+
+async def test_a_single_append_ahead_of_the_head_is_a_conflict_and_leaves_no_gap(store: EventStore) -> None:
+    case = new_case()
+    with pytest.raises(ConcurrencyConflict, match="found 0"):
+        await store.append(case, 1, [event()])
+    await store.append(case, 0, [event()])
+    with pytest.raises(ConcurrencyConflict, match="found 1"):
+        await store.append(case, 2, [event()])
+    assert [e.seq for e in await store.read_stream(case)] == [1]
+
+
+async def test_a_single_append_in_a_callers_transaction_rolls_back_with_it(store: EventStore,
+                                                                            pool: asyncpg.Pool) -> None:
+    case = new_case()
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await store.append(case, 0, [event()], conn=conn)
+        await tx.rollback()
+    assert await store.version(case) == 0
+    await store.append(case, 0, [event()])
+    assert (await store.verify(case)).valid
+
+
+async def test_received_cases_read_back_their_pinned_policy_shared_and_equal(own_pool: asyncpg.Pool) -> None:
+    """The read interns a pinned policy by its stored text (infra/event_store._payload): two cases received
+    under one policy hold one instance, equal to what was written; the rest of the payload is read as ever."""
+    from domain.events import CaseReceived, Party
+    from domain.policy import DEFAULT_POLICY, pin_policy
+    from domain.vocabulary import Channel, PartyRole, RiskLevel
+
+    store = EventStore(own_pool)  # a database of its own: open cases in a category the session's organisation lacks
+    pinned = pin_policy(DEFAULT_POLICY, datetime(2026, 3, 1, tzinfo=UTC))
+    received = [CaseReceived(title=f"漏水 {n}", description="楼上漏水", category="邻里纠纷", channel=Channel.hotline,
+                             grid_id="G-01", risk_level=RiskLevel.low, policy=pinned,
+                             parties=(Party(name="张三", role=PartyRole.applicant),)) for n in range(2)]
+    cases = [new_case(), new_case()]
+    for case, payload in zip(cases, received, strict=True):
+        await store.append(case, 0, [PendingEvent(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC),
+                                                  actor=ACTOR, payload=payload)])
+    [a], [b] = [await store.read_stream(case) for case in cases]
+    assert [a.payload, b.payload] == received
+    assert a.payload.policy is b.payload.policy  # type: ignore[union-attr]
+    assert a.actor is b.actor

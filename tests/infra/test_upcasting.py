@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -22,7 +23,7 @@ async def _store_v1(pool: asyncpg.Pool, case_id: str, reason: str) -> None:
                            payload=CaseNotAccepted(reason=reason, reason_code=NotAcceptedReason.other))
     args = _append_args(case_id, 0, [pending])
     v1_data = {"reason": reason}
-    args[4], args[7] = [1], [v1_data]
+    args[4], args[7] = [1], [json.dumps(v1_data, ensure_ascii=False)]  # the jsonb columns go as text
     args[8] = [canonical_json(envelope_for_hash(
         case_id=case_id, seq=1, event_id=str(pending.event_id), type="CaseNotAccepted", schema_version=1,
         occurred_at=pending.occurred_at, actor=MEDIATOR.model_dump(mode="json"), data=v1_data))]
