@@ -40,6 +40,7 @@ class ReceiveCase(Frozen):
     organisation: str | None = None  # the fingerprint of the organisation in force (Organisation.fingerprint)
     # The department ids of that organisation: a route is checked against them wherever it comes from.
     departments: tuple[str, ...] | None = None
+    repeat_of: tuple[str, ...] = ()  # found by the caller's repeat-visit check (重复来访), latest first
 
 
 class DeclineCase(Frozen):
@@ -256,6 +257,17 @@ class EscalateTask(Frozen):
     level: Literal[2, 3]
 
 
+class NoteCluster(Frozen):
+    """聚集预警: record on the case that it is one of a cluster alert's (sent by the engine at intake)."""
+
+    kind: Literal["note_cluster"] = "note_cluster"
+    alert_id: ShortText
+    jurisdiction: ShortText
+    category: ShortText
+    case_ids: tuple[ShortText, ...] = Field(min_length=1, max_length=10000)
+    opened: bool = False
+
+
 # attachments
 class AddAttachment(Frozen):
     """Join a stored file to the case (the caller stored the content under its SHA-256 first)."""
@@ -342,6 +354,7 @@ Command = Annotated[
     | IssueDocument
     | RecordPerformance
     | ApplyJudicialConfirmation
-    | DecideJudicialConfirmation,
+    | DecideJudicialConfirmation
+    | NoteCluster,
     Field(discriminator="kind"),
 ]

@@ -87,6 +87,17 @@ class CaseReceived(EventPayload):
     # The department ids of that organisation, so the case itself refuses a route to any other (a direct client
     # of the workflow included). Events stored before have no such key: read as None, no such check.
     departments: tuple[str, ...] | None = None
+    # 重复来访: earlier cases (in the repeat window) of a visitor of this one, latest first, matched by keyed hash.
+    # Added with the cluster alerts: an empty list is not stored, so every CaseReceived without a repeat (all
+    # those stored before included) keeps its bytes and its hash.
+    repeat_of: tuple[str, ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_empty_repeat_of(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not data.get("repeat_of"):
+            data.pop("repeat_of", None)
+        return data
 
 
 class CaseNotAccepted(EventPayload):
@@ -274,7 +285,19 @@ class CaseArchived(EventPayload):
 # outcome is appended by the workflow that delivers it, so the proof of delivery sits in the hash chain.
 
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
-                           "return_requested", "judicial_confirmation"]
+                           "return_requested", "judicial_confirmation", "cluster_alert"]
+
+
+class ClusterDetected(EventPayload):
+    """聚集预警: the case is one of a cluster alert's (domain/clusters.py). ``opened``: this case's intake opened
+    the alert (its record carries the centres' notification); the others opened with it, or joined later."""
+
+    type: Literal["ClusterDetected"] = "ClusterDetected"
+    alert_id: str
+    jurisdiction: str  # the community
+    category: str
+    case_ids: tuple[str, ...]  # the alert's cases when this one was recorded, oldest first
+    opened: bool = False
 
 
 class DeliveryTarget(Frozen):
@@ -588,7 +611,9 @@ DomainEvent = Annotated[
     | PerformanceRecorded
     | JudicialConfirmationWindowOpened
     | JudicialConfirmationApplied
-    | JudicialConfirmationDecided,
+    | JudicialConfirmationDecided
+    # 研判
+    | ClusterDetected,
     Field(discriminator="type"),
 ]
 _payload_adapter: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)

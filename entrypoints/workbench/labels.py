@@ -82,7 +82,7 @@ def rate_colour(rate: float | None) -> str:
 
 NOTICE_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
                "critical_alert": "紧急", "summons": "吹哨", "return_requested": "申请退回",
-               "judicial_confirmation": "司法确认"}
+               "judicial_confirmation": "司法确认", "cluster_alert": "聚集预警"}
 
 
 def notice_kind(kind: str, level: int) -> str:

@@ -46,6 +46,7 @@ _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
      lambda m, n: f"任务当前状态为{_statuses(m[2])}，此操作需要{_statuses(m[3])}"),
     (r"task (\S+) already has an extension request awaiting decision", lambda m, n: "该任务已有待审批的延期申请"),
     (r"task (\S+) is already rated", lambda m, n: "该任务已评定，不能重复评定"),
+    (r"the case already records cluster alert (\S+)", lambda m, n: f"本案已列入聚集预警 {m[1]}"),
     (r"the case's calendar already holds (\S+) as announced", lambda m, n: f"本案的工作日历已是 {m[1]} 年公布的安排"),
     (r"department (\S+) is not in the organisation this case was received under",
      lambda m, n: f"{n(m[1])}不在本案受理时的组织架构中，不能分流给它"),
