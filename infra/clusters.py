@@ -107,9 +107,3 @@ async def close_alert(pool: asyncpg.Pool, alert_id: str, closed_by: str, note: s
                  WHERE alert_id = $1 AND status = 'open' RETURNING {_COLUMNS}""", alert_id, at, closed_by, note)
     return None if row is None else _alert(row)
 
-
-async def cluster_count(pool: asyncpg.Pool, since: datetime, until: datetime) -> int:
-    """The alerts opened in ``[since, until)`` (the monthly report's count)."""
-    async with pool.acquire() as conn:
-        return int(await conn.fetchval(
-            "SELECT count(*) FROM analysis_alerts WHERE opened_at >= $1 AND opened_at < $2", since, until))
