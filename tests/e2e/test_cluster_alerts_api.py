@@ -127,6 +127,9 @@ async def test_three_cases_open_one_alert_a_fourth_joins_another_community_opens
     [notice] = [n for n in notices if n["kind"] == "cluster_alert"]
     assert notice["urgent"] and set(notice["recipients"]) == {f"liaisons:{STREET_CENTRE}",
                                                               f"liaisons:{DISTRICT_CENTRE}"}
+    # Never deferred to the end of quiet hours, whatever the time (the policy's quiet hours are 21:00-08:00).
+    assert not [e for e in await events(a, third["case_id"]) if e["type"] == "NotificationDeferred"
+                and e["data"]["notification_id"] == notice["notification_id"]]
     for e in (await events(a, first["case_id"])):
         assert e["type"] != "NotificationIssued" or e["data"]["kind"] != "cluster_alert"
     # Delivered to both centres at the real receiver, with no personal data.
