@@ -114,7 +114,7 @@ class NotificationActivities:
         out = []
         for intent in request.intents:
             who = recipients(self.org, intent)
-            _, text = message(intent, request.case_id, request.title, request.timezone, link)
+            _, text = message(intent, request.case_id, request.title, request.timezone, link, self.org)
             out.append(Resolved(recipients=who, targets=tuple(t for r in who for t in targets(self.org, r)),
                                 text=text, link=link, give_up_after_s=self.give_up_after_s))
         return out

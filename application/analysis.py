@@ -5,6 +5,7 @@ counts fetched (infra/analysis.py) and rolled up under the organisation in force
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -65,11 +66,11 @@ class Analysis:
 
 
 async def analysis(app: Application, actor: Actor, period: Period, by: HotspotBy) -> Analysis:
-    return await district_analysis(app.pool, app.org, actor, period, by)
+    return await district_analysis(app.pool, app.org, actor, period, by, app.repeat_window)
 
 
 async def district_analysis(pool: asyncpg.Pool, org: Organisation, actor: Actor, period: Period,
-                            by: HotspotBy) -> Analysis:
+                            by: HotspotBy, repeat_window: timedelta) -> Analysis:
     """:func:`analysis` from its parts, for the command line (which has the database, not the workers)."""
     require_role(actor, READ_ANALYSIS)
     before = period.previous()
@@ -78,16 +79,17 @@ async def district_analysis(pool: asyncpg.Pool, org: Organisation, actor: Actor,
     return Analysis(
         period=period, previous=before, by=by, rows=tuple(hotspots(org, now_tallies, before_tallies, by)),
         totals=Totals(count=count, previous=previous, change=change(count, previous),
-                      repeat_visitors=await repeat_visitors(pool, period)),
+                      repeat_visitors=await repeat_visitors(pool, period, repeat_window)),
         heat=heat(org, now_tallies),
     )
 
 
-async def stored_analysis(pool: asyncpg.Pool, actor: Actor, period: Period, by: HotspotBy) -> Analysis:
+async def stored_analysis(pool: asyncpg.Pool, actor: Actor, period: Period, by: HotspotBy,
+                          repeat_window: timedelta) -> Analysis:
     """:func:`analysis` under the organisation the stack last started with (the command line's way in)."""
     from infra.organisations import in_force
 
-    return await district_analysis(pool, await in_force(pool), actor, period, by)
+    return await district_analysis(pool, await in_force(pool), actor, period, by, repeat_window)
 
 
 # --------------------------------------------------------------------------------------------- shapes

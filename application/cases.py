@@ -11,7 +11,7 @@ import secrets
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -35,6 +35,7 @@ from application.access_log import record_access
 from application.audit import replay_case
 from application.calendar import pin_for_new_case
 from application.case_client import CaseClient, CaseNotFound
+from application.clusters import detect as detect_cluster
 from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable, from_domain
 from application.people import People
 from application.supervision import check_departments, check_references
@@ -58,7 +59,7 @@ from domain.organisation import (
     suggest_route,
     validate_route,
 )
-from domain.policy import PinnedPolicy, Policy
+from domain.policy import PinnedPolicy, Policy, wall_clock_seconds
 from domain.vocabulary import Channel, MediationMethod, RiskLevel, Role, Stage
 from infra.db import ping
 from infra.event_store import ChainVerification, EventStore
@@ -127,6 +128,7 @@ class Received:
     duplicate_of: str | None
     suggested_route: RouteSuggestion | None
     repeat_of: tuple[str, ...] = ()  # earlier cases of the same visitors (重复来访), latest first
+    cluster_alert: str | None = None  # the cluster alert (聚集预警) the intake opened or joined
 
 
 @dataclass(frozen=True)
@@ -206,7 +208,7 @@ class Application:
         done = await self._send(actor, await self._state(received.case_id), settle,
                                 None if request_id is None else f"{request_id}:on-spot")
         return Received(case_id=done.case_id, stage=done.stage, version=done.version, duplicate_of=None,
-                        suggested_route=None)
+                        suggested_route=None, repeat_of=received.repeat_of, cluster_alert=received.cluster_alert)
 
     async def receive(self, actor: Actor, intake: Intake, request_id: str | None = None, *,
                       case_id: str | None = None, policy: PinnedPolicy | None = None,
@@ -225,12 +227,16 @@ class Application:
         duplicate_of = await self.duplicate_of(intake)
         if duplicate_of == case_id:  # a repeat of this very intake, whose first try got through
             duplicate_of = None
+        found = marks(self.visitor_key, intake.parties)
+        # 重复来访, recorded on the case (CaseReceived.repeat_of); a duplicate is the same matter, not a visit.
+        repeat_of = () if duplicate_of else tuple(await earlier_visits(
+            self.pool, found, self.clock(), exclude=case_id, window=self.repeat_window))
         command = ReceiveCase(
             title=intake.title, description=intake.description, category=intake.category, channel=intake.channel,
             grid_id=intake.grid_id, risk_level=intake.risk_level, parties=intake.parties,
             duplicate_of=duplicate_of, policy=policy or await pin_for_new_case(self.pool, self.policy, self.clock()),
             organisation=self.org.fingerprint,  # which organisation routed it, for replay and audit
-            departments=tuple(d.id for d in self.org.departments),
+            departments=tuple(d.id for d in self.org.departments), repeat_of=repeat_of,
             handling_level=self._receiving_level(actor, settled_on_spot),
         )
         try:
@@ -241,13 +247,11 @@ class Application:
             raise _unavailable(exc) from exc
         await self.projector.catch_up()
         state = await self._state(case_id)
-        found = marks(self.visitor_key, intake.parties)
-        received_at = state.received_at or self.clock()
-        repeat_of = await earlier_visits(self.pool, found, received_at, exclude=case_id)
-        await record_visit(self.pool, case_id, received_at, found)
+        await record_visit(self.pool, case_id, state.received_at or self.clock(), found)
+        cluster = await detect_cluster(self, state)
         return Received(case_id=case_id, stage=Stage(result.stage), version=result.version,
                         duplicate_of=state.duplicate_of, suggested_route=self.suggested_route(state),
-                        repeat_of=tuple(repeat_of))
+                        repeat_of=state.repeat_of, cluster_alert=cluster.alert_id if cluster else None)
 
     def _receiving_level(self, actor: Actor, settled_on_spot: bool) -> JurisdictionLevel:
         if actor.role is Role.grid_worker:
@@ -257,7 +261,13 @@ class Application:
     async def repeat_of(self, intake: Intake) -> list[str]:
         """The cases received in the repeat window before now that a visitor of this intake came with
         (重复来访, domain/analysis.py), latest first: the workbench warns before anything is saved."""
-        return await earlier_visits(self.pool, marks(self.visitor_key, intake.parties), self.clock())
+        return await earlier_visits(self.pool, marks(self.visitor_key, intake.parties), self.clock(),
+                                    window=self.repeat_window)
+
+    @property
+    def repeat_window(self) -> timedelta:
+        """``[analysis] repeat_window`` of the policy in force (90 days unless it says otherwise)."""
+        return timedelta(seconds=wall_clock_seconds(self.policy.analysis_rules.repeat_window))
 
     async def duplicate_of(self, intake: Intake) -> str | None:
         """The open case this intake would be recorded as a duplicate of (重复件), if any: the workbench

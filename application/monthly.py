@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -89,8 +89,12 @@ def district_of(org: Organisation) -> tuple[str, str]:
     return (top.id, top.name) if top is not None else ("", "")
 
 
+# ``[analysis] repeat_window`` when the caller has no policy at hand (the policy file's default).
+REPEAT_WINDOW = timedelta(days=90)
+
+
 async def build(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, period: Period,
-                made_at: datetime) -> MonthlyReport:
+                made_at: datetime, repeat_window: timedelta = REPEAT_WINDOW) -> MonthlyReport:
     """The month's report as the record stands at ``made_at``."""
     before, year_ago = period.previous(), year_before(period)
     found = await cluster_alerts(pool, period)
@@ -99,7 +103,8 @@ async def build(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, period:
         period=period, made_at=made_at, received=await received(pool, period),
         month_before=await received(pool, before), year_before=await received(pool, year_ago),
         trend=await trend(pool, months_ending(period)), tasks=await task_facts_of(pool, period),
-        repeat_visitors=await repeat_visitors(pool, period), repeat_visitors_before=await repeat_visitors(pool, before),
+        repeat_visitors=await repeat_visitors(pool, period, repeat_window),
+        repeat_visitors_before=await repeat_visitors(pool, before, repeat_window),
         scores=[ScoreLine(name=r.name, figures=r.figures) for r in scores.rows],
         clusters=cluster_lines(found, ({c.id: c.name for c in org.categories},
                                        {j.id: org.jurisdiction_name(j.id) for j in org.jurisdictions})),
@@ -126,18 +131,19 @@ class Rendered:
 
 
 async def monthly(app: Application, actor: Actor, period: Period, fmt: str) -> Rendered:
-    return await district_monthly(app.pool, app.org, app.policy.scoring or Scoring(), app.clock(), actor, period, fmt)
+    return await district_monthly(app.pool, app.org, app.policy.scoring or Scoring(), app.clock(), actor, period, fmt,
+                                  app.repeat_window)
 
 
 async def district_monthly(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime, actor: Actor,
-                           period: Period, fmt: str) -> Rendered:
+                           period: Period, fmt: str, repeat_window: timedelta = REPEAT_WINDOW) -> Rendered:
     """The month's report in ``fmt``: the kept one when there is one, else built now (the month so far)."""
     require_role(actor, READ_MONTHLY)
     kept = await kept_report(pool, period.label, fmt)
     if kept is not None:
         sha256, content, made_at = kept
         return Rendered(period.label, fmt, content, sha256, made_at, kept=True)
-    content = render(await build(pool, org, scoring, period, now), fmt, district_of(org)[1])
+    content = render(await build(pool, org, scoring, period, now, repeat_window), fmt, district_of(org)[1])
     return Rendered(period.label, fmt, content, hashlib.sha256(content).hexdigest(), now, kept=False)
 
 
@@ -205,10 +211,11 @@ def announcement(org: Organisation, report: MonthlyReport, public_url: str,
 
 
 async def make_and_keep(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime, period: Period,
-                        public_url: str, give_up_after_s: int = 86400) -> Made:
+                        public_url: str, give_up_after_s: int = 86400,
+                        repeat_window: timedelta = REPEAT_WINDOW) -> Made:
     """Build the month's report, keep each format under its SHA-256 and record the announcement. Made again,
     the first making stands: nothing is stored twice and the announcement is recorded once."""
-    report = await build(pool, org, scoring, period, now)
+    report = await build(pool, org, scoring, period, now, repeat_window)
     _, district = district_of(org)
     stored, hashes = [], {}
     for fmt in FORMATS:

@@ -299,6 +299,7 @@ class CaseCreated(BaseModel):
     duplicate_of: str | None
     suggested_route: dict[str, Any] | None = None
     repeat_of: list[str] = []  # 重复来访: earlier cases of the same visitors in the repeat window, latest first
+    cluster_alert: str | None = None  # 聚集预警: the cluster alert this intake opened or joined
 
 
 class ActionDone(BaseModel):
@@ -368,3 +369,6 @@ class CaseView(BaseModel):
     signed_agreements: list[dict[str, str]] = []  # [{"sha256", "document_id"}]
     performances: list[dict[str, Any]] = []  # [{"mediation_id", "due_at", "performed", "note", "recorded_at"}]
     judicial_confirmation: dict[str, Any] | None = None
+    # 研判
+    repeat_of: list[str] = []  # 重复来访, as recorded at intake: earlier cases of a visitor of this one, latest first
+    cluster_alerts: list[str] = []  # 聚集预警: the cluster alerts the case is one of

@@ -4,7 +4,7 @@ benchmarks) assembles the application layer here, so a new service is wired in o
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -14,7 +14,7 @@ from activities.monthly_report import MakeRequest, MonthlyMade, MonthlyReportAct
 from application.case_client import CaseClient
 from application.cases import Application
 from domain.organisation import Organisation
-from domain.policy import Policy, Scoring
+from domain.policy import Policy, Scoring, wall_clock_seconds
 from infra.event_store import EventStore
 from infra.projections import Projector
 
@@ -49,7 +49,8 @@ def monthly_report_activities(pool: asyncpg.Pool, org: Organisation, policy: Pol
         except InvalidInput as exc:  # a month asked for by hand that is no month: retrying will not help
             raise ApplicationError(str(exc), type="InvalidInput", non_retryable=True) from None
         made = await make_and_keep(pool, activities.org, policy.scoring or Scoring(), request.at, period,
-                                   public_url, give_up_after_s)
+                                   public_url, give_up_after_s,
+                                   timedelta(seconds=wall_clock_seconds(policy.analysis_rules.repeat_window)))
         return MonthlyMade(period=made.period, stored=list(made.stored), sha256=made.sha256,
                            notification_id=made.notification_id, announced=made.announced)
 

@@ -15,7 +15,8 @@ Each figure has one definition, written here and nowhere else.
   rounded to one decimal; with no previous case the percent is ``None`` (not infinite).
 * Rows: every key with a case in either period, biggest ``count`` first, then biggest ``previous``, then key.
 * **repeat visit** (重复来访): a case one of whose visitors (the applicants, every party when none is one) matches
-  a visitor of a case received in the ``REPEAT_WINDOW`` before it. Two visitors match when both carry an ID
+  a visitor of a case received in the repeat window before it (``[analysis] repeat_window`` of the policy,
+  90 days unless it says otherwise). Two visitors match when both carry an ID
   number and the numbers are equal (upper-cased), or when one of them carries none and their phones (digits
   only, a leading 86 of a 13-digit number dropped) are equal. The name is not compared: the same ID number
   under another spelling is the same person, another ID number is another person even on a shared phone.
@@ -29,14 +30,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 from enum import StrEnum
 
 from domain.events import Party
 from domain.organisation import JurisdictionLevel, Organisation, UnknownId
 from domain.vocabulary import PartyRole
-
-REPEAT_WINDOW = timedelta(days=90)
 
 
 class HotspotBy(StrEnum):

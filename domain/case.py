@@ -23,6 +23,7 @@ from domain.events import (
     CaseRouted,
     ClockPaused,
     ClockResumed,
+    ClusterDetected,
     CommitmentFulfilled,
     ComplaintJudged,
     DepartmentsSummoned,
@@ -342,6 +343,9 @@ class CaseState(Frozen):
     signed_agreements: tuple[tuple[str, str], ...] = ()  # (attachment sha256, agreement document_id)
     performances: tuple[Performance, ...] = ()
     judicial_confirmation: JudicialConfirmation | None = None
+    # 研判
+    repeat_of: tuple[str, ...] = ()  # 重复来访: earlier cases of a visitor of this one, latest first
+    clusters: tuple[str, ...] = ()  # the cluster alerts (聚集预警) the case is one of
 
     def document(self, document_id: str) -> IssuedDocument | None:
         return next((d for d in self.documents if d.document_id == document_id), None)
@@ -481,7 +485,7 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                 "category": event.category, "channel": event.channel, "grid_id": event.grid_id,
                 "risk_level": event.risk_level, "parties": event.parties,
                 "policy": event.policy, "received_at": at, "organisation": event.organisation,
-                "departments": event.departments,
+                "departments": event.departments, "repeat_of": event.repeat_of,
                 "handling_level": event.handling_level or JurisdictionLevel.street,
             }
         case CaseNotAccepted():
@@ -751,6 +755,8 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                 "judicial_confirmation": s.judicial_confirmation.model_copy(update={
                     "confirmed": event.confirmed, "ruling_no": event.ruling_no, "note": event.note,
                     "decided_at": at})}
+        case ClusterDetected():
+            changes = {"clusters": (*s.clusters, event.alert_id)}
         case _:  # every event has its arm: mypy proves it, so a new event cannot be folded as nothing by mistake
             assert_never(event)
     changes["version"] = seq if seq is not None else s.version + 1

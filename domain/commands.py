@@ -43,6 +43,7 @@ class ReceiveCase(Frozen):
     departments: tuple[str, ...] | None = None
     # Where it is handled from the start: the level of the jurisdiction receiving it (None: the street's)
     handling_level: JurisdictionLevel | None = None
+    repeat_of: tuple[str, ...] = ()  # found by the caller's repeat-visit check (重复来访), latest first
 
 
 class DeclineCase(Frozen):
@@ -269,6 +270,17 @@ class EscalateTask(Frozen):
     level: Literal[2, 3]
 
 
+class NoteCluster(Frozen):
+    """聚集预警: record on the case that it is one of a cluster alert's (sent by the engine at intake)."""
+
+    kind: Literal["note_cluster"] = "note_cluster"
+    alert_id: ShortText
+    jurisdiction: ShortText
+    category: ShortText
+    case_ids: tuple[ShortText, ...] = Field(min_length=1, max_length=10000)
+    opened: bool = False
+
+
 # attachments
 class AddAttachment(Frozen):
     """Join a stored file to the case (the caller stored the content under its SHA-256 first)."""
@@ -356,6 +368,7 @@ Command = Annotated[
     | IssueDocument
     | RecordPerformance
     | ApplyJudicialConfirmation
-    | DecideJudicialConfirmation,
+    | DecideJudicialConfirmation
+    | NoteCluster,
     Field(discriminator="kind"),
 ]

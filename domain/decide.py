@@ -32,6 +32,7 @@ from domain.commands import (
     JudgeComplaint,
     LiftListing,
     ListCase,
+    NoteCluster,
     PauseClock,
     RateTask,
     ReceiveCase,
@@ -64,6 +65,7 @@ from domain.events import (
     CaseRouted,
     ClockPaused,
     ClockResumed,
+    ClusterDetected,
     DomainEvent,
     DueTimes,
     ExtensionDecided,
@@ -156,6 +158,8 @@ PERMITTED: dict[type, frozenset[Role]] = {
     RecordPerformance: frozenset({Role.mediator}),
     ApplyJudicialConfirmation: frozenset({Role.mediator}),
     DecideJudicialConfirmation: frozenset({Role.mediator, Role.liaison}),
+    # 研判: the engine records a cluster alert on its cases at intake (application/clusters.py)
+    NoteCluster: frozenset({Role.system}),
 }
 _LIAISON_COMMANDS = (AcknowledgeTask, ReturnTask, RequestExtension, ReplyTask)
 
@@ -260,7 +264,7 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
                 title=command.title, description=command.description, category=command.category,
                 channel=command.channel, grid_id=command.grid_id, risk_level=command.risk_level,
                 parties=command.parties, policy=command.policy, duplicate_of=command.duplicate_of,
-                organisation=command.organisation, departments=command.departments,
+                organisation=command.organisation, departments=command.departments, repeat_of=command.repeat_of,
                 # a grid worker's report waits in the community's triage unless it says otherwise
                 handling_level=command.handling_level or (
                     JurisdictionLevel.community if actor.role is Role.grid_worker else None),
@@ -364,6 +368,11 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             schedule = command.schedule
             return [CalendarUpdated(year=schedule.year, content_hash=schedule.content_hash,
                                     holidays=schedule.holidays, workdays=schedule.workdays, moved=deadlines)]
+        case NoteCluster():
+            if command.alert_id in state.clusters:
+                raise ActionRefused(f"the case already records cluster alert {command.alert_id}", "already_noted")
+            return [ClusterDetected(alert_id=command.alert_id, jurisdiction=command.jurisdiction,
+                                    category=command.category, case_ids=command.case_ids, opened=command.opened)]
         case RateTask():
             task = task_in(state, command.task_id, TaskStatus.replied)
             if task.grade is not None:

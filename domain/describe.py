@@ -30,6 +30,7 @@ from domain.events import (
     CaseRouted,
     ClockPaused,
     ClockResumed,
+    ClusterDetected,
     CommitmentFulfilled,
     ComplaintJudged,
     DepartmentsSummoned,
@@ -131,7 +132,7 @@ ARCHIVE = {ArchiveReason.resolved: "办结", ArchiveReason.not_accepted: "不予
 NOTIFICATION_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
                      "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
                      "judicial_confirmation": "司法确认申请", "monthly_report": "月度研判报告",
-                     "handed_up": "上交"}
+                     "handed_up": "上交", "cluster_alert": "聚集预警"}
 RECIPIENT_ROLE = {"liaisons": "联络员", "head": "负责人"}
 
 
@@ -251,7 +252,8 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
             text = (f"受理登记「{free(e.title, 40)}」：{names.category(e.category)}，来源{CHANNEL[e.channel]}，"
                     f"网格 {names.place(e.grid_id)}，风险{RISK[e.risk_level]}，当事人 {len(e.parties)} 人")
             text += f"，由{LEVEL_NAMES[e.handling_level]}办理" if e.handling_level else ""
-            return text + (f"，疑似与 {e.duplicate_of} 重复" if e.duplicate_of else "")
+            text += f"，疑似与 {e.duplicate_of} 重复" if e.duplicate_of else ""
+            return text + (f"，重复来访（此前案件 {'、'.join(e.repeat_of)}）" if e.repeat_of else "")
         case CaseNotAccepted():
             return f"不予受理（{NOT_ACCEPTED[e.reason_code]}）：{free(e.reason)}"
         case CaseMarkedDuplicate():
@@ -391,6 +393,10 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
         case JudicialConfirmationDecided():
             verdict = "确认协议有效" if e.confirmed else "不予确认"
             return f"司法确认：{verdict}" + (f"（{free(e.ruling_no, 40)}）" if e.ruling_no else "") + but(e.note, "；")
+        case ClusterDetected():
+            how = "触发" if e.opened else "列入"
+            return (f"聚集预警 {e.alert_id}：{how}{names.place(e.jurisdiction)}{names.category(e.category)}类"
+                    f"聚集预警（共 {len(e.case_ids)} 件）")
     return recorded.type  # an event this version does not know yet: its name at least
 
 

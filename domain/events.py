@@ -89,15 +89,20 @@ class CaseReceived(EventPayload):
     # of the workflow included). Events stored before have no such key: read as None, no such check.
     departments: tuple[str, ...] | None = None
     # Where the case is handled from the start (上交 moves it up): the level of the jurisdiction that received it.
-    # Came later, without a new schema version: absent it serializes without its key, exactly as every event
-    # stored before, so no stored hash changes; such a case is read as handled at the street (domain/case.py).
+    # 重复来访: earlier cases (in the repeat window) of a visitor of this one, latest first, matched by keyed hash.
+    # Both came later, without a new schema version: absent (no level, no repeat) they serialize without their
+    # keys, exactly as every event stored before, so no stored hash changes; such a case is read as handled at
+    # the street (domain/case.py).
     handling_level: JurisdictionLevel | None = None
+    repeat_of: tuple[str, ...] = ()
 
     @model_serializer(mode="wrap")
-    def _without_absent_level(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+    def _without_absent_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         if data.get("handling_level") is None:
             data.pop("handling_level", None)
+        if not data.get("repeat_of"):
+            data.pop("repeat_of", None)
         return data
 
 
@@ -296,7 +301,19 @@ class CaseArchived(EventPayload):
 
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
                            "return_requested", "judicial_confirmation", "monthly_report",
-                           "handed_up"]
+                           "handed_up", "cluster_alert"]
+
+
+class ClusterDetected(EventPayload):
+    """聚集预警: the case is one of a cluster alert's (domain/clusters.py). ``opened``: this case's intake opened
+    the alert (its record carries the centres' notification); the others opened with it, or joined later."""
+
+    type: Literal["ClusterDetected"] = "ClusterDetected"
+    alert_id: str
+    jurisdiction: str  # the community
+    category: str
+    case_ids: tuple[str, ...]  # the alert's cases when this one was recorded, oldest first
+    opened: bool = False
 
 
 class DeliveryTarget(Frozen):
@@ -612,7 +629,9 @@ DomainEvent = Annotated[
     | JudicialConfirmationApplied
     | JudicialConfirmationDecided
     # the grid: 上交
-    | CaseHandedUp,
+    | CaseHandedUp
+    # 研判
+    | ClusterDetected,
     Field(discriminator="type"),
 ]
 _payload_adapter: TypeAdapter[DomainEvent] = TypeAdapter(DomainEvent)

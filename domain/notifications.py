@@ -27,6 +27,7 @@ from domain.events import (
     CaseHandedUp,
     CaseListed,
     CaseReceived,
+    ClusterDetected,
     DeliveryTarget,
     DepartmentsSummoned,
     DomainEvent,
@@ -47,14 +48,14 @@ from domain.vocabulary import WATCH_CLOCKS, Clock, RiskLevel
 # ----------------------------------------------------------------------------------------------- intents
 
 AudienceKind = Literal["liaisons", "head", "centre_of", "centre_above", "police_above", "district_centre",
-                       "centre_at"]
+                       "centre_at", "street_centre"]
 
 
 class Audience(Frozen):
     """Who, before the organisation is consulted: ``ref`` is a department id (liaisons, head; centre_above: the
     centre one jurisdiction level above the department's) or a jurisdiction id (centre_of: the 综治中心 of it or
-    nearest above; police_above, district_centre: from it up; centre_at: the centre of its ancestor at ``level``,
-    or the nearest above that)."""
+    nearest above; street_centre: of the street that holds it; police_above, district_centre: from it up;
+    centre_at: the centre of its ancestor at ``level``, or the nearest above that)."""
 
     kind: AudienceKind
     ref: str
@@ -76,6 +77,10 @@ class Intent(Frozen):
     clock: Clock | None = None
     due_at: datetime | None = None
     audiences: tuple[Audience, ...]
+    # 聚集预警: what the message names (a community, a category, how many cases); nothing about any party.
+    jurisdiction: str | None = None
+    category: str | None = None
+    count: int | None = None
 
 
 def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
@@ -92,6 +97,12 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
         case DepartmentsSummoned():  # 吹哨: each summoned department must report (报到) by the deadline
             return [Intent(kind="summons", level=0, clock=Clock.report, due_at=event.due_at,
                            audiences=tuple(Audience(kind="liaisons", ref=d) for d in event.departments))]
+        case ClusterDetected() if event.opened:
+            # 聚集预警: the street's and the district's centres, at once (the other cases of the alert are quiet).
+            return [Intent(kind="cluster_alert", level=3, jurisdiction=event.jurisdiction, category=event.category,
+                           count=len(event.case_ids),
+                           audiences=(Audience(kind="street_centre", ref=event.jurisdiction),
+                                      Audience(kind="district_centre", ref=event.jurisdiction)))]
         case CaseListed():  # 挂牌督办 by hand: the centre one level up and the heads of the departments at work
             lead = next((t for t in state.tasks if t.role.value == "lead"), None)
             above = Audience(kind="centre_above", ref=lead.department) if lead else \
@@ -166,8 +177,9 @@ def _watch_intents(state: CaseState, event: TaskReminded | TaskEscalated) -> lis
 
 
 def is_urgent(intent: Intent, risk: RiskLevel, policy: NotificationPolicy) -> bool:
-    """Goes out even in quiet hours: a case of an urgent risk level, listed supervision, a critical alert."""
-    return intent.kind in ("listed_supervision", "critical_alert") or risk in policy.urgent
+    """Goes out even in quiet hours: a case of an urgent risk level, listed supervision, a critical or cluster
+    alert."""
+    return intent.kind in ("listed_supervision", "critical_alert", "cluster_alert") or risk in policy.urgent
 
 
 # ----------------------------------------------------------------------------------------------- resolving
@@ -198,6 +210,16 @@ def _centre_above(org: Organisation, department_id: str) -> Department | None:
     return _of_kind_from(org, ZONGZHI, up.id if up else home)
 
 
+def _street_centre(org: Organisation, jurisdiction_id: str) -> Department | None:
+    """The 综治中心 of the street that holds the jurisdiction (or the nearest one above, as for centre_of)."""
+    try:
+        chain = org.ancestors(jurisdiction_id)
+    except UnknownId:
+        return None
+    street = next((j for j in chain if j.level is JurisdictionLevel.street), None)
+    return _of_kind_from(org, ZONGZHI, street.id if street else jurisdiction_id)
+
+
 def recipients(org: Organisation, intent: Intent) -> tuple[str, ...]:
     """``"{role}:{department}"`` for each audience the organisation can name, without repeats. A centre or a
     police station is told through its liaisons (the duty desk)."""
@@ -213,6 +235,7 @@ def recipients(org: Organisation, intent: Intent) -> tuple[str, ...]:
                 found.append(f"liaisons:{dept.id}")
             continue
         dept = (_of_kind_from(org, ZONGZHI, a.ref) if a.kind == "centre_of" else
+                _street_centre(org, a.ref) if a.kind == "street_centre" else
                 _centre_above(org, a.ref) if a.kind == "centre_above" else
                 _of_kind_from(org, POLICE, a.ref) if a.kind == "police_above" else
                 _of_kind_from(org, ZONGZHI, a.ref, top_only=True))
@@ -297,10 +320,14 @@ def local_time(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%Y年%m月%d日 %H:%M")
 
 
-def message(intent: Intent, case_id: str, title: str, timezone: str, link: str) -> tuple[str, str]:
+def message(intent: Intent, case_id: str, title: str, timezone: str, link: str,
+            org: Organisation | None = None) -> tuple[str, str]:
     """(title, body) in Chinese: what is due, by when (local time), the level, the case id and title, the link.
-    ``title`` must already be :func:`safe_title`; nothing else about the case is used."""
+    ``title`` must already be :func:`safe_title`; nothing else about the case is used. A cluster alert names the
+    community, the category (through ``org``) and the count, and no case title at all: it is about many cases."""
     name = _KIND_NAMES[intent.kind]
+    if intent.kind == "cluster_alert":
+        return _cluster_message(intent, case_id, link, org)
     action = _ACTION.get(intent.clock, "办理") if intent.clock else "办理"
     due = local_time(intent.due_at, timezone) if intent.due_at else None
     what = {
@@ -322,6 +349,17 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str) 
 def _handed_to(intent: Intent) -> str:
     level = next((a.level for a in intent.audiences if a.level is not None), None)
     return LEVEL_NAMES[level] if level is not None else "上级"
+
+
+def _cluster_message(intent: Intent, case_id: str, link: str, org: Organisation | None) -> tuple[str, str]:
+    place, category = intent.jurisdiction or "", intent.category or ""
+    if org is not None:
+        place, category = org.jurisdiction_name(place), org.category_name(category)
+    subject = f"【联调·聚集预警】{place}"
+    # The delivery's subject is what comes before the first 「 (workflows/dispute_case.py).
+    body = (f"{subject}「{category}类矛盾纠纷近期已达 {intent.count or 0} 件」（最新案件 {case_id}），"
+            f"可能形成群体性隐患，请立即研判处置。\n级别：{intent.level} 级（聚集预警）\n详情：{link}")
+    return subject, body
 
 
 # ----------------------------------------------------------------------------------------------- quiet hours

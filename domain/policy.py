@@ -204,13 +204,65 @@ class MeetingsPolicy(_Frozen):
     round_table_every: Literal["month", "quarter", "half_year", "year"] = "quarter"
 
 
+_WALL_CLOCK_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _wall_clock(value: Duration, what: str) -> Duration:
+    # A 研判 window looks back over received cases: working time has no meaning there, and an empty one finds none.
+    if value.unit not in _WALL_CLOCK_UNITS:
+        raise ValueError(f'{what} is counted on the wall clock: use s, m, h or d (e.g. "7d"), not "{value}"')
+    if value.amount == 0:
+        raise ValueError(f'{what} must be longer than 0 (e.g. "7d")')
+    return value
+
+
+def wall_clock_seconds(value: Duration) -> int:
+    """A wall-clock duration (s, m, h, d) in seconds."""
+    return value.amount * _WALL_CLOCK_UNITS[value.unit]
+
+
+class ClusterRule(_Frozen):
+    """``[analysis] cluster``: ``threshold`` cases of one category in one community received within ``window``
+    open one cluster alert (聚集预警, domain/clusters.py)."""
+
+    window: Duration = Field(default_factory=lambda: Duration.parse("7d"))
+    threshold: int = Field(3, ge=2, le=1000)  # one case alone is no cluster
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: Duration) -> Duration:
+        return _wall_clock(value, "the cluster window")
+
+
+class AnalysisPolicy(_Frozen):
+    """``[analysis]`` (研判): the cluster rule (``cluster = false`` turns detection off) and how far back an
+    earlier visit of the same person makes a repeat visit (重复来访)."""
+
+    cluster: ClusterRule | None = Field(default_factory=ClusterRule)
+    repeat_window: Duration = Field(default_factory=lambda: Duration.parse("90d"))
+
+    @field_validator("cluster", mode="before")
+    @classmethod
+    def _off(cls, value: Any) -> Any:
+        if value is False:
+            return None
+        if value is True:
+            return ClusterRule()
+        return value
+
+    @field_validator("repeat_window")
+    @classmethod
+    def _repeat_window(cls, value: Duration) -> Duration:
+        return _wall_clock(value, "the repeat window")
+
+
 # Sections added with the supervision rules as practised. A policy pinned before them lacks
 # them, and its case keeps the rules it was received under: returns at once, unbounded extensions,
 # reminders at fractions of wall-clock time, no follow-up deadline. New policies always have them (the
 # defaults fill in whatever a file leaves out).
 PRACTISED_SECTIONS = ("returns", "extensions", "summons", "notifications")
 # Added with the mediation papers; a policy pinned before it keeps the statutory 30 days.
-OPTIONAL_SECTIONS = (*PRACTISED_SECTIONS, "judicial_confirmation", "scoring", "publicity", "meetings")
+OPTIONAL_SECTIONS = (*PRACTISED_SECTIONS, "judicial_confirmation", "scoring", "publicity", "meetings", "analysis")
 
 
 class Policy(_Frozen):
@@ -229,6 +281,14 @@ class Policy(_Frozen):
     scoring: Scoring | None = None
     publicity: Publicity | None = None
     meetings: MeetingsPolicy | None = None  # None: no round table is asked for, the board says nothing
+    # The district's, like scoring: read from the policy in force at intake (None: AnalysisPolicy's defaults).
+    # Absent from a policy that does not name it, so a case pinned today stores the bytes it stored before.
+    analysis: AnalysisPolicy | None = None
+
+    @property
+    def analysis_rules(self) -> AnalysisPolicy:
+        """``[analysis]`` as given, or its defaults (cluster 3 in 7d, repeat window 90d)."""
+        return self.analysis or AnalysisPolicy()
 
     @property
     def as_practised(self) -> bool:

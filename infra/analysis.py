@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import asyncpg
 
-from domain.analysis import REPEAT_WINDOW, Tally
+from domain.analysis import Tally
 from domain.figures import Period
 
 _TALLIES = """
@@ -39,6 +39,6 @@ async def tallies(pool: asyncpg.Pool, period: Period) -> list[Tally]:
     return [Tally(grid_id=r["grid_id"], category=r["category"], count=r["count"]) for r in rows]
 
 
-async def repeat_visitors(pool: asyncpg.Pool, period: Period, window: timedelta = REPEAT_WINDOW) -> int:
+async def repeat_visitors(pool: asyncpg.Pool, period: Period, window: timedelta) -> int:
     async with pool.acquire() as conn:
         return int(await conn.fetchval(_REPEAT_VISITORS, period.start, period.end, window))

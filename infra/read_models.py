@@ -269,7 +269,7 @@ class GridReport(BaseModel):
     handling_level: JurisdictionLevel  # where it is handled now: 网格, 社区, 街道 or 区
     received_at: datetime
     updated_at: datetime | None
-    last_step: str  # the type of the case's last step: its last event but notifications and attachments
+    last_step: str  # the type of the case's last step: its last event but notifications, attachments, 聚集预警
     last_step_at: datetime
 
 
@@ -284,7 +284,8 @@ async def grid_reports(pool: asyncpg.Pool, grid_id: str, reporter_id: str, limit
            JOIN events first ON first.case_id = s.case_id AND first.seq = 1
            CROSS JOIN LATERAL (
                SELECT e.type, e.occurred_at FROM events e
-               WHERE e.case_id = s.case_id AND e.type NOT LIKE 'Notification%' AND e.type <> 'AttachmentAdded'
+               WHERE e.case_id = s.case_id AND e.type NOT LIKE 'Notification%'
+                 AND e.type NOT IN ('AttachmentAdded', 'ClusterDetected')
                ORDER BY e.seq DESC LIMIT 1) last
            WHERE s.grid_id = $1 AND s.received_at IS NOT NULL AND first.actor->>'id' = $2
            ORDER BY s.received_at DESC, s.case_id DESC LIMIT $3""",

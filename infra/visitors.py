@@ -19,7 +19,7 @@ from pathlib import Path
 
 import asyncpg
 
-from domain.analysis import REPEAT_WINDOW, normal_id_number, normal_phone, visitors
+from domain.analysis import normal_id_number, normal_phone, visitors
 from domain.events import Party
 
 VISITOR_KEY_FILE = "visitor-key"
@@ -97,7 +97,7 @@ SELECT e.case_id, max(e.received_at) AS received_at
 
 
 async def earlier_visits(pool: asyncpg.Pool, found: list[Mark], at: datetime, *, exclude: str | None = None,
-                         window: timedelta = REPEAT_WINDOW) -> list[str]:
+                         window: timedelta) -> list[str]:
     """The cases received in ``window`` before ``at`` that a visitor of ``found`` came with, latest first."""
     if not found:
         return []

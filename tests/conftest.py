@@ -94,10 +94,14 @@ async def api(pool: asyncpg.Pool, temporal_client, case_worker: str) -> AsyncIte
 
     from bootstrap import build_application
     from domain.organisation import demo_organisation
-    from domain.policy import DEFAULT_POLICY
+    from domain.policy import DEFAULT_POLICY, AnalysisPolicy
     from entrypoints.http.app import create_app
 
-    services = build_application(pool, temporal_client, case_worker, org=demo_organisation(), policy=DEFAULT_POLICY)
+    # Without cluster alerts (聚集预警): the tests sharing this API receive cases of a few categories in a few
+    # communities all session long, and would cluster among themselves. tests/e2e/test_cluster_alerts_api.py
+    # runs its own API, with the default rule, over communities of its own.
+    policy = DEFAULT_POLICY.model_copy(update={"analysis": AnalysisPolicy(cluster=None)})
+    services = build_application(pool, temporal_client, case_worker, org=demo_organisation(), policy=policy)
     await services.projector.catch_up()
     port = free_port()
     # Keep-alive outlasts any pause between a test's requests: a batch of concurrent requests on a loaded

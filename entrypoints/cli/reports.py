@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,7 +31,7 @@ def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, 
     report_app = typer.Typer(help="The district's figures: 考核 scores, the 台账 ledger, 研判 hotspots.",
                              no_args_is_help=True)
     app.add_typer(report_app, name="report")
-    register_hotspots(report_app, fail, run_db, os_user)
+    register_hotspots(report_app, fail, run_db, os_user, policy_file)
     register_monthly(report_app, fail, run_db, os_user, policy_file)
 
     @report_app.command("scores")
@@ -132,7 +132,7 @@ class By(StrEnum):
 
 
 def register_hotspots(report_app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb,
-                      os_user: Callable[[], str]) -> None:
+                      os_user: Callable[[], str], policy_file: Callable[[Path | None], Path | None]) -> None:
     @report_app.command("hotspots")
     def report_hotspots(
         period: Annotated[str, typer.Option("--period", help="2026-11, 2026-Q4 or 2026")],
@@ -144,14 +144,23 @@ def register_hotspots(report_app: typer.Typer, fail: Callable[[str, int], None],
         from application.access_log import command_line_actor
         from application.analysis import hotspots_json, parse_by, parse_period, stored_analysis, totals_json
         from application.errors import ApplicationError
+        from bootstrap.stack import load_policy
+        from domain.policy import wall_clock_seconds
+        from infra.embedded import StackError
 
         try:
             chosen, grouping = parse_period(period), parse_by(by.value)
         except ApplicationError as exc:
             fail(str(exc), 2)
             return
+        try:  # the repeat window of [analysis] in the policy in force
+            rules = load_policy(policy_file(data_dir)).analysis_rules
+        except StackError as exc:
+            fail(str(exc), 2)
+            return
+        window = timedelta(seconds=wall_clock_seconds(rules.repeat_window))
         actor = command_line_actor(os_user())
-        report = run_db(data_dir, lambda pool: stored_analysis(pool, actor, chosen, grouping))
+        report = run_db(data_dir, lambda pool: stored_analysis(pool, actor, chosen, grouping, window))
         answer = {**totals_json(report), "by": grouping.value, "rows": hotspots_json(report)}
         print(json.dumps(answer, ensure_ascii=False, indent=2))
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
 
-from application import analysis
+from application import analysis, clusters
 from application.cases import Application
 from domain.analysis import HotspotBy
 from entrypoints.http.context import Caller, roles, services
@@ -39,3 +40,28 @@ async def totals(period: PeriodQuery, svc: Svc,
                  who: Caller = Depends(roles(analysis.READ_ANALYSIS))) -> dict[str, Any]:
     chosen = analysis.parse_period(period)
     return analysis.totals_json(await analysis.analysis(svc, who.actor, chosen, HotspotBy.street))
+
+
+class CloseAlertIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: Annotated[str, Field(min_length=1, max_length=clusters.NOTE_MAX,
+                               description="what was done about the alert (研判处置)")]
+
+
+AlertId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+@router.get("/alerts", summary="预警: the cluster alerts (聚集预警), open or closed, latest first")
+async def alerts(svc: Svc, who: Caller = Depends(roles(clusters.READ_ALERTS)),
+                 status: Annotated[Literal["open", "closed"] | None,
+                                   Query(description="open or closed (default: both)")] = None,
+                 ) -> list[dict[str, Any]]:
+    found = await clusters.alerts(svc, who.actor, clusters.parse_status(status))
+    return [clusters.alert_json(svc, a) for a in found]
+
+
+@router.post("/alerts/{alert_id}/close", summary="预警: a supervisor closes an open cluster alert with a note")
+async def close_alert(alert_id: AlertId, body: CloseAlertIn, svc: Svc,
+                      who: Caller = Depends(roles(clusters.CLOSE_ALERTS))) -> dict[str, Any]:
+    return clusters.alert_json(svc, await clusters.close(svc, who.actor, alert_id, body.note))

@@ -152,7 +152,8 @@ async def receive_case(request: Request, body: s.NewCase, svc: Svc,
         received = await svc.report(who.actor, intake, on_spot, update_id)
         return 201, s.CaseCreated(case_id=received.case_id, stage=received.stage, duplicate_of=received.duplicate_of,
                                   suggested_route=suggestion_view(received.suggested_route),
-                                  repeat_of=list(received.repeat_of)).model_dump(mode="json")
+                                  repeat_of=list(received.repeat_of),
+                                  cluster_alert=received.cluster_alert).model_dump(mode="json")
 
     return await idempotent(request, who, body.model_dump(mode="json"), run)
 

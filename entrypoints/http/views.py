@@ -46,6 +46,7 @@ def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
         outcome=state.outcome, resolution_summary=state.resolution_summary, verified=state.verified,
         follow_ups=[f.model_dump(mode="json") for f in state.follow_ups], reopen_count=state.reopen_count,
         duplicate_of=state.duplicate_of, not_accepted_reason=state.not_accepted_reason,
+        repeat_of=list(state.repeat_of), cluster_alerts=list(state.clusters),
         archive_reason=state.archive_reason.value if state.archive_reason else None,
         returned_by=list(state.returned_by), suggested_route=suggestion_view(app.suggested_route(state)),
         attachments=[a.model_dump(mode="json") for a in state.attachments],

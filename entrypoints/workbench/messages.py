@@ -195,6 +195,9 @@ _CODES: dict[str, Callable[[dict[str, str], Names], str]] = {
     "not_invited": lambda d, n: f"{n(d['department'])}未被邀请参加本次会议",
     "not_an_item": lambda d, n: f"案件 {d['case']} 不是审定同意的议题",
     "two_decisions": lambda d, n: f"案件 {d['case']} 有两项决定，每个议题只记一项决定",
+    "already_noted": lambda d, n: "本案已列入该聚集预警",
+    "no_alert": lambda d, n: "没有这条聚集预警",
+    "alert_closed": lambda d, n: "该聚集预警已经关闭",
     # 上交 (hand-up)
     "handling_level": lambda d, n: f"案件已被上交，现由{_level(d['level'])}办理，请刷新后再操作",
     "top_level": lambda d, n: "案件已由区级办理，没有更高层级可以上交",

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from application import meetings, reports, supervision
+from application import clusters, meetings, reports, supervision
 from application.cases import InboxItem
 from application.errors import InvalidInput
 from domain.organisation import Organisation, UnknownId
@@ -39,6 +39,7 @@ async def desk(request: Request, who: Session = Depends(role_in(Role.mediator)))
         by_stage[stage], _ = await svc.list_cases(who.actor, stage=stage, limit=30)
     return render(request, "desk.html", queue=queue, by_stage=by_stage, poll=POLL_SECONDS,
                   categories={c.id: c.name for c in svc.org.categories},
+                  alerts=await clusters.alerts(svc, who.actor, "open"),
                   unread=await notifications.unread(svc, who.actor))
 
 
@@ -113,6 +114,8 @@ async def board(request: Request, period: str | None = None,
                   extras=await supervision.board_extras(svc, who.actor),
                   to_verify=await supervision.resolutions_to_verify(svc, who.actor),
                   listed=await supervision.listed_by_the_ladder(svc, who.actor), stats=stats, poll=POLL_SECONDS,
+                  alerts=await clusters.alerts(svc, who.actor, "open") if who.actor.role in clusters.READ_ALERTS
+                  else None,
                   unread=await notifications.unread(svc, who.actor))
 
 

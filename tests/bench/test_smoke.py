@@ -18,6 +18,7 @@ BENCHMARKS = {  # script -> the results file its smoke run writes
     "queries": "queries.json",
     "event_store": "event_store.json",
     "reports": "reports.json",
+    "analysis": "analysis.json",
 }
 
 

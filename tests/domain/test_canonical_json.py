@@ -146,6 +146,8 @@ def one_of_each() -> list[EventPayload]:
         ev.JudicialConfirmationDecided(confirmed=True, ruling_no="（2026）临0102民特12号", note=TRICKY),
         # the grid: 上交
         ev.CaseHandedUp(from_level=JurisdictionLevel.street, to_level=JurisdictionLevel.district, reason=TRICKY),
+        ev.ClusterDetected(alert_id="CL-C3", jurisdiction="cm-1", category="邻里纠纷", case_ids=("C1", "C2", "C3"),
+                           opened=True),
         NotificationIssued(notification_id="N1", kind="warning", level=2, task_id="T1", due_at=NOW,
                            recipients=("head:dept-a",), text=TRICKY, link="http://127.0.0.1/cases/C1", urgent=False,
                            targets=(DeliveryTarget(channel_id="dept-a/head/0/abcdef012345", department="dept-a",

@@ -32,6 +32,7 @@ from tests.domain.test_analysis import CASES, HY1, rows
 from tests.domain.test_supervision import MEDIATOR
 
 KEY = bytes(range(32))
+W = timedelta(days=90)  # [analysis] repeat_window's default
 
 
 def sh(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
@@ -87,17 +88,19 @@ async def test_repeat_visitors_are_counted_once_by_keyed_hash(own_pool: asyncpg.
     ]
     for case_id, at, parties in visits:
         await record_visit(own_pool, case_id, at, marks(KEY, parties))
-    assert await repeat_visitors(own_pool, Period.parse("2026-11")) == 3
-    assert await repeat_visitors(own_pool, Period.parse("2026-10")) == 1
-    assert await repeat_visitors(own_pool, Period.parse("2026-12")) == 1
+    assert await repeat_visitors(own_pool, Period.parse("2026-11"), W) == 3
+    assert await repeat_visitors(own_pool, Period.parse("2026-10"), W) == 1
+    assert await repeat_visitors(own_pool, Period.parse("2026-12"), W) == 1
     # At intake: P's ID number under another name finds A3 and A2 (A1 is older than 90 days), latest first.
     at = sh(11, 10)
-    assert await earlier_visits(own_pool, marks(KEY, person("110105194912310021", None, "张三丰")), at) == ["A3", "A2"]
+    found = marks(KEY, person("110105194912310021", None, "张三丰"))
+    assert await earlier_visits(own_pool, found, at, window=W) == ["A3", "A2"]
     # Another ID number on Q's and R's phone is another person; the phone alone finds both.
-    assert await earlier_visits(own_pool, marks(KEY, person("X9", "13900000002")), at) == []
-    assert await earlier_visits(own_pool, marks(KEY, person(None, "13900000002")), at) == ["B2", "B1"]
-    assert await earlier_visits(own_pool, marks(KEY, person(None, "13900000002")), at, exclude="B2") == ["B1"]
+    assert await earlier_visits(own_pool, marks(KEY, person("X9", "13900000002")), at, window=W) == []
+    assert await earlier_visits(own_pool, marks(KEY, person(None, "13900000002")), at, window=W) == ["B2", "B1"]
+    phone = marks(KEY, person(None, "13900000002"))
+    assert await earlier_visits(own_pool, phone, at, exclude="B2", window=W) == ["B1"]
     # Another key finds nothing: the hashes are keyed.
-    assert await earlier_visits(own_pool, marks(bytes(32), person(None, "13900000002")), at) == []
-    assert await earlier_visits(own_pool, marks(KEY, person(None, None)), at) == []
+    assert await earlier_visits(own_pool, marks(bytes(32), person(None, "13900000002")), at, window=W) == []
+    assert await earlier_visits(own_pool, marks(KEY, person(None, None)), at, window=W) == []
     assert at - sh(8, 1) > timedelta(days=90)

@@ -52,6 +52,9 @@ def test_a_repeat_visit_is_flagged_and_the_analysis_page_reads_on_a_phone(browse
     shoot(page, "intake-repeat-warning")
     page.get_by_role("button", name="仍然登记").click()
     page.wait_for_url(re.compile(r".*/cases/C-[^/?]+\?done=.*"))
+    # Recorded on the case, and shown on its page.
+    facts = page.locator("dl.facts").inner_text()
+    assert "重复来访" in facts and first in facts
 
     page.get_by_role("link", name="研判").click()
     page.wait_for_url(f"{desk.base}/analysis*")
@@ -85,6 +88,42 @@ def test_a_bad_period_is_explained_and_a_liaison_is_turned_away(browser: Any, de
     assert liaison.get_by_role("link", name="研判").count() == 0
     assert liaison.goto(f"{desk.base}/analysis").status == 403
     liaison.context.close()
+
+
+def test_three_cases_of_one_category_in_one_community_raise_a_cluster_alert_a_supervisor_closes(
+        browser: Any, desk: Desk) -> None:
+    page = sign_in(browser, desk, "mediator")
+    cases = []
+    for n, (name, grid) in enumerate((("甲某", "grid-xicheng-gulou-1"), ("乙某", "grid-xicheng-gulou-2"),
+                                      ("丙某", "grid-xicheng-gulou-1"))):
+        register(page, desk, name, "信访事项（访调对接）", grid, f"42010119800101{n:03d}{uuid.uuid4().int % 10}")
+        page.wait_for_url(re.compile(r".*/cases/C-[^/?]+\?done=.*"))
+        cases.append(page.url.split("/cases/")[1].split("?")[0])
+    assert "聚集预警" in page.locator("dl.facts").inner_text()  # the third case opened it
+    page.goto(f"{desk.base}/desk")
+    alerts = page.locator("#alerts")
+    assert "西城街道鼓楼社区 · 信访事项（访调对接）" in alerts.inner_text() and "3 件" in alerts.inner_text()
+    assert all(c in alerts.inner_text() for c in cases)
+    assert alerts.locator("form").count() == 0  # a mediator sees it, a supervisor closes it
+    page.context.close()
+
+    boss = sign_in(browser, desk, "supervisor", console=False)  # the 422 page logs "Failed to load"
+    assert "西城街道鼓楼社区" in boss.locator("#alerts").inner_text()  # on the board
+    boss.goto(f"{desk.base}/analysis")
+    item = boss.locator("#alerts li", has_text="鼓楼社区")
+    item.get_by_label("处置情况").fill("   ")
+    item.get_by_role("button", name="关闭预警").click()
+    boss.wait_for_load_state()
+    assert "请填写「处置情况」" in boss.get_by_role("alert").inner_text()
+    item = boss.locator("#alerts li", has_text="鼓楼社区")
+    item.get_by_label("处置情况").fill("已约谈信访人，联合街道综治中心化解")
+    shoot(boss, "analysis-cluster-alert")
+    item.get_by_role("button", name="关闭预警").click()
+    boss.wait_for_url(re.compile(r".*/analysis\?done=.*"))
+    assert boss.locator("#alerts li", has_text="鼓楼社区").count() == 0
+    width = boss.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"], width
+    boss.context.close()
 
 
 def test_nothing_was_asked_from_outside_and_no_console_errors(desk: Desk) -> None:
