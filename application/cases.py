@@ -6,6 +6,7 @@ Failures are :mod:`application.errors`; the domain's refusals are translated her
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import uuid
@@ -79,6 +80,7 @@ from infra.read_models import (
     grid_reports,
     list_cases,
     party_fingerprint,
+    projected_version,
     supervision_board,
 )
 from infra.read_models import (
@@ -96,6 +98,10 @@ def _unavailable(exc: RPCError) -> Exception:
     if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
         return Unavailable("the workflow service is unavailable; repeat the request shortly")
     return exc
+
+
+# About 5 s of catching up (doubling waits from 2 ms, capped at 0.2 s) before a read-your-write gives up (503).
+_PROJECTION_TRIES = 32
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,7 @@ class Application:
             raise Refused(str(exc), exc.code, exc.data) from exc  # at intake both mean "not now": the id is taken
         except RPCError as exc:
             raise _unavailable(exc) from exc
-        await self.projector.catch_up()
+        await self._until_projected(case_id, result.version)
         state = await self._state(case_id)
         await record_visit(self.pool, case_id, state.received_at or self.clock(), found)
         cluster = await detect_cluster(self, state)
@@ -338,8 +344,23 @@ class Application:
             raise NotFound(f"no case {state.case_id}", "no_case", {"case": state.case_id}) from exc
         except RPCError as exc:
             raise _unavailable(exc) from exc
-        await self.projector.catch_up()
+        await self._until_projected(state.case_id, result.version)
         return Done(case_id=state.case_id, stage=Stage(result.stage), version=result.version, events=result.events)
+
+    async def _until_projected(self, case_id: str, version: int) -> None:
+        """Read your writes: return once the read models hold ``version`` of the case. A catch-up reads no
+        further than the oldest transaction still open (infra.event_store ``read_all``), so a write committed
+        while another intake's or projector's transaction was open shows only a moment later; waiting here
+        keeps the answer (and the next page) from showing the case as it was, or not at all."""
+        delay = 0.002
+        for _ in range(_PROJECTION_TRIES):
+            await self.projector.catch_up()
+            seen = await projected_version(self.pool, case_id)
+            if seen is not None and seen >= version:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
+        raise Unavailable("the case was saved, but the read models have not caught up yet; read it again shortly")
 
     # -------------------------------------------------------------------------------------------- reads
 

@@ -442,6 +442,12 @@ async def case_state_json(pool: asyncpg.Pool, case_id: str) -> str | None:
     return value
 
 
+async def projected_version(pool: asyncpg.Pool, case_id: str) -> int | None:
+    """The version of a case the read models hold (None: none of it yet)."""
+    value: int | None = await pool.fetchval("SELECT version FROM case_states WHERE case_id = $1", case_id)
+    return value
+
+
 async def case_exists(pool: asyncpg.Pool, case_id: str) -> bool:
     """Whether the event store has any event of the case (the source of truth, ahead of the projector)."""
     return bool(await pool.fetchval("SELECT 1 FROM events WHERE case_id = $1 LIMIT 1", case_id))

@@ -98,3 +98,15 @@ async def test_a_refusal_keeps_its_code_through_the_workflow(app) -> None:  # ty
     with pytest.raises(Refused) as refused:
         await app.act(supervisor, received.case_id, VerifyResolution(accepted=True))
     assert (refused.value.code, refused.value.data) == ("stage", {"stage": "triage", "needs": "supervision"})
+
+
+async def test_intakes_at_once_each_answer_with_their_own_case_and_read_it_back(app: Application) -> None:
+    """Read your writes under concurrency: a catch-up stops at the oldest open transaction, so an intake whose
+    events committed behind another's still-open one must wait for them rather than answer "no case"."""
+    import asyncio
+
+    received = await asyncio.gather(*(app.receive(MEDIATOR, intake(title=f"同时受理 {n}")) for n in range(8)))
+    assert len({r.case_id for r in received}) == 8
+    for r in received:
+        state = await app.get_case(MEDIATOR, r.case_id)
+        assert state.version >= r.version and state.stage is Stage.triage
