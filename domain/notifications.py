@@ -28,6 +28,7 @@ from domain.events import (
     DomainEvent,
     Frozen,
     JudicialConfirmationApplied,
+    LeaderAssigned,
     NotificationKind,
     ReturnRequested,
     RiskRegraded,
@@ -41,13 +42,14 @@ from domain.vocabulary import WATCH_CLOCKS, Clock, RiskLevel
 
 # ----------------------------------------------------------------------------------------------- intents
 
-AudienceKind = Literal["liaisons", "head", "centre_of", "centre_above", "police_above", "district_centre"]
+AudienceKind = Literal["liaisons", "head", "centre_of", "centre_above", "police_above", "district_centre", "user"]
 
 
 class Audience(Frozen):
     """Who, before the organisation is consulted: ``ref`` is a department id (liaisons, head; centre_above: the
     centre one jurisdiction level above the department's) or a jurisdiction id (centre_of: the 综治中心 of it or
-    nearest above; police_above, district_centre: from it up)."""
+    nearest above; police_above, district_centre: from it up) or, for ``user``, a user's id (a 包案 leader: told
+    in the workbench, by id; the organisation names no channel for a person)."""
 
     kind: AudienceKind
     ref: str
@@ -82,6 +84,8 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
                 Audience(kind="district_centre", ref=state.grid_id)
             return [Intent(kind="listed_supervision", level=3,
                            audiences=(above, *(Audience(kind="head", ref=t.department) for t in state.active_tasks)))]
+        case LeaderAssigned():  # 包案: the leader named, addressed to that one user
+            return [Intent(kind="leader_assignment", level=0, audiences=(Audience(kind="user", ref=event.user),))]
         case JudicialConfirmationApplied():  # 司法确认: the court applied to reviews it and enters its ruling
             return [Intent(kind="judicial_confirmation", level=0, clock=Clock.judicial_confirmation,
                            audiences=(Audience(kind="liaisons", ref=event.court_department),))]
@@ -184,7 +188,7 @@ def recipients(org: Organisation, intent: Intent) -> tuple[str, ...]:
     police station is told through its liaisons (the duty desk)."""
     found: list[str] = []
     for a in intent.audiences:
-        if a.kind in ("liaisons", "head"):
+        if a.kind in ("liaisons", "head", "user"):
             found.append(f"{a.kind}:{a.ref}")
             continue
         dept = (_of_kind_from(org, ZONGZHI, a.ref) if a.kind == "centre_of" else
@@ -252,7 +256,7 @@ def url_for(org: Organisation, channel_id: str) -> str | None:
 _KIND_NAMES: dict[str, str] = {
     "assignment": "派单", "reminder": "催办", "warning": "预警（黄牌）", "listed_supervision": "挂牌督办（红牌）",
     "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
-    "judicial_confirmation": "司法确认申请",
+    "judicial_confirmation": "司法确认申请", "leader_assignment": "领导包案",
 }
 _ACTION = {Clock.acknowledge: "签收", Clock.reply: "答复", Clock.report: "报到", Clock.commitment: "落实承诺事项",
            Clock.follow_up: "回访", Clock.performance: "督促履行调解协议",
@@ -290,6 +294,7 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str) 
         "summons": f"请于 {due} 前报到。",
         "return_requested": "责任单位申请退回，请督办人审核。",
         "judicial_confirmation": "双方当事人已申请司法确认，请审查后录入确认结果。",
+        "leader_assignment": "您已被确定为本案包案领导，请关注办理进展。",
     }[intent.kind]
     subject = f"【联调·{name}】案件 {case_id}"
     body = f"{subject}「{title}」{what}\n级别：{intent.level} 级（{name}）\n详情：{link}"

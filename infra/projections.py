@@ -226,7 +226,7 @@ class _Batch:
         before = self.states.get(e.case_id) or self.stored.get(e.case_id) or CaseState(case_id=e.case_id)
         if e.seq <= before.version:
             return  # already in the state: applying it again would count it twice
-        after = evolve(before, e.payload, e.occurred_at, e.seq)
+        after = evolve(before, e.payload, e.occurred_at, e.seq, e.actor)
         self.states[e.case_id] = after
         self.applied += 1
         if after.tasks is not before.tasks:

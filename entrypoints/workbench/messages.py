@@ -94,6 +94,19 @@ _PATTERNS: list[tuple[str, Callable[[re.Match[str], Names], str]]] = [
     (r"the case has no (commitment|meeting|summons) (\S+)",
      lambda m, n: f"案件没有这个{ {'commitment': '承诺', 'meeting': '会议', 'summons': '吹哨'}[m[1]] }"),
     (r"the case is already listed.*", lambda m, n: "案件已经挂牌督办"),
+    # 责任人 and 包案
+    (r"task (\S+) is not acknowledged yet: acknowledge it first", lambda m, n: "任务尚未签收，请先签收"),
+    (r"user (\S+) is not of department (\S+): a task's 责任人 is one of its own department",
+     lambda m, n: f"责任人须是本任务所属单位（{n(m[2])}）的人员"),
+    (r"user (\S+) is already the 责任人 of task (\S+)", lambda m, n: "此人已经是该任务的责任人"),
+    (r"user (\S+) is a (\w+), not a leader: 包案 is a leader's", lambda m, n: "包案领导须是「领导」角色的人员"),
+    (r"user (\S+) is already the case's leader \(包案领导\)", lambda m, n: "此人已经是本案的包案领导"),
+    (r"case (\S+) is not among this leader's cases.*",
+     lambda m, n: "此案件不是您包案的案件，领导只能查看本人包案的案件"),
+    (r"user: no active user (\S+)", lambda m, n: "所选人员不存在或已停用"),
+    (r"user: user (\S+) is a (\w+), not a leader.*", lambda m, n: "包案领导须是「领导」角色的人员"),
+    (r"leader: user (\S+) is a (\w+), not a leader.*", lambda m, n: "包案领导须是「领导」角色的人员"),
+    (r"leader: no active user (\S+)", lambda m, n: "所选包案领导不存在或已停用"),
     (r"the case is not listed.*", lambda m, n: "案件没有挂牌督办"),
     (r"the case was already reopened .*", lambda m, n: "重新办理次数已达政策上限，只能研判为不合理后归档"),
     (r"the commitment of (\S+) is due (\S+), which has already passed", lambda m, n: "承诺的办理期限已过"),
@@ -198,6 +211,12 @@ _CODES: dict[str, Callable[[dict[str, str], Names], str]] = {
                                 f"{_statuses(' or '.join(d['needs'].split()))}",
     "role": lambda d, n: f"{_role(d['role'])}无权进行此操作（仅限{'、'.join(_role(r) for r in d['allowed'].split())}）",
     "not_your_task": lambda d, n: f"该任务属于{n(d['department'])}，不是您的部门",
+    # 责任人 and 包案
+    "assignee_department": lambda d, n: f"责任人须是本任务所属单位（{n(d['department'])}）的人员",
+    "already_assignee": lambda d, n: "此人已经是该任务的责任人",
+    "not_a_leader": lambda d, n: "包案领导须是「领导」角色的人员",
+    "already_leader": lambda d, n: "此人已经是本案的包案领导",
+    "not_your_case": lambda d, n: "此案件不是您包案的案件，领导只能查看本人包案的案件",
 }
 CODES = frozenset(_CODES)
 
