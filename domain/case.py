@@ -404,6 +404,17 @@ class CaseState(Frozen):
         return tuple(e for e in self.escalations if e.cleared_at is None)
 
 
+def named_people(state: CaseState) -> set[str]:
+    """The user ids the case names: its tasks' 责任人, its 包案 leader, its listing's leader user (the names are
+    the users table's, looked up when shown)."""
+    ids = {t.assignee for t in state.tasks if t.assignee}
+    if state.leader is not None:
+        ids.add(state.leader.user)
+    if state.listing is not None and state.listing.leader_user:
+        ids.add(state.listing.leader_user)
+    return ids
+
+
 def _with_task(state: CaseState, task_id: str, **changes: object) -> tuple[Task, ...]:
     return tuple(t.model_copy(update=changes) if t.task_id == task_id else t for t in state.tasks)
 
