@@ -53,7 +53,7 @@ class Scores:
     rows: tuple[ScoreRow, ...]
     red_list: tuple[str, ...]
     black_list: tuple[str, ...]
-    people: tuple[PersonRow, ...] = ()  # per person, when asked for (never on the public board)
+    people: tuple[PersonRow, ...] | None = None  # per person, when asked for (never on the public board)
 
 
 def parse_period(period: str | None, first: date | None, last: date | None) -> Period:
@@ -220,7 +220,7 @@ def people_json(report: Scores) -> dict[str, object]:
             "return_rate": r.figures.return_rate, "reopen_rate": r.figures.reopen_rate,
             "rating_avg": r.figures.rating_avg, "listed": r.figures.listed, "score": r.figures.score,
             "rank": r.figures.rank,
-        } for r in report.people],
+        } for r in report.people or ()],
     }
 
 
@@ -235,7 +235,7 @@ _PEOPLE_COLUMNS = (
 def _people_rows(report: Scores) -> list[list[object]]:
     return [[r.figures.rank, r.name, r.department_name, r.figures.tasks, r.figures.on_time_ack_rate,
              r.figures.on_time_reply_rate, r.figures.return_rate, r.figures.reopen_rate, r.figures.rating_avg,
-             r.figures.listed, r.figures.score] for r in report.people]
+             r.figures.listed, r.figures.score] for r in report.people or ()]
 
 
 def scores_tables(report: Scores) -> list[Table]:
@@ -244,7 +244,7 @@ def scores_tables(report: Scores) -> list[Table]:
     tables = [Table(title, _SCORE_COLUMNS, _score_rows(report)),
               Table("红榜", _SCORE_COLUMNS, _score_rows(report, set(report.red_list))),
               Table("黑榜", _SCORE_COLUMNS, _score_rows(report, set(report.black_list)))]
-    if report.people:
+    if report.people is not None:
         tables.append(Table("责任人", _PEOPLE_COLUMNS, _people_rows(report)))
     return tables
 

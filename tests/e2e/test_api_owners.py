@@ -148,5 +148,13 @@ async def test_scores_per_person_name_each_assignee(a: tuple[Api, dict[str, Pers
     departments = await api.ok("supervisor", "GET", f"/reports/scores?{period}")
     assert "by" not in departments and all("user" not in r for r in departments["rows"])
     sheet = await api.call("supervisor", "GET", f"/reports/scores?{period}&format=xlsx")
-    assert sheet.status_code == 200 and sheet.content[:2] == b"PK"
+    assert sheet.status_code == 200
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(sheet.content))
+    people = book["责任人"]
+    assert [c.value for c in people[1]][:3] == ["排名", "责任人", "部门"]
+    assert "许责任" in [r[1].value for r in people.iter_rows(min_row=2)]
     assert_problem(await api.call("supervisor", "GET", f"/reports/scores?{period}&by=nobody"), 422)
