@@ -16,7 +16,7 @@ REFUSALS = ("ActionRefused", "NotPermitted", "Refused", "Forbidden", "NotFound",
 SOURCES = [*(ROOT / "domain" / f"{name}.py" for name in ("decide", "rules", "supervision", "summons", "organisation",
                                                               "papers", "meetings")),
            ROOT / "application" / "access.py", ROOT / "application" / "cases.py", ROOT / "application" / "documents.py",
-           ROOT / "application" / "meetings.py"]
+           ROOT / "application" / "meetings.py", ROOT / "application" / "owners.py"]
 
 
 def _messages() -> list[str]:
