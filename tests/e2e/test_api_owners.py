@@ -73,7 +73,8 @@ async def test_acknowledging_names_the_liaison_and_a_liaison_reassigns_within_th
                    "not of department")
     assert_problem(await api.call("z", "POST", f"{c}/tasks/{lead}/assignee", {"user": who["z"].id}), 403,
                    "belongs to department")
-    assert_problem(await api.call("x", "POST", f"{c}/tasks/{lead}/assignee", {"user": "usr-nobody"}), 422, "user")
+    assert_problem(await api.call("x", "POST", f"{c}/tasks/{lead}/assignee", {"user": "usr-nobody"}), 404,
+                   "no active user")
     assert_problem(await api.call("supervisor", "POST", f"{c}/tasks/{lead}/assignee", {"user": who["y"].id}), 403)
     assert_problem(await api.call("x", "POST", f"{c}/tasks/{lead}/assignee", {"user": who["y"].id}), 409, "already")
     assert_problem(await api.call("x", "POST", f"{c}/tasks/{lead}-9/assignee", {"user": who["y"].id}), 404)
@@ -85,9 +86,9 @@ async def test_a_leader_is_assigned_told_and_sees_only_their_cases(a: tuple[Api,
     other_id, _, _ = await _routed(api)
     c = f"/cases/{case_id}"
     assert_problem(await api.call("x", "POST", f"{c}/leader", {"user": who["l1"].id, "reason": "r"}), 403)
-    assert_problem(await api.call("supervisor", "POST", f"{c}/leader", {"user": who["m"].id, "reason": "r"}), 422,
+    assert_problem(await api.call("supervisor", "POST", f"{c}/leader", {"user": who["m"].id, "reason": "r"}), 409,
                    "not a leader")
-    assert_problem(await api.call("supervisor", "POST", f"{c}/leader", {"user": "usr-nobody", "reason": "r"}), 422)
+    assert_problem(await api.call("supervisor", "POST", f"{c}/leader", {"user": "usr-nobody", "reason": "r"}), 404)
     done = await api.ok("supervisor", "POST", f"{c}/leader", {"user": who["l1"].id, "reason": "重大疑难，领导包案"})
     assert done["events"][0] == "LeaderAssigned" and "NotificationIssued" in done["events"]
     view = await api.ok("l1", "GET", c)
@@ -116,7 +117,7 @@ async def test_a_listing_by_hand_takes_a_leader_user_or_the_old_free_text(a: tup
     api, who = a
     case_id, _, _ = await _routed(api)
     c = f"/cases/{case_id}"
-    assert_problem(await api.call("supervisor", "POST", f"{c}/listing", {"leader": who["m"].id, "reason": "r"}), 422,
+    assert_problem(await api.call("supervisor", "POST", f"{c}/listing", {"leader": who["m"].id, "reason": "r"}), 409,
                    "not a leader")
     done = await api.ok("supervisor", "POST", f"{c}/listing", {"leader": who["l2"].id, "reason": "民转刑风险"})
     assert done["events"][:2] == ["CaseListed", "LeaderAssigned"]
