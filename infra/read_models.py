@@ -410,7 +410,9 @@ async def supervision_extras(pool: asyncpg.Pool, limit: int = 100) -> dict[str, 
     _check_limit(limit)
     async with pool.acquire() as conn:
         listings = await conn.fetch(
-            """SELECT l.case_id, l.leader, l.reason, l.since, s.title, s.category, s.risk_level, s.stage
+            # a listing under a leader user holds the user's id: the board shows the name (free text as it is)
+            """SELECT l.case_id, coalesce((SELECT u.name FROM users u WHERE u.id = l.leader), l.leader) AS leader,
+                      l.reason, l.since, s.title, s.category, s.risk_level, s.stage
                  FROM case_listings l JOIN case_summaries s USING (case_id)
                 ORDER BY l.since, l.case_id LIMIT $1""", limit)
         decisions = await conn.fetch(

@@ -126,6 +126,8 @@ async def test_a_listing_by_hand_takes_a_leader_user_or_the_old_free_text(a: tup
     assert view["listing"]["leader_user"] == {"id": who["l2"].id, "name": "刘副区长"}
     assert view["leader"]["user"]["id"] == who["l2"].id
     assert case_id in [i["case_id"] for i in (await api.ok("l2", "GET", "/leaders/me/cases"))["items"]]
+    board = await api.ok("supervisor", "GET", "/supervision/board?limit=500")
+    assert [x["leader"] for x in board["listings"] if x["case_id"] == case_id] == ["刘副区长"]  # a name, not an id
     old_id, _, _ = await _routed(api)
     await api.ok("supervisor", "POST", f"/cases/{old_id}/listing", {"leader": "区综治中心王副主任", "reason": "r"})
     old = await api.ok("supervisor", "GET", f"/cases/{old_id}")

@@ -77,6 +77,7 @@ def test_a_supervisor_names_a_leader_who_sees_it_under_their_cases_only(browser:
     page = sign_in(browser, desk, "leader", PHONE)
     page.get_by_role("link", name="我的包案").click()
     page.wait_for_url(f"{desk.base}/leader/cases")
+    expect(page.get_by_role("article", name="包案 拖欠工资（有过激言行）")).to_be_visible()  # the demo's listing
     mine = page.get_by_role("article", name=f"包案 {TITLE}")
     expect(mine).to_contain_text("群众反映强烈，领导包案")
     shoot(page, "leader-cases-phone")
