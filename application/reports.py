@@ -260,8 +260,8 @@ def scores_csv(report: Scores, by_person: bool = False) -> str:
 
 
 async def stored_scores(pool: asyncpg.Pool, scoring: Scoring, now: datetime, actor: Actor, period: Period,
-                        jurisdiction: str | None = None) -> Scores:
+                        jurisdiction: str | None = None, by_person: bool = False) -> Scores:
     """:func:`scores` under the organisation the stack last started with (the command line's way in)."""
     from infra.organisations import in_force
 
-    return await district_scores(pool, await in_force(pool), scoring, now, actor, period, jurisdiction)
+    return await district_scores(pool, await in_force(pool), scoring, now, actor, period, jurisdiction, by_person)
