@@ -16,6 +16,9 @@ from domain.masking import masked_parties
 from domain.vocabulary import Role
 
 READ_CASES = frozenset({Role.mediator, Role.supervisor, Role.auditor, Role.liaison, Role.grid_worker})
+# One case: a leader also reads the cases they lead (包案), and only those (require_visible); they list them at
+# GET /leaders/me/cases, not GET /cases.
+READ_CASE = READ_CASES | {Role.leader}
 GRID_REPORTS = frozenset({Role.grid_worker})  # 我的上报
 READ_EVENTS = frozenset({Role.mediator, Role.supervisor, Role.auditor})
 REPLAY = frozenset({Role.auditor, Role.supervisor})
@@ -40,7 +43,11 @@ def involves(state: CaseState, department: str | None) -> bool:
 
 
 def require_visible(state: CaseState, actor: Actor) -> None:
-    """Liaisons see only the cases their department has (or had) a task on; grid workers only their grid's."""
+    """Liaisons see only the cases their department has (or had) a task on; grid workers only their grid's;
+    leaders only the cases they lead (包案). Refused as 403, like a liaison's: the case exists, it is not theirs."""
+    if actor.role is Role.leader and (state.leader is None or state.leader.user != actor.id):
+        raise Forbidden(f"case {state.case_id} is not among this leader's cases (包案)", "not_led_case",
+                        {"case": state.case_id})
     if actor.role is Role.liaison and not involves(state, actor.department):
         raise Forbidden(f"case {state.case_id} has no task for department {actor.department}", "not_your_case",
                         {"case": state.case_id, "department": str(actor.department)})

@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from application.access import (
     GRID_REPORTS,
     READ_BOARD,
+    READ_CASE,
     READ_CASES,
     READ_EVENTS,
     READ_INBOX,
@@ -375,7 +376,7 @@ class Application:
 
     async def get_case(self, actor: Actor, case_id: str) -> CaseState:
         """Opening a case: its parties as this person may see them, and an access-log row when unmasked."""
-        require_role(actor, READ_CASES)
+        require_role(actor, READ_CASE)
         state = await self._state(case_id)
         require_visible(state, actor)
         await self._record_if_unmasked(state, actor, "case")
@@ -385,7 +386,7 @@ class Application:
         """The case for computing what a list shows about it (its buttons, its suggested route), with the
         parties masked whoever asks: nobody looks at anyone's personal data, so nothing is recorded. A desk
         that polls every few seconds would otherwise fill the access log with its refreshes."""
-        require_role(actor, READ_CASES)
+        require_role(actor, READ_CASE)
         state = await self._state(case_id)
         require_visible(state, actor)
         return masked_state(state)

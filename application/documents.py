@@ -22,7 +22,7 @@ from application.papers import paper_data, paper_date
 from application.supervision import COURT_KIND
 from domain.actions import available_papers as domain_available_papers
 from domain.actions import may_file_signed_agreement as domain_may_file_signed_agreement
-from domain.case import CaseState, IssuedDocument
+from domain.case import CaseState, IssuedDocument, named_people
 from domain.commands import (
     ApplyJudicialConfirmation,
     DecideJudicialConfirmation,
@@ -38,7 +38,7 @@ from infra.blobs import read_blob, store_blob
 from infra.case_numbers import allocate_case_number
 from infra.papers import template
 from infra.pdf import render_pdf
-from infra.read_models import case_state_json
+from infra.read_models import case_state_json, names_of
 
 ISSUE_DOCUMENTS = frozenset({Role.mediator})
 READ_DOCUMENTS = frozenset({Role.mediator, Role.supervisor, Role.auditor})
@@ -80,9 +80,11 @@ def committee_of(org: Organisation, grid_id: str) -> Committee:
     return Committee(id=place.id, name=f"{place.name}人民调解委员会", short=committee_short_name(place.name))
 
 
-def render(state: CaseState, kind: DocumentKind, org: Organisation, committee: Committee, number: str) -> bytes:
-    """The paper's PDF: a pure function of the record, the organisation's names and the number."""
-    return render_pdf(template(), paper_data(kind, state, Names(org), committee.name, number),
+def render(state: CaseState, kind: DocumentKind, org: Organisation, committee: Committee, number: str,
+           people: dict[str, str] | None = None) -> bytes:
+    """The paper's PDF: a pure function of the record, the organisation's names, the names of the people the
+    record names by id (a listing's leader user) and the number."""
+    return render_pdf(template(), paper_data(kind, state, Names(org, people), committee.name, number),
                       date=paper_date(kind, state))
 
 
@@ -106,7 +108,7 @@ async def issue_document(app: Application, actor: Actor, case_id: str, kind: Doc
         raise Refused("the case is archived: its record is sealed", "archived")
     committee = committee_of(app.org, state.grid_id)
     number = await _number(app, state, committee)
-    pdf = render(state, kind, app.org, committee, number)
+    pdf = render(state, kind, app.org, committee, number, await names_of(app.pool, named_people(state)))
     sha256 = hashlib.sha256(pdf).hexdigest()
     latest = state.latest_document(kind)
     if latest is not None and latest.sha256 == sha256:
@@ -172,7 +174,8 @@ async def preview_document(app: Application, actor: Actor, case_id: str, kind: D
     if missing is not None:
         raise Refused(missing, "paper_not_ready", {"kind": kind.value})
     committee = committee_of(app.org, state.grid_id)
-    return render(state, kind, app.org, committee, state.case_number or "（待编号）")
+    return render(state, kind, app.org, committee, state.case_number or "（待编号）",
+                  await names_of(app.pool, named_people(state)))
 
 
 async def record_performance(app: Application, actor: Actor, case_id: str, performed: bool, note: str | None,

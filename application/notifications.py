@@ -2,7 +2,8 @@
 
 Who sees which (docs/api.md §3 ``GET /notifications``): a liaison, what was sent to its department; anyone else with
 a department, what was sent to the departments of that department's jurisdiction and below; anyone without one
-(a district-wide token), everything."""
+(a district-wide token), everything. A leader sees only what was addressed to them in person (包案: ``user:{id}``),
+as everyone sees what was addressed to them."""
 
 from __future__ import annotations
 
@@ -15,13 +16,21 @@ from application.errors import Forbidden, NotFound
 from domain.events import Actor
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role
-from infra.notification_reads import list_notifications, mark_read, notification_departments, notification_view
+from infra.notification_reads import (
+    list_notifications,
+    mark_read,
+    notification_departments,
+    notification_recipients,
+    notification_view,
+)
 
 READ_CASE_NOTIFICATIONS = READ_EVENTS  # mediator, supervisor, auditor
 
 
 def audience(actor: Actor, org: Organisation) -> list[str] | None:
-    """The departments whose notifications ``actor`` sees; ``None`` for all."""
+    """The departments whose notifications ``actor`` sees; ``None`` for all (besides those sent to them in person)."""
+    if actor.role is Role.leader:  # their own cases only, told to them by name
+        return []
     if actor.department is None:
         return [] if actor.role is Role.liaison else None
     if actor.role is Role.liaison:
@@ -45,7 +54,8 @@ async def read(app: Application, actor: Actor, notification_id: str) -> datetime
     if departments is None:
         raise NotFound(f"no notification {notification_id}", "no_notification")
     seen = audience(actor, app.org)
-    if seen is not None and not set(seen) & set(departments):
+    personal = f"user:{actor.id}" in (await notification_recipients(app.pool, notification_id) or [])
+    if seen is not None and not set(seen) & set(departments) and not personal:
         raise Forbidden(f"notification {notification_id} was not sent to the caller", "not_your_notification")
     return await mark_read(app.pool, notification_id, actor.id)
 

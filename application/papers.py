@@ -113,7 +113,8 @@ def supervision_notice(state: CaseState, names: Names, committee: str, number: s
              f"{LEVEL[e.level]}（{_time(e.at, state)}）" for e in warned]
     sections = [("督办事项", "\n".join(lines) or "—")]
     if state.listing is not None:
-        sections.append(("挂牌督办", f"包案领导：{state.listing.leader}；原因：{state.listing.reason}"))
+        leader = names.person(state.listing.leader_user) if state.listing.leader_user else state.listing.leader
+        sections.append(("挂牌督办", f"包案领导：{leader}；原因：{state.listing.reason}"))
     sections.append(("督办要求", "请责任单位收到本通知后立即办理，并将办理情况报综治中心。"))
     return _paper(DocumentKind.supervision_notice, state, committee, number,
                   paper_date(DocumentKind.supervision_notice, state),

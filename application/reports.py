@@ -5,7 +5,7 @@ departments named from the organisation in force, and the result shaped for JSON
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -15,12 +15,13 @@ from application.access import require_role
 from application.errors import InvalidInput, NotFound
 from domain.describe import ARCHIVE, GRADE, OUTCOME
 from domain.events import Actor
-from domain.figures import Figures, Period, PeriodError, rank
+from domain.figures import Figures, Period, PeriodError, rank, rank_people
 from domain.masking import redact
 from domain.organisation import Organisation, UnknownId
 from domain.policy import Scoring
 from domain.vocabulary import ArchiveReason, Role, TaskRole
-from infra.figures import archived_states, department_counts
+from infra.figures import archived_states, department_counts, person_counts
+from infra.read_models import names_of
 from infra.spreadsheets import Column, Table, csv_text, xlsx
 
 if TYPE_CHECKING:
@@ -37,12 +38,22 @@ class ScoreRow:
 
 
 @dataclass(frozen=True)
+class PersonRow:
+    """One 责任人's figures (domain/figures.py, "Per person"): the user id is ``figures.assignee``."""
+
+    figures: Figures
+    name: str  # the person's name (the id when the users table no longer has them)
+    department_name: str
+
+
+@dataclass(frozen=True)
 class Scores:
     period: Period
     jurisdiction: str | None
     rows: tuple[ScoreRow, ...]
     red_list: tuple[str, ...]
     black_list: tuple[str, ...]
+    people: tuple[PersonRow, ...] | None = None  # per person, when asked for (never on the public board)
 
 
 def parse_period(period: str | None, first: date | None, last: date | None) -> Period:
@@ -63,17 +74,27 @@ def _within(org: Organisation, department: str, jurisdiction: str | None) -> boo
     return any(j.id == jurisdiction for j in org.ancestors(home))
 
 
-async def scores(app: Application, actor: Actor, period: Period, jurisdiction: str | None = None) -> Scores:
-    """考核: every department's figures for ``period``, ranked within ``jurisdiction`` (all when None)."""
+async def scores(app: Application, actor: Actor, period: Period, jurisdiction: str | None = None,
+                 by_person: bool = False) -> Scores:
+    """考核: every department's figures for ``period``, ranked within ``jurisdiction`` (all when None); with
+    ``by_person`` also every 责任人's."""
     return await district_scores(app.pool, app.org, app.policy.scoring or Scoring(), app.clock(), actor, period,
-                                 jurisdiction)
+                                 jurisdiction, by_person)
 
 
 async def district_scores(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime, actor: Actor,
-                          period: Period, jurisdiction: str | None = None) -> Scores:
+                          period: Period, jurisdiction: str | None = None, by_person: bool = False) -> Scores:
     """:func:`scores` from its parts, for the command line (which has the database, not the workers)."""
     require_role(actor, READ_SCORES)
-    return await _district_scores(pool, org, scoring, now, period, jurisdiction)
+    report = await _district_scores(pool, org, scoring, now, period, jurisdiction)
+    if not by_person:
+        return report
+    counts = [c for c in await person_counts(pool, period, now) if _within(org, c.department, jurisdiction)]
+    ranked = rank_people(counts, scoring)
+    names = await names_of(pool, (f.assignee for f in ranked if f.assignee))
+    people = tuple(PersonRow(figures=f, name=names.get(f.assignee or "", f.assignee or ""),
+                             department_name=org.department_name(f.department)) for f in ranked)
+    return replace(report, people=people)
 
 
 async def scores_for(pool: asyncpg.Pool, org: Organisation, scoring: Scoring, now: datetime,
@@ -193,25 +214,60 @@ def _score_rows(report: Scores, names: set[str] | None = None) -> list[list[obje
             for r in report.rows if names is None or r.figures.department in names]
 
 
+def people_json(report: Scores) -> dict[str, object]:
+    """The scores per person (``by=person``): one row per department and 责任人, the same figures but satisfaction."""
+    return {
+        "period": report.period.label, "from": report.period.first.isoformat(), "to": report.period.last.isoformat(),
+        "jurisdiction": report.jurisdiction, "by": "person",
+        "rows": [{
+            "user": {"id": r.figures.assignee, "name": r.name}, "department": r.figures.department,
+            "department_name": r.department_name, "tasks": r.figures.tasks,
+            "on_time_ack_rate": r.figures.on_time_ack_rate, "on_time_reply_rate": r.figures.on_time_reply_rate,
+            "return_rate": r.figures.return_rate, "reopen_rate": r.figures.reopen_rate,
+            "rating_avg": r.figures.rating_avg, "listed": r.figures.listed, "score": r.figures.score,
+            "rank": r.figures.rank,
+        } for r in report.people or ()],
+    }
+
+
+_PEOPLE_COLUMNS = (
+    Column("排名", "int", 6), Column("责任人", width=12), Column("部门", width=24), Column("任务数", "int", 8),
+    Column("按时签收率", "percent"), Column("按时办结率", "percent"), Column("回退率", "percent"),
+    Column("重办率", "percent"), Column("评定均分", "number", 10), Column("挂牌督办", "int", 10),
+    Column("得分", "number", 8),
+)
+
+
+def _people_rows(report: Scores) -> list[list[object]]:
+    return [[r.figures.rank, r.name, r.department_name, r.figures.tasks, r.figures.on_time_ack_rate,
+             r.figures.on_time_reply_rate, r.figures.return_rate, r.figures.reopen_rate, r.figures.rating_avg,
+             r.figures.listed, r.figures.score] for r in report.people or ()]
+
+
 def scores_tables(report: Scores) -> list[Table]:
-    """考核 (every department), 红榜 and 黑榜: one sheet each."""
+    """考核 (every department), 红榜 and 黑榜: one sheet each; 责任人 (per person) after them when computed."""
     title = f"考核 {report.period.label}"
-    return [Table(title, SCORE_COLUMNS, _score_rows(report)),
-            Table("红榜", SCORE_COLUMNS, _score_rows(report, set(report.red_list))),
-            Table("黑榜", SCORE_COLUMNS, _score_rows(report, set(report.black_list)))]
+    tables = [Table(title, SCORE_COLUMNS, _score_rows(report)),
+              Table("红榜", SCORE_COLUMNS, _score_rows(report, set(report.red_list))),
+              Table("黑榜", SCORE_COLUMNS, _score_rows(report, set(report.black_list)))]
+    if report.people is not None:
+        tables.append(Table("责任人", _PEOPLE_COLUMNS, _people_rows(report)))
+    return tables
 
 
 def scores_xlsx(report: Scores) -> bytes:
     return xlsx(scores_tables(report))
 
 
-def scores_csv(report: Scores) -> str:
+def scores_csv(report: Scores, by_person: bool = False) -> str:
+    if by_person:
+        return csv_text(Table("责任人", _PEOPLE_COLUMNS, _people_rows(report)))
     return csv_text(scores_tables(report)[0])
 
 
 async def stored_scores(pool: asyncpg.Pool, scoring: Scoring, now: datetime, actor: Actor, period: Period,
-                        jurisdiction: str | None = None) -> Scores:
+                        jurisdiction: str | None = None, by_person: bool = False) -> Scores:
     """:func:`scores` under the organisation the stack last started with (the command line's way in)."""
     from infra.organisations import in_force
 
-    return await district_scores(pool, await in_force(pool), scoring, now, actor, period, jurisdiction)
+    return await district_scores(pool, await in_force(pool), scoring, now, actor, period, jurisdiction, by_person)

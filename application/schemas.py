@@ -221,7 +221,17 @@ class NoteIn(Body):
 
 
 class ListingIn(Body):
-    leader: Line
+    leader: Line = Field(description="the id of a leader user (then also the case's 包案 leader, told); "
+                                     "free text naming the leader is still accepted")
+    reason: Text
+
+
+class AssigneeIn(Body):
+    user: Id = Field(description="the id of an active user of the task's department")
+
+
+class LeaderIn(Body):
+    user: Id = Field(description="the id of an active leader user")
     reason: Text
 
 
@@ -324,6 +334,7 @@ class TaskView(BaseModel):
     return_reason: str | None = None  # the return asked for (status return_requested) or granted
     forced: bool = False  # 强制派单: a return was refused; the task can no longer be returned
     grade: Grade | None = None  # 评定 of the department's handling, once replied
+    assignee: dict[str, Any] | None = None  # 责任人 {"id", "name"}: null before acknowledgement
 
 
 class CaseView(BaseModel):
@@ -358,7 +369,10 @@ class CaseView(BaseModel):
     attachments: list[dict[str, Any]] = []  # {sha256, name, media_type, size, added_at}
     # supervision as practised
     summons: list[dict[str, Any]] = []  # [{"summons_id", "reason", "due_at", "departments": [{...}]}]
-    listing: dict[str, Any] | None = None  # {"leader", "reason", "since"}: 挂牌督办 by hand
+    # {"leader", "reason", "since", "leader_user"}: 挂牌督办 by hand; leader_user {"id", "name"} when listed under a
+    # leader user (then "leader" is that user's name)
+    listing: dict[str, Any] | None = None
+    leader: dict[str, Any] | None = None  # 包案: {"user": {"id", "name"}, "reason", "since"}
     meeting_minutes: list[dict[str, Any]] = []
     commitments: list[dict[str, Any]] = []
     follow_up_due_at: datetime | None = None

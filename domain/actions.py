@@ -15,6 +15,7 @@ from domain.commands import (
     AddAttachment,
     ApplyJudicialConfirmation,
     ArchiveCase,
+    AssignLeader,
     Command,
     ConveneMeeting,
     DecideExtension,
@@ -27,6 +28,7 @@ from domain.commands import (
     JudgeComplaint,
     LiftListing,
     ListCase,
+    NameAssignee,
     PauseClock,
     RateTask,
     RecordFollowUp,
@@ -46,7 +48,7 @@ from domain.commands import (
 )
 from domain.decide import ActionRefused, NotPermitted, decide
 from domain.events import Actor
-from domain.vocabulary import DocumentKind, Grade, MediationMethod, Outcome, RiskLevel, Satisfaction
+from domain.vocabulary import DocumentKind, Grade, MediationMethod, Outcome, RiskLevel, Role, Satisfaction
 
 _PROBE = "-"  # placeholder text: decide never looks at free text when it checks preconditions
 
@@ -84,6 +86,7 @@ def _case_probes(now: datetime) -> list[Command]:
         SummonDepartments(departments=(_PROBE,), reason=_PROBE),
         ListCase(leader=_PROBE, reason=_PROBE),
         LiftListing(reason=_PROBE),
+        AssignLeader(user="\x00probe", reason=_PROBE, user_role=Role.leader),  # no user has this id
         JudgeComplaint(reasonable=False, reason=_PROBE),
         # mediation papers: 履行 and 司法确认 (a court id no case can hold: the application checks the real one)
         RecordPerformance(performed=True),
@@ -134,8 +137,9 @@ def available_actions(state: CaseState, actor: Actor, now: datetime) -> list[Ava
     found = [AvailableAction(c.kind) for c in probes if _allowed(state, c, actor, now)]
     found += [AvailableAction(c.kind, ref=ref) for ref, c in _ref_probes(state) if _allowed(state, c, actor, now)]
     for task in state.tasks:
-        found += [AvailableAction(c.kind, task.task_id) for c in _task_probes(task.task_id)
-                  if _allowed(state, c, actor, now)]
+        probes = [*_task_probes(task.task_id),  # 责任人: someone else of the liaison's own department
+                  NameAssignee(task_id=task.task_id, user="\x00probe", user_department=actor.department)]
+        found += [AvailableAction(c.kind, task.task_id) for c in probes if _allowed(state, c, actor, now)]
     return found
 
 

@@ -11,6 +11,7 @@ from typing import Literal, assert_never
 
 from domain.calendar import with_year
 from domain.events import (
+    Actor,
     AttachmentAdded,
     CalendarUpdated,
     CaseArchived,
@@ -39,6 +40,7 @@ from domain.events import (
     JudicialConfirmationApplied,
     JudicialConfirmationDecided,
     JudicialConfirmationWindowOpened,
+    LeaderAssigned,
     ListingLifted,
     MediationRecorded,
     MeetingConvened,
@@ -61,6 +63,7 @@ from domain.events import (
     SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
+    TaskAssigneeNamed,
     TaskEscalated,
     TaskRated,
     TaskReminded,
@@ -83,6 +86,7 @@ from domain.vocabulary import (
     MediationMethod,
     Outcome,
     RiskLevel,
+    Role,
     Satisfaction,
     Stage,
     TaskRole,
@@ -125,6 +129,7 @@ class Task(Frozen):
     forced: bool = False  # 强制派单: a return was refused; the task can no longer be returned
     extended: tuple[tuple[datetime, datetime], ...] = ()  # approved extensions: reply due before and after
     grade: Grade | None = None  # 评定 of the department's handling, once replied
+    assignee: str | None = None  # 责任人: a user id (the acknowledging liaison, or whom a liaison named)
 
     @property
     def open_clock(self) -> Clock | None:
@@ -270,7 +275,16 @@ class Summons(Frozen):
 class Listing(Frozen):
     """挂牌督办 by hand, with the leader in personal charge (领导包案)."""
 
-    leader: str
+    leader: str  # free text (listings before leader users), or the leader user's id when ``leader_user`` is set
+    reason: str
+    since: datetime
+    leader_user: str | None = None
+
+
+class CaseLeader(Frozen):
+    """包案: the leader user in personal charge of the case (by id), since when and why."""
+
+    user: str
     reason: str
     since: datetime
 
@@ -336,6 +350,7 @@ class CaseState(Frozen):
     commitments: tuple[CommitmentRecord, ...] = ()
     watches: tuple[Watch, ...] = ()
     listing: Listing | None = None
+    leader: CaseLeader | None = None  # 包案领导 (stays on record after the case is resolved)
     complaint_pending: bool = False  # a dissatisfied follow-up awaits a supervisor's judgement
     follow_up_due_at: datetime | None = None
     # mediation papers
@@ -395,6 +410,17 @@ class CaseState(Frozen):
     @property
     def open_escalations(self) -> tuple[Escalation, ...]:
         return tuple(e for e in self.escalations if e.cleared_at is None)
+
+
+def named_people(state: CaseState) -> set[str]:
+    """The user ids the case names: its tasks' 责任人, its 包案 leader, its listing's leader user (the names are
+    the users table's, looked up when shown)."""
+    ids = {t.assignee for t in state.tasks if t.assignee}
+    if state.leader is not None:
+        ids.add(state.leader.user)
+    if state.listing is not None and state.listing.leader_user:
+        ids.add(state.listing.leader_user)
+    return ids
 
 
 def _with_task(state: CaseState, task_id: str, **changes: object) -> tuple[Task, ...]:
@@ -472,8 +498,11 @@ def _with_notification(state: CaseState, notification_id: str, channel_id: str |
     return tuple(changed(n) if n.notification_id == notification_id else n for n in state.notifications)
 
 
-def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None = None) -> CaseState:
-    """The state after ``event`` (which occurred at ``at``). Pure; never fails on a recorded event.
+def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None = None,
+           actor: Actor | None = None) -> CaseState:
+    """The state after ``event`` (which occurred at ``at``, by ``actor`` when known). Pure; never fails on a
+    recorded event. Only an acknowledgement looks at its actor: the liaison who acknowledged becomes the task's
+    责任人, so every acknowledgement ever recorded names one without a new event.
 
     Each branch says what changes; one copy applies it (copies are most of the cost of a replay)."""
     s = state
@@ -502,8 +531,13 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
             )
             changes = {"tasks": (*s.tasks, assigned)}
         case TaskAcknowledged():
+            acknowledger = actor.id if actor is not None and actor.role is Role.liaison else None
             changes = {"tasks": _with_task(s, event.task_id, status=TaskStatus.acknowledged, acknowledged_at=at,
-                                           escalation_level=0)}
+                                           escalation_level=0, assignee=acknowledger)}
+        case TaskAssigneeNamed():
+            changes = {"tasks": _with_task(s, event.task_id, assignee=event.user)}
+        case LeaderAssigned():
+            changes = {"leader": CaseLeader(user=event.user, reason=event.reason, since=at)}
         case TaskReturned():
             returning = s.task(event.task_id)
             returned = s.returned_by if returning is None or returning.department in s.returned_by \
@@ -694,7 +728,8 @@ def evolve(state: CaseState, event: DomainEvent, at: datetime, seq: int | None =
                 "watches": _with_watch(s, event.commitment_id, done_at=at, escalation_level=0),
             }
         case CaseListed():
-            changes = {"listing": Listing(leader=event.leader, reason=event.reason, since=at)}
+            changes = {"listing": Listing(leader=event.leader, reason=event.reason, since=at,
+                                          leader_user=event.leader_user)}
         case ListingLifted():
             changes = {"listing": None}
         case RiskRegraded():
@@ -783,7 +818,7 @@ def fold(events: Iterable[RecordedEvent], state: CaseState | None = None) -> Cas
     for recorded in events:
         if state is None:
             state = CaseState(case_id=recorded.case_id)
-        state = evolve(state, recorded.payload, recorded.occurred_at, recorded.seq)
+        state = evolve(state, recorded.payload, recorded.occurred_at, recorded.seq, recorded.actor)
     if state is None:
         raise ValueError("fold needs at least one event or a starting state")
     return state

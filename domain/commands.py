@@ -20,6 +20,7 @@ from domain.vocabulary import (
     NotAcceptedReason,
     Outcome,
     RiskLevel,
+    Role,
     Satisfaction,
 )
 
@@ -216,8 +217,29 @@ class FulfilCommitment(Frozen):
 
 class ListCase(Frozen):
     kind: Literal["list"] = "list"
-    leader: ShortText
+    leader: ShortText  # free text (the old form), or the id of a leader user when ``leader_user`` is set
     reason: Text
+    leader_user: ShortText | None = None  # a leader user's id, checked by the caller (active, role leader)
+
+
+class AssignLeader(Frozen):
+    """包案: put a leader user in personal charge of the case. The caller resolved ``user`` (an active user)
+    and says its role, which the rule checks."""
+
+    kind: Literal["assign_leader"] = "assign_leader"
+    user: ShortText
+    reason: Text
+    user_role: Role
+
+
+class NameAssignee(Frozen):
+    """责任人: a liaison names who in the department handles the task. The caller resolved ``user`` (an active
+    user) and says its department, which the rule checks."""
+
+    kind: Literal["name_assignee"] = "name_assignee"
+    task_id: ShortText
+    user: ShortText
+    user_department: str | None
 
 
 class LiftListing(Frozen):
@@ -360,6 +382,8 @@ Command = Annotated[
     | FulfilCommitment
     | ListCase
     | LiftListing
+    | AssignLeader
+    | NameAssignee
     | RegradeRisk
     | JudgeComplaint
     | RateTask

@@ -19,6 +19,7 @@ from domain.commands import (
     AddAttachment,
     ApplyJudicialConfirmation,
     ArchiveCase,
+    AssignLeader,
     Command,
     ConveneMeeting,
     DecideExtension,
@@ -32,6 +33,7 @@ from domain.commands import (
     JudgeComplaint,
     LiftListing,
     ListCase,
+    NameAssignee,
     NoteCluster,
     PauseClock,
     RateTask,
@@ -71,12 +73,14 @@ from domain.events import (
     ExtensionDecided,
     ExtensionRequested,
     FollowUpRecorded,
+    LeaderAssigned,
     MediationRecorded,
     ResolutionRejected,
     ResolutionSubmitted,
     ResolutionVerified,
     TaskAcknowledged,
     TaskAssigned,
+    TaskAssigneeNamed,
     TaskEscalated,
     TaskRated,
     TaskReminded,
@@ -149,6 +153,8 @@ PERMITTED: dict[type, frozenset[Role]] = {
     FulfilCommitment: frozenset({Role.liaison, Role.mediator}),
     ListCase: frozenset({Role.supervisor}),
     LiftListing: frozenset({Role.supervisor}),
+    AssignLeader: frozenset({Role.supervisor}),  # 包案
+    NameAssignee: frozenset({Role.liaison}),  # 责任人: within the liaison's own department
     RegradeRisk: frozenset({Role.mediator, Role.supervisor}),
     JudgeComplaint: frozenset({Role.supervisor}),
     RateTask: frozenset({Role.supervisor}),
@@ -161,7 +167,7 @@ PERMITTED: dict[type, frozenset[Role]] = {
     # 研判: the engine records a cluster alert on its cases at intake (application/clusters.py)
     NoteCluster: frozenset({Role.system}),
 }
-_LIAISON_COMMANDS = (AcknowledgeTask, ReturnTask, RequestExtension, ReplyTask)
+_LIAISON_COMMANDS = (AcknowledgeTask, ReturnTask, RequestExtension, ReplyTask, NameAssignee)
 
 
 def roles_for(command_type: type) -> frozenset[Role]:
@@ -355,6 +361,10 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
             return supervision.list_case(state, command)
         case LiftListing():
             return supervision.lift_listing(state, command)
+        case AssignLeader():
+            return _assign_leader(state, command)
+        case NameAssignee():
+            return _name_assignee(state, command)
         case RegradeRisk():
             return supervision.regrade_risk(state, command)
         case JudgeComplaint():
@@ -446,6 +456,34 @@ def decide(state: CaseState, command: Command, actor: Actor, now: datetime) -> l
         case DecideJudicialConfirmation():
             return papers.decide_confirmation(state, command)
     raise ActionRefused(f"unknown command {type(command).__name__}")  # pragma: no cover
+
+
+def _assign_leader(state: CaseState, command: AssignLeader) -> list[DomainEvent]:
+    """包案: a leader user takes personal charge; naming the same leader again is refused (nothing would change)."""
+    if command.user_role is not Role.leader:
+        raise ActionRefused(f"user {command.user} is a {command.user_role.value}, not a leader: 包案 is a leader's",
+                            "not_a_leader", user=command.user, role=command.user_role.value)
+    if state.leader is not None and state.leader.user == command.user:
+        raise ActionRefused(f"user {command.user} is already the case's leader (包案领导)", "already_leader",
+                            user=command.user)
+    return [LeaderAssigned(user=command.user, reason=command.reason)]
+
+
+def _name_assignee(state: CaseState, command: NameAssignee) -> list[DomainEvent]:
+    """责任人: someone of the task's own department, once the task is acknowledged and while it is worked on."""
+    require_stage(state, Stage.coordination)
+    task = task_in(state, command.task_id, TaskStatus.acknowledged, TaskStatus.return_requested)
+    if task.acknowledged_at is None:
+        raise ActionRefused(f"task {task.task_id} is not acknowledged yet: acknowledge it first", "task_status",
+                            task=task.task_id, status=task.status.value, needs=TaskStatus.acknowledged.value)
+    if command.user_department != task.department:
+        raise NotPermitted(f"user {command.user} is not of department {task.department}: a task's 责任人 is one "
+                           "of its own department", "assignee_department", user=command.user,
+                           department=task.department)
+    if task.assignee == command.user:
+        raise ActionRefused(f"user {command.user} is already the 责任人 of task {task.task_id}", "already_assignee",
+                            user=command.user, task=task.task_id)
+    return [TaskAssigneeNamed(task_id=task.task_id, user=command.user)]
 
 
 def _watched(state: CaseState, task_id: str, clock: Clock) -> Task:

@@ -43,6 +43,7 @@ from domain.events import (
     JudicialConfirmationApplied,
     JudicialConfirmationDecided,
     JudicialConfirmationWindowOpened,
+    LeaderAssigned,
     ListingLifted,
     MediationRecorded,
     MeetingConvened,
@@ -66,6 +67,7 @@ from domain.events import (
     SummonsReported,
     TaskAcknowledged,
     TaskAssigned,
+    TaskAssigneeNamed,
     TaskEscalated,
     TaskRated,
     TaskReminded,
@@ -132,15 +134,21 @@ ARCHIVE = {ArchiveReason.resolved: "办结", ArchiveReason.not_accepted: "不予
 NOTIFICATION_KIND = {"assignment": "派单", "reminder": "催办", "warning": "预警", "listed_supervision": "挂牌督办",
                      "critical_alert": "紧急预警", "summons": "吹哨报到", "return_requested": "退回申请",
                      "judicial_confirmation": "司法确认申请", "monthly_report": "月度研判报告",
-                     "handed_up": "上交", "cluster_alert": "聚集预警"}
+                     "handed_up": "上交", "cluster_alert": "聚集预警",
+                     "leader_assignment": "包案通知"}
 RECIPIENT_ROLE = {"liaisons": "联络员", "head": "负责人"}
 
 
 class Names:
-    """Department, jurisdiction and category names from an organisation; the id itself without one."""
+    """Department, jurisdiction and category names from an organisation; the id itself without one. People
+    (责任人, 包案领导) are recorded by user id: ``people`` (id -> name, from the users table) names them."""
 
-    def __init__(self, org: Organisation | None = None) -> None:
+    def __init__(self, org: Organisation | None = None, people: dict[str, str] | None = None) -> None:
         self.org = org
+        self.people = people or {}
+
+    def person(self, id: str) -> str:
+        return self.people.get(id, id)
 
     def department(self, id: str) -> str:
         return self.org.department_name(id) if self.org is not None else id
@@ -177,8 +185,10 @@ def actor_label(actor: Actor, names: Names) -> str:
 
 
 def recipient_label(recipient: str, names: Names) -> str:
-    """``"liaisons:{department}"`` as 花园社区居委会联络员."""
+    """``"liaisons:{department}"`` as 花园社区居委会联络员; ``"user:{id}"`` as the person's name."""
     role, _, department = recipient.partition(":")
+    if role == "user":
+        return names.person(department)
     return f"{names.department(department)}{RECIPIENT_ROLE.get(role, role)}"
 
 
@@ -192,7 +202,7 @@ def tell(events: Iterable[RecordedEvent], names: Names | None = None, *,
     state: CaseState | None = None
     for recorded in events:
         before = state if state is not None else CaseState(case_id=recorded.case_id)
-        state = evolve(before, recorded.payload, recorded.occurred_at, recorded.seq)
+        state = evolve(before, recorded.payload, recorded.occurred_at, recorded.seq, recorded.actor)
         yield recorded, state, describe(recorded, before, state, names, masked=masked)
 
 
@@ -354,7 +364,12 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
         case CaseHandedUp():
             return f"上交：由{LEVEL_NAMES[e.from_level]}上交至{LEVEL_NAMES[e.to_level]}办理，原因：{free(e.reason)}"
         case CaseListed():
-            return f"挂牌督办，包案领导 {free(e.leader, 20)}：{free(e.reason)}"
+            leader = names.person(e.leader_user) if e.leader_user else free(e.leader, 20)
+            return f"挂牌督办，包案领导 {leader}：{free(e.reason)}"
+        case LeaderAssigned():
+            return f"确定包案领导 {names.person(e.user)}：{free(e.reason)}"
+        case TaskAssigneeNamed():
+            return f"{holder(e.task_id)}指定责任人 {names.person(e.user)}"
         case ListingLifted():
             return f"解除挂牌：{free(e.reason)}"
         case RiskRegraded():

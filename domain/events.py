@@ -301,7 +301,7 @@ class CaseArchived(EventPayload):
 
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
                            "return_requested", "judicial_confirmation", "monthly_report",
-                           "handed_up", "cluster_alert"]
+                           "handed_up", "cluster_alert", "leader_assignment"]
 
 
 class ClusterDetected(EventPayload):
@@ -333,7 +333,7 @@ class NotificationIssued(EventPayload):
     level: int  # 0 assignment/summons, 1 reminder, 2 warning, 3 listed supervision or critical alert
     task_id: str | None = None
     due_at: datetime | None = None  # what the message says is due by then
-    recipients: tuple[str, ...]  # "liaisons:{department}", "head:{department}"
+    recipients: tuple[str, ...]  # "liaisons:{department}", "head:{department}", "user:{user id}"
     text: str  # Chinese, no personal data
     link: str
     urgent: bool
@@ -448,11 +448,43 @@ class CommitmentFulfilled(EventPayload):
 
 
 class CaseListed(EventPayload):
-    """挂牌督办 by hand: a supervisor lists the case at once under a leader who takes charge (领导包案)."""
+    """挂牌督办 by hand: a supervisor lists the case at once under a leader who takes charge (领导包案).
+
+    ``leader`` was free text at first (a name or a post); listed under a ``leader`` user, it is that user's id and
+    ``leader_user`` says so (a LeaderAssigned follows). Absent, ``leader_user`` serializes without its key,
+    exactly as every listing stored before it, so no stored hash changes."""
 
     type: Literal["CaseListed"] = "CaseListed"
     leader: str
     reason: str
+    leader_user: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_user(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("leader_user") is None:
+            data.pop("leader_user", None)
+        return data
+
+
+class LeaderAssigned(EventPayload):
+    """包案: a supervisor puts a leader (a ``leader`` user, by id: names stay in the users table) in personal
+    charge of the case; the leader is notified and sees the case among theirs."""
+
+    type: Literal["LeaderAssigned"] = "LeaderAssigned"
+    user: str
+    reason: str
+
+
+class TaskAssigneeNamed(EventPayload):
+    """A named 责任人 for a department's task: a user of that department, by id (names stay in the users
+    table). Acknowledging names the acknowledging liaison without this event (the acknowledgement's actor);
+    this records a liaison naming someone else. Not ``TaskAssigned``: that name is the task given to a
+    department at routing."""
+
+    type: Literal["TaskAssigneeNamed"] = "TaskAssigneeNamed"
+    task_id: str
+    user: str
 
 
 class ListingLifted(EventPayload):
@@ -615,6 +647,8 @@ DomainEvent = Annotated[
     | CommitmentFulfilled
     | CaseListed
     | ListingLifted
+    | LeaderAssigned
+    | TaskAssigneeNamed
     | RiskRegraded
     | FollowUpScheduled
     | ComplaintJudged

@@ -34,7 +34,13 @@ A department with no task and no follow-up in the period has no row.
 **rank**: by score, highest first; equal scores share a rank (1, 1, 3). **red_list** (红榜) is the first
 ``red_black`` ranked, **black_list** (黑榜) the last ``red_black``, each at most half the ranked departments so
 that no department is on both; a department with the lowest score is never on the red list, nor one with the
-highest on the black list (when all score alike, neither list names anyone)."""
+highest on the black list (when all score alike, neither list names anyone).
+
+**Per person** (责任人): the same task figures counted over the tasks whose 责任人 a person is as the case
+stands, one row per department and person (a task not yet acknowledged has none: it counts for its department
+only). Satisfaction is left out (a follow-up rates a department's work on a case, not one person's), so a
+person's score weighs the other rates present. Persons are ranked by score like departments, with no red or
+black list."""
 
 from __future__ import annotations
 
@@ -166,6 +172,7 @@ class TaskFact(BaseModel):
     case_reopened: bool  # the case was reopened (CaseReopened) at least once; on the lead task only
     listed_at: datetime | None  # 挂牌督办 of the case (on the lead task only)
     grade: Grade | None = None  # 评定
+    assignee: str | None = None  # 责任人 (a user id) as the task stands
 
 
 class FollowUpFact(BaseModel):
@@ -192,7 +199,7 @@ def task_facts(state: CaseState) -> list[TaskFact]:
             returned=t.status is TaskStatus.returned, cancelled=t.status is TaskStatus.cancelled,
             case_reopened=t is lead and state.reopen_count > 0,
             listed_at=state.listing.since if t is lead and state.listing is not None else None,
-            grade=t.grade,
+            grade=t.grade, assignee=t.assignee,
         )
         for t in state.tasks
     ]
@@ -216,6 +223,7 @@ class Counts(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     department: str
+    assignee: str | None = None  # per person: the 责任人's user id
     tasks: int = 0  # the tasks behind any of the figures below, each counted once
     ack_due: int = 0
     ack_on_time: int = 0
@@ -267,6 +275,7 @@ class Figures(BaseModel):
     listed: int
     score: float | None
     rank: int | None = None
+    assignee: str | None = None  # per person: the 责任人's user id
 
 
 def score(counts: Counts, weights: Weights) -> float | None:
@@ -304,7 +313,7 @@ def _figures(counts: Counts, rates: dict[str, float | None], score: float | None
         department=counts.department, tasks=counts.tasks, on_time_ack_rate=rates["on_time_ack"],
         on_time_reply_rate=rates["on_time_reply"], satisfaction_rate=rates["satisfaction"],
         return_rate=rates["return"], reopen_rate=rates["reopen"], rating_avg=counts.rating_avg,
-        listed=counts.listed, score=score, rank=rank,
+        listed=counts.listed, score=score, rank=rank, assignee=counts.assignee,
     )
 
 
@@ -339,20 +348,36 @@ def rank(all_counts: list[Counts], scoring: Scoring) -> Ranking:
     return Ranking(rows=(*ranked, *unscored), red_list=red, black_list=black)
 
 
-def count(tasks: list[TaskFact], follow_ups: list[FollowUpFact], period: Period, now: datetime) -> list[Counts]:
-    """The counts of every department for ``period`` as seen at ``now``: the definitions above, in code.
+def rank_people(all_counts: list[Counts], scoring: Scoring) -> tuple[Figures, ...]:
+    """Rows per person, ranked by score (equal scores share a rank), then those with no score."""
+    rows = [figures(c, scoring.weights) for c in all_counts if c.tasks or c.listed]
+    scored = sorted((r for r in rows if r.score is not None),
+                    key=lambda r: (-(r.score or 0), r.department, r.assignee or ""))
+    ranked: list[Figures] = []
+    for i, row in enumerate(scored):
+        same = ranked and ranked[-1].score == row.score
+        ranked.append(row.model_copy(update={"rank": ranked[-1].rank if same else i + 1}))
+    unscored = sorted((r for r in rows if r.score is None), key=lambda r: (r.department, r.assignee or ""))
+    return (*ranked, *unscored)
+
+
+def count(tasks: list[TaskFact], follow_ups: list[FollowUpFact], period: Period, now: datetime,
+          by_person: bool = False) -> list[Counts]:
+    """The counts of every department (``by_person``: of every department and 责任人) for ``period`` as seen at
+    ``now``: the definitions above, in code.
 
     infra/figures.py counts the same in SQL over the projected facts; a test holds the two equal."""
-    by: dict[str, dict[str, int]] = {}
+    by: dict[tuple[str, str | None], dict[str, int]] = {}
 
-    def bump(department: str, *names: str) -> None:
-        row = by.setdefault(department, {})
+    def bump(key: tuple[str, str | None], *names: str) -> None:
+        row = by.setdefault(key, {})
         for name in names:
             row[name] = row.get(name, 0) + 1
 
     for t in tasks:
-        if t.cancelled:
+        if t.cancelled or (by_person and t.assignee is None):
             continue
+        key = (t.department, t.assignee if by_person else None)
         names: list[str] = []
         if period.holds(t.assigned_at):
             names += ["assigned", *(["returned"] if t.returned else [])]
@@ -368,11 +393,12 @@ def count(tasks: list[TaskFact], follow_ups: list[FollowUpFact], period: Period,
                 if t.grade is not None:
                     names += ["rated", *(["rating_points"] * GRADE_POINTS[t.grade])]
         if names:
-            bump(t.department, "tasks", *names)
+            bump(key, "tasks", *names)
         if period.holds(t.listed_at):
-            bump(t.department, "listed")
-    for f in follow_ups:
+            bump(key, "listed")
+    for f in () if by_person else follow_ups:  # a follow-up rates a department, not a person
         if period.holds(f.at):
             good = f.satisfaction in (Satisfaction.satisfied, Satisfaction.basically_satisfied)
-            bump(f.department, "follow_ups", *(["satisfied"] if good else []))
-    return [Counts(department=d, **row) for d, row in sorted(by.items())]
+            bump((f.department, None), "follow_ups", *(["satisfied"] if good else []))
+    return [Counts(department=d, assignee=a, **row)
+            for (d, a), row in sorted(by.items(), key=lambda kv: (kv[0][0], kv[0][1] or ""))]

@@ -33,6 +33,7 @@ from domain.events import (
     DomainEvent,
     Frozen,
     JudicialConfirmationApplied,
+    LeaderAssigned,
     NotificationKind,
     ReturnRequested,
     RiskRegraded,
@@ -48,14 +49,16 @@ from domain.vocabulary import WATCH_CLOCKS, Clock, RiskLevel
 # ----------------------------------------------------------------------------------------------- intents
 
 AudienceKind = Literal["liaisons", "head", "centre_of", "centre_above", "police_above", "district_centre",
-                       "centre_at", "street_centre"]
+                       "centre_at", "street_centre", "user"]
 
 
 class Audience(Frozen):
     """Who, before the organisation is consulted: ``ref`` is a department id (liaisons, head; centre_above: the
     centre one jurisdiction level above the department's) or a jurisdiction id (centre_of: the 综治中心 of it or
     nearest above; street_centre: of the street that holds it; police_above, district_centre: from it up;
-    centre_at: the centre of its ancestor at ``level``, or the nearest above that)."""
+    centre_at: the centre of its ancestor at ``level``, or the nearest above that) or, for ``user``, a
+    user's id (a 包案 leader: told in the workbench, by id; the organisation names no channel for a
+    person)."""
 
     kind: AudienceKind
     ref: str
@@ -112,6 +115,8 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
         case CaseHandedUp():  # 上交: the centre of the level it now goes to takes it over
             return [Intent(kind="handed_up", level=0, audiences=(
                 Audience(kind="centre_at", ref=state.grid_id, level=event.to_level),))]
+        case LeaderAssigned():  # 包案: the leader named, addressed to that one user
+            return [Intent(kind="leader_assignment", level=0, audiences=(Audience(kind="user", ref=event.user),))]
         case JudicialConfirmationApplied():  # 司法确认: the court applied to reviews it and enters its ruling
             return [Intent(kind="judicial_confirmation", level=0, clock=Clock.judicial_confirmation,
                            audiences=(Audience(kind="liaisons", ref=event.court_department),))]
@@ -225,7 +230,7 @@ def recipients(org: Organisation, intent: Intent) -> tuple[str, ...]:
     police station is told through its liaisons (the duty desk)."""
     found: list[str] = []
     for a in intent.audiences:
-        if a.kind in ("liaisons", "head"):
+        if a.kind in ("liaisons", "head", "user"):
             found.append(f"{a.kind}:{a.ref}")
             continue
         if a.kind == "centre_at":
@@ -340,6 +345,7 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str,
         "return_requested": "责任单位申请退回，请督办人审核。",
         "judicial_confirmation": "双方当事人已申请司法确认，请审查后录入确认结果。",
         "handed_up": f"已上交至{_handed_to(intent)}，请本中心接办。",
+        "leader_assignment": "您已被确定为本案包案领导，请关注办理进展。",
     }[intent.kind]
     subject = f"【联调·{name}】案件 {case_id}"
     body = f"{subject}「{title}」{what}\n级别：{intent.level} 级（{name}）\n详情：{link}"

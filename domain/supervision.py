@@ -27,6 +27,7 @@ from domain.events import (
     ComplaintJudged,
     DomainEvent,
     FollowUpScheduled,
+    LeaderAssigned,
     ListingLifted,
     ReturnDecided,
     ReturnRequested,
@@ -126,7 +127,14 @@ def list_case(state: CaseState, command: ListCase) -> list[DomainEvent]:
         raise ActionRefused("the resolution is already verified: nothing is left to supervise", "nothing_to_supervise")
     if state.listing is not None:
         raise ActionRefused(f"the case is already listed (挂牌督办) under {state.listing.leader}", "already_listed")
-    return [CaseListed(leader=command.leader, reason=command.reason)]
+    if command.leader_user is None:  # the old free-text form: a name or a post, no user behind it
+        return [CaseListed(leader=command.leader, reason=command.reason)]
+    # Listed under a leader user: the same user becomes the case's 包案 leader (told, and sees it among theirs).
+    listed: list[DomainEvent] = [CaseListed(leader=command.leader_user, reason=command.reason,
+                                            leader_user=command.leader_user)]
+    if state.leader is None or state.leader.user != command.leader_user:
+        listed.append(LeaderAssigned(user=command.leader_user, reason=command.reason))
+    return listed
 
 
 def lift_listing(state: CaseState, command: LiftListing) -> list[DomainEvent]:

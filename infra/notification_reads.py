@@ -31,8 +31,9 @@ def notification_view(record: NotificationRecord, case_id: str, read_at: datetim
 
 async def list_notifications(pool: asyncpg.Pool, reader: str, departments: list[str] | None, unread: bool | None,
                              limit: int) -> tuple[list[dict[str, Any]], int]:
-    """The reader's notifications, newest first, and how many of all theirs are unread."""
-    where = "($2::text[] IS NULL OR n.departments && $2::text[])"
+    """The reader's notifications, newest first, and how many of all theirs are unread: those sent to
+    ``departments`` (all when None) and those addressed to the reader in person (``user:{reader}``)."""
+    where = "($2::text[] IS NULL OR n.departments && $2::text[] OR ('user:' || $1) = ANY(n.recipients))"
     rows = await pool.fetch(
         f"""SELECT n.case_id, n.record::text AS record, r.read_at
               FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.notification_id
@@ -53,6 +54,12 @@ async def list_notifications(pool: asyncpg.Pool, reader: str, departments: list[
 async def notification_departments(pool: asyncpg.Pool, notification_id: str) -> list[str] | None:
     """The departments a notification went to; ``None`` for an unknown id."""
     raw = await pool.fetchval("SELECT departments FROM notifications WHERE notification_id = $1", notification_id)
+    return None if raw is None else list(raw)
+
+
+async def notification_recipients(pool: asyncpg.Pool, notification_id: str) -> list[str] | None:
+    """Whom a notification went to (``liaisons:{department}``, ``user:{id}``, ...); ``None`` for an unknown id."""
+    raw = await pool.fetchval("SELECT recipients FROM notifications WHERE notification_id = $1", notification_id)
     return None if raw is None else list(raw)
 
 

@@ -43,7 +43,7 @@ PROJECTION = "read_models"  # the checkpoint's name
 _LOCK = int(AdvisoryLock.PROJECTOR)  # one projector writes at a time
 _READ_MODELS = ("case_states", "case_summaries", "department_tasks", "open_escalations", "department_stats",
                 "case_listings", "awaiting_decisions", "open_summons", "notifications", "task_facts",
-                "follow_up_facts")
+                "follow_up_facts", "case_leaders")
 STAT_COLUMNS = (
     "tasks_assigned", "acknowledged", "acknowledged_on_time", "replied", "replied_on_time", "returns",
     "followups", "satisfied", "basically_satisfied", "dissatisfied",
@@ -83,7 +83,7 @@ def task_row(case_id: str, t: Task, updated_at: datetime) -> tuple[Any, ...]:
     return (
         case_id, t.task_id, t.department, t.role.value, t.status.value, t.assigned_at, t.acknowledge_due_at,
         t.reply_due_at, t.acknowledged_at, t.replied_at, t.escalation_level, clock.value if clock else None,
-        t.due_at(clock) if clock else None, updated_at,
+        t.due_at(clock) if clock else None, updated_at, t.assignee,
     )
 
 
@@ -97,6 +97,12 @@ def escalation_rows(s: CaseState) -> list[tuple[Any, ...]]:
 
 
 # The rest of the board: listings by hand, decisions awaited, summonses not yet reported to.
+
+
+def leader_rows(s: CaseState) -> list[tuple[Any, ...]]:
+    if s.leader is None:
+        return []
+    return [(s.case_id, s.leader.user, s.leader.reason, s.leader.since)]
 
 
 def listing_rows(s: CaseState) -> list[tuple[Any, ...]]:
@@ -135,22 +141,23 @@ _SUPERVISION = (
      ("text",) * 6 + ("timestamptz",)),
     (summons_rows, "open_summons", "case_id, summons_id, department, reason, since, due_at",
      ("text",) * 4 + ("timestamptz",) * 2),
+    (leader_rows, "case_leaders", "case_id, leader, reason, since", ("text", "text", "text", "timestamptz")),
 )
 
 
 def _supervision_changed(old: CaseState | None, new: CaseState) -> bool:
     if old is None:
-        return new.listing is not None or bool(new.summons) or any(
+        return new.listing is not None or new.leader is not None or bool(new.summons) or any(
             t.pending_extension or t.status is TaskStatus.return_requested for t in new.tasks)
     return old.listing != new.listing or old.summons != new.summons or old.tasks != new.tasks \
-        or old.watches != new.watches
+        or old.watches != new.watches or old.leader != new.leader
 # The facts the district's figures count (domain/figures.py).
 
 
 def task_fact_rows(s: CaseState) -> list[tuple[Any, ...]]:
     return [(f.case_id, f.task_id, f.department, f.role.value, f.assigned_at, f.acknowledge_due_at,
              f.acknowledged_at, f.reply_due_at, f.replied_at, f.returned, f.cancelled, f.case_reopened, f.listed_at,
-             GRADE_POINTS[f.grade] if f.grade is not None else None)
+             GRADE_POINTS[f.grade] if f.grade is not None else None, f.assignee)
             for f in task_facts(s)]
 
 
@@ -160,8 +167,8 @@ def follow_up_fact_rows(s: CaseState) -> list[tuple[Any, ...]]:
 
 _FIGURES = (
     (task_fact_rows, "task_facts", "case_id, task_id, department, role, assigned_at, acknowledge_due_at, "
-     "acknowledged_at, reply_due_at, replied_at, returned, cancelled, case_reopened, listed_at, grade_points",
-     ("text",) * 4 + ("timestamptz",) * 5 + ("boolean",) * 3 + ("timestamptz", "int")),
+     "acknowledged_at, reply_due_at, replied_at, returned, cancelled, case_reopened, listed_at, grade_points, "
+     "assignee", ("text",) * 4 + ("timestamptz",) * 5 + ("boolean",) * 3 + ("timestamptz", "int", "text")),
     (follow_up_fact_rows, "follow_up_facts", "case_id, n, department, at, satisfaction",
      ("text", "int", "text", "timestamptz", "text")),
 )
@@ -188,7 +195,8 @@ def _rewrite(out: list[tuple[str, list[Any]]], family: Sequence[Any], states: li
 
 
 def notification_row(n: NotificationRecord) -> dict[str, Any]:
-    departments = list(dict.fromkeys(r.partition(":")[2] for r in n.recipients))
+    # "user:{id}" is addressed to one person, not a department: found by its recipient (notification_reads.py)
+    departments = list(dict.fromkeys(r.partition(":")[2] for r in n.recipients if not r.startswith("user:")))
     return {"notification_id": n.notification_id, "kind": n.kind, "level": n.level,
             "departments": json.dumps(departments), "recipients": json.dumps(list(n.recipients)),
             "record": n.model_dump_json(), "created_at": n.created_at}
@@ -227,7 +235,7 @@ class _Batch:
         before = self.states.get(e.case_id) or self.stored.get(e.case_id) or CaseState(case_id=e.case_id)
         if e.seq <= before.version:
             return  # already in the state: applying it again would count it twice
-        after = evolve(before, e.payload, e.occurred_at, e.seq)
+        after = evolve(before, e.payload, e.occurred_at, e.seq, e.actor)
         self.states[e.case_id] = after
         self.applied += 1
         if after.tasks is not before.tasks:
@@ -325,9 +333,9 @@ ON CONFLICT (case_id) DO UPDATE SET
 
 _TASK_COLUMNS = (
     "case_id", "task_id", "department", "role", "status", "assigned_at", "acknowledge_due_at", "reply_due_at",
-    "acknowledged_at", "replied_at", "escalation_level", "open_clock", "open_due_at", "updated_at",
+    "acknowledged_at", "replied_at", "escalation_level", "open_clock", "open_due_at", "updated_at", "assignee",
 )
-_TASK_TYPES = ("text",) * 5 + ("timestamptz",) * 5 + ("int", "text", "timestamptz", "timestamptz")
+_TASK_TYPES = ("text",) * 5 + ("timestamptz",) * 5 + ("int", "text", "timestamptz", "timestamptz", "text")
 _UPSERT_TASKS = f"""
 INSERT INTO department_tasks ({", ".join(_TASK_COLUMNS)})
 SELECT * FROM unnest({", ".join(f"${i}::{t}[]" for i, t in enumerate(_TASK_TYPES, start=1))})

@@ -59,6 +59,13 @@ class CaseSummary(BaseModel):
     handling_level: JurisdictionLevel  # where it is handled now (上交 moves it up)
 
 
+class Person(BaseModel):
+    """A named person on a case (责任人, 包案领导): the user id recorded, the name from the users table now."""
+
+    id: str
+    name: str | None  # None: no such user (any more) in this database
+
+
 class InboxItem(BaseModel):
     """A department task with the summary of its case."""
 
@@ -83,6 +90,7 @@ class InboxItem(BaseModel):
     risk_level: RiskLevel
     grid_id: str
     received_at: datetime | None
+    assignee: Person | None = None  # 责任人
 
 
 class BoardItem(BaseModel):
@@ -304,7 +312,8 @@ async def case_summary(pool: asyncpg.Pool, case_id: str) -> CaseSummary | None:
 _INBOX_COLUMNS = """t.task_id, t.case_id, t.department, t.role, t.status, t.assigned_at, t.acknowledge_due_at,
     t.reply_due_at, t.acknowledged_at, t.replied_at, t.escalation_level, t.open_clock, t.open_due_at AS due_at,
     coalesce(t.open_due_at < now(), false) AS overdue, t.updated_at, s.title, s.category, s.stage,
-    s.risk_level, s.grid_id, s.received_at"""
+    s.risk_level, s.grid_id, s.received_at, t.assignee AS assignee_id,
+    (SELECT u.name FROM users u WHERE u.id = t.assignee) AS assignee_name"""
 
 # Open tasks first, soonest due first; then the closed ones, latest change first. Each half walks its own
 # partial index and stops at the limit.
@@ -326,7 +335,35 @@ async def department_inbox(pool: asyncpg.Pool, department: str, limit: int = 100
     _check_limit(limit)
     async with pool.acquire() as conn:
         rows = await conn.fetch(_INBOX_SQL, department, limit)
-    return [InboxItem.model_validate(dict(r)) for r in rows]
+    return [InboxItem.model_validate({**r, "assignee": None if r["assignee_id"] is None else
+                                      {"id": r["assignee_id"], "name": r["assignee_name"]}}) for r in rows]
+
+
+class LeaderCase(CaseSummary):
+    """One of a leader's cases (包案), with why and since when they lead it."""
+
+    leader_reason: str
+    leader_since: datetime
+
+
+async def leader_cases(pool: asyncpg.Pool, leader: str, limit: int = 100) -> list[LeaderCase]:
+    """The cases ``leader`` (a user id) is the 包案 leader of, latest assignment first."""
+    _check_limit(limit)
+    rows = await pool.fetch(
+        f"""SELECT {_SUMMARY_COLUMNS}, leader_reason, leader_since
+              FROM (SELECT s.*, l.reason AS leader_reason, l.since AS leader_since
+                      FROM case_leaders l JOIN case_summaries s USING (case_id) WHERE l.leader = $1) led
+             ORDER BY leader_since DESC, case_id LIMIT $2""", leader, limit)
+    return [LeaderCase.model_validate(dict(r)) for r in rows]
+
+
+async def names_of(pool: asyncpg.Pool, user_ids: Iterable[str]) -> dict[str, str]:
+    """The names of the users with these ids (the ones that exist)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = await pool.fetch("SELECT id, name FROM users WHERE id = ANY($1::text[])", ids)
+    return {r["id"]: r["name"] for r in rows}
 
 
 _BOARD_SQL = """
@@ -395,7 +432,9 @@ async def supervision_extras(pool: asyncpg.Pool, limit: int = 100) -> dict[str, 
     _check_limit(limit)
     async with pool.acquire() as conn:
         listings = await conn.fetch(
-            """SELECT l.case_id, l.leader, l.reason, l.since, s.title, s.category, s.risk_level, s.stage
+            # a listing under a leader user holds the user's id: the board shows the name (free text as it is)
+            """SELECT l.case_id, coalesce((SELECT u.name FROM users u WHERE u.id = l.leader), l.leader) AS leader,
+                      l.reason, l.since, s.title, s.category, s.risk_level, s.stage
                  FROM case_listings l JOIN case_summaries s USING (case_id)
                 ORDER BY l.since, l.case_id LIMIT $1""", limit)
         decisions = await conn.fetch(

@@ -66,6 +66,8 @@ KEEP_ALARM_TIMER_PATCH = "keep-alarm-timer"
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
 # A new patch is asked for with workflow.patched until a new generation, added here, builds it in too.
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
+# Folding each event with its actor (an acknowledgement names its liaison the task's 责任人) needs no patch: it
+# changes the state only, never which commands a recorded history issues.
 BUILT_IN: dict[int, frozenset[str]] = {
     0: frozenset(),
     1: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
@@ -222,7 +224,7 @@ class DisputeCaseWorkflow:
         for p in pending:
             notifications += [OutboxNotification(event_id=p.event_id, **n.model_dump())
                               for n in legacy_notifications_for(state, p.payload)]
-            state = evolve(state, p.payload, p.occurred_at)
+            state = evolve(state, p.payload, p.occurred_at, actor=p.actor)
         await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version, events=pending,
                                          notifications=notifications))
         # Only now, with the events stored, does the workflow's state move.
@@ -265,7 +267,7 @@ class DisputeCaseWorkflow:
         state = before
         for e in events:
             intents += intents_for(state, e)
-            state = evolve(state, e, now)
+            state = evolve(state, e, now, actor=actor)
         if intents and self._patched(RESOLVE_IN_APPEND_PATCH):
             return await self._append_resolving(before, state, events, intents, actor, now)
         payloads: list[DomainEvent] = list(events)
@@ -282,7 +284,7 @@ class DisputeCaseWorkflow:
                    for p in payloads]
         state = before
         for p in pending:
-            state = evolve(state, p.payload, p.occurred_at)
+            state = evolve(state, p.payload, p.occurred_at, actor=p.actor)
         outbox = [OutboxNotification(event_id=p.event_id, recipient=r, channel="inbox", kind=p.payload.kind)
                   for p in pending if isinstance(p.payload, NotificationIssued) for r in p.payload.recipients]
         await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version, events=pending,
@@ -305,7 +307,7 @@ class DisputeCaseWorkflow:
             start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
         state = before
         for p in appended.events:
-            state = evolve(state, p.payload, p.occurred_at)
+            state = evolve(state, p.payload, p.occurred_at, actor=p.actor)
         return self._moved_delivering(before, state, appended.events)
 
     @staticmethod
@@ -378,7 +380,7 @@ class DisputeCaseWorkflow:
                        for p in batch]
             state = before
             for p in pending:
-                state = evolve(state, p.payload, p.occurred_at)
+                state = evolve(state, p.payload, p.occurred_at, actor=p.actor)
             await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version,
                                              events=pending))
             self._moved(before, state, pending)

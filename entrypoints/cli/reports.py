@@ -44,12 +44,25 @@ def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, 
         out: Annotated[Path | None, typer.Option("--out", help="the file to write (default: standard output)")] = None,
         policy: Annotated[Path | None, typer.Option("--policy", help="the policy file with [scoring] "
                                                     "(default: LIANDIAO_POLICY_FILE, else the defaults)")] = None,
+        by: Annotated[str, typer.Option("--by", help="department, or person: one row per 责任人 (json, csv); "
+                                                     "the workbook always has a 责任人 sheet")] = "department",
         data_dir: DataDir = None,
     ) -> None:
         """Every department's figures, score and rank for a period, with the red and black lists."""
+        if by not in ("department", "person"):
+            fail(f"--by is department or person, not {by!r}", 2)
+            return
+        per_person = by == "person"
         from application.access_log import command_line_actor
         from application.errors import ApplicationError
-        from application.reports import parse_period, scores_csv, scores_json, scores_xlsx, stored_scores
+        from application.reports import (
+            parse_period,
+            people_json,
+            scores_csv,
+            scores_json,
+            scores_xlsx,
+            stored_scores,
+        )
         from bootstrap.stack import load_policy
         from domain.policy import Scoring
         from infra.embedded import StackError
@@ -66,16 +79,17 @@ def register(app: typer.Typer, fail: Callable[[str, int], None], run_db: RunDb, 
             return
         actor = command_line_actor(os_user())
         report = run_db(data_dir, lambda pool: stored_scores(pool, scoring, datetime.now(UTC), actor, chosen,
-                                                             jurisdiction))
+                                                             jurisdiction, per_person or fmt is Format.xlsx))
         content: bytes
         if fmt is Format.xlsx:
             if out is None:
                 fail("a workbook is written to a file: give --out FILE.xlsx", 2)
             content = scores_xlsx(report)
         elif fmt is Format.csv:
-            content = scores_csv(report).encode("utf-8")
+            content = scores_csv(report, per_person).encode("utf-8")
         else:
-            content = (json.dumps(scores_json(report), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+            shaped = people_json(report) if per_person else scores_json(report)
+            content = (json.dumps(shaped, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
         if out is None:
             sys.stdout.buffer.write(content)
             return

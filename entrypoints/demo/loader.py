@@ -158,7 +158,9 @@ def _commands(case: DemoCase, lead: str) -> list[tuple[Command | str, Actor]]:
         "extension": (RequestExtension(task_id=task, extra="3wd", reason="需联系畜牧部门核查犬只登记"), _liaison(lead)),
         "pause": (PauseClock(reason="等待自然资源部门重新测绘"), SUPERVISOR),
         "summon": (SUMMON, SUPERVISOR),
-        "list": (ListCase(leader="区综治中心王副主任", reason="存在民转刑风险，领导包案"), SUPERVISOR),
+        # under the demo's leader user (王志刚), who then finds it under 我的包案
+        "list": (ListCase(leader=demo_people.LEADER.user_id, leader_user=demo_people.LEADER.user_id,
+                          reason="存在民转刑风险，领导包案"), SUPERVISOR),
         "decline": (DeclineCase(reason="当事人已向人民法院起诉，不予受理", reason_code=NotAcceptedReason.in_litigation),
                     MEDIATOR),
     }

@@ -22,6 +22,7 @@ from entrypoints.http import (
     directory,
     documents,
     grid,
+    leaders,
     meetings,
     notifications,
     organisation,
@@ -77,6 +78,7 @@ def create_app(services: Application, server_status: Callable[[str], str | None]
     app.include_router(analysis.router, prefix=API_PREFIX)  # 研判: hotspots
     app.include_router(grid.router, prefix=API_PREFIX)  # the grid: 网格上报, 我的上报
     app.include_router(sweeps.router, prefix=API_PREFIX)  # 排查: sweeps over the grids of a jurisdiction
+    app.include_router(leaders.router, prefix=API_PREFIX)  # 包案 leaders: 我的包案
 
     _offline_docs(app)
 

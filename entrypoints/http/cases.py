@@ -11,18 +11,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from application import access
+from application import access, owners
 from application import schemas as s
 from application.cases import Application, Done, Intake, OnSpot
 from application.errors import InvalidInput
 from domain.commands import (
     AcknowledgeTask,
     ArchiveCase,
+    AssignLeader,
     Command,
     ConveneMeeting,
     DecideExtension,
     DeclineCase,
     HandUp,
+    NameAssignee,
     PauseClock,
     RateTask,
     ReceiveCase,
@@ -117,6 +119,26 @@ _case_action("hand-up", s.HandUpIn, HandUp, lambda b: HandUp(reason=b.reason, fr
              "上交: hand the case up one level; that level's centre is notified")
 
 
+@router.post("/{case_id}/tasks/{task_id}/assignee", response_model=s.ActionDone,
+             summary="责任人: name who of the task's department handles it")
+async def name_assignee(request: Request, case_id: str, task_id: str, body: s.AssigneeIn, svc: Svc,
+                        who: Caller = Depends(roles(roles_for(NameAssignee)))) -> JSONResponse:
+    async def run(update_id: str | None) -> tuple[int, Any]:
+        return _done(await owners.name_assignee(svc, who.actor, case_id, task_id, body.user, update_id))
+
+    return await idempotent(request, who, body.model_dump(mode="json"), run)
+
+
+@router.post("/{case_id}/leader", response_model=s.ActionDone,
+             summary="包案: put a leader user in charge of the case (the leader is told)")
+async def assign_leader(request: Request, case_id: str, body: s.LeaderIn, svc: Svc,
+                        who: Caller = Depends(roles(roles_for(AssignLeader)))) -> JSONResponse:
+    async def run(update_id: str | None) -> tuple[int, Any]:
+        return _done(await owners.assign_leader(svc, who.actor, case_id, body.user, body.reason, update_id))
+
+    return await idempotent(request, who, body.model_dump(mode="json"), run)
+
+
 @router.post("/{case_id}/route", response_model=s.ActionDone, summary="分流: route to lead and co-departments")
 async def route_case(request: Request, case_id: str, body: s.RouteIn, svc: Svc,
                      who: Caller = Depends(roles(roles_for(RouteCase)))) -> JSONResponse:
@@ -178,8 +200,9 @@ async def cases_list(
 
 
 @router.get("/{case_id}", response_model=s.CaseView, summary="one case, as it stands now")
-async def case_detail(case_id: str, svc: Svc, who: Caller = Depends(roles(access.READ_CASES))) -> s.CaseView:
-    return case_view(await svc.get_case(who.actor, case_id), who.actor, svc)
+async def case_detail(case_id: str, svc: Svc, who: Caller = Depends(roles(access.READ_CASE))) -> s.CaseView:
+    state = await svc.get_case(who.actor, case_id)
+    return case_view(state, who.actor, svc, await owners.case_names(svc, state))
 
 
 @router.get("/{case_id}/events", summary="the case's events in order, with their hash chain")
@@ -191,7 +214,8 @@ async def case_events(case_id: str, svc: Svc, who: Caller = Depends(roles(access
 @router.get("/{case_id}/replay", response_model=s.CaseView, summary="the case as it stood after event SEQ")
 async def case_replay(case_id: str, svc: Svc, who: Caller = Depends(roles(access.REPLAY)),
                       upto: Annotated[int | None, Query(ge=1)] = None) -> s.CaseView:
-    return case_view(await svc.replay(who.actor, case_id, upto), who.actor, svc)
+    state = await svc.replay(who.actor, case_id, upto)
+    return case_view(state, who.actor, svc, await owners.case_names(svc, state))
 
 
 @router.get("/{case_id}/verify", summary="verify the case's hash chain")

@@ -30,16 +30,19 @@ async def scores(
     last: Annotated[date | None, Query(alias="to", description="last day, inclusive")] = None,
     jurisdiction: Annotated[str | None, Query(max_length=200)] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
+    by: Annotated[Literal["department", "person"], Query(
+        description="person: one row per 责任人 (json, csv); the workbook always has a 责任人 sheet")] = "department",
 ) -> Any:
-    report = await reports.scores(svc, who.actor, reports.parse_period(period, first, last), jurisdiction)
+    report = await reports.scores(svc, who.actor, reports.parse_period(period, first, last), jurisdiction,
+                                  by_person=by == "person" or format == "xlsx")
     name = f"kaohe-{report.period.label}"
     if format == "xlsx":
         return Response(reports.scores_xlsx(report), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
     if format == "csv":
-        return Response(reports.scores_csv(report), media_type="text/csv; charset=utf-8",
+        return Response(reports.scores_csv(report, by == "person"), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return reports.scores_json(report)
+    return reports.people_json(report) if by == "person" else reports.scores_json(report)
 
 
 _MEDIA = {ledger.Format.json: "application/json", ledger.Format.csv: "text/csv; charset=utf-8",

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
+from application import owners, supervision
 from application import schemas as s
-from application import supervision
 from application.cases import Application
 from domain.commands import (
     Command,
@@ -78,14 +78,22 @@ _action("meetings/{meeting_id}/minutes", s.MinutesIn, RecordMeetingMinutes,
 _action("commitments/{commitment_id}/fulfil", s.NoteIn, FulfilCommitment,
         lambda b, ids: FulfilCommitment(commitment_id=ids["commitment_id"], note=b.note),
         "履行承诺: a meeting commitment is fulfilled")
-_action("listing", s.ListingIn, ListCase, lambda b, ids: ListCase(leader=b.leader, reason=b.reason),
-        "挂牌督办: list the case by hand under a leader (领导包案)")
 _action("listing/lift", s.Reason, LiftListing, lambda b, ids: LiftListing(reason=b.reason), "摘牌: lift the listing")
 _action("risk", s.RiskIn, RegradeRisk, lambda b, ids: RegradeRisk(risk_level=b.risk_level, reason=b.reason),
         "风险调整: re-grade the risk (critical alerts at once)")
 _action("follow-up/judgement", s.JudgementIn, JudgeComplaint,
         lambda b, ids: JudgeComplaint(reasonable=b.reasonable, reason=b.reason),
         "不满意认定: a dissatisfied follow-up is reasonable (reopen) or not (archive)")
+
+
+@router.post("/{case_id}/listing", response_model=s.ActionDone,
+             summary="挂牌督办: list the case by hand under a leader (领导包案): a leader user's id, or free text")
+async def list_case(request: Request, case_id: str, body: s.ListingIn, svc: Svc,
+                    who: Caller = Depends(roles(roles_for(ListCase)))) -> JSONResponse:
+    async def run(update_id: str | None) -> tuple[int, Any]:
+        return _done(await owners.list_case(svc, who.actor, case_id, body.leader, body.reason, update_id))
+
+    return await idempotent(request, who, body.model_dump(mode="json"), run)
 
 
 @router.post("/{case_id}/summons", response_model=s.ActionDone, summary="吹哨: summon departments to report")

@@ -8,7 +8,7 @@ from typing import Any
 from application.access import sees_personal_data
 from application.cases import Application
 from application.schemas import CaseView, CommitmentIn, DocumentView, TaskView
-from domain.case import CaseState
+from domain.case import CaseState, Listing
 from domain.commands import CommitmentPromise
 from domain.events import Actor
 from domain.masking import masked_party
@@ -19,7 +19,23 @@ def suggestion_view(route: RouteSuggestion | None) -> dict[str, Any] | None:
     return {"lead_department": route.lead, "co_departments": list(route.co)} if route else None
 
 
-def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
+def person(user_id: str | None, names: dict[str, str]) -> dict[str, Any] | None:
+    """A named person as the API shows one: the recorded id, the name from the users table (None if gone)."""
+    return None if user_id is None else {"id": user_id, "name": names.get(user_id)}
+
+
+def _listing(listing: Listing | None, names: dict[str, str]) -> dict[str, Any] | None:
+    if listing is None:
+        return None
+    view = listing.model_dump(mode="json", exclude={"leader_user"})
+    if listing.leader_user is not None:
+        view["leader"] = names.get(listing.leader_user, listing.leader_user)
+    return {**view, "leader_user": person(listing.leader_user, names)}
+
+
+def case_view(state: CaseState, actor: Actor, app: Application, names: dict[str, str] | None = None) -> CaseView:
+    """``names``: user id -> name for the people the case names (application.owners.case_names)."""
+    names = names or {}
     full = sees_personal_data(state, actor)
     parties = [p.model_dump(mode="json") if full else masked_party(p) for p in state.parties]
     return CaseView(
@@ -36,6 +52,7 @@ def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
                 acknowledged_at=t.acknowledged_at, replied_at=t.replied_at,
                 pending_extension=t.pending_extension.model_dump(mode="json") if t.pending_extension else None,
                 return_reason=t.return_reason, forced=t.forced, grade=t.grade,
+                assignee=person(t.assignee, names),
             )
             for t in state.tasks
         ],
@@ -57,7 +74,10 @@ def case_view(state: CaseState, actor: Actor, app: Application) -> CaseView:
                              for d in x.departments]}
             for x in state.summons
         ],
-        listing=state.listing.model_dump(mode="json") if state.listing else None,
+        listing=_listing(state.listing, names),
+        leader=None if state.leader is None else {"user": person(state.leader.user, names),
+                                                  "reason": state.leader.reason,
+                                                  "since": state.leader.since.isoformat()},
         meeting_minutes=[m.model_dump(mode="json") for m in state.minutes],
         commitments=[c.model_dump(mode="json") for c in state.commitments],
         follow_up_due_at=state.follow_up_due_at, complaint_pending=state.complaint_pending,

@@ -270,9 +270,13 @@ ACTIONS: dict[str, ActionForm] = {a.kind: a for a in (
     ActionForm("report", "报到", (Field("note", "报到说明", "textarea", required=False),), on_ref=True,
                build=lambda f, t: ReportToSummons(summons_id=t or "",
                                                   note=_text(f, "note", "报到说明", required=False))),
+    # its leader is a select of leader users when there are any: see people_fields()
     ActionForm("list", "挂牌督办", (Field("leader", "包案领导"), REASON), tone="danger",
                build=lambda f, t: ListCase(leader=_line(f, "leader", "包案领导"),
                                            reason=_text(f, "reason", "原因") or "")),
+    # 责任人 and 包案: their forms list people (see people_fields()); the application resolves the user chosen
+    ActionForm("name_assignee", "更换责任人", on_task=True),
+    ActionForm("assign_leader", "包案领导"),
     ActionForm("lift_listing", "解除挂牌", (REASON,),
                build=lambda f, t: LiftListing(reason=_text(f, "reason", "原因") or "")),
     ActionForm("regrade_risk", "调整风险", (
@@ -412,11 +416,38 @@ def meeting_fields(org: Organisation, involved: Sequence[str]) -> tuple[Field, .
             Field("agenda", "议题", "textarea"))
 
 
+# the actions whose form offers people to choose from (the page looks them up: people_choices)
+PEOPLE_ACTIONS = ("name_assignee", "assign_leader", "list")
+
+
+def people_fields(action: ActionForm, people: Sequence[tuple[str, str]]) -> tuple[Field, ...]:
+    """The forms that name a person: a select of users (user id, name) the page looked up."""
+    if action.kind == "name_assignee":
+        return (Field("user", "责任人", "select", people, default=people[0][0] if people else ""),)
+    if action.kind == "assign_leader":
+        return (Field("user", "包案领导", "select", people, default=people[0][0] if people else ""), REASON)
+    if action.kind == "list" and people:  # a leader user, who then also leads the case (包案)
+        return (Field("leader", "包案领导", "select", people, default=people[0][0]), REASON)
+    return action.fields
+
+
+def chosen_person(form: Form, name: str, label: str, people: Sequence[tuple[str, str]]) -> str:
+    return _choice(form, name, label, [value for value, _ in people])
+
+
+def reason_of(form: Form) -> str:
+    """The form's 原因, checked as every other form's."""
+    return _text(form, "reason", "原因") or ""
+
+
 def fields_of(action: ActionForm, org: Organisation, suggestion: Mapping[str, Any] | None,
               involved: Sequence[str], grid_id: str, returned_by: Sequence[str] = (),
-              handling_level: JurisdictionLevel = JurisdictionLevel.street) -> tuple[Field, ...]:
+              handling_level: JurisdictionLevel = JurisdictionLevel.street,
+              people: Sequence[tuple[str, str]] = ()) -> tuple[Field, ...]:
     if action.kind == "hand_up":
         return hand_up_fields(handling_level)
+    if action.kind in PEOPLE_ACTIONS:
+        return people_fields(action, people)
     if action.kind == "route":
         return route_fields(org, suggestion, grid_id, returned_by)
     if action.kind == "convene_meeting":

@@ -20,6 +20,8 @@ from domain.vocabulary import Role
 
 
 def may_read(state: CaseState, actor: Actor) -> bool:
+    if actor.role is Role.leader:  # 包案: the cases they lead
+        return state.leader is not None and state.leader.user == actor.id
     if actor.role is Role.grid_worker:
         return state.grid_id == actor.jurisdiction
     return actor.role in access.READ_CASES and (actor.role is not Role.liaison
@@ -49,8 +51,10 @@ class Step:
     event_type: str
 
 
-def history(events: Sequence[RecordedEvent], org: Organisation, *, masked: bool) -> list[Step]:
-    """One step per event, oldest first; free text masked unless this person sees the parties' data."""
-    names = Names(org)
+def history(events: Sequence[RecordedEvent], org: Organisation, *, masked: bool,
+            people: dict[str, str] | None = None) -> list[Step]:
+    """One step per event, oldest first; free text masked unless this person sees the parties' data. ``people``
+    names the users the case records by id (责任人, 包案领导)."""
+    names = Names(org, people)
     return [Step(recorded.seq, recorded.occurred_at, actor_label(recorded.actor, names), what, recorded.type)
             for recorded, _, what in tell(events, names, masked=masked)]

@@ -198,6 +198,13 @@ _CODES: dict[str, Callable[[dict[str, str], Names], str]] = {
     "already_noted": lambda d, n: "本案已列入该聚集预警",
     "no_alert": lambda d, n: "没有这条聚集预警",
     "alert_closed": lambda d, n: "该聚集预警已经关闭",
+    # 责任人 and 包案
+    "assignee_department": lambda d, n: f"责任人须是本任务所属单位（{n(d['department'])}）的人员",
+    "already_assignee": lambda d, n: "此人已经是该任务的责任人",
+    "not_a_leader": lambda d, n: "包案领导须是「领导」角色的人员",
+    "already_leader": lambda d, n: "此人已经是本案的包案领导",
+    "no_active_user": lambda d, n: "所选人员不存在或已停用",
+    "not_led_case": lambda d, n: "此案件不是您包案的案件，领导只能查看本人包案的案件",
     # 上交 (hand-up)
     "handling_level": lambda d, n: f"案件已被上交，现由{_level(d['level'])}办理，请刷新后再操作",
     "top_level": lambda d, n: "案件已由区级办理，没有更高层级可以上交",

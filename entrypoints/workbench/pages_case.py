@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from application import access, audit, schemas, supervision
+from application import access, audit, owners, schemas, supervision
 from application import documents as papers
 from application.audit import export_case
 from application.cases import Intake
@@ -27,10 +27,13 @@ from entrypoints.workbench.actions import (
     ADD_COMMITMENT,
     LIST_FIELDS,
     MAX_COMMITMENT_ROWS,
+    PEOPLE_ACTIONS,
     FormProblem,
     build,
+    chosen_person,
     commitment_rows,
     fields_of,
+    reason_of,
     summons,
 )
 from entrypoints.workbench.messages import chinese, department_namer
@@ -147,6 +150,7 @@ async def _readable(request: Request, case_id: str, who: Session) -> CaseState:
     if state is None or not backend.may_read(state, who.actor):
         message = ("您的部门在此案件上没有任务，不能查看。" if who.actor.role is Role.liaison
                    else "此案件不在您的网格，网格员只能查看本网格的案件。" if who.actor.role is Role.grid_worker
+                   else "此案件不是您包案的案件，领导只能查看本人包案的案件。" if who.actor.role is Role.leader
                    else f"{labels.ROLE[who.actor.role]}不能查看案件。")
         raise PageError(403, "无权访问", message)
     return state
@@ -163,9 +167,10 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
     for a in available:
         if a.task_id is not None and a.kind in ACTIONS:
             task_actions.setdefault(a.task_id, []).append(ACTIONS[a.kind])
+    people = await owners.case_names(app, state)  # 责任人 and 包案领导 by name (the events hold their ids)
     # Read after the access check above; masked as the parties are for this person.
     timeline = backend.history(await app.store.read_stream(case_id), app.org,
-                               masked=not access.sees_personal_data(state, who.actor))
+                               masked=not access.sees_personal_data(state, who.actor), people=people)
     issuable = [(kind.value, labels.PAPER_BUTTON[kind]) for kind in papers.available_papers(app, state, who.actor)]
     return render(request, "case.html", case=state, parties=backend.parties(state, who.actor),
                   papers=issuable, reads_papers=who.actor.role in papers.READ_DOCUMENTS,
@@ -173,7 +178,7 @@ async def case_page(request: Request, case_id: str, who: Session = Depends(sessi
                   files_signed=papers.may_file_signed_agreement(app, state, who.actor),
                   masked=not access.sees_personal_data(state, who.actor), case_actions=case_actions,
                   task_actions=task_actions,
-                  timeline=list(reversed(timeline)), suggestion=backend.suggestion(app, state),
+                  timeline=list(reversed(timeline)), suggestion=backend.suggestion(app, state), people=people,
                   category=_category(request, state.category),
                   grid=dict(_grids(request)).get(state.grid_id, state.grid_id))
 
@@ -185,8 +190,23 @@ def _category(request: Request, category: str) -> str:
         return category
 
 
+async def people_choices(request: Request, state: CaseState, kind: str, task_id: str | None) -> list[tuple[str, str]]:
+    """The people a form offers (user id, name): the task's department's people for its 责任人 (the current one
+    left out), the active leaders for 包案 and listing."""
+    svc = services(request)
+    if kind == "name_assignee":
+        task = state.task(task_id) if task_id else None
+        if task is None:
+            return []
+        return [(u.id, u.name) for u in await owners.department_people(svc, task.department) if u.id != task.assignee]
+    if kind in ("assign_leader", "list"):
+        current = state.leader.user if state.leader else None
+        return [(u.id, u.name) for u in await owners.leaders(svc) if u.id != current or kind == "list"]
+    return []
+
+
 def _action_page(request: Request, state: Any, kind: str, task_id: str | None, ref: str | None,
-                 status: int = 200, **extra: Any) -> HTMLResponse:
+                 status: int = 200, people: list[tuple[str, str]] | None = None, **extra: Any) -> HTMLResponse:
     svc = services(request)
     action = ACTIONS.get(kind)
     if action is None:
@@ -198,7 +218,10 @@ def _action_page(request: Request, state: Any, kind: str, task_id: str | None, r
         raise PageError(404, "没有选择对象", "请从案件页面选择要办理的吹哨、会议或承诺。")
     involved = [t.department for t in state.tasks if t.status.value not in ("returned", "cancelled")]
     fields = fields_of(action, svc.org, backend.suggestion(svc, state), involved, state.grid_id, state.returned_by,
-                       state.handling_level)
+                       state.handling_level, people or ())
+    if kind in ("name_assignee", "assign_leader") and not people and "refused" not in extra:
+        whom = "本单位的其他人员" if kind == "name_assignee" else "「领导」角色的人员"
+        extra["refused"] = f"没有可选的人员：请先由管理员添加{whom}。"
     values = extra.pop("values", {})
     rows = commitment_rows(values, more=extra.pop("add_row", False))
     return render(request, "action.html", status=status, case=state, action=action, task=task, ref=ref,
@@ -211,7 +234,8 @@ def _action_page(request: Request, state: Any, kind: str, task_id: str | None, r
 async def action_form(request: Request, case_id: str, kind: str, task: str | None = None, ref: str | None = None,
                       next: str | None = None, who: Session = Depends(session)) -> HTMLResponse:
     state = await _readable(request, case_id, who)
-    return _action_page(request, state, kind, task, ref, next=next)
+    people = await people_choices(request, state, kind, task) if kind in PEOPLE_ACTIONS else None
+    return _action_page(request, state, kind, task, ref, next=next, people=people)
 
 
 @router.post("/cases/{case_id}/act/{kind}", include_in_schema=False)
@@ -225,6 +249,7 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
     form = await request.form()
     values: dict[str, Any] = {k: form.getlist(k) if k in LIST_FIELDS else str(v) for k, v in form.items()}
     back = safe_next(str(form.get("next") or ""), f"/cases/{case_id}")
+    people = await people_choices(request, state, kind, task) if kind in PEOPLE_ACTIONS else None
     if kind == "meeting_minutes" and form.get(ADD_COMMITMENT):  # one more commitment row; nothing is recorded
         return _action_page(request, state, kind, task, ref, values=values, next=back, add_row=True)
     try:
@@ -238,14 +263,25 @@ async def take_action(request: Request, case_id: str, kind: str, task: str | Non
         elif kind == "summon":
             departments, reason, within = summons(values)
             await supervision.summon(svc, who.actor, case_id, departments, reason, within)
+        elif kind == "name_assignee":
+            user = chosen_person(values, "user", "责任人", people or [])
+            await owners.name_assignee(svc, who.actor, case_id, task or "", user)
+        elif kind == "assign_leader":
+            user = chosen_person(values, "user", "包案领导", people or [])
+            await owners.assign_leader(svc, who.actor, case_id, user, reason_of(values))
+        elif kind == "list" and people:
+            leader = chosen_person(values, "leader", "包案领导", people)
+            await owners.list_case(svc, who.actor, case_id, leader, reason_of(values))
         else:
             await svc.act(who.actor, case_id, build(action, values, ref if action.on_ref else task))
     except FormProblem as exc:
-        return _action_page(request, state, kind, task, ref, status=422, error=str(exc), values=values, next=back)
+        return _action_page(request, state, kind, task, ref, status=422, error=str(exc), values=values, next=back,
+                            people=people)
     except (Refused, Forbidden, InvalidInput) as exc:
         # The domain's own reason, in Chinese: the person sees why, and nothing was recorded.
         reason = chinese(exc, department_namer(svc.org))
-        return _action_page(request, state, kind, task, ref, status=409, refused=reason, values=values, next=back)
+        return _action_page(request, state, kind, task, ref, status=409, refused=reason, values=values, next=back,
+                            people=people)
     joiner = "&" if "?" in back else "?"
     return go(f"{back}{joiner}done={action.button}")
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from application import clusters, meetings, reports, supervision
+from application import clusters, meetings, owners, reports, supervision
 from application.cases import InboxItem
 from application.errors import InvalidInput
 from domain.organisation import Organisation, UnknownId
@@ -134,6 +134,16 @@ async def read_notification(request: Request, notification_id: str, who: Session
     await notifications.mark_read(app, who.actor, notification_id[:200])
     form = await request.form()
     return go(safe_next(str(form.get("next") or ""), "/notifications"))
+
+
+@router.get("/leader/cases", include_in_schema=False)
+async def leader_cases(request: Request, who: Session = Depends(role_in(Role.leader))) -> HTMLResponse:
+    """我的包案: the cases this leader leads (linked from every page of theirs, their landing included)."""
+    svc = services(request)
+    return render(request, "leader.html", cases=await owners.my_cases(svc, who.actor),
+                  categories={c.id: c.name for c in svc.org.categories},
+                  departments={d.id: d.name for d in svc.org.departments},
+                  unread=await notifications.unread(svc, who.actor))
 
 
 @router.get("/audit", include_in_schema=False)

@@ -44,7 +44,7 @@ async def _scores(request: Request, who: Session, period: str | None, first: str
         chosen = chosen_period(period, first, last, svc.clock())
     except InvalidInput as exc:
         return None, _chinese_period_error(exc.message)
-    return await reports.scores(svc, who.actor, chosen), None
+    return await reports.scores(svc, who.actor, chosen, by_person=True), None  # the 责任人 table and sheet too
 
 
 def _chinese_period_error(message: str) -> str:

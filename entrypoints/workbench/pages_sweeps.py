@@ -22,7 +22,7 @@ from domain.organisation import JurisdictionLevel
 from domain.sweeps import LEVEL_NAMES, STATUS_NAMES, SWEEP_PERMISSIONS, StartSweep, SweepState
 from domain.vocabulary import Channel, PartyRole, RiskLevel, Role
 from entrypoints.workbench.actions import FormProblem
-from entrypoints.workbench.messages import department_namer, translate
+from entrypoints.workbench.messages import chinese, department_namer
 from entrypoints.workbench.pages_grid import grid_page_with
 from entrypoints.workbench.session import Session
 from entrypoints.workbench.web import PageError, WorkbenchRoute, csrf_checked, go, render, role_in, services
@@ -40,7 +40,7 @@ def _places(request: Request) -> list[tuple[str, str]]:
 
 
 def _refusal(request: Request, exc: Refused | Forbidden | InvalidInput | NotFound) -> str:
-    return translate(exc.message, department_namer(services(request).org))
+    return chinese(exc, department_namer(services(request).org))
 
 
 def _summary(state: SweepState, now: datetime) -> dict[str, int]:

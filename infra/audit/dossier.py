@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from domain.case import CaseState, JudicialConfirmation, Task
+from domain.case import CaseState, JudicialConfirmation, Task, named_people
 from domain.chain import format_time
 from domain.describe import (
     DOCUMENT,
@@ -49,6 +49,7 @@ from infra.audit.timeline import (
     replay,
 )
 from infra.event_store import ChainVerification, EventStore, verify_rows
+from infra.read_models import names_of
 
 _VERIFIER = Path(__file__).resolve().parent / "verify_dossier.py"
 _SCRIPT = (Path(__file__).resolve().parent / "static" / "verify_dossier.js").read_text(encoding="utf-8")
@@ -124,11 +125,12 @@ def _tasks(state: CaseState, tz: ZoneInfo, names: Names) -> str:
             _e(local_time(t.acknowledge_due_at, tz)), _e(local_time(t.acknowledged_at, tz)), _mark(ack_css, ack_label),
             _e(local_time(t.reply_due_at, tz)), _e(local_time(t.replied_at, tz)), _mark(reply_css, reply_label),
             _e(redact(note, state.parties) if note else None),
+            _e(names.person(t.assignee) if t.assignee else None),
         ])
     return _table(
         ["任务 task", "单位 department", "角色 role", "状态 status", "派单 assigned", "签收时限 ack due",
          "签收 acknowledged", "签收结果 ack deadline", "答复时限 reply due", "答复 replied", "答复结果 reply deadline",
-         "答复/退回 reply or return"],
+         "答复/退回 reply or return", "责任人 assignee"],
         rows,
     )
 
@@ -245,20 +247,22 @@ def render_dossier_html(
     seal_info: dict[str, Any] | None,
     org: Organisation | None = None,
     evidence: dict[str, Any] | None = None,
+    people: dict[str, str] | None = None,
 ) -> str:
     """The dossier as one HTML page: inline CSS, nothing external, every value escaped, parties masked on the
     page. Departments, grids and categories by their names in ``org``, the organisation the case was received
     under. With ``evidence`` (the raw events, their inclusion proofs, the signed tree head and its public key)
     it also carries them and an inline script that re-computes every hash in the browser; the raw events hold
-    the parties' data in full, so that file is as confidential as events.json."""
+    the parties' data in full, so that file is as confidential as events.json. ``people`` names the users the
+    case records by id (责任人, 包案领导)."""
     tz = case_timezone(state)
-    names = Names(org)
+    names = Names(org, people)
     parties = state.parties
 
     def free(text: str | None) -> str | None:
         return redact(text, parties) if text else None
 
-    _, timeline = replay(events, org=org)
+    _, timeline = replay(events, org=org, people=people)
     sections = [
         ("案件基本情况 Case facts", _facts([
             ("案件编号 case id", state.case_id), ("标题 title", free(state.title)),
@@ -299,9 +303,15 @@ def render_dossier_html(
               _mark("ok", local_time(d.reported_at, tz)) if d.reported_at else _mark("missed", "未报到 not reported")]
              for x in state.summons for d in x.departments])),
         ("挂牌督办 Listing by hand", _facts([
-            ("包案领导 leader", free(state.listing.leader) if state.listing else None),
+            ("包案领导 leader", (names.person(state.listing.leader_user) if state.listing.leader_user
+                                 else free(state.listing.leader)) if state.listing else None),
             ("事由 reason", free(state.listing.reason) if state.listing else None),
             ("挂牌时间 since", local_time(state.listing.since, tz) if state.listing else None),
+        ])),
+        ("领导包案 Leader in charge", _facts([
+            ("包案领导 leader", names.person(state.leader.user) if state.leader else None),
+            ("事由 reason", free(state.leader.reason) if state.leader else None),
+            ("确定时间 since", local_time(state.leader.since, tz) if state.leader else None),
         ])),
         ("调解记录 Mediation records", _table(
             ["编号 id", "时间 at", "方式 method", "结果 result", "协议内容 terms"],
@@ -485,6 +495,7 @@ async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path,
     seal = await latest_seal_covering(pool, case_id)
     seal_info = seal_record(seal, case_id) if seal is not None else None
     evidence = await _evidence(pool, case_id, rows)
+    people = await names_of(pool, named_people(state))
 
     target = out_dir / case_id
     target.mkdir(parents=True, exist_ok=True)
@@ -497,9 +508,9 @@ async def export_dossier(pool: asyncpg.Pool, case_id: str, out_dir: Path,
     }), encoding="utf-8")
     (target / "seal.json").write_text(_dump(seal_info), encoding="utf-8")
     (target / "dossier.html").write_text(render_dossier_html(state, events, verification, seal_info, org,
-                                                             evidence), encoding="utf-8")
-    (target / "dossier_masked.html").write_text(render_dossier_html(state, events, verification, seal_info, org),
-                                                encoding="utf-8")
+                                                             evidence, people), encoding="utf-8")
+    (target / "dossier_masked.html").write_text(render_dossier_html(state, events, verification, seal_info, org,
+                                                                    people=people), encoding="utf-8")
     (target / "README.txt").write_text(README.format(case_id=case_id), encoding="utf-8")
     await _write_attachments(pool, rows, target)
     await _write_documents(pool, rows, target)

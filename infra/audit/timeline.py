@@ -100,12 +100,13 @@ class TimelineEntry(BaseModel):
 
 def replay(
     events: Sequence[RecordedEvent], upto: int | None = None, org: Organisation | None = None, *,
-    masked: bool = True,
+    masked: bool = True, people: dict[str, str] | None = None,
 ) -> tuple[CaseState, list[TimelineEntry]]:
     """The case as it stood after event ``upto`` (all events when None), and the timeline up to there, with
     names from ``org`` (the organisation the case was received under). One fold gives both. ``masked``: the
-    lines name no party in full (the default: a timeline is printed and pasted)."""
-    names = Names(org)
+    lines name no party in full (the default: a timeline is printed and pasted). ``people``: user id -> name for
+    the people the case names by id (责任人, 包案领导)."""
+    names = Names(org, people)
     chosen = [e for e in events if upto is None or e.seq <= upto]
     if not chosen:
         raise ValueError(f"no events to replay{'' if upto is None else f' up to seq {upto}'}")

@@ -58,7 +58,7 @@ NUMBER = "（2026）东湖人调字第7号"
 def received(case_id: str, when: datetime, **kw: object) -> Case:
     """A case received at ``when``: the fixed set's 张三 and 漏水 unless ``kw`` says otherwise."""
     case = Case.__new__(Case)
-    case.state, case.now, case.events, case.history = CaseState(case_id=case_id), when, [], []
+    case.state, case.now, case.events, case.history, case.actors = CaseState(case_id=case_id), when, [], [], []
     fields: dict[str, object] = {
         "title": "漏水", "description": "楼上漏水", "category": "leak", "channel": Channel.walk_in,
         "grid_id": "grid-1", "risk_level": RiskLevel.medium,

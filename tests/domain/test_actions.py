@@ -21,7 +21,7 @@ OTHER = Actor(role=Role.liaison, id="o", department="dept-b")
 
 def run(state: CaseState, command: Command, actor: Actor) -> CaseState:
     for event in decide(state, command, actor, NOW):
-        state = evolve(state, event, NOW + timedelta(seconds=state.version))
+        state = evolve(state, event, NOW + timedelta(seconds=state.version), actor=actor)
     return state
 
 
@@ -42,7 +42,7 @@ def test_triage_offers_the_mediator_route_and_decline_and_nothing_to_a_liaison()
                                       ("regrade_risk", None), ("hand_up", None)}
     assert kinds(state, LEAD) == set()
     assert kinds(state, SUPERVISOR) == {("pause_clock", None), ("summon", None), ("list", None),
-                                        ("regrade_risk", None)}
+                                        ("regrade_risk", None), ("assign_leader", None)}
 
 
 def test_tasks_offer_actions_only_to_their_own_department_by_status() -> None:
@@ -52,14 +52,14 @@ def test_tasks_offer_actions_only_to_their_own_department_by_status() -> None:
     assert kinds(state, OTHER) == {("acknowledge", "C-1-T2"), ("return", "C-1-T2"), ("record_mediation", None)}
     state = run(state, AcknowledgeTask(task_id="C-1-T1"), LEAD)
     assert kinds(state, LEAD) == {("return", "C-1-T1"), ("request_extension", "C-1-T1"), ("reply", "C-1-T1"),
-                                  ("record_mediation", None)}
+                                  ("record_mediation", None), ("name_assignee", "C-1-T1")}
     # Before the lead replies only a withdrawal can be submitted; the action is still on offer.
     assert ("submit_resolution", None) in kinds(state, MEDIATOR)
     state = run(state, ReplyTask(task_id="C-1-T1", summary="done"), LEAD)
     state = run(state, SubmitResolution(outcome=Outcome.mediated, summary="ok"), MEDIATOR)
     # 评定: the supervisor grades the replied task once
     assert kinds(state, SUPERVISOR) == {("verify", None), ("list", None), ("regrade_risk", None),
-                                        ("rate", "C-1-T1")}
+                                        ("rate", "C-1-T1"), ("assign_leader", None)}
     assert AvailableAction("verify") in available_actions(state, SUPERVISOR, NOW)
 
 

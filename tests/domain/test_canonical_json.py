@@ -127,6 +127,8 @@ def one_of_each() -> list[EventPayload]:
             ev.CommitmentTaken(commitment_id="M1-C1", department="dept-a", what=TRICKY, due_at=LATER),)),
         ev.CommitmentFulfilled(commitment_id="M1-C1", note=TRICKY),
         ev.CaseListed(leader=TRICKY, reason=TRICKY),
+        ev.LeaderAssigned(user="usr-0a1b2c3d4e5f", reason=TRICKY),
+        ev.TaskAssigneeNamed(task_id="T1", user="usr-0a1b2c3d4e5f"),
         ev.ListingLifted(reason=TRICKY),
         ev.RiskRegraded(previous=RiskLevel.medium, risk_level=RiskLevel.critical, reason=TRICKY),
         ev.FollowUpScheduled(follow_up_id="F1", due_at=LATER),

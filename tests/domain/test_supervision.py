@@ -93,6 +93,7 @@ class Case:
         self.now = now
         self.events: list[DomainEvent] = []
         self.history: list[tuple[DomainEvent, datetime]] = []  # each event with the time it occurred
+        self.actors: list[Actor] = []  # who caused each event of ``history``
         self.do(ReceiveCase(title="漏水", description="楼上漏水", category="leak", channel=Channel.walk_in,
                             grid_id="grid-1", risk_level=risk, parties=(Party(name="张三", role=PartyRole.applicant),),
                             policy=policy), MEDIATOR)
@@ -102,8 +103,9 @@ class Case:
             self.now = at
         events = decide(self.state, command, actor, self.now)
         for event in events:
-            self.state = evolve(self.state, event, self.now)
+            self.state = evolve(self.state, event, self.now, actor=actor)
             self.history.append((event, self.now))
+            self.actors.append(actor)
         self.events += events
         return [e.type for e in events]
 

@@ -231,6 +231,12 @@ def test_report_scores_prints_the_figures_and_writes_a_workbook(demo_stack: Runn
     assert bad.returncode == 2 and bad.stderr.strip() == "liandiao: period: '2026-13': month 13 is not 01-12"
     no_file = liandiao(demo_stack, "report", "scores", "--period", "2026", "--format", "xlsx")
     assert no_file.returncode == 2 and "--out" in no_file.stderr
+    # per 责任人: the demo's liaisons acknowledged its tasks, so they are named
+    people = json.loads(liandiao(demo_stack, "report", "scores", *span, "--by", "person").stdout)
+    assert people["by"] == "person" and people["rows"]
+    assert all(r["user"]["id"] and r["user"]["name"] for r in people["rows"])
+    wrong = liandiao(demo_stack, "report", "scores", *span, "--by", "grid")
+    assert wrong.returncode == 2 and "--by" in wrong.stderr
 
 
 def test_report_hotspots_prints_the_rows_and_the_totals(demo_stack: RunningStack) -> None:

@@ -71,7 +71,7 @@ async def test_the_month_as_json_csv_and_a_workbook(a: Api) -> None:
     xlsx = await a.call("auditor", "GET", f"/reports/scores?{query}&format=xlsx")
     assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
     book = load_workbook(io.BytesIO(xlsx.content))
-    assert book.sheetnames == [f"考核 {month}", "红榜", "黑榜"]
+    assert book.sheetnames == [f"考核 {month}", "红榜", "黑榜", "责任人"]  # 责任人: the scores per person
     sheet = book[f"考核 {month}"]
     headers = [c.value for c in sheet[1]]
     assert headers[:4] == ["排名", "部门", "任务数", "按时签收率"]

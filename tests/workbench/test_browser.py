@@ -337,9 +337,10 @@ def test_a_supervisor_reads_the_month_s_scores_and_downloads_them(browser: Any, 
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="考核").click()
     page.wait_for_url(f"{desk.base}/scores*")
     expect(page.get_by_role("heading", name=re.compile("部门考核"))).to_be_visible()
-    table = page.get_by_role("table")
+    table = page.get_by_role("table").first  # the departments; the 责任人 table follows
     expect(table.get_by_role("columnheader", name="按时签收率")).to_be_visible()
     assert table.get_by_role("row").count() >= 2  # the demo's routed cases give this month's departments
+    expect(page.get_by_role("heading", name="责任人")).to_be_visible()
     expect(page.get_by_role("heading", name="红榜")).to_be_visible()
     shoot(page, "scores")
     with page.expect_download() as download:
@@ -349,7 +350,7 @@ def test_a_supervisor_reads_the_month_s_scores_and_downloads_them(browser: Any, 
 
     with open(download.value.path(), "rb") as saved:  # the saved download has no .xlsx name to go by
         book = load_workbook(saved)
-    assert book.sheetnames[1:] == ["红榜", "黑榜"]
+    assert book.sheetnames[1:] == ["红榜", "黑榜", "责任人"]
     page.get_by_text("按起止日期").click()
     page.get_by_label("开始日期").fill("2026-03-02")
     page.get_by_label("结束日期").fill("2026-03-01")
