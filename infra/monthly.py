@@ -64,24 +64,14 @@ async def task_facts_of(pool: asyncpg.Pool, period: Period) -> list[TaskFact]:
 # The cluster alerts (群体性隐患) live in a table of their own that a stack may not have yet. The report reads it
 # when it is there, in the shape docs/api.md §7 gives an alert; when it is not (or has another shape) the
 # section says the alerts are not available rather than failing the report.
-CLUSTER_TABLES = ("analysis_alerts", "cluster_alerts", "alerts")
-
-
-async def cluster_alerts(pool: asyncpg.Pool, period: Period) -> list[tuple[str, str, int, datetime, str]] | None:
-    """(category id, jurisdiction id, cases, opened_at, status) of each alert opened in the month; ``None``
-    when this stack keeps no alerts."""
-    for table in CLUSTER_TABLES:
-        if await pool.fetchval("SELECT to_regclass($1)", f"public.{table}") is None:
-            continue
-        try:
-            rows = await pool.fetch(
-                f"""SELECT category, jurisdiction, cardinality(case_ids) AS cases, opened_at, status FROM {table}
-                     WHERE opened_at >= $1 AND opened_at < $2 ORDER BY opened_at""", period.start, period.end)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError):
-            return None
-        return [(str(r["category"]), str(r["jurisdiction"]), int(r["cases"] or 0), r["opened_at"], str(r["status"]))
-                for r in rows]
-    return None
+async def cluster_alerts(pool: asyncpg.Pool, period: Period) -> list[tuple[str, str, int, datetime, str]]:
+    """(category id, jurisdiction id, cases, opened_at, status) of each cluster alert (聚集预警, migration 031)
+    opened in the month."""
+    rows = await pool.fetch(
+        """SELECT category, jurisdiction, cardinality(case_ids) AS cases, opened_at, status FROM analysis_alerts
+            WHERE opened_at >= $1 AND opened_at < $2 ORDER BY opened_at""", period.start, period.end)
+    return [(str(r["category"]), str(r["jurisdiction"]), int(r["cases"] or 0), r["opened_at"], str(r["status"]))
+            for r in rows]
 
 
 def cluster_lines(found: list[tuple[str, str, int, datetime, str]] | None,

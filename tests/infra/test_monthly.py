@@ -83,7 +83,7 @@ async def test_sql_counts_give_the_hand_worked_report(own_pool: asyncpg.Pool) ->
     assert len(trend) == 12 and trend["2026-11"] == 6 and trend["2026-10"] == 4 and trend["2025-12"] == 0
     assert (report.overdue_cases, report.overdue_tasks) == (3, 4)
     assert [c.case_id for c in report.listed] == ["T-A"]
-    assert report.clusters is None  # this database keeps no cluster alerts
+    assert report.clusters == ()  # no cluster alert opened in the month
 
 
 async def test_a_month_is_kept_once_and_announced_once(own_pool: asyncpg.Pool) -> None:
@@ -123,19 +123,15 @@ def test_the_announcement_names_no_person_and_links_the_report() -> None:
     assert "某" not in record.text and "重复来访2人" in record.text
 
 
-async def test_cluster_alerts_are_read_when_the_stack_keeps_them(own_pool: asyncpg.Pool) -> None:
-    """The clusters' section reads an alerts table of docs/api.md §7's shape when one is there; one of another
-    shape leaves the section "not available" rather than failing the report."""
+async def test_the_months_cluster_alerts_are_in_the_report(own_pool: asyncpg.Pool) -> None:
+    """The clusters' section lists the alerts (聚集预警) opened in the month, with their case counts."""
     await own_pool.execute(
-        """CREATE TABLE analysis_alerts (alert_id text PRIMARY KEY, kind text, jurisdiction text, category text,
-                                         case_ids text[], opened_at timestamptz, status text)""")
-    await own_pool.execute(
-        """INSERT INTO analysis_alerts VALUES
-             ('A1', 'cluster', 'cm-donghu-huayuan', 'leak', '{C1,C2,C3}', '2026-11-12T10:00+08', 'open'),
-             ('A2', 'cluster', 'cm-donghu-binhe', 'wages', '{C4,C5,C6}', '2026-10-12T10:00+08', 'closed')""")
+        """INSERT INTO analysis_alerts (alert_id, jurisdiction, category, case_ids, opened_at, status, closed_at,
+                                        closed_by, note) VALUES
+             ('A1', 'cm-donghu-huayuan', 'leak', '{C1,C2,C3}', '2026-11-12T10:00+08', 'open', NULL, NULL, NULL),
+             ('A2', 'cm-donghu-binhe', 'wages', '{C4,C5,C6}', '2026-10-12T10:00+08', 'closed', '2026-10-13T10:00+08',
+              'u-1', '已处置')""")
     report = await build(own_pool, demo_organisation(), Scoring(), NOV, at("2026-12-01T01:00"))
     assert report.clusters is not None
     assert [(c.category, c.jurisdiction, c.cases, c.status) for c in report.clusters] == [
         ("楼上漏水", "东湖街道花园社区", 3, "open")]
-    await own_pool.execute("ALTER TABLE analysis_alerts DROP COLUMN case_ids")
-    assert (await build(own_pool, demo_organisation(), Scoring(), NOV, at("2026-12-01T01:00"))).clusters is None
