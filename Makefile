@@ -48,7 +48,7 @@ test: lint browser
 
 bench: $(STAMP_DEV)
 	$(BIN)/python bench/event_store.py
-	@for b in bench/lifecycle.py bench/queries.py bench/reports.py bench/notifications.py bench/soak.py; do \
+	@for b in bench/lifecycle.py bench/queries.py bench/reports.py bench/analysis.py bench/notifications.py bench/soak.py; do \
 		if [ -f $$b ]; then $(BIN)/python $$b || exit 1; fi; \
 	done
 
