@@ -15,6 +15,10 @@ Rows:
   ranked, named), against the p99 of a plain ``SELECT department, count(*) FROM task_facts WHERE reply_due_at
   in the month GROUP BY department`` in the same run, the two alternating; ratio = scores / plain, target
   <= 3.
+* ``hotspots_p99_ms``: p99 of ``application.analysis.district_analysis`` for the same month by street (研判:
+  the month's and the month before's tallies by grid and category, rolled up, the heat table, the repeat
+  visitors), against the p99 of a bare ``SELECT grid_id, category, count(*) FROM case_summaries WHERE
+  received_at in the month GROUP BY grid_id, category`` in the same run, alternating; target <= 3.
 * ``ledger_xlsx_peak_rss_growth_mib``: the process's peak resident memory while ``application.ledger`` writes
   the workbook of the first 10,000 cases' days (read through the server-side cursor, streamed), above what it
   held before; against the 100 MiB target, ratio = growth / 100, target <= 1. The rows and the time taken are
@@ -47,8 +51,10 @@ quiet_warnings()
 
 import asyncpg  # noqa: E402
 
+from application.analysis import district_analysis  # noqa: E402
 from application.ledger import Format, ledger_rows, write_ledger  # noqa: E402
 from application.reports import district_scores  # noqa: E402
+from domain.analysis import HotspotBy  # noqa: E402
 from domain.events import Actor  # noqa: E402
 from domain.figures import SHANGHAI, Period  # noqa: E402
 from domain.organisation import JurisdictionLevel, demo_organisation  # noqa: E402
@@ -199,6 +205,32 @@ async def scores_against_plain(pool: asyncpg.Pool, month: Period, rounds: int) -
     return times
 
 
+BARE_TALLY = """SELECT grid_id, category, count(*) FROM case_summaries WHERE received_at >= $1 AND received_at < $2
+                 GROUP BY grid_id, category"""
+
+
+async def hotspots_against_bare(pool: asyncpg.Pool, month: Period, rounds: int) -> tuple[list[float], list[float]]:
+    """The times in ms of ``rounds`` 研判 answers and as many bare GROUP BYs, alternating, after a warm-up."""
+
+    async def answer() -> None:
+        await district_analysis(pool, ORG, SUPERVISOR, month, HotspotBy.street, timedelta(days=90))
+
+    async def bare() -> None:
+        async with pool.acquire() as conn:
+            await conn.fetch(BARE_TALLY, month.start, month.end)
+
+    for _ in range(WARMUP):
+        await answer()
+        await bare()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        for call, into in ((answer, times[0]), (bare, times[1])):
+            start = time.perf_counter()
+            await call()
+            into.append((time.perf_counter() - start) * 1000)
+    return times
+
+
 def p99(times: list[float]) -> float:
     return statistics.quantiles(times, n=100)[98]
 
@@ -284,6 +316,10 @@ async def run(cases: int, rounds: int) -> tuple[list[Result], dict[str, Any]]:
             context["median_ms"] = {"scores": round(statistics.median(scores_ms), 2),
                                     "plain": round(statistics.median(plain_ms), 2)}
             print(f"scores p99 {p99(scores_ms):.1f} ms, plain p99 {p99(plain_ms):.1f} ms", flush=True)
+            hot_ms, bare_ms = await hotspots_against_bare(pool, month, rounds)
+            context["median_ms"].update(hotspots=round(statistics.median(hot_ms), 2),
+                                        bare_group_by=round(statistics.median(bare_ms), 2))
+            print(f"hotspots p99 {p99(hot_ms):.1f} ms, bare GROUP BY p99 {p99(bare_ms):.1f} ms", flush=True)
 
             first, last = ledger_days(cases)
             period = Period.parse(first=first, last=last)
@@ -308,6 +344,9 @@ async def run(cases: int, rounds: int) -> tuple[list[Result], dict[str, Any]]:
         Result("scores_p99_ms", p99(scores_ms), "ms", "plain GROUP BY department over reply_due_at, p99",
                p99(plain_ms), "<= 3",
                note=f"district_scores for {month.label}, {rounds} rounds alternating; ratio = scores / plain"),
+        Result("hotspots_p99_ms", p99(hot_ms), "ms", "bare GROUP BY grid_id, category over received_at, p99",
+               p99(bare_ms), "<= 3",
+               note=f"研判 by street for {month.label}, {rounds} rounds alternating; ratio = hotspots / bare"),
         rss_row,
     ]
     return rows_out, context
