@@ -54,6 +54,7 @@ def build_worker(
         workflows=[DisputeCaseWorkflow, SealWorkflow, StandingMeetingWorkflow],
         activities=[store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
                     seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification,
+                    notify.deliver_notifications,
                     DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting],
         **options,  # type: ignore[arg-type]
     )

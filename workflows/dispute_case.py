@@ -19,10 +19,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.event_store import AppendRequest, EventStoreActivities, OutboxNotification
     from activities.notifications import (
         ATTEMPT_TIMEOUT,
+        DeliverBatch,
+        DeliverItem,
         DeliverRequest,
         IssuePlan,
+        ItemOutcome,
         NotificationActivities,
         ResolveRequest,
+        batch_timeout,
         issued_events,
     )
     from domain.alarms import Alarm, next_alarm
@@ -57,6 +61,15 @@ NOTIFY_PATCH = "notify"  # notifications resolved, delivered and recorded in the
 RESOLVE_IN_APPEND_PATCH = "resolve-in-append"
 # an action that leaves the next alarm where it was keeps the alarm's durable timer.
 KEEP_ALARM_TIMER_PATCH = "keep-alarm-timer"
+# a case's notifications due at one instant share one durable timer and go out in one activity, their outcomes
+# appended together; a channel the batch could not deliver is retried on its own, as before.
+BATCH_DELIVERIES_PATCH = "batch-deliveries"
+# the rest of DELIVERY_RETRY after a batch's attempt (its first): the same backoff, one step on.
+RETRY_AFTER_BATCH = RetryPolicy(initial_interval=DELIVERY_RETRY.initial_interval * 2, backoff_coefficient=2.0,
+                                maximum_interval=DELIVERY_RETRY.maximum_interval,
+                                non_retryable_error_types=DELIVERY_RETRY.non_retryable_error_types)
+_REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChannel": "渠道地址无法识别",
+            "DeliveryRefused": "接收方未接受"}
 
 # Generations. Each workflow.patched() of a run records a marker and, from the SDK's core, an
 # upsert of the TemporalChangeVersion search attribute (a visibility write in the server): with the seven
@@ -93,6 +106,7 @@ class DisputeCaseWorkflow:
         self._lock = asyncio.Lock()  # one action at a time: decide, append, evolve
         self._changed = False
         self._deliveries: set[str] = set()  # notifications being delivered (or deferred) by this run
+        self._batches: dict[datetime | None, list[NotificationRecord]] = {}  # waiting for their instant
         self._outcomes: list[DomainEvent] = []  # delivery outcomes waiting to be appended
         self._timer: asyncio.Task[None] | None = None  # the durable timer of the alarm below, while it runs
         self._timer_alarm: Alarm | None = None
@@ -108,9 +122,7 @@ class DisputeCaseWorkflow:
         # A run continued from another picks up the deliveries that one had not finished (the dedupe key in
         # PostgreSQL keeps a channel that was delivered meanwhile from being sent twice).
         if self.state.notifications and self._patched(NOTIFY_PATCH):
-            for n in self.state.notifications:
-                if n.undelivered:
-                    self._start_delivery(n)
+            self._start_deliveries([n for n in self.state.notifications if n.undelivered])
         while self.state.stage is not Stage.archived:
             if (workflow.info().is_continue_as_new_suggested() or self._history_is_long()) \
                     and workflow.all_handlers_finished() and not self._lock.locked() and not self._outcomes:
@@ -323,12 +335,24 @@ class DisputeCaseWorkflow:
     def _moved_delivering(self, before: CaseState, state: CaseState, pending: list[PendingEvent]) -> ActionResult:
         """Move to ``state`` and start delivering the notifications ``pending`` issued."""
         result = self._moved(before, state, pending)
-        for p in pending:
-            if isinstance(p.payload, NotificationIssued):
-                record = next(x for x in state.notifications if x.notification_id == p.payload.notification_id)
-                if record.undelivered:
-                    self._start_delivery(record)
+        records = {x.notification_id: x for x in state.notifications}
+        issued = [records[p.payload.notification_id] for p in pending if isinstance(p.payload, NotificationIssued)]
+        self._start_deliveries([r for r in issued if r.undelivered])  # in the order issued, as before
         return result
+
+    def _start_deliveries(self, records: list[NotificationRecord]) -> None:
+        if not records:
+            return
+        if not self._patched(BATCH_DELIVERIES_PATCH):
+            for record in records:
+                self._start_delivery(record)
+            return
+        for record in records:
+            self._deliveries.add(record.notification_id)
+            waiting = self._batches.setdefault(record.deferred_until, [])
+            waiting.append(record)
+            if len(waiting) == 1:  # the first for its instant: one task (and one timer) for all of them
+                asyncio.get_running_loop().create_task(self._deliver_batch(record.deferred_until))
 
     def _start_delivery(self, record: NotificationRecord) -> None:
         self._deliveries.add(record.notification_id)
@@ -346,8 +370,11 @@ class DisputeCaseWorkflow:
         finally:
             self._deliveries.discard(record.notification_id)
 
-    async def _deliver_channel(self, record: NotificationRecord, delivery: Delivery) -> None:
-        """One activity per (notification, channel): a channel that keeps failing holds up no other."""
+    async def _deliver_channel(self, record: NotificationRecord, delivery: Delivery,
+                               give_up_after: timedelta | None = None, retry: RetryPolicy = DELIVERY_RETRY,
+                               attempts: int = 0) -> None:
+        """One activity per (notification, channel): a channel that keeps failing holds up no other.
+        ``give_up_after``, ``retry`` and ``attempts``: what is left of them after a batch's attempt."""
         subject = record.text.split("「", 1)[0]
         outcome: DomainEvent
         try:
@@ -356,16 +383,82 @@ class DisputeCaseWorkflow:
                 DeliverRequest(case_id=self.state.case_id, notification_id=record.notification_id,
                                channel_id=delivery.channel_id, subject=subject, text=record.text),
                 start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=timedelta(seconds=record.give_up_after_s),
-                retry_policy=DELIVERY_RETRY)
+                schedule_to_close_timeout=give_up_after or timedelta(seconds=record.give_up_after_s),
+                retry_policy=retry)
             outcome = NotificationDelivered(notification_id=record.notification_id,
                                             channel_id=delivery.channel_id, attempts=result.attempts)
         except ActivityError as exc:
-            attempts, reason = _failure(exc)
+            made, reason = _failure(exc)
             outcome = NotificationFailed(notification_id=record.notification_id, channel_id=delivery.channel_id,
-                                         attempts=attempts, reason=reason)
+                                         attempts=max(made, attempts), reason=reason)
         self._outcomes.append(outcome)
         await self._flush_outcomes()
+
+    async def _deliver_batch(self, until: datetime | None) -> None:
+        """Every notification waiting for ``until`` (None: now): one durable timer, one activity for all their
+        channels, the outcomes in one append. A channel refused (or held by another attempt) is retried on its
+        own with the rest of the retry policy and of its give-up time; if the batch itself fails (its worker
+        kept dying), every channel is."""
+        records: list[NotificationRecord] = []
+        try:
+            if until is not None:
+                wait = (until - workflow.now()).total_seconds()
+                if wait > 0:
+                    await workflow.sleep(timedelta(seconds=wait))  # a durable timer: survives any restart
+            records = self._batches.pop(until)
+            started = workflow.now()
+            pairs = [(r, d) for r in records for d in r.undelivered]
+            if not pairs:
+                return
+            give_up = timedelta(seconds=min(r.give_up_after_s for r in records))
+            retries: list[tuple[NotificationRecord, Delivery, int]] = []
+            try:
+                results: list[ItemOutcome] = await workflow.execute_activity_method(
+                    NotificationActivities.deliver_notifications,
+                    DeliverBatch(case_id=self.state.case_id, items=[
+                        DeliverItem(notification_id=r.notification_id, channel_id=d.channel_id,
+                                    subject=r.text.split("「", 1)[0], text=r.text) for r, d in pairs]),
+                    start_to_close_timeout=batch_timeout(len(pairs)), schedule_to_close_timeout=give_up,
+                    retry_policy=DELIVERY_RETRY)
+            except ActivityError:
+                retries = [(r, d, 0) for r, d in pairs]
+            else:
+                for (r, d), res in zip(pairs, results, strict=True):
+                    if res.status == "delivered":
+                        self._outcomes.append(NotificationDelivered(
+                            notification_id=r.notification_id, channel_id=d.channel_id, attempts=res.attempts))
+                    elif res.status == "failed":
+                        self._outcomes.append(NotificationFailed(
+                            notification_id=r.notification_id, channel_id=d.channel_id, attempts=res.attempts,
+                            reason=_REASONS.get(res.error, "投递超时")))
+                    else:
+                        retries.append((r, d, res.attempts))
+            if self._outcomes:
+                await self._flush_outcomes()
+            if retries:
+                await self._retry_after_batch(retries, started)
+        finally:
+            for r in records:
+                self._deliveries.discard(r.notification_id)
+
+    async def _retry_after_batch(self, retries: list[tuple[NotificationRecord, Delivery, int]],
+                                 started: datetime) -> None:
+        """The channels a batch did not deliver, each on its own from the retry policy's first interval on."""
+        await workflow.sleep(DELIVERY_RETRY.initial_interval or timedelta(seconds=1))
+        spent = workflow.now() - started
+        waiting = []
+        for r, d, attempts in retries:
+            left = timedelta(seconds=r.give_up_after_s) - spent
+            if left <= timedelta(0):
+                self._outcomes.append(NotificationFailed(
+                    notification_id=r.notification_id, channel_id=d.channel_id, attempts=attempts,
+                    reason=_REASONS["DeliveryRefused"] if attempts else "投递超时"))
+            else:
+                waiting.append(self._deliver_channel(r, d, give_up_after=left, retry=RETRY_AFTER_BATCH,
+                                                     attempts=attempts))
+        await asyncio.gather(*waiting)
+        if self._outcomes:
+            await self._flush_outcomes()
 
     async def _flush_outcomes(self) -> None:
         """Append every outcome waiting, in one append: outcomes that finish together are recorded together."""
