@@ -52,6 +52,10 @@ logging.getLogger("apprise").setLevel(logging.CRITICAL)
 ATTEMPT_TIMEOUT = timedelta(seconds=20)  # one send; also the lease of a claim
 SEND_TIMEOUT_S = 10
 BATCH_CONCURRENCY = 16  # sends at once in one batch; also the channels claimed together
+# webhook posts in flight at once in a worker, all batches together: as many as the shared client's connections.
+# More would wait inside httpcore's pool, whose bookkeeping grows with the square of the requests queued there
+# (5,000 queued took the worker's event loop from the workflow tasks for seconds).
+WEBHOOKS_IN_FLIGHT = 64
 
 
 class ResolveRequest(BaseModel):
@@ -153,6 +157,7 @@ class Webhooks:
     def __init__(self) -> None:
         self._clients: dict[bool, httpx.AsyncClient] = {}  # by whether certificates are verified
         self._plugins: dict[str, Any] = {}
+        self._gate: asyncio.Semaphore | None = None  # made on the activities' event loop
 
     def plugin(self, url: str) -> Any | None:
         """Apprise's parsed plugin for a webhook URL; None for another scheme (or an address it cannot parse)."""
@@ -168,8 +173,10 @@ class Webhooks:
         verify = bool(plugin.verify_certificate)
         if verify not in self._clients:
             self._clients[verify] = httpx.AsyncClient(
-                verify=verify, limits=httpx.Limits(max_connections=BATCH_CONCURRENCY * 4))
+                verify=verify, limits=httpx.Limits(max_connections=WEBHOOKS_IN_FLIGHT))
         client = self._clients[verify]
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(WEBHOOKS_IN_FLIGHT)
         payload: dict[str, Any] = {"version": plugin.json_version, "title": subject, "message": text,
                                    "attachments": [], "type": "info"}
         for key, value in plugin.payload_extras.items():
@@ -185,9 +192,10 @@ class Webhooks:
         auth = (plugin.user, plugin.password or "") if plugin.user else None
         timeout = httpx.Timeout(plugin.socket_read_timeout, connect=plugin.socket_connect_timeout)
         try:
-            response = await asyncio.wait_for(client.request(
-                plugin.method, target, content=json.dumps(payload).encode(), params=plugin.params, headers=headers,
-                auth=auth, timeout=timeout, follow_redirects=plugin.redirects), limit_s)
+            async with self._gate:
+                response = await asyncio.wait_for(client.request(
+                    plugin.method, target, content=json.dumps(payload).encode(), params=plugin.params,
+                    headers=headers, auth=auth, timeout=timeout, follow_redirects=plugin.redirects), limit_s)
         except (httpx.HTTPError, TimeoutError):
             return False
         return 200 <= response.status_code < 300
