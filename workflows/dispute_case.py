@@ -111,6 +111,10 @@ class DisputeCaseWorkflow:
         self._timer: asyncio.Task[None] | None = None  # the durable timer of the alarm below, while it runs
         self._timer_alarm: Alarm | None = None
         self._built_in = BUILT_IN[max(g for g in BUILT_IN if g <= case.generation)]
+        # The validator's decision (update id, the state and time it was taken on, the events): the handler that
+        # follows in the same workflow task, on the same state, takes it rather than deciding again. decide is
+        # pure, so the events are the very ones it would decide (and a replay, which runs no validator, does).
+        self._validated: tuple[str, CaseState, datetime, list[DomainEvent]] | None = None
 
     @property
     def state(self) -> CaseState:
@@ -206,27 +210,35 @@ class DisputeCaseWorkflow:
     @workflow.update
     async def act(self, request: ActionRequest) -> ActionResult:
         async with self._lock:
+            validated, self._validated = self._validated, None
+            decided = None
+            if validated is not None and validated[0] == _update_id() \
+                    and validated[1] is self._state and validated[2] == workflow.now():
+                decided = validated[3]
             try:
-                return await self._apply(request.command, request.actor)
+                return await self._apply(request.command, request.actor, decided)
             except (ActionRefused, NotPermitted) as exc:
                 # Validated earlier, but another action got in first: refuse now; nothing was written.
                 raise _rejection(exc) from exc
 
     @act.validator
     def validate_act(self, request: ActionRequest) -> None:
+        self._validated = None
+        now = workflow.now()
         try:
-            decide(self.state, request.command, request.actor, workflow.now())
+            events = decide(self.state, request.command, request.actor, now)
         except (ActionRefused, NotPermitted) as exc:
             raise _rejection(exc) from exc
+        self._validated = (_update_id(), self.state, now, events)
 
     @workflow.query
     def current_state(self) -> CaseState:
         return self.state
 
-    async def _apply(self, command: Command, actor: Actor) -> ActionResult:
+    async def _apply(self, command: Command, actor: Actor, decided: list[DomainEvent] | None = None) -> ActionResult:
         before = self.state
         now = workflow.now()
-        events = decide(before, command, actor, now)
+        events = decide(before, command, actor, now) if decided is None else decided
         if self._patched(NOTIFY_PATCH):
             return await self._apply_notifying(before, events, actor, now)
         pending = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=e) for e in events]
@@ -292,9 +304,10 @@ class DisputeCaseWorkflow:
                 payloads += issued_events(plan, r, quiet_end)
         pending = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=p)
                    for p in payloads]
-        state = before
-        for p in pending:
-            state = evolve(state, p.payload, p.occurred_at)
+        if intents:  # the notification events too (without any, ``state`` is already where they lead)
+            state = before
+            for p in pending:
+                state = evolve(state, p.payload, p.occurred_at)
         outbox = [OutboxNotification(event_id=p.event_id, recipient=r, channel="inbox", kind=p.payload.kind)
                   for p in pending if isinstance(p.payload, NotificationIssued) for r in p.payload.recipients]
         await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version, events=pending,
@@ -475,6 +488,11 @@ class DisputeCaseWorkflow:
             await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version,
                                              events=pending))
             self._moved(before, state, pending)
+
+
+def _update_id() -> str:
+    info = workflow.current_update_info()
+    return info.id if info is not None else ""
 
 
 def _failure(exc: ActivityError) -> tuple[int, str]:

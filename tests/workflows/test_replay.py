@@ -158,7 +158,7 @@ def test_the_recorded_histories_are_there() -> None:
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
         for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", "supervision-as-practised",
                     "supervision-notify", "resolve-in-append", "keep-alarm-timer", CURRENT)
-    } | {"notify_ladder-notify", "notify_quiet-notify"}
+    } | {f"notify_{s}-{tag}" for s in ("ladder", "quiet") for tag in ("notify", "batch-deliveries")}
 
 
 def _markers(path: Path) -> list[str]:
@@ -194,6 +194,19 @@ def test_the_notify_patch_is_taken_by_new_runs_and_skipped_by_old_histories() ->
     # `workflow.patched("notify")`: cases that ran before it replay without resolving or delivering.
     assert "deliver_notification" not in _activities(HISTORIES / "escalation-archive-seal.json")
     assert "deliver_notification" in _activities(HISTORIES / "notify_ladder-notify.json")
+
+
+@pytest.mark.parametrize("scenario", ["notify_ladder", "notify_quiet"])
+def test_notifications_due_together_go_out_in_one_activity_in_new_runs(scenario: str) -> None:
+    # `workflow.patched("batch-deliveries")`: a case's notifications due at one instant share one timer and one
+    # activity; older cases keep one activity per channel (and one timer per deferred notification).
+    before, after = HISTORIES / f"{scenario}-notify.json", HISTORIES / f"{scenario}-batch-deliveries.json"
+    assert "batch-deliveries" not in _patches(before) and "batch-deliveries" in _patches(after)
+    assert "deliver_notifications" not in _activities(before)
+    sent = _activities(after)
+    assert "deliver_notifications" in sent and "deliver_notification" not in sent  # no channel refused there
+    assert sent.count("deliver_notifications") < _activities(before).count("deliver_notification")
+    assert _timers(after)[0] <= _timers(before)[0]
 
 
 async def test_an_archived_case_is_sealed_and_anything_after_it_is_caught(cases: CaseClient, pool) -> None:
