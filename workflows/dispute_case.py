@@ -72,17 +72,21 @@ _REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChan
             "DeliveryRefused": "接收方未接受"}
 
 # Generations. Each workflow.patched() of a run records a marker and, from the SDK's core, an
-# upsert of the TemporalChangeVersion search attribute (a visibility write in the server): with the seven
-# patches below, up to 14 history events per run (10 in a plain lifecycle), again after each continue-as-new. A run
+# upsert of the TemporalChangeVersion search attribute (a visibility write in the server): with the eight
+# patches below, up to 16 history events per run (10 in a plain lifecycle), again after each continue-as-new. A run
 # started by this code (a new case, or a continue-as-new) carries GENERATION in its input and takes the
 # patches built into that generation without asking; the input is part of the run's history, so a replay
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
-# A new patch is asked for with workflow.patched until a new generation, added here, builds it in too.
+# A new patch is asked for with workflow.patched until a new generation, added here, builds it in too
+# (generation 2: batch-deliveries, which runs of generation 1 ask for).
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
 BUILT_IN: dict[int, frozenset[str]] = {
     0: frozenset(),
     1: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
                   "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH}),
+    2: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
+                  "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
+                  BATCH_DELIVERIES_PATCH}),
 }
 GENERATION = max(BUILT_IN)
 
