@@ -1,4 +1,5 @@
-"""Activities: resolve a notification's recipients through the organisation, and deliver it on one channel.
+"""Activities: resolve a notification's recipients through the organisation, and deliver it: on one channel, or
+every channel of a case's notifications due at one instant in one activity (``deliver_notifications``).
 
 Delivery is at least once, with a dedupe key per (notification, channel) in PostgreSQL
 (013_notification_deliveries.sql): an attempt claims the key before it sends and marks it delivered after.
@@ -7,15 +8,25 @@ may run (``start_to_close``): a worker killed mid-send leaves a claim that the n
 lease has run out, and sends again. So a duplicate is possible exactly when the receiver accepted a message but
 its acceptance was not marked: the worker died (or the database was unreachable) between the receiver's answer
 and the mark, or the receiver took it but answered too late (timeout). Apprise URLs never leave this module:
-the workflow, the events and the logs know a channel by its id and redacted address only."""
+the workflow, the events and the logs know a channel by its id and redacted address only.
+
+A batch claims, sends and marks its channels a chunk of ``BATCH_CONCURRENCY`` at a time: a claim is taken just
+before its send, so its lease covers one send as a single delivery's does. Webhooks (Apprise ``json://`` and
+``jsons://``) are posted through one shared HTTP client with keep-alive, the address parsed by Apprise's own
+plugin (headers, parameters, credentials and payload fields as Apprise would send them); every other scheme
+goes through Apprise itself."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from datetime import datetime, timedelta
+from typing import Any, Literal
 
 import apprise
 import asyncpg
+import httpx
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -23,7 +34,15 @@ from temporalio.exceptions import ApplicationError
 from domain.events import DeliveryTarget, DomainEvent, NotificationDeferred, NotificationIssued
 from domain.notifications import Intent, message, recipients, targets, url_for
 from domain.organisation import Organisation
-from infra.deliveries import claim_delivery, delivery_status, mark_delivered, mark_for_retry
+from infra.deliveries import (
+    claim_deliveries,
+    claim_delivery,
+    delivery_status,
+    delivery_statuses,
+    mark_delivered,
+    mark_for_retry,
+    mark_outcomes,
+)
 from infra.logging import get_logger
 
 log = get_logger(__name__)
@@ -32,6 +51,11 @@ logging.getLogger("apprise").setLevel(logging.CRITICAL)
 
 ATTEMPT_TIMEOUT = timedelta(seconds=20)  # one send; also the lease of a claim
 SEND_TIMEOUT_S = 10
+BATCH_CONCURRENCY = 16  # sends at once in one batch; also the channels claimed together
+# webhook posts in flight at once in a worker, all batches together: as many as the shared client's connections.
+# More would wait inside httpcore's pool, whose bookkeeping grows with the square of the requests queued there
+# (5,000 queued took the worker's event loop from the workflow tasks for seconds).
+WEBHOOKS_IN_FLIGHT = 64
 
 
 class ResolveRequest(BaseModel):
@@ -83,6 +107,35 @@ class DeliverResult(BaseModel):
     already_delivered: bool = False
 
 
+class DeliverItem(BaseModel):
+    notification_id: str
+    channel_id: str
+    subject: str
+    text: str
+
+
+class DeliverBatch(BaseModel):
+    case_id: str
+    items: list[DeliverItem]
+
+
+class ItemOutcome(BaseModel):
+    """What one attempt on one channel came to: ``delivered``; ``failed`` for good (the channel is gone or its
+    address cannot be sent to); ``retry`` (refused, or another attempt holds it): the workflow retries it."""
+
+    notification_id: str
+    channel_id: str
+    status: Literal["delivered", "failed", "retry"]
+    attempts: int = 0
+    error: str = ""  # the error type: ChannelRemoved, UnsupportedChannel, DeliveryRefused, DeliveryInProgress...
+    already_delivered: bool = False
+
+
+def batch_timeout(items: int) -> timedelta:
+    """Start-to-close of one batch attempt: one send's limit per chunk of ``BATCH_CONCURRENCY``."""
+    return ATTEMPT_TIMEOUT * max(1, -(-items // BATCH_CONCURRENCY))
+
+
 def case_link(public_url: str, case_id: str) -> str:
     return f"{public_url.rstrip('/')}/cases/{case_id}"
 
@@ -96,12 +149,65 @@ async def send(url: str, subject: str, text: str, limit_s: float = SEND_TIMEOUT_
     return bool(await sender.async_notify(body=text, title=subject, timeout=limit_s))
 
 
+class Webhooks:
+    """Apprise ``json://`` / ``jsons://`` posts through one shared ``httpx.AsyncClient`` (keep-alive, no thread
+    per send). The address is parsed once per URL by Apprise's plugin; the request is built from it as the
+    plugin's ``send`` builds it (method, headers, parameters, basic auth, payload fields re-mapped)."""
+
+    def __init__(self) -> None:
+        self._clients: dict[bool, httpx.AsyncClient] = {}  # by whether certificates are verified
+        self._plugins: dict[str, Any] = {}
+        self._gate: asyncio.Semaphore | None = None  # made on the activities' event loop
+
+    def plugin(self, url: str) -> Any | None:
+        """Apprise's parsed plugin for a webhook URL; None for another scheme (or an address it cannot parse)."""
+        if not url.startswith(("json://", "jsons://")):
+            return None
+        if url not in self._plugins:
+            if len(self._plugins) > 4096:  # the organisation changed a great deal: start again
+                self._plugins.clear()
+            self._plugins[url] = apprise.Apprise.instantiate(url)
+        return self._plugins[url]
+
+    async def post(self, plugin: Any, subject: str, text: str, limit_s: float) -> bool:
+        verify = bool(plugin.verify_certificate)
+        if verify not in self._clients:
+            self._clients[verify] = httpx.AsyncClient(
+                verify=verify, limits=httpx.Limits(max_connections=WEBHOOKS_IN_FLIGHT))
+        client = self._clients[verify]
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(WEBHOOKS_IN_FLIGHT)
+        payload: dict[str, Any] = {"version": plugin.json_version, "title": subject, "message": text,
+                                   "attachments": [], "type": "info"}
+        for key, value in plugin.payload_extras.items():
+            if key in payload:
+                if value:
+                    payload[value] = payload[key]
+                del payload[key]
+            else:
+                payload[key] = value
+        port = f":{plugin.port}" if isinstance(plugin.port, int) else ""
+        target = f"{'https' if plugin.secure else 'http'}://{plugin.host}{port}{plugin.fullpath}"
+        headers = {"User-Agent": plugin.app_id, "Content-Type": "application/json", **plugin.headers}
+        auth = (plugin.user, plugin.password or "") if plugin.user else None
+        timeout = httpx.Timeout(plugin.socket_read_timeout, connect=plugin.socket_connect_timeout)
+        try:
+            async with self._gate:
+                response = await asyncio.wait_for(client.request(
+                    plugin.method, target, content=json.dumps(payload).encode(), params=plugin.params,
+                    headers=headers, auth=auth, timeout=timeout, follow_redirects=plugin.redirects), limit_s)
+        except (httpx.HTTPError, TimeoutError):
+            return False
+        return 200 <= response.status_code < 300
+
+
 class NotificationActivities:
     def __init__(self, pool: asyncpg.Pool, org: Organisation, public_url: str, give_up_after_s: int) -> None:
         self.pool = pool
         self.org = org
         self.public_url = public_url
         self.give_up_after_s = give_up_after_s
+        self.webhooks = Webhooks()
 
     @activity.defn(name="resolve_notifications")
     async def resolve_notifications(self, request: ResolveRequest) -> list[Resolved]:
@@ -134,7 +240,7 @@ class NotificationActivities:
             # Another attempt holds a live claim (this one started after a timeout while it still runs).
             raise ApplicationError("another attempt is sending this message", type="DeliveryInProgress")
         try:
-            accepted = await send(url, request.subject, request.text)
+            accepted = await self._send(url, request.subject, request.text)
         except ApplicationError:
             raise
         except Exception as exc:  # a bug in a plugin must not leave the claim held for a whole lease
@@ -148,3 +254,71 @@ class NotificationActivities:
         await mark_for_retry(self.pool, request.notification_id, request.channel_id, error)
         raise ApplicationError(error, {"attempts": attempts}, type="DeliveryRefused")
 
+
+    @activity.defn(name="deliver_notifications")
+    async def deliver_notifications(self, batch: DeliverBatch) -> list[ItemOutcome]:
+        """Every channel of ``batch`` (a case's notifications due at one instant): claimed, sent and marked a chunk
+        at a time, each channel's outcome returned (a refusal is the workflow's to retry, as a single delivery's
+        would be). A repeated batch (its worker died) answers "delivered" for what was, without sending."""
+        out: list[ItemOutcome] = []
+        for start in range(0, len(batch.items), BATCH_CONCURRENCY):
+            out += await self._deliver_chunk(batch.case_id, batch.items[start:start + BATCH_CONCURRENCY])
+        return out
+
+    async def _deliver_chunk(self, case_id: str, items: list[DeliverItem]) -> list[ItemOutcome]:
+        def outcome(item: DeliverItem, status: Literal["delivered", "failed", "retry"], attempts: int = 0,
+                    error: str = "", already: bool = False) -> ItemOutcome:
+            return ItemOutcome(notification_id=item.notification_id, channel_id=item.channel_id, status=status,
+                               attempts=attempts, error=error, already_delivered=already)
+
+        done: dict[int, ItemOutcome] = {}
+        urls: dict[int, str] = {}
+        for i, item in enumerate(items):
+            url = url_for(self.org, item.channel_id)
+            if url is None:
+                done[i] = outcome(item, "failed", error="ChannelRemoved")
+            else:
+                urls[i] = url
+        keys = list(dict.fromkeys((items[i].notification_id, items[i].channel_id) for i in urls))
+        claimed = await claim_deliveries(self.pool, case_id, keys, ATTEMPT_TIMEOUT)
+        held = [k for k in keys if k not in claimed]
+        found = await delivery_statuses(self.pool, held) if held else {}
+        to_send: dict[int, int] = {}  # item -> attempt number
+        taken: set[tuple[str, str]] = set()
+        for i in urls:
+            key = (items[i].notification_id, items[i].channel_id)
+            if key in claimed and key not in taken:
+                to_send[i] = claimed[key]
+                taken.add(key)
+            elif key in found and found[key][0] == "delivered":
+                done[i] = outcome(items[i], "delivered", found[key][1], already=True)
+            else:  # another attempt holds a live claim (or this batch names the channel twice)
+                done[i] = outcome(items[i], "retry", error="DeliveryInProgress")
+
+        async def one(i: int) -> tuple[int, bool | None, str]:
+            try:
+                return i, await self._send(urls[i], items[i].subject, items[i].text), ""
+            except ApplicationError as exc:  # the address cannot be sent to: failed for good, as before
+                return i, None, exc.type or "UnsupportedChannel"
+            except Exception as exc:  # a bug in a plugin must not leave the claim held for a whole lease
+                return i, False, type(exc).__name__
+
+        sent = await asyncio.gather(*(one(i) for i in to_send))
+        delivered = [(items[i].notification_id, items[i].channel_id) for i, ok, _ in sent if ok]
+        refused = [((items[i].notification_id, items[i].channel_id), error or "the receiver did not accept the message")
+                   for i, ok, error in sent if ok is False]
+        await mark_outcomes(self.pool, delivered, refused)
+        for i, ok, error in sent:
+            if ok:
+                done[i] = outcome(items[i], "delivered", to_send[i])
+            elif ok is None:
+                done[i] = outcome(items[i], "failed", error=error)
+            else:
+                done[i] = outcome(items[i], "retry", to_send[i], error="DeliveryRefused")
+        return [done[i] for i in range(len(items))]
+
+    async def _send(self, url: str, subject: str, text: str) -> bool:
+        plugin = self.webhooks.plugin(url)
+        if plugin is None:
+            return await send(url, subject, text)
+        return await self.webhooks.post(plugin, subject, text, SEND_TIMEOUT_S)

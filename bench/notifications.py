@@ -9,9 +9,20 @@ the case's stream. Rows:
 - delivery_p99_ms: from T to the receiver's arrival, 99th percentile (target <= 5,000 ms);
 - deliveries_per_s: notifications over (last arrival - T), against a bare loop posting the same JSON with one
   httpx client (100 at a time) in the same run (target ratio >= 0.5);
+- deliveries_per_s_vs_bare_temporal: the same rate against bare Temporal workflows (``BareNotifyWorkflow``, one
+  per case, on a worker process of their own with the same worker options and payload codec) that sleep to an
+  instant T2 on one durable timer and then send the same messages with one activity each (a shared httpx
+  client posting the JSON), as the engine did before it sent a case's due notifications in one activity (target
+  ratio >= 2). The bare side records nothing: no ledger, no outcome events;
 - worker_peak_rss_mib: the worker process's peak RSS during the burst, against its RSS before it."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __name__ == "__main__":  # not when a workflow sandbox re-imports this file
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import asyncio
@@ -20,19 +31,17 @@ import math
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import httpx
 import psutil
+from temporalio import activity, workflow
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from application.case_client import CaseClient
 from bench._common import Result, print_table, write_results
@@ -42,8 +51,11 @@ from infra.codec import KEY_FILE_NAME
 from infra.db import create_pool, migrate
 from infra.embedded import EmbeddedPostgres, EmbeddedTemporal, free_port
 from infra.logging import configure_logging
+from infra.settings import Settings
 from infra.temporal import connect_temporal, load_codec
 from tests.workflows.scenario import MEDIATOR, receive_command
+from workers.case_worker import tuning
+from workflows.dispute_case import DELIVERY_RETRY
 
 CASES, TASKS = 500, 10
 TZ = ZoneInfo("Asia/Shanghai")
@@ -125,6 +137,74 @@ async def bare_loop(url: str, bodies: list[dict[str, Any]], in_flight: int = 100
         return time.perf_counter() - started
 
 
+BARE_QUEUE = "bench-bare-notify"
+
+
+class BarePoster:
+    def __init__(self) -> None:
+        self.http = httpx.AsyncClient(limits=httpx.Limits(max_connections=100))
+
+    @activity.defn(name="bare_post")
+    async def post(self, url: str, title: str, text: str) -> None:
+        body = {"version": "1.0", "title": title, "message": text, "attachments": [], "type": "info"}
+        (await self.http.post(url, json=body, timeout=30)).raise_for_status()
+
+
+@workflow.defn(name="BareNotify")
+class BareNotifyWorkflow:
+    """One case's messages on bare Temporal: one durable timer to the instant, then one activity per message."""
+
+    @workflow.run
+    async def run(self, due: str, urls: list[str], title: str, text: str) -> None:
+        delay = (datetime.fromisoformat(due) - workflow.now()).total_seconds()
+        if delay > 0:
+            await workflow.sleep(delay)
+        await asyncio.gather(*(workflow.execute_activity(
+            "bare_post", args=[url, title, text], start_to_close_timeout=timedelta(seconds=20),
+            retry_policy=DELIVERY_RETRY) for url in urls))
+
+
+async def serve_bare(address: str, key_file: str) -> None:
+    """The bare side's worker process: the engine's worker options and payload codec, no sandbox (as ours)."""
+    import signal
+
+    client = await connect_temporal(address, codec=load_codec(Path(key_file)))
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with Worker(client, task_queue=BARE_QUEUE, workflows=[BareNotifyWorkflow], activities=[BarePoster().post],
+                      workflow_runner=UnsandboxedWorkflowRunner(), **tuning(Settings())):  # type: ignore[arg-type]
+        print("ready", flush=True)
+        await stop.wait()
+
+
+async def bare_temporal(client: Any, receiver: str, cases: int, tasks: int, text: str, lead_s: int,
+                        wait_s: int, alive: Any) -> tuple[float, int]:
+    """Start ``cases`` BareNotifyWorkflow due at one whole-second instant ``lead_s`` ahead; the seconds from that
+    instant to the last arrival, and how many arrived."""
+    due = datetime.fromtimestamp(math.ceil(time.time() + lead_s), tz=TZ)
+    gate = asyncio.Semaphore(32)
+    run = uuid.uuid4().hex[:6]
+
+    async def start(i: int) -> None:
+        async with gate:
+            urls = [f"{receiver}bare-temporal/{i}/{t}" for t in range(tasks)]
+            await client.start_workflow(BareNotifyWorkflow.run, args=[due.isoformat(), urls, "【联调·派单】", text],
+                                        id=f"BN-{run}-{i:05d}", task_queue=BARE_QUEUE)
+
+    await asyncio.gather(*(start(i) for i in range(cases)))
+    if time.time() >= due.timestamp():
+        raise SystemExit("the bare workflows' start ran past their instant: raise --setup-seconds")
+    total = cases * tasks
+    while True:
+        alive()
+        got = await arrivals(receiver, "/bare-temporal/")
+        if len(got) >= total and time.time() > due.timestamp():
+            return max(got) - due.timestamp(), len(got)
+        if time.time() > due.timestamp() + wait_s:
+            return max(got, default=due.timestamp()) - due.timestamp(), len(got)
+        await asyncio.sleep(0.25)
+
+
 async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
     # Under the checkout's .liandiao/ (ignored by git), not /tmp: nobody else's clean-up can remove it mid-run.
     scratch = Path(__file__).resolve().parent.parent / ".liandiao"  # noqa: ASYNC240
@@ -135,6 +215,7 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
     receiver_proc = subprocess.Popen([sys.executable, "-c", RECEIVER, str(port)])  # noqa: ASYNC220
     receiver = f"http://127.0.0.1:{port}/"
     worker: subprocess.Popen[bytes] | None = None
+    bare_worker: subprocess.Popen[bytes] | None = None
     context: dict[str, Any] = {"cases": args.cases, "tasks_per_case": args.tasks}
     try:
         url = await postgres.start()
@@ -216,16 +297,42 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
                   "attachments": [], "type": "info"}
         bare_seconds = await bare_loop(f"{receiver}bare", [sample] * total)
         context["bare_seconds"] = round(bare_seconds, 2)
+
+        # The peer: bare Temporal workflows, one activity per message, on a worker process of their own (ours is
+        # stopped first, so that the two never share the cores).
+        text = await pool.fetchval("SELECT data->>'text' FROM events WHERE type = 'NotificationIssued' LIMIT 1")
         await pool.close()
+        worker.terminate()
+        worker.wait(30)
+        with log.open("ab") as out:
+            bare_worker = subprocess.Popen(  # noqa: ASYNC220
+                [sys.executable, __file__, "--serve-bare", address, str(tmp / KEY_FILE_NAME)],
+                env=env, stdout=subprocess.PIPE, stderr=out)
+        assert bare_worker.stdout is not None
+        if bare_worker.stdout.readline().strip() != b"ready":
+            raise SystemExit(f"the bare worker did not start:\n{tail(log)}")
+
+        def bare_alive() -> None:
+            assert bare_worker is not None
+            check_alive(bare_worker, log)
+
+        bare_span, bare_arrived = await bare_temporal(client, receiver, args.cases, args.tasks, text,
+                                                      args.bare_lead_seconds, args.timeout, bare_alive)
+        context["bare_temporal"] = {"seconds_after_instant": round(bare_span, 2), "arrived": bare_arrived}
+        if bare_arrived < total:
+            raise SystemExit(f"bare Temporal: {bare_arrived} of {total} arrived within {args.timeout} s")
         rows = [
             Result("delivery_p99_ms", percentile(latencies, 0.99), "ms", "target", 5000.0, "<= 1",
                    note=f"{total} notifications due at one instant, due -> received"),
             Result("deliveries_per_s", total / ours_span, "1/s", "bare httpx loop", total / bare_seconds, ">= 0.5"),
+            Result("deliveries_per_s_vs_bare_temporal", total / ours_span, "1/s",
+                   "bare Temporal workflows, one activity per message", total / bare_span, ">= 2",
+                   note=f"{args.cases} workflows x {args.tasks} messages due at one instant"),
             Result("worker_peak_rss_mib", peak / 2**20, "MiB", "worker before the burst", rss_before / 2**20, "?"),
         ]
         return rows, context
     finally:
-        for p in (worker, receiver_proc):
+        for p in (worker, bare_worker, receiver_proc):
             if p is not None and p.poll() is None:
                 p.terminate()
                 try:
@@ -241,23 +348,31 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--serve-bare"]:
+        configure_logging("WARNING")
+        asyncio.run(serve_bare(sys.argv[2], sys.argv[3]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=CASES)
     parser.add_argument("--tasks", type=int, default=TASKS, help=f"tasks (notifications) per case, <= {TASKS}")
     parser.add_argument("--in-flight", type=int, default=32, help="cases set up at once")
     parser.add_argument("--setup-seconds", type=int, default=120, help="time allowed for the set-up")
     parser.add_argument("--timeout", type=int, default=600, help="seconds to wait for the burst to arrive")
+    parser.add_argument("--bare-lead-seconds", type=int, default=60,
+                        help="time allowed to start the bare Temporal workflows before their instant")
     parser.add_argument("--smoke", action="store_true", help="a tiny run that only shows the benchmark works")
     args = parser.parse_args()
     if args.smoke:
         args.cases, args.tasks, args.in_flight, args.setup_seconds, args.timeout = 2, 2, 2, 15, 120
+        args.bare_lead_seconds = 10
     configure_logging("WARNING")
     rows, context = asyncio.run(run(args))
     print_table(rows)
     print(f"\nburst: {context['delivered']} received, {context['recorded']} recorded; "
           f"latency ms {context['latency_ms']}; all outcomes in the streams "
           f"{context['all_recorded_after_s']} s after the instant; set-up "
-          f"{context['setup_seconds']} s; bare loop {context['bare_seconds']} s")
+          f"{context['setup_seconds']} s; bare loop {context['bare_seconds']} s; bare Temporal "
+          f"{context['bare_temporal']['seconds_after_instant']} s after its instant")
     print(f"wrote {write_results('notifications', rows, context=context)}")
 
 

@@ -59,6 +59,7 @@ def build_worker(
     activities: list[Callable[..., object]] = [
         store_activities.append_events, store_activities.seal_archived_case, seals.seal_chain_heads,
         seals.sign_tree_head, notify.resolve_notifications, notify.deliver_notification,
+        notify.deliver_notifications,
         DecisionActivities(store_activities, notify).append_decision, meetings.notify_meeting,
         sweeps.plan_sweep, sweeps.sound_sweep_alarm, sweeps.record_sweep_delivery]
     if monthly is not None:

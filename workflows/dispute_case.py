@@ -19,10 +19,14 @@ with workflow.unsafe.imports_passed_through():
     from activities.event_store import AppendRequest, EventStoreActivities, OutboxNotification
     from activities.notifications import (
         ATTEMPT_TIMEOUT,
+        DeliverBatch,
+        DeliverItem,
         DeliverRequest,
         IssuePlan,
+        ItemOutcome,
         NotificationActivities,
         ResolveRequest,
+        batch_timeout,
         issued_events,
     )
     from domain.alarms import Alarm, next_alarm
@@ -57,14 +61,24 @@ NOTIFY_PATCH = "notify"  # notifications resolved, delivered and recorded in the
 RESOLVE_IN_APPEND_PATCH = "resolve-in-append"
 # an action that leaves the next alarm where it was keeps the alarm's durable timer.
 KEEP_ALARM_TIMER_PATCH = "keep-alarm-timer"
+# a case's notifications due at one instant share one durable timer and go out in one activity, their outcomes
+# appended together; a channel the batch could not deliver is retried on its own, as before.
+BATCH_DELIVERIES_PATCH = "batch-deliveries"
+# the rest of DELIVERY_RETRY after a batch's attempt (its first): the same backoff, one step on.
+RETRY_AFTER_BATCH = RetryPolicy(initial_interval=DELIVERY_RETRY.initial_interval * 2, backoff_coefficient=2.0,
+                                maximum_interval=DELIVERY_RETRY.maximum_interval,
+                                non_retryable_error_types=DELIVERY_RETRY.non_retryable_error_types)
+_REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChannel": "渠道地址无法识别",
+            "DeliveryRefused": "接收方未接受"}
 
 # Generations. Each workflow.patched() of a run records a marker and, from the SDK's core, an
-# upsert of the TemporalChangeVersion search attribute (a visibility write in the server): with the seven
-# patches below, up to 14 history events per run (10 in a plain lifecycle), again after each continue-as-new. A run
+# upsert of the TemporalChangeVersion search attribute (a visibility write in the server): with the eight
+# patches below, up to 16 history events per run (10 in a plain lifecycle), again after each continue-as-new. A run
 # started by this code (a new case, or a continue-as-new) carries GENERATION in its input and takes the
 # patches built into that generation without asking; the input is part of the run's history, so a replay
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
-# A new patch is asked for with workflow.patched until a new generation, added here, builds it in too.
+# A new patch is asked for with workflow.patched until a new generation, added here, builds it in too
+# (generation 2: batch-deliveries, which runs of generation 1 ask for).
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
 # Folding each event with its actor (an acknowledgement names its liaison the task's 责任人) needs no patch: it
 # changes the state only, never which commands a recorded history issues.
@@ -72,6 +86,9 @@ BUILT_IN: dict[int, frozenset[str]] = {
     0: frozenset(),
     1: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
                   "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH}),
+    2: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
+                  "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
+                  BATCH_DELIVERIES_PATCH}),
 }
 GENERATION = max(BUILT_IN)
 
@@ -95,10 +112,15 @@ class DisputeCaseWorkflow:
         self._lock = asyncio.Lock()  # one action at a time: decide, append, evolve
         self._changed = False
         self._deliveries: set[str] = set()  # notifications being delivered (or deferred) by this run
+        self._batches: dict[datetime | None, list[NotificationRecord]] = {}  # waiting for their instant
         self._outcomes: list[DomainEvent] = []  # delivery outcomes waiting to be appended
         self._timer: asyncio.Task[None] | None = None  # the durable timer of the alarm below, while it runs
         self._timer_alarm: Alarm | None = None
         self._built_in = BUILT_IN[max(g for g in BUILT_IN if g <= case.generation)]
+        # The validator's decision (update id, the state and time it was taken on, the events): the handler that
+        # follows in the same workflow task, on the same state, takes it rather than deciding again. decide is
+        # pure, so the events are the very ones it would decide (and a replay, which runs no validator, does).
+        self._validated: tuple[str, CaseState, datetime, list[DomainEvent]] | None = None
 
     @property
     def state(self) -> CaseState:
@@ -110,9 +132,7 @@ class DisputeCaseWorkflow:
         # A run continued from another picks up the deliveries that one had not finished (the dedupe key in
         # PostgreSQL keeps a channel that was delivered meanwhile from being sent twice).
         if self.state.notifications and self._patched(NOTIFY_PATCH):
-            for n in self.state.notifications:
-                if n.undelivered:
-                    self._start_delivery(n)
+            self._start_deliveries([n for n in self.state.notifications if n.undelivered])
         while self.state.stage is not Stage.archived:
             if (workflow.info().is_continue_as_new_suggested() or self._history_is_long()) \
                     and workflow.all_handlers_finished() and not self._lock.locked() and not self._outcomes:
@@ -196,27 +216,35 @@ class DisputeCaseWorkflow:
     @workflow.update
     async def act(self, request: ActionRequest) -> ActionResult:
         async with self._lock:
+            validated, self._validated = self._validated, None
+            decided = None
+            if validated is not None and validated[0] == _update_id() \
+                    and validated[1] is self._state and validated[2] == workflow.now():
+                decided = validated[3]
             try:
-                return await self._apply(request.command, request.actor)
+                return await self._apply(request.command, request.actor, decided)
             except (ActionRefused, NotPermitted) as exc:
                 # Validated earlier, but another action got in first: refuse now; nothing was written.
                 raise _rejection(exc) from exc
 
     @act.validator
     def validate_act(self, request: ActionRequest) -> None:
+        self._validated = None
+        now = workflow.now()
         try:
-            decide(self.state, request.command, request.actor, workflow.now())
+            events = decide(self.state, request.command, request.actor, now)
         except (ActionRefused, NotPermitted) as exc:
             raise _rejection(exc) from exc
+        self._validated = (_update_id(), self.state, now, events)
 
     @workflow.query
     def current_state(self) -> CaseState:
         return self.state
 
-    async def _apply(self, command: Command, actor: Actor) -> ActionResult:
+    async def _apply(self, command: Command, actor: Actor, decided: list[DomainEvent] | None = None) -> ActionResult:
         before = self.state
         now = workflow.now()
-        events = decide(before, command, actor, now)
+        events = decide(before, command, actor, now) if decided is None else decided
         if self._patched(NOTIFY_PATCH):
             return await self._apply_notifying(before, events, actor, now)
         pending = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=e) for e in events]
@@ -282,9 +310,10 @@ class DisputeCaseWorkflow:
                 payloads += issued_events(plan, r, quiet_end)
         pending = [PendingEvent(event_id=workflow.uuid4(), occurred_at=now, actor=actor, payload=p)
                    for p in payloads]
-        state = before
-        for p in pending:
-            state = evolve(state, p.payload, p.occurred_at, actor=p.actor)
+        if intents:  # the notification events too (without any, ``state`` is already where they lead)
+            state = before
+            for p in pending:
+                state = evolve(state, p.payload, p.occurred_at, actor=p.actor)
         outbox = [OutboxNotification(event_id=p.event_id, recipient=r, channel="inbox", kind=p.payload.kind)
                   for p in pending if isinstance(p.payload, NotificationIssued) for r in p.payload.recipients]
         await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version, events=pending,
@@ -325,12 +354,24 @@ class DisputeCaseWorkflow:
     def _moved_delivering(self, before: CaseState, state: CaseState, pending: list[PendingEvent]) -> ActionResult:
         """Move to ``state`` and start delivering the notifications ``pending`` issued."""
         result = self._moved(before, state, pending)
-        for p in pending:
-            if isinstance(p.payload, NotificationIssued):
-                record = next(x for x in state.notifications if x.notification_id == p.payload.notification_id)
-                if record.undelivered:
-                    self._start_delivery(record)
+        records = {x.notification_id: x for x in state.notifications}
+        issued = [records[p.payload.notification_id] for p in pending if isinstance(p.payload, NotificationIssued)]
+        self._start_deliveries([r for r in issued if r.undelivered])  # in the order issued, as before
         return result
+
+    def _start_deliveries(self, records: list[NotificationRecord]) -> None:
+        if not records:
+            return
+        if not self._patched(BATCH_DELIVERIES_PATCH):
+            for record in records:
+                self._start_delivery(record)
+            return
+        for record in records:
+            self._deliveries.add(record.notification_id)
+            waiting = self._batches.setdefault(record.deferred_until, [])
+            waiting.append(record)
+            if len(waiting) == 1:  # the first for its instant: one task (and one timer) for all of them
+                asyncio.get_running_loop().create_task(self._deliver_batch(record.deferred_until))
 
     def _start_delivery(self, record: NotificationRecord) -> None:
         self._deliveries.add(record.notification_id)
@@ -348,8 +389,11 @@ class DisputeCaseWorkflow:
         finally:
             self._deliveries.discard(record.notification_id)
 
-    async def _deliver_channel(self, record: NotificationRecord, delivery: Delivery) -> None:
-        """One activity per (notification, channel): a channel that keeps failing holds up no other."""
+    async def _deliver_channel(self, record: NotificationRecord, delivery: Delivery,
+                               give_up_after: timedelta | None = None, retry: RetryPolicy = DELIVERY_RETRY,
+                               attempts: int = 0) -> None:
+        """One activity per (notification, channel): a channel that keeps failing holds up no other.
+        ``give_up_after``, ``retry`` and ``attempts``: what is left of them after a batch's attempt."""
         subject = record.text.split("「", 1)[0]
         outcome: DomainEvent
         try:
@@ -358,16 +402,82 @@ class DisputeCaseWorkflow:
                 DeliverRequest(case_id=self.state.case_id, notification_id=record.notification_id,
                                channel_id=delivery.channel_id, subject=subject, text=record.text),
                 start_to_close_timeout=ATTEMPT_TIMEOUT,
-                schedule_to_close_timeout=timedelta(seconds=record.give_up_after_s),
-                retry_policy=DELIVERY_RETRY)
+                schedule_to_close_timeout=give_up_after or timedelta(seconds=record.give_up_after_s),
+                retry_policy=retry)
             outcome = NotificationDelivered(notification_id=record.notification_id,
                                             channel_id=delivery.channel_id, attempts=result.attempts)
         except ActivityError as exc:
-            attempts, reason = _failure(exc)
+            made, reason = _failure(exc)
             outcome = NotificationFailed(notification_id=record.notification_id, channel_id=delivery.channel_id,
-                                         attempts=attempts, reason=reason)
+                                         attempts=max(made, attempts), reason=reason)
         self._outcomes.append(outcome)
         await self._flush_outcomes()
+
+    async def _deliver_batch(self, until: datetime | None) -> None:
+        """Every notification waiting for ``until`` (None: now): one durable timer, one activity for all their
+        channels, the outcomes in one append. A channel refused (or held by another attempt) is retried on its
+        own with the rest of the retry policy and of its give-up time; if the batch itself fails (its worker
+        kept dying), every channel is."""
+        records: list[NotificationRecord] = []
+        try:
+            if until is not None:
+                wait = (until - workflow.now()).total_seconds()
+                if wait > 0:
+                    await workflow.sleep(timedelta(seconds=wait))  # a durable timer: survives any restart
+            records = self._batches.pop(until)
+            started = workflow.now()
+            pairs = [(r, d) for r in records for d in r.undelivered]
+            if not pairs:
+                return
+            give_up = timedelta(seconds=min(r.give_up_after_s for r in records))
+            retries: list[tuple[NotificationRecord, Delivery, int]] = []
+            try:
+                results: list[ItemOutcome] = await workflow.execute_activity_method(
+                    NotificationActivities.deliver_notifications,
+                    DeliverBatch(case_id=self.state.case_id, items=[
+                        DeliverItem(notification_id=r.notification_id, channel_id=d.channel_id,
+                                    subject=r.text.split("「", 1)[0], text=r.text) for r, d in pairs]),
+                    start_to_close_timeout=batch_timeout(len(pairs)), schedule_to_close_timeout=give_up,
+                    retry_policy=DELIVERY_RETRY)
+            except ActivityError:
+                retries = [(r, d, 0) for r, d in pairs]
+            else:
+                for (r, d), res in zip(pairs, results, strict=True):
+                    if res.status == "delivered":
+                        self._outcomes.append(NotificationDelivered(
+                            notification_id=r.notification_id, channel_id=d.channel_id, attempts=res.attempts))
+                    elif res.status == "failed":
+                        self._outcomes.append(NotificationFailed(
+                            notification_id=r.notification_id, channel_id=d.channel_id, attempts=res.attempts,
+                            reason=_REASONS.get(res.error, "投递超时")))
+                    else:
+                        retries.append((r, d, res.attempts))
+            if self._outcomes:
+                await self._flush_outcomes()
+            if retries:
+                await self._retry_after_batch(retries, started)
+        finally:
+            for r in records:
+                self._deliveries.discard(r.notification_id)
+
+    async def _retry_after_batch(self, retries: list[tuple[NotificationRecord, Delivery, int]],
+                                 started: datetime) -> None:
+        """The channels a batch did not deliver, each on its own from the retry policy's first interval on."""
+        await workflow.sleep(DELIVERY_RETRY.initial_interval or timedelta(seconds=1))
+        spent = workflow.now() - started
+        waiting = []
+        for r, d, attempts in retries:
+            left = timedelta(seconds=r.give_up_after_s) - spent
+            if left <= timedelta(0):
+                self._outcomes.append(NotificationFailed(
+                    notification_id=r.notification_id, channel_id=d.channel_id, attempts=attempts,
+                    reason=_REASONS["DeliveryRefused"] if attempts else "投递超时"))
+            else:
+                waiting.append(self._deliver_channel(r, d, give_up_after=left, retry=RETRY_AFTER_BATCH,
+                                                     attempts=attempts))
+        await asyncio.gather(*waiting)
+        if self._outcomes:
+            await self._flush_outcomes()
 
     async def _flush_outcomes(self) -> None:
         """Append every outcome waiting, in one append: outcomes that finish together are recorded together."""
@@ -384,6 +494,11 @@ class DisputeCaseWorkflow:
             await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version,
                                              events=pending))
             self._moved(before, state, pending)
+
+
+def _update_id() -> str:
+    info = workflow.current_update_info()
+    return info.id if info is not None else ""
 
 
 def _failure(exc: ActivityError) -> tuple[int, str]:

@@ -43,13 +43,16 @@ from workflows.dispute_case import DisputeCaseWorkflow
 
 TASK_QUEUE = "tests-notify"
 HISTORIES = Path(__file__).parent.parent / "histories"
+# Histories recorded here are named <scenario>-<the workflow change they were recorded after>.json; the older
+# ones (``-notify``) stay, for the cases still running under older code.
+RECORDED_AFTER = "batch-deliveries"
 
 
 async def replays(client, case_id: str, scenario: str) -> None:  # type: ignore[no-untyped-def]
     """The case's history so far replays on today's code; recorded with LIANDIAO_RECORD_HISTORIES=1."""
     history = await client.get_workflow_handle(case_id).fetch_history()
     if os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1":
-        (HISTORIES / f"{scenario}-notify.json").write_text(history.to_json())
+        (HISTORIES / f"{scenario}-{RECORDED_AFTER}.json").write_text(history.to_json())
     # With the payload codec, as every worker runs (tests/conftest.py's key ring).
     await Replayer(workflows=[DisputeCaseWorkflow],
                    data_converter=data_converter(load_codec(TEST_KEYS))).replay_workflow(history)

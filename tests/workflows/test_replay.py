@@ -58,14 +58,14 @@ from tests.workflows.scenario import (
     types,
     wait_for_events,
 )
-from workflows.dispute_case import DisputeCaseWorkflow
+from workflows.dispute_case import GENERATION, DisputeCaseWorkflow
 from workflows.sweep import SweepWorkflow
 
 HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
 # Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
 # a case started under older code may still be running.
-CURRENT = "generation-1"  # runs carry their generation: no patch markers, every patch so far built in
+CURRENT = "generation-2"  # runs carry their generation: no patch markers, every patch so far built in
 
 
 def replayer() -> Replayer:
@@ -160,8 +160,9 @@ def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES.glob("*.json")} >= {
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
         for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", "supervision-as-practised",
-                    "supervision-notify", "resolve-in-append", "keep-alarm-timer", CURRENT)
-    } | {"notify_ladder-notify", "notify_quiet-notify", "sweep-escalation"}
+                    "supervision-notify", "resolve-in-append", "keep-alarm-timer", "generation-1", CURRENT)
+    } | {f"notify_{s}-{tag}" for s in ("ladder", "quiet") for tag in ("notify", "batch-deliveries")} \
+      | {"sweep-escalation"}
 
 
 def _markers(path: Path) -> list[str]:
@@ -197,6 +198,20 @@ def test_the_notify_patch_is_taken_by_new_runs_and_skipped_by_old_histories() ->
     # `workflow.patched("notify")`: cases that ran before it replay without resolving or delivering.
     assert "deliver_notification" not in _activities(HISTORIES / "escalation-archive-seal.json")
     assert "deliver_notification" in _activities(HISTORIES / "notify_ladder-notify.json")
+
+
+@pytest.mark.parametrize("scenario", ["notify_ladder", "notify_quiet"])
+def test_notifications_due_together_go_out_in_one_activity_in_new_runs(scenario: str) -> None:
+    # `workflow.patched("batch-deliveries")`: a case's notifications due at one instant share one timer and one
+    # activity; older cases keep one activity per channel (and one timer per deferred notification).
+    before, after = HISTORIES / f"{scenario}-notify.json", HISTORIES / f"{scenario}-batch-deliveries.json"
+    assert "batch-deliveries" not in _patches(before)
+    assert "batch-deliveries" in _patches(after) or _generation(after) >= 2  # asked in generation 1, built in after
+    assert "deliver_notifications" not in _activities(before)
+    sent = _activities(after)
+    assert "deliver_notifications" in sent and "deliver_notification" not in sent  # no channel refused there
+    assert sent.count("deliver_notifications") < _activities(before).count("deliver_notification")
+    assert _timers(after)[0] <= _timers(before)[0]
 
 
 async def test_an_archived_case_is_sealed_and_anything_after_it_is_caught(cases: CaseClient, pool) -> None:
@@ -298,7 +313,7 @@ def test_a_run_of_the_current_generation_asks_for_no_patch(scenario: str) -> Non
     # Generations: a run started with generation 1 takes every patch so far without a marker, and so
     # without the TemporalChangeVersion upsert the SDK adds to each; older histories keep both (and replay).
     older, current = HISTORIES / f"{scenario}-keep-alarm-timer.json", HISTORIES / f"{scenario}-{CURRENT}.json"
-    assert (_generation(older), _generation(current)) == (0, 1)
+    assert (_generation(older), _generation(current)) == (0, GENERATION)
     assert len(_patches(older)) >= 5 and _change_version_upserts(older) == len(_patches(older))
     assert _patches(current) == set() and _change_version_upserts(current) == 0
     shorter = len(WorkflowHistory.from_json(older.stem, older.read_text()).events) \
