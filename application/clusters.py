@@ -81,12 +81,22 @@ async def detect(app: Application, state: CaseState) -> Noted | None:
     return Noted(alert_id=alert_id, opened=opener)
 
 
+# How long the intake waits for another case's workflow to record the alert. A case whose worker is slow or
+# gone must not hold the intake (nor the resident at the counter): the alert is saved, the update stays with
+# Temporal and is recorded when that case's workflow runs again (the request id makes a repeat harmless).
+NOTE_WAIT_S = 10.0
+
+
 async def _note(app: Application, case_id: str, command: NoteCluster) -> None:
     try:
-        await app.cases.act(case_id, command, SYSTEM_ACTOR, request_id=f"cluster-{command.alert_id}-{case_id}")
+        await asyncio.wait_for(app.cases.act(case_id, command, SYSTEM_ACTOR,
+                                             request_id=f"cluster-{command.alert_id}-{case_id}"), NOTE_WAIT_S)
     except (ActionRefused, NotPermitted, CaseNotFound) as exc:  # archived (sealed), or recorded already
         log.info("cluster alert not recorded on case", case_id=case_id, alert_id=command.alert_id,
                  reason=str(exc))
+    except TimeoutError:
+        log.warning("cluster alert not yet recorded on case: its workflow did not answer in time",
+                    case_id=case_id, alert_id=command.alert_id, waited_s=NOTE_WAIT_S)
 
 
 # --------------------------------------------------------------------------------------------- reading, closing

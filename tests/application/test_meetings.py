@@ -29,7 +29,7 @@ from domain.commands import CommitmentPromise
 from domain.events import Actor, MeetingAttendee, Party
 from domain.meetings import CallMeeting, ItemMinute, RecordMinutes
 from domain.organisation import demo_organisation
-from domain.policy import DEFAULT_POLICY, parse_policy
+from domain.policy import DEFAULT_POLICY, AnalysisPolicy, parse_policy
 from domain.vocabulary import Channel, Clock, PartyRole, Role
 from tests.receivers import Webhook
 from tests.workflows.notify_setup import POLICE, SECRET, organisation
@@ -55,6 +55,10 @@ class Clocked:
         return self.now
 
 
+# Its cases share the session's database: clustering with other tests' cases would update cases on task
+# queues no worker serves any more.
+NO_CLUSTERS = DEFAULT_POLICY.model_copy(update={"analysis": AnalysisPolicy(cluster=None)})
+
 @pytest.fixture
 def clock() -> Clocked:
     return Clocked()
@@ -63,7 +67,7 @@ def clock() -> Clocked:
 @pytest.fixture
 def app(pool: asyncpg.Pool, temporal_client, cases: CaseClient, clock: Clocked) -> Application:  # type: ignore[no-untyped-def]
     return build_application(pool, temporal_client, cases.task_queue, org=demo_organisation(),
-                             policy=DEFAULT_POLICY, clock=clock)
+                             policy=NO_CLUSTERS, clock=clock)
 
 
 async def a_case(app: Application) -> str:
@@ -152,7 +156,7 @@ async def test_the_invitation_and_the_reminder_reach_each_invited_department(
         pool: asyncpg.Pool, temporal_client, hook: Webhook) -> None:  # type: ignore[no-untyped-def]
     org = organisation(hook, None)
     async with build_worker(temporal_client, pool, "tests-meetings", org=org):
-        app = build_application(pool, temporal_client, "tests-meetings", org=org, policy=DEFAULT_POLICY,
+        app = build_application(pool, temporal_client, "tests-meetings", org=org, policy=NO_CLUSTERS,
                                 clock=lambda: FIXED)
         called = await call_meeting(app, SUPERVISOR, CallMeeting(
             meeting_kind="joint", title="欠薪联席会议", at=AT, jurisdiction="st-donghu",

@@ -44,6 +44,8 @@ warn_after = "0s"
 flag_after = "3s"
 [follow_up]
 within = "1d"
+[analysis]
+cluster = false  # the reported cases must not cluster with other tests' cases (their workers are gone)
 """ + NO_QUIET
 HISTORY = Path(__file__).parent.parent / "histories" / "sweep-escalation.json"
 

@@ -65,6 +65,10 @@ reply_within = "1h"
 remind_at = [0.5]
 warn_after = "0s"
 flag_after = "1s"
+# The rig's cases share the session's database with every other test's: clustering with those would send its
+# intakes updating cases whose workers are gone.
+[analysis]
+cluster = false
 """
 
 
