@@ -2,8 +2,9 @@
 
 Who sees which (docs/api.md §3 ``GET /notifications``): a liaison, what was sent to its department; anyone else with
 a department, what was sent to the departments of that department's jurisdiction and below; anyone without one
-(a district-wide token), everything. A leader sees only what was addressed to them in person (包案: ``user:{id}``),
-as everyone sees what was addressed to them."""
+(a district-wide token), everything. A leader sees what was addressed to them in person (包案: ``user:{id}``), as
+everyone sees what was addressed to them, and the district's notices of no case (the monthly 研判 report): they
+read the district's figures, not other cases' reminders, whose cases they may not open."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from domain.vocabulary import Role
 from infra.notification_reads import (
     list_notifications,
     mark_read,
+    notification_case,
     notification_departments,
     notification_recipients,
     notification_view,
@@ -45,7 +47,8 @@ def audience(actor: Actor, org: Organisation) -> list[str] | None:
 async def my_notifications(app: Application, actor: Actor, unread: bool | None = None, limit: int = 100
                            ) -> tuple[list[dict[str, Any]], int]:
     """The caller's notifications, newest first, and how many of them the caller has not read."""
-    return await list_notifications(app.pool, actor.id, audience(actor, app.org), unread, limit)
+    return await list_notifications(app.pool, actor.id, audience(actor, app.org), unread, limit,
+                                    district_notices=actor.role is Role.leader)
 
 
 async def read(app: Application, actor: Actor, notification_id: str) -> datetime:
@@ -55,7 +58,8 @@ async def read(app: Application, actor: Actor, notification_id: str) -> datetime
         raise NotFound(f"no notification {notification_id}", "no_notification")
     seen = audience(actor, app.org)
     personal = f"user:{actor.id}" in (await notification_recipients(app.pool, notification_id) or [])
-    if seen is not None and not set(seen) & set(departments) and not personal:
+    district_notice = actor.role is Role.leader and await notification_case(app.pool, notification_id) == ""
+    if seen is not None and not set(seen) & set(departments) and not personal and not district_notice:
         raise Forbidden(f"notification {notification_id} was not sent to the caller", "not_your_notification")
     return await mark_read(app.pool, notification_id, actor.id)
 

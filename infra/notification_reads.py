@@ -29,26 +29,41 @@ def notification_view(record: NotificationRecord, case_id: str, read_at: datetim
     }
 
 
+def _theirs(district_notices: str) -> str:
+    """Sent to the departments ($2; all when NULL), to the reader in person, or (when the parameter numbered
+    ``district_notices`` is true) a district-wide notice of no case, such as the monthly report's."""
+    return ("($2::text[] IS NULL OR n.departments && $2::text[] OR ('user:' || $1) = ANY(n.recipients)"
+            f" OR ({district_notices}::bool AND n.case_id = ''))")
+
+
 async def list_notifications(pool: asyncpg.Pool, reader: str, departments: list[str] | None, unread: bool | None,
-                             limit: int) -> tuple[list[dict[str, Any]], int]:
+                             limit: int, district_notices: bool = False) -> tuple[list[dict[str, Any]], int]:
     """The reader's notifications, newest first, and how many of all theirs are unread: those sent to
-    ``departments`` (all when None) and those addressed to the reader in person (``user:{reader}``)."""
-    where = "($2::text[] IS NULL OR n.departments && $2::text[] OR ('user:' || $1) = ANY(n.recipients))"
+    ``departments`` (all when None), those addressed to the reader in person (``user:{reader}``) and, with
+    ``district_notices``, the notices of no case."""
     rows = await pool.fetch(
         f"""SELECT n.case_id, n.record::text AS record, r.read_at
               FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.notification_id
                                                                   AND r.reader = $1
-             WHERE {where} AND ($3::bool IS NULL OR (r.read_at IS NULL) = $3)
+             WHERE {_theirs("$5")} AND ($3::bool IS NULL OR (r.read_at IS NULL) = $3)
              ORDER BY n.created_at DESC, n.notification_id DESC LIMIT $4""",
-        reader, departments, unread, limit)
+        reader, departments, unread, limit, district_notices)
     count = await pool.fetchval(
         f"""SELECT count(*) FROM notifications n
-             WHERE {where} AND NOT EXISTS (SELECT 1 FROM notification_reads r
-                                            WHERE r.notification_id = n.notification_id AND r.reader = $1)""",
-        reader, departments)
+             WHERE {_theirs("$3")} AND NOT EXISTS (SELECT 1 FROM notification_reads r
+                                                     WHERE r.notification_id = n.notification_id
+                                                       AND r.reader = $1)""",
+        reader, departments, district_notices)
     items = [notification_view(NotificationRecord.model_validate_json(r["record"]), r["case_id"], r["read_at"])
              for r in rows]
     return items, int(count)
+
+
+async def notification_case(pool: asyncpg.Pool, notification_id: str) -> str | None:
+    """The case a notification is about ('' for a district-wide notice of no case); ``None`` for an unknown id."""
+    value: str | None = await pool.fetchval("SELECT case_id FROM notifications WHERE notification_id = $1",
+                                            notification_id)
+    return value
 
 
 async def notification_departments(pool: asyncpg.Pool, notification_id: str) -> list[str] | None:
