@@ -15,7 +15,7 @@ from temporalio.service import RPCError
 
 from activities.meetings import MeetingStart
 from application.access import require_role, require_visible
-from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
+from application.errors import InvalidInput, NotFound, Refused, Unavailable, from_domain
 from domain.events import Actor, MeetingEvent
 from domain.meetings import (
     CallMeeting,
@@ -154,10 +154,8 @@ async def _write(app: Application, actor: Actor, meeting_id: str, command: Meeti
     now = app.clock()
     try:
         new = decide(state, command, role=actor.role, meeting_id=meeting_id, now=now)
-    except MeetingNotPermitted as exc:
-        raise Forbidden(str(exc), exc.code, exc.data) from exc
-    except MeetingRefused as exc:
-        raise Refused(str(exc), exc.code, exc.data) from exc
+    except (MeetingNotPermitted, MeetingRefused) as exc:  # the domain's two refusals, mapped as a case's are
+        raise from_domain(exc) from exc
     after = replay([*events, *new])
     assert after is not None
     try:

@@ -16,7 +16,7 @@ from temporalio.service import RPCError
 from activities.sweeps import SweepStart
 from application.access import require_role
 from application.calendar import pin_for_new_case
-from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable
+from application.errors import Forbidden, InvalidInput, NotFound, Refused, Unavailable, from_domain
 from domain.events import Actor
 from domain.organisation import JurisdictionLevel, Organisation, UnknownId
 from domain.sweeps import (
@@ -201,10 +201,8 @@ async def _write(app: Application, actor: Actor, sweep_id: str, command: SweepCo
         now = app.clock()
         try:
             new = decide(state, command, actor=actor, sweep_id=sweep_id, now=now)
-        except SweepNotPermitted as exc:
-            raise Forbidden(str(exc), exc.code, exc.data) from exc
-        except SweepRefused as exc:
-            raise Refused(str(exc), exc.code, exc.data) from exc
+        except (SweepNotPermitted, SweepRefused) as exc:  # the domain's two refusals, mapped as a case's are
+            raise from_domain(exc) from exc
         after = replay([*events, *new])
         assert after is not None
         try:

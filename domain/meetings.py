@@ -28,18 +28,18 @@ from domain.events import (
     StandingMeetingCalled,
     StandingMeetingMinuted,
 )
-from domain.rules import Refusal
+from domain.rules import ActionRefused, NotPermitted
 from domain.vocabulary import Role
 
 MeetingKind = Literal["joint", "round_table"]
 KIND_NAMES: dict[str, str] = {"joint": "联席会议", "round_table": "圆桌议事会"}
 
 
-class MeetingRefused(Refusal):
+class MeetingRefused(ActionRefused):
     """The command does not fit the meeting as it stands (a 409 or 422 at the edge)."""
 
 
-class MeetingNotPermitted(Refusal):
+class MeetingNotPermitted(NotPermitted):
     """This role may not take this part in a meeting (a 403 at the edge)."""
 
 

@@ -29,15 +29,15 @@ from domain.events import (
 )
 from domain.notifications import Audience, Intent
 from domain.policy import Duration, PinnedPolicy
-from domain.rules import Refusal
+from domain.rules import ActionRefused, NotPermitted
 from domain.vocabulary import Role
 
 
-class SweepRefused(Refusal):
+class SweepRefused(ActionRefused):
     """The command does not fit the sweep as it stands (a 409 at the edge)."""
 
 
-class SweepNotPermitted(Refusal):
+class SweepNotPermitted(NotPermitted):
     """This person may not take this part in the sweep (a 403 at the edge)."""
 
 

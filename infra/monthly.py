@@ -74,10 +74,8 @@ async def cluster_alerts(pool: asyncpg.Pool, period: Period) -> list[tuple[str, 
             for r in rows]
 
 
-def cluster_lines(found: list[tuple[str, str, int, datetime, str]] | None,
-                  names: tuple[dict[str, str], dict[str, str]]) -> list[ClusterLine] | None:
-    if found is None:
-        return None
+def cluster_lines(found: list[tuple[str, str, int, datetime, str]],
+                  names: tuple[dict[str, str], dict[str, str]]) -> list[ClusterLine]:
     categories, places = names
     return [ClusterLine(category=categories.get(c, c), jurisdiction=places.get(j, j), cases=n, opened_at=at,
                         status=s) for c, j, n, at, s in found]
