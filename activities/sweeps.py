@@ -33,10 +33,11 @@ from domain.sweeps import (
     decide,
     next_alarm,
     notice_text,
+    notifications_of,
     replay,
     with_notices,
 )
-from infra.sweeps import StaleSweep, append_sweep_events, sweep_events
+from infra.sweeps import StaleSweep, append_sweep_events, record_sweep_notifications, sweep_events, sweep_events_at
 
 
 class SweepStart(BaseModel):
@@ -109,6 +110,7 @@ class SweepActivities:
             if state is None:
                 return []
             if next_alarm(state) != request.alarm:
+                await self._project(state.sweep_id)  # an earlier attempt may have stopped before it
                 return self._deliveries(state, wanted)
             try:
                 decided = decide(state, request.alarm.command, actor=SYSTEM_ACTOR, sweep_id=state.sweep_id,
@@ -126,6 +128,7 @@ class SweepActivities:
                 continue  # a report got in first: read again
             after = replay([*events, *new])
             assert after is not None
+            await self._project(state.sweep_id)
             return self._deliveries(after, wanted)
         raise StaleSweep(request.sweep_id)  # retried by Temporal
 
@@ -137,7 +140,9 @@ class SweepActivities:
             record = None if state is None else \
                 next((r for r in state.notices if r.notice.notification_id == outcome.notification_id), None)
             if state is None or record is None or outcome.channel_id not in record.undelivered:
-                return  # recorded by an earlier attempt
+                if state is not None:
+                    await self._project(state.sweep_id)  # recorded by an earlier attempt, maybe not shown
+                return
             event: SweepEvent = SweepNoticeDelivered(
                 notification_id=outcome.notification_id, channel_id=outcome.channel_id, attempts=outcome.attempts,
             ) if outcome.delivered else SweepNoticeFailed(
@@ -146,10 +151,17 @@ class SweepActivities:
             try:
                 await append_sweep_events(self.pool, state.sweep_id, state.jurisdiction, len(events), [event],
                                           SYSTEM_ACTOR, datetime.now(UTC))
+                await self._project(state.sweep_id)
                 return
             except StaleSweep:
                 continue
         raise StaleSweep(outcome.sweep_id)
+
+    async def _project(self, sweep_id: str) -> None:
+        """The sweep's notices onto the bells of the centres told (each time whole, from the stream)."""
+        records = notifications_of(await sweep_events_at(self.pool, sweep_id),
+                                   sweep_link(self.public_url, sweep_id), self.give_up_after_s)
+        await record_sweep_notifications(self.pool, records)
 
     def _notice(self, state: SweepState, grid_id: str, level: int, notification_id: str,
                 at: datetime) -> SweepNotice:

@@ -4,7 +4,8 @@ Who sees which (docs/api.md §3 ``GET /notifications``): a liaison, what was sen
 a department, what was sent to the departments of that department's jurisdiction and below; anyone without one
 (a district-wide token), everything. A leader sees what was addressed to them in person (包案: ``user:{id}``), as
 everyone sees what was addressed to them, and the district's notices of no case (the monthly 研判 report): they
-read the district's figures, not other cases' reminders, whose cases they may not open."""
+read the district's figures, not other cases' reminders, whose cases they may not open. A sweep's rungs (排查催办,
+预警, 挂牌督办) are notices of no case too, seen by the centres they were sent to, as a case's are."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from domain.events import Actor
 from domain.organisation import Organisation, UnknownId
 from domain.vocabulary import Role
 from infra.notification_reads import (
+    is_district_notice,
     list_notifications,
     mark_read,
-    notification_case,
     notification_departments,
     notification_recipients,
     notification_view,
@@ -58,7 +59,7 @@ async def read(app: Application, actor: Actor, notification_id: str) -> datetime
         raise NotFound(f"no notification {notification_id}", "no_notification")
     seen = audience(actor, app.org)
     personal = f"user:{actor.id}" in (await notification_recipients(app.pool, notification_id) or [])
-    district_notice = actor.role is Role.leader and await notification_case(app.pool, notification_id) == ""
+    district_notice = actor.role is Role.leader and await is_district_notice(app.pool, notification_id)
     if seen is not None and not set(seen) & set(departments) and not personal and not district_notice:
         raise Forbidden(f"notification {notification_id} was not sent to the caller", "not_your_notification")
     return await mark_read(app.pool, notification_id, actor.id)

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from domain.alarms import rungs
 from domain.calendar import due_at as due_after
+from domain.case import Delivery, NotificationRecord
 from domain.events import (
     Actor,
     Frozen,
@@ -339,6 +340,37 @@ def notice_text(state: SweepState, level: int, grid_name: str, due_local: str, l
             2: "已逾期未上报排查结果（预警）",
             3: "逾期未上报排查结果，已挂牌督办"}[level]
     return subject, f"{subject}：{grid_name} {body}。截止：{due_local}\n{link}"
+
+
+def notifications_of(events: list[tuple[SweepEvent, datetime]], link: str,
+                     give_up_after_s: int) -> list[NotificationRecord]:
+    """The sweep's rungs as the bell shows a case's notifications: each notice with its channels' outcomes,
+    made at the time its event was stored (``events`` pairs each event with that time). A notice of no case:
+    its link opens the sweep."""
+    records: dict[str, NotificationRecord] = {}
+    for event, at in events:
+        match event:
+            case SweepGridReminded() | SweepGridEscalated():
+                for n in event.notices:
+                    records[n.notification_id] = NotificationRecord(
+                        notification_id=n.notification_id, kind=n.kind, level=n.level, due_at=event.due_at,
+                        recipients=n.recipients, text=n.text, link=link, urgent=n.kind == "listed_supervision",
+                        give_up_after_s=give_up_after_s, created_at=at, deferred_until=n.deferred_until,
+                        deliveries=tuple(Delivery(channel_id=t.channel_id, department=t.department, role=t.role,
+                                                  address=t.address,
+                                                  status="deferred" if n.deferred_until else "pending")
+                                         for t in n.targets))
+            case SweepNoticeDelivered() | SweepNoticeFailed():
+                record = records.get(event.notification_id)
+                if record is None:
+                    continue
+                outcome: dict[str, object] = {"attempts": event.attempts} | (
+                    {"status": "delivered", "delivered_at": at} if isinstance(event, SweepNoticeDelivered)
+                    else {"status": "failed", "reason": event.reason})
+                records[event.notification_id] = record.model_copy(update={"deliveries": tuple(
+                    d.model_copy(update=outcome) if d.channel_id == event.channel_id else d
+                    for d in record.deliveries)})
+    return list(records.values())
 
 
 def with_notices(event: SweepGridReminded | SweepGridEscalated,

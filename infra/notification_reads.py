@@ -29,11 +29,15 @@ def notification_view(record: NotificationRecord, case_id: str, read_at: datetim
     }
 
 
+# The notice of no case addressed to the whole district; a sweep's rungs, also of no case, are for its centres.
+DISTRICT_NOTICE = "monthly_report"
+
+
 def _theirs(district_notices: str) -> str:
     """Sent to the departments ($2; all when NULL), to the reader in person, or (when the parameter numbered
     ``district_notices`` is true) a district-wide notice of no case, such as the monthly report's."""
     return ("($2::text[] IS NULL OR n.departments && $2::text[] OR ('user:' || $1) = ANY(n.recipients)"
-            f" OR ({district_notices}::bool AND n.case_id = ''))")
+            f" OR ({district_notices}::bool AND n.case_id = '' AND n.kind = '{DISTRICT_NOTICE}'))")
 
 
 async def list_notifications(pool: asyncpg.Pool, reader: str, departments: list[str] | None, unread: bool | None,
@@ -59,11 +63,11 @@ async def list_notifications(pool: asyncpg.Pool, reader: str, departments: list[
     return items, int(count)
 
 
-async def notification_case(pool: asyncpg.Pool, notification_id: str) -> str | None:
-    """The case a notification is about ('' for a district-wide notice of no case); ``None`` for an unknown id."""
-    value: str | None = await pool.fetchval("SELECT case_id FROM notifications WHERE notification_id = $1",
-                                            notification_id)
-    return value
+async def is_district_notice(pool: asyncpg.Pool, notification_id: str) -> bool:
+    """Whether a notification is a district-wide notice of no case (the monthly report's announcement)."""
+    kind = await pool.fetchval("SELECT kind FROM notifications WHERE notification_id = $1 AND case_id = ''",
+                               notification_id)
+    return bool(kind == DISTRICT_NOTICE)
 
 
 async def notification_departments(pool: asyncpg.Pool, notification_id: str) -> list[str] | None:

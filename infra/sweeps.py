@@ -12,6 +12,7 @@ from datetime import datetime
 import asyncpg
 from pydantic import TypeAdapter
 
+from domain.case import NotificationRecord
 from domain.chain import GENESIS_HASH, chain_hash, chain_hash_matches, envelope_for_hash
 from domain.events import Actor, SweepEvent
 
@@ -25,6 +26,31 @@ class StaleSweep(Exception):
 async def sweep_events(pool: asyncpg.Pool, sweep_id: str) -> list[SweepEvent]:
     rows = await pool.fetch("SELECT payload FROM sweep_events WHERE sweep_id = $1 ORDER BY seq", sweep_id)
     return [_EVENT.validate_python(r["payload"]) for r in rows]
+
+
+async def sweep_events_at(pool: asyncpg.Pool, sweep_id: str) -> list[tuple[SweepEvent, datetime]]:
+    """The sweep's events in order, each with the time it was stored."""
+    rows = await pool.fetch("SELECT payload, occurred_at FROM sweep_events WHERE sweep_id = $1 ORDER BY seq",
+                            sweep_id)
+    return [(_EVENT.validate_python(r["payload"]), r["occurred_at"]) for r in rows]
+
+
+async def record_sweep_notifications(pool: asyncpg.Pool, records: list[NotificationRecord]) -> None:
+    """The sweep's notices in the notifications read model (014_notifications.sql), as notices of no case
+    (``case_id`` empty, as the monthly report's announcement): the bell of each centre told finds them. Written
+    whole from the sweep's stream each time, so writing again after a crash or a retry changes nothing; the
+    projector's rebuild keeps rows of no case."""
+    if not records:
+        return
+    await pool.executemany(
+        """INSERT INTO notifications (notification_id, case_id, kind, level, departments, recipients, record,
+                                      created_at)
+           VALUES ($1, '', $2, $3, $4, $5, $6::text::jsonb, $7)
+           ON CONFLICT (notification_id) DO UPDATE SET record = EXCLUDED.record
+           WHERE notifications.record IS DISTINCT FROM EXCLUDED.record""",
+        [(r.notification_id, r.kind, r.level,
+          list(dict.fromkeys(x.partition(":")[2] for x in r.recipients if not x.startswith("user:"))),
+          list(r.recipients), r.model_dump_json(), r.created_at) for r in records])
 
 
 async def seen_request(pool: asyncpg.Pool, request_id: str) -> str | None:

@@ -13,7 +13,10 @@ from entrypoints.http.context import Caller, caller, roles, services
 
 router = APIRouter(tags=["notifications"])
 Svc = Annotated[Application, Depends(services)]
-NotificationId = Annotated[str, Path(max_length=64, pattern=r"^[0-9a-f-]+$")]
+# A case's notifications have uuids; the notices of no case have names: "monthly-report-2026-11", and a sweep's
+# rung "{sweep}/{grid}/{rung}" (hence the path converter below). No segment starts with a dot.
+NotificationId = Annotated[str, Path(max_length=200,
+                                     pattern=r"^[0-9A-Za-z_-][0-9A-Za-z_.-]*(/[0-9A-Za-z_-][0-9A-Za-z_.-]*)*$")]
 
 
 @router.get("/notifications", summary="what was sent to the caller (a liaison: to its department), newest first")
@@ -23,7 +26,7 @@ async def my_notifications(svc: Svc, who: Caller = Depends(caller), unread: bool
     return {"items": items, "unread": count}
 
 
-@router.post("/notifications/{notification_id}/read", summary="mark one notification read, for the caller only")
+@router.post("/notifications/{notification_id:path}/read", summary="mark one notification read, for the caller only")
 async def read_notification(notification_id: NotificationId, svc: Svc,
                             who: Caller = Depends(caller)) -> dict[str, Any]:
     read_at = await notifications.read(svc, who.actor, notification_id)

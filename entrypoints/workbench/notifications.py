@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from application import notifications
 from application.cases import Application
 from domain.events import Actor
 
 
+def opens(item: dict[str, Any]) -> tuple[str, str]:
+    """Where a notification opens on the desk and what it is about: its case; for a notice of no case, the
+    monthly report's page or the page its link names (a sweep's rung: the sweep)."""
+    if item["case_id"]:
+        return f"/cases/{item['case_id']}", item["case_id"]
+    if item["kind"] == "monthly_report":
+        return "/reports/monthly", "研判"
+    path = urlsplit(item["link"]).path or "/notifications"
+    return path, "排查" if path.startswith("/sweeps/") else "通知"
+
+
 async def for_actor(app: Application, actor: Actor, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
-    """The person's notifications, newest first, and how many they have not read."""
-    return await notifications.my_notifications(app, actor, None, limit)
+    """The person's notifications, newest first (each with ``href`` and ``about`` for the page), and how many
+    they have not read."""
+    items, unread_count = await notifications.my_notifications(app, actor, None, limit)
+    for item in items:
+        item["href"], item["about"] = opens(item)
+    return items, unread_count
 
 
 async def unread(app: Application, actor: Actor) -> int:

@@ -127,7 +127,7 @@ async def notifications_page(request: Request, who: Session = Depends(role_in(
     return render(request, "notifications.html", items=items, unread=unread)
 
 
-@router.post("/notifications/{notification_id}/read", include_in_schema=False)
+@router.post("/notifications/{notification_id:path}/read", include_in_schema=False)
 async def read_notification(request: Request, notification_id: str, who: Session = Depends(csrf_checked)) -> Response:
     """Opening a notification marks it read for this person, then shows its case."""
     app = services(request)

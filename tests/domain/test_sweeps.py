@@ -8,7 +8,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.events import Actor, SweepEvent, SweepGridEscalated, SweepGridReminded, SweepNotice
+from domain.events import (
+    Actor,
+    DeliveryTarget,
+    SweepEvent,
+    SweepGridEscalated,
+    SweepGridReminded,
+    SweepNotice,
+    SweepNoticeDelivered,
+    SweepNoticeFailed,
+)
 from domain.policy import PinnedPolicy, parse_policy, pin_policy
 from domain.sweeps import (
     EscalateGrid,
@@ -23,6 +32,7 @@ from domain.sweeps import (
     decide,
     next_alarm,
     notice_text,
+    notifications_of,
     parse_due,
     replay,
     with_notices,
@@ -168,6 +178,36 @@ def test_the_notices_are_recorded_with_the_rung() -> None:
     state = replay(events)
     assert state is not None and state.notices[0].notice == notice and state.notices[0].grid_id == G1
     assert isinstance(events[-1], SweepGridEscalated | SweepGridReminded)
+
+
+def test_the_notices_reach_the_bell_with_what_each_channel_came_to() -> None:
+    events = started()
+    street = DeliveryTarget(channel_id="c-street", department="dept-street", role="liaisons", address="json://s")
+    head = DeliveryTarget(channel_id="c-head", department="dept-street", role="head", address="mailto://h")
+    [remind] = decide(replay(events), RemindGrid(grid_id=G2, fraction=0.5), actor=SYSTEM, sweep_id="SW-1", now=NOW)
+    [listed] = decide(replay(events), EscalateGrid(grid_id=G2, level=3), actor=SYSTEM, sweep_id="SW-1", now=NOW)
+    assert isinstance(remind, SweepGridReminded) and isinstance(listed, SweepGridEscalated)
+    quiet_end = NOW + timedelta(hours=8)
+    at = [NOW + timedelta(minutes=m) for m in range(5)]
+    stored: list[tuple[SweepEvent, datetime]] = [(e, NOW) for e in events] + [
+        (with_notices(remind, (SweepNotice(notification_id="SW-1/G2/R0.5", kind="reminder", level=1,
+                                           recipients=("liaisons:dept-street",), targets=(street,), text="催办",
+                                           deferred_until=quiet_end),)), at[0]),
+        (with_notices(listed, (SweepNotice(notification_id="SW-1/G2/L3", kind="listed_supervision", level=3,
+                                           recipients=("liaisons:dept-street", "head:dept-street"),
+                                           targets=(street, head), text="挂牌"),)), at[1]),
+        (SweepNoticeDelivered(notification_id="SW-1/G2/L3", channel_id="c-street", attempts=1), at[2]),
+        (SweepNoticeFailed(notification_id="SW-1/G2/L3", channel_id="c-head", attempts=5, reason="拒收"), at[3]),
+        (SweepNoticeDelivered(notification_id="unknown", channel_id="c-street", attempts=1), at[4]),
+    ]
+    reminder, flagged = notifications_of(stored, "http://desk/sweeps/SW-1", 3600)
+    assert (reminder.notification_id, reminder.kind, reminder.level, reminder.created_at) == \
+        ("SW-1/G2/R0.5", "reminder", 1, at[0])
+    assert not reminder.urgent and reminder.deferred_until == quiet_end
+    assert [(d.channel_id, d.status) for d in reminder.deliveries] == [("c-street", "deferred")]
+    assert flagged.urgent and flagged.link == "http://desk/sweeps/SW-1" and flagged.due_at == listed.due_at
+    assert [(d.channel_id, d.status, d.attempts, d.delivered_at, d.reason) for d in flagged.deliveries] == [
+        ("c-street", "delivered", 1, at[2], None), ("c-head", "failed", 5, None, "拒收")]
 
 
 def test_due_is_a_duration_on_the_policys_calendar_or_an_iso_time() -> None:

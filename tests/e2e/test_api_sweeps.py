@@ -84,6 +84,8 @@ async def stack(pool: asyncpg.Pool, temporal_client, tokens: dict[str, str]) -> 
         api.tokens["g1"] = await _grid_worker(people, G1)
         api.tokens["g2"] = await _grid_worker(people, G2)
         api.tokens["leader"] = await people.issue_token(role=Role.leader)
+        for key, centre in (("street", "dept-donghu-zongzhi"), ("elsewhere", "dept-xicheng-zongzhi")):
+            api.tokens[key] = await people.issue_token(role=Role.mediator, department=centre)
         try:
             yield Stack(api=api, hook=hook, pool=pool, temporal=temporal_client)
         finally:
@@ -144,6 +146,21 @@ async def test_one_grid_reports_none_the_silent_one_climbs_the_ladder_then_repor
     assert [(n["grid_id"], n["kind"], n["level"]) for n in notices] == [
         (G2, "reminder", 1), (G2, "warning", 2), (G2, "listed_supervision", 3)]
     assert all(n["recipients"] == ["liaisons:dept-donghu-zongzhi"] and len(n["deliveries"]) == 1 for n in notices)
+    # The same rungs are on the bell of the centre told, as notices of no case opening the sweep, with their
+    # 送达记录; not on another street's centre's, nor on a leader's (the district's notices only).
+    ids = [n["notification_id"] for n in notices]
+    bell = {n["notification_id"]: n for n in (await a.ok("street", "GET", "/notifications"))["items"]}
+    assert set(ids) <= set(bell)
+    listed = bell[ids[2]]
+    assert listed["case_id"] == "" and listed["kind"] == "listed_supervision" and listed["urgent"]
+    assert listed["link"].endswith(f"/sweeps/{sweep_id}") and listed["read_at"] is None
+    assert [d["status"] for d in listed["deliveries"]] == ["delivered"]
+    for other in ("elsewhere", "leader"):
+        seen = {n["notification_id"] for n in (await a.ok(other, "GET", "/notifications"))["items"]}
+        assert not seen & set(ids), other
+    read = await a.ok("street", "POST", f"/notifications/{ids[2]}/read")
+    assert read["notification_id"] == ids[2] and read["read_at"]
+    assert_problem(await a.call("elsewhere", "POST", f"/notifications/{ids[2]}/read"), 403, "not sent")
     types = [e.type for e in await sweep_events(stack.pool, sweep_id)]
     assert types[:2] == ["SweepStarted", "SweepGridReported"]
     assert {"SweepGridReminded", "SweepGridEscalated", "SweepNoticeDelivered"} <= set(types)
