@@ -28,6 +28,26 @@ from infra.users import User
 
 ADMIN = frozenset({Role.admin})
 LOG_SHOWN = 50
+PEOPLE_PER_PAGE = 50  # a district has hundreds of people: the desk shows them a page at a time
+
+
+@dataclass(frozen=True)
+class PeopleQuery:
+    """Which people the admin looks for: words found in a name, a login, or a department's or grid's name (or
+    id); a role; in use (True) or disabled (False); the page, from 1."""
+
+    text: str | None = None
+    role: Role | None = None
+    active: bool | None = None
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class PeoplePage:
+    people: list[User]
+    total: int  # matching, on every page
+    page: int
+    pages: int
 MAX_FILE_CHARS = 2_000_000  # an organisation of a whole district is far below this
 
 
@@ -43,9 +63,23 @@ class AdminDesk:
 
     # --------------------------------------------------------------------------------------------- people
 
-    async def people(self, admin: Actor) -> list[User]:
+    async def find_people(self, admin: Actor, query: PeopleQuery, per_page: int = PEOPLE_PER_PAGE) -> PeoplePage:
+        """A page of the people matching ``query``; a page past the last gives the last."""
         require_role(admin, ADMIN)
-        return await self.app.people.list_users(include_machines=False)
+        text = (query.text or "").strip()[:100] or None
+        org = self.app.org
+        places = [] if text is None else \
+            [d.id for d in org.departments if text in d.name or text == d.id] + \
+            [j.id for j in org.jurisdictions if text in org.jurisdiction_name(j.id) or text == j.id]
+        page = max(1, query.page)
+        while True:
+            found, total = await self.app.people.find_people(
+                text=text, places=places, role=query.role, active=query.active, limit=per_page,
+                offset=(page - 1) * per_page)
+            pages = max(1, -(-total // per_page))
+            if page <= pages:
+                return PeoplePage(people=found, total=total, page=page, pages=pages)
+            page = pages
 
     async def add_person(self, admin: Actor, *, name: str, role: Role, department: str | None,
                          grid: str | None, login: str | None) -> NewUser:

@@ -112,6 +112,11 @@ class People:
     async def list_users(self, include_machines: bool = True) -> list[User]:
         return await users.list_users(self.pool, include_machines)
 
+    async def find_people(self, *, text: str | None, places: list[str], role: Role | None, active: bool | None,
+                          limit: int, offset: int) -> tuple[list[User], int]:
+        return await users.find_people(self.pool, text=text, places=places, role=role.value if role else None,
+                                       active=active, limit=limit, offset=offset)
+
     async def disable_user(self, login: str) -> User:
         """From the next request on, the user cannot sign in and its tokens and sessions get 401."""
         user = await users.disable_user(self.pool, login)

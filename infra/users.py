@@ -102,6 +102,23 @@ async def list_users(pool: asyncpg.Pool, include_machines: bool = True) -> list[
     return [_user(r) for r in rows]
 
 
+async def find_people(pool: asyncpg.Pool, *, text: str | None, places: list[str], role: str | None,
+                      active: bool | None, limit: int, offset: int) -> tuple[list[User], int]:
+    """People (not machine users) oldest first, a page of them and how many match in all: ``text`` found in the
+    name or the login (case-insensitive), or their department or grid among ``places``; of ``role``; in use or
+    disabled."""
+    where = """kind = 'person'
+       AND ($1::text IS NULL OR strpos(lower(name), $1) > 0 OR strpos(login, $1) > 0
+            OR department = ANY($2::text[]) OR jurisdiction = ANY($2::text[]))
+       AND ($3::text IS NULL OR role = $3)
+       AND ($4::bool IS NULL OR (disabled_at IS NULL) = $4)"""
+    args = (text.lower() if text else None, places, role, active)
+    rows = await pool.fetch(f"SELECT {_USER_COLUMNS} FROM users WHERE {where} ORDER BY created_at, login"
+                            " LIMIT $5 OFFSET $6", *args, limit, offset)
+    total = await pool.fetchval(f"SELECT count(*) FROM users WHERE {where}", *args)
+    return [_user(r) for r in rows], int(total)
+
+
 async def disable_user(pool: asyncpg.Pool, login: str) -> User | None:
     """Disable (once: the first time is kept). Its tokens and sessions stop working with the next request,
     because every lookup joins the user."""

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import UploadFile
 
-from application.admin import MAX_FILE_CHARS, AdminDesk
+from application.admin import MAX_FILE_CHARS, AdminDesk, PeopleQuery
 from application.calendar import ScheduleProblems
 from application.errors import InvalidInput, NotFound
 from application.organisation import OrganisationProblems
@@ -52,11 +52,28 @@ def _confirm_page(request: Request, status: int = 200, error: str | None = None)
                   minutes=int(FRESH_FOR.total_seconds() // 60))
 
 
+STATUSES = {"active": True, "disabled": False}
+
+
+def _people_query(request: Request) -> PeopleQuery:
+    """The people list's search from the page's address (?q=&role=&status=&page=); what is not understood is
+    left out, so a stale or edited address still shows a list."""
+    params = request.query_params
+    role = params.get("role") or ""
+    page = params.get("page") or "1"
+    return PeopleQuery(text=(params.get("q") or "")[:100] or None,
+                       role=Role(role) if role in {r for r, _ in ROLES} else None,
+                       active=STATUSES.get(params.get("status") or ""),
+                       page=int(page) if page.isdigit() and len(page) < 6 else 1)
+
+
 async def _page(request: Request, who: Session, status: int = 200, **context: Any) -> HTMLResponse:
     desk = _desk(request)
     svc = services(request)
     grids = [(j.id, svc.org.jurisdiction_name(j.id)) for j in svc.org.jurisdictions if j.level.value == "grid"]
-    page = render(request, "admin.html", status=status, people=await desk.people(who.actor),
+    query = _people_query(request)
+    found = await desk.find_people(who.actor, query)
+    page = render(request, "admin.html", status=status, people=found.people, found=found, query=query,
                   tokens=await desk.tokens(who.actor), years=await desk.calendar_years(who.actor),
                   log=await desk.log(who.actor), roles=ROLES, grids=grids, gridnames=dict(grids), actions=ACTION,
                   form=context.pop("form", {}), **context)

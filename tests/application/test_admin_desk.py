@@ -14,7 +14,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
-from application.admin import AdminDesk
+from application.admin import AdminDesk, PeoplePage, PeopleQuery
 from application.calendar import ScheduleProblems
 from application.cases import Application, Intake
 from application.errors import Forbidden, InvalidInput
@@ -116,7 +116,47 @@ async def test_bad_people_are_refused_with_the_field_and_only_an_admin_may_act(a
     with pytest.raises(Forbidden):
         await desk.add_person(leader.user.actor, name="丙", role=Role.admin, department=None, grid=None, login=None)
     with pytest.raises(Forbidden):
-        await desk.people(leader.user.actor)
+        await desk.find_people(leader.user.actor, PeopleQuery())
+
+
+async def test_people_are_found_by_name_login_department_or_grid_a_page_at_a_time(app: Application) -> None:
+    admin = await _admin(app)
+    desk = AdminDesk(app)
+    tag = uuid.uuid4().hex[:6]
+    add = desk.add_person
+    wang = await add(admin, name=f"王{tag}", role=Role.mediator, department="dept-donghu-zongzhi", grid=None,
+                     login=_login("wang"))
+    li = await add(admin, name=f"李{tag}", role=Role.liaison, department="dept-donghu-housing", grid=None,
+                   login=_login("li"))
+    zhou = await add(admin, name="周网格", role=Role.grid_worker, department=None, grid="grid-donghu-huayuan-1",
+                     login=f"zhou-{tag}")
+    zhao = await add(admin, name=f"赵{tag}", role=Role.liaison, department="dept-donghu-housing", grid=None,
+                     login=_login("zhao"))
+    await desk.disable_person(admin, zhao.user.login)
+
+    def logins(page: PeoplePage) -> list[str]:
+        return [u.login for u in page.people]
+
+    everyone = await desk.find_people(admin, PeopleQuery(text=tag), per_page=2)  # names and one login
+    assert (everyone.total, everyone.pages, logins(everyone)) == (4, 2, [wang.user.login, li.user.login])
+    second = await desk.find_people(admin, PeopleQuery(text=tag, page=2), per_page=2)
+    assert logins(second) == [zhou.user.login, zhao.user.login]
+    past = await desk.find_people(admin, PeopleQuery(text=tag, page=9), per_page=2)
+    assert past.page == 2 and logins(past) == logins(second)  # past the last page: the last
+    in_use = await desk.find_people(admin, PeopleQuery(text=tag, active=True))
+    assert logins(in_use) == [wang.user.login, li.user.login, zhou.user.login]
+    disabled = await desk.find_people(admin, PeopleQuery(text=tag, active=False))
+    assert logins(disabled) == [zhao.user.login]
+    liaisons = await desk.find_people(admin, PeopleQuery(text=tag, role=Role.liaison))
+    assert logins(liaisons) == [li.user.login, zhao.user.login]
+    # By a department's name, a grid's (with its community's), an id; upper case in a login's search too.
+    housing = await desk.find_people(admin, PeopleQuery(text="住建"))
+    assert {li.user.login, zhao.user.login} <= set(logins(housing)) and wang.user.login not in logins(housing)
+    community = await desk.find_people(admin, PeopleQuery(text="花园社区"))
+    assert zhou.user.login in logins(community) and li.user.login not in logins(community)
+    assert logins(await desk.find_people(admin, PeopleQuery(text=f"ZHOU-{tag.upper()}"))) == [zhou.user.login]
+    nobody = await desk.find_people(admin, PeopleQuery(text=f"无此人{tag}"))
+    assert (nobody.people, nobody.total, nobody.page, nobody.pages) == ([], 0, 1, 1)
 
 
 async def test_a_token_is_listed_without_its_secret_and_revoked_by_its_id(app: Application) -> None:

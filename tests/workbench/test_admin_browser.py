@@ -98,6 +98,32 @@ def test_an_added_liaison_signs_in_and_is_refused_at_once_when_disabled(browser:
     page.context.close()
 
 
+def test_people_are_found_by_a_word_a_role_or_their_state_on_the_phone(browser: Any, desk: Desk) -> None:
+    page = _admin(browser, desk)
+    liaison = desk.logins["liaison"]
+    labour = demo_organisation().department("dept-donghu-labour").name  # the demo liaison's department
+    search = page.get_by_role("search", name="查找人员")
+    search.get_by_label("关键词").fill(labour)  # a department's name finds its people
+    search.get_by_role("button", name="查找").click()
+    page.wait_for_url(re.compile(r".*/admin\?q=.*"))
+    rows = page.locator("#people tbody tr")
+    expect(page.locator(f'tr[data-login="{liaison.login}"]')).to_be_visible()
+    assert rows.count() >= 1 and all(labour in rows.nth(i).inner_text() for i in range(rows.count()))
+    expect(page.locator("#people-found")).to_contain_text(f"共 {rows.count()} 人")
+    expect(page.get_by_role("search", name="查找人员").get_by_label("关键词")).to_have_value(labour)
+    shoot(page, "admin-people-found")
+    search = page.get_by_role("search", name="查找人员")
+    search.get_by_label("账号状态").select_option(label="已停用")
+    search.get_by_role("button", name="查找").click()
+    page.wait_for_url(re.compile(r".*status=disabled.*"))
+    expect(page.locator(f'tr[data-login="{liaison.login}"]')).to_have_count(0)
+    page.get_by_role("link", name="清除条件").click()
+    expect(page.locator(f'tr[data-login="{desk.logins["admin"].login}"]')).to_be_visible()
+    page.goto(f"{desk.base}/admin?q=%E6%97%A0%E6%AD%A4%E4%BA%BA&role=nobody&page=x")  # no one; bad filters left out
+    expect(page.locator("#people-found")).to_have_text("没有符合条件的人员。")
+    page.context.close()
+
+
 def test_a_bad_person_gets_a_chinese_message_and_keeps_what_was_typed(browser: Any, desk: Desk) -> None:
     page = _admin(browser, desk)
     page.get_by_label("姓名").fill("陈联络")
