@@ -482,7 +482,7 @@ def _changes(s: CaseState, event: DomainEvent, at: datetime, seq: int | None,
     applied by ``evolve`` (a copy) and by ``fold`` (its working copy). Reads ``s``, never changes it."""
     changes: dict[str, object]
     # On the type tag, not on class patterns: a class pattern is an isinstance check, and pydantic's model
-    # classes are ABCs, so each arm tried before the right one cost ~0.3 µs (most of the fold's own time).
+    # classes are ABCs, so each arm tried before the right one cost ~0.3 µs (a third of the fold's own time).
     # mypy narrows ``event`` by its tag as it did by class, and still proves every event has an arm.
     match event.type:
         case "CaseReceived":
