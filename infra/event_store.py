@@ -334,9 +334,11 @@ class _Writer:
     The store keeps the pool connection it last wrote on while appends follow one another (a step or a
     loader appending event after event), and gives it back at the first turn of the event loop that finds
     it idle. So back-to-back appends skip the pool's acquire and release (35–90 µs each: the release runs
-    as a shielded task and costs extra loop turns), nothing holds a connection while idle, and the pool's
-    ``close()``, which waits for every acquired connection, finds it back within one loop turn. A second
-    append while the held one is busy (concurrent writers) takes a pool connection as before.
+    as a shielded task and costs extra loop turns), an append on its own returns without waiting for the
+    release (it runs in the background), nothing holds a connection while idle, and the pool's ``close()``,
+    which waits for every acquired connection, finds it back within one loop turn. A second append while
+    the held one is busy (concurrent writers) takes a pool connection as before; once the pool is closing,
+    every append goes to the pool, which refuses it as it did.
 
     A connection that may be in a bad state (lost, closed by the server, a query cancelled in flight) goes
     back to the pool at once, whose release terminates or repairs it (_KEEPS_CONNECTION)."""
