@@ -250,7 +250,8 @@ def _policy_text(policy: PinnedPolicy) -> tuple[str, bool]:
 def _data_text(payload: Any) -> str | None:
     """The payload's data (payload_data) as canonical JSON by the fast path, or None when it needs the exact
     one. A pinned policy's text comes from _policy_text and is put in its place among the sorted keys."""
-    policy = getattr(payload, "policy", None)
+    # From the fields themselves: a getattr of a field a payload lacks runs pydantic's __getattr__ and raises.
+    policy = payload.__dict__.get("policy")
     if type(policy) is not PinnedPolicy:
         data = payload_data(payload)
         return _canonical_fast(data) if fast_form_is_canonical(data) else None
