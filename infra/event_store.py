@@ -218,8 +218,12 @@ def _actor_text(actor: Actor) -> tuple[str, bool]:
 _ENCODE_STR = json.encoder.encode_basestring  # what json.dumps(text, ensure_ascii=False) calls, without the rest
 
 
+# json.dumps with these arguments, without building an encoder on every call (one to three an append).
+_FAST_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _canonical_fast(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _FAST_ENCODER.encode(value)
 
 
 # A pinned policy's canonical text, by the policy: every case received under one policy carries an equal one,
