@@ -46,7 +46,12 @@ class NotCanonical(ValueError):
 def format_time(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("times in the event store carry an offset")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = value.astimezone(UTC)
+    if utc.year < 1000:  # strftime writes such a year unpadded, isoformat pads it: keep strftime's bytes
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same characters as the strftime above, a few times faster (this runs on every append):
+    # "YYYY-MM-DDTHH:MM:SS.ffffff+00:00" with the offset written as Z.
+    return utc.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def _needs_jcs(value: Any) -> bool:

@@ -681,8 +681,13 @@ def payload_from(type_: str, data: dict[str, Any]) -> DomainEvent:
 
 
 def payload_data(payload: EventPayload) -> dict[str, Any]:
-    """The payload as stored in the ``data`` column: JSON-ready, without its ``type``."""
-    return payload.model_dump(mode="json", exclude={"type"})
+    """The payload as stored in the ``data`` column: JSON-ready, without its ``type``.
+
+    The ``type`` is dropped from the dump rather than passed as ``exclude``: pydantic parses an ``exclude``
+    set on every call, which cost more than the rest of a small event's dump (this runs on every append)."""
+    data = payload.model_dump(mode="json")
+    del data["type"]
+    return data
 
 
 class PendingEvent(Frozen):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -374,3 +375,162 @@ async def test_received_cases_read_back_their_pinned_policy_shared_and_equal(own
     assert [a.payload, b.payload] == received
     assert a.payload.policy is b.payload.policy  # type: ignore[union-attr]
     assert a.actor is b.actor
+
+
+def test_a_pinned_policys_text_is_shared_by_equal_policies_and_exact_for_each() -> None:
+    """A policy's canonical text is looked up by equality (infra/event_store._policy_text): equal policies
+    pinned apart (as Temporal's payloads bring them) write the text of either, a different policy its own, and a
+    policy whose floats need the exact JCS path sends the whole envelope that way; every envelope text is
+    canonical_json(envelope_for_hash(...)) byte for byte."""
+    from domain.chain import canonical_json, envelope_for_hash
+    from domain.events import CaseReceived, Party, payload_data
+    from domain.policy import DEFAULT_POLICY, EscalationPolicy, pin_policy
+    from domain.vocabulary import Channel, PartyRole, RiskLevel
+    from infra.event_store import event_texts
+
+    at = datetime(2026, 3, 1, tzinfo=UTC)
+    exact = DEFAULT_POLICY.model_copy(update={"escalation": EscalationPolicy(
+        remind_at=(5e-5, 0.5), warn_after=DEFAULT_POLICY.escalation.warn_after,
+        flag_after=DEFAULT_POLICY.escalation.flag_after)})
+    policies = [pin_policy(DEFAULT_POLICY, at), pin_policy(DEFAULT_POLICY, at),
+                pin_policy(DEFAULT_POLICY, datetime(2027, 3, 1, tzinfo=UTC)), pin_policy(exact, at),
+                *[pin_policy(DEFAULT_POLICY, datetime(2020 + n, 3, 1, tzinfo=UTC)) for n in range(6)],
+                pin_policy(DEFAULT_POLICY, at)]  # the first policy again, after more than the cache holds
+    assert policies[0] == policies[1] and policies[0] is not policies[1]
+    data_texts = []
+    for seq, policy in enumerate(policies, start=1):
+        payload = CaseReceived(title="漏水", description="楼上漏水", category="邻里纠纷", channel=Channel.hotline,
+                               grid_id="G-01", risk_level=RiskLevel.low, policy=policy,
+                               parties=(Party(name="张三", role=PartyRole.applicant),), departments=("城管",))
+        pending = PendingEvent(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), actor=ACTOR, payload=payload)
+        _, data_json, canonical = event_texts("C-1", seq, pending)
+        assert canonical == canonical_json(envelope_for_hash(
+            case_id="C-1", seq=seq, event_id=str(pending.event_id), type=pending.type,
+            schema_version=pending.schema_version, occurred_at=pending.occurred_at,
+            actor=ACTOR.model_dump(mode="json"), data=payload_data(payload)))
+        data_texts.append(data_json)
+    assert data_texts[0] == data_texts[1] == data_texts[-1] != data_texts[2]
+
+
+# --------------------------------------------------------------------------------------------- the held connection
+# Back-to-back appends write on one pool connection the store holds, given back at the first idle turn of the
+# loop (infra/event_store._Writer). These run on pools of their own, to see the pool's connections.
+
+
+@pytest.fixture
+async def small_pool(pg_url: str) -> AsyncIterator[asyncpg.Pool]:
+    from infra.db import create_pool
+
+    pool = await create_pool(pg_url, min_size=1, max_size=4)
+    yield pool
+    await asyncio.wait_for(pool.close(), 10)
+
+
+async def _all_idle(pool: asyncpg.Pool) -> bool:
+    for _ in range(20):
+        await asyncio.sleep(0)
+        if pool.get_idle_size() == pool.get_size():
+            return True
+    return False
+
+
+async def test_back_to_back_appends_hold_one_connection_and_give_it_back_when_idle(small_pool: asyncpg.Pool) -> None:
+    store = EventStore(small_pool)
+    case = new_case()
+    for version in range(10):
+        await store.append(case, version, [event(f"第{version}次")])
+    assert store._held is not None  # still held: no turn of the loop found the store idle yet
+    assert small_pool.get_size() == 1  # and no second connection was opened for the appends
+    assert await _all_idle(small_pool)
+    assert store._held is None
+    assert (await store.verify(case)).valid and await store.version(case) == 10
+
+
+async def test_concurrent_appends_share_the_pool_and_leave_every_connection_idle(small_pool: asyncpg.Pool) -> None:
+    """Writers at once: one writes on the held connection, the others on the pool's (at most its size), one
+    version each goes to one writer only, and every connection is back in the pool afterwards."""
+    store = EventStore(small_pool)
+    cases = [new_case() for _ in range(6)]
+
+    async def writer(case: str) -> None:
+        for version in range(8):
+            await store.append(case, version, [event()])
+
+    async def rival(case: str) -> int:
+        wins = 0
+        for version in range(8):
+            try:
+                await store.append(case, version, [event("乙")])
+                wins += 1
+            except ConcurrencyConflict:
+                pass
+        return wins
+
+    shared = new_case()
+    results = await asyncio.gather(*(writer(c) for c in cases), rival(shared), rival(shared), rival(shared))
+    assert sum(results[len(cases):]) == await store.version(shared) <= 8  # type: ignore[arg-type]
+    for case in [*cases, shared]:
+        assert (await store.verify(case)).valid
+    assert [await store.version(c) for c in cases] == [8] * len(cases)
+    assert await _all_idle(small_pool)
+
+
+async def test_a_cancelled_append_gives_its_connection_back_and_the_next_ones_write(small_pool: asyncpg.Pool,
+                                                                                   pool: asyncpg.Pool) -> None:
+    store = EventStore(small_pool)
+    case = new_case()
+    await store.append(case, 0, [event()])
+    async with pool.acquire() as blocker:
+        tx = blocker.transaction()
+        await tx.start()
+        await blocker.execute("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")  # appends wait on this
+        cancelled = event("卡住")
+        stuck = asyncio.create_task(store.append(case, 1, [cancelled]))
+        waiting = ("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                   "AND query LIKE '%INSERT INTO events%'")
+        for _ in range(500):
+            if await blocker.fetchval(waiting):
+                break
+            await asyncio.sleep(0.02)
+        stuck.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stuck
+        assert store._held is None  # given back to the pool at once, not kept for the next append
+        await tx.rollback()
+    # Whether the server ran the cancelled statement is unknown, as for any cancelled append: its retry tells.
+    assert (await store.append(case, 1, [cancelled])).version == 2
+    await store.append(case, 2, [event("再来")])
+    assert await store.version(case) == 3 and (await store.verify(case)).valid
+    assert await _all_idle(small_pool)
+
+
+async def test_the_pool_closes_while_a_writer_appends(pg_url: str) -> None:
+    """Shutdown under load: the pool's close() waits for acquired connections, the held one included; it is
+    back within a turn of the loop, the writer's next append is refused as the pool's acquire refuses it, and
+    what was written verifies."""
+    from infra.db import create_pool
+
+    pool = await create_pool(pg_url, min_size=1, max_size=4)
+    store = EventStore(pool)
+    case = new_case()
+    written = 0
+    under_way = asyncio.Event()
+
+    async def writer() -> None:
+        nonlocal written
+        while True:
+            await store.append(case, written, [event()])
+            written += 1
+            if written == 5:
+                under_way.set()
+
+    task = asyncio.create_task(writer())
+    await asyncio.wait_for(under_way.wait(), 30)
+    await asyncio.wait_for(pool.close(), 10)
+    with pytest.raises(asyncpg.InterfaceError):
+        await task
+    check = await asyncpg.connect(pg_url)
+    try:
+        assert await check.fetchval("SELECT max(seq) FROM events WHERE case_id = $1", case) == written
+    finally:
+        await check.close()
