@@ -18,13 +18,22 @@ from application.access import require_role
 from application.case_client import CaseNotFound
 from application.errors import InvalidInput, NotFound, Refused
 from domain.case import CaseState
-from domain.clusters import Joins, Opens, Received, alert_id_for, community_of, grids_of, on_intake
+from domain.clusters import (
+    Joins,
+    Opens,
+    Received,
+    alert_id_for,
+    community_of,
+    grids_of,
+    on_intake,
+    worth_locking,
+)
 from domain.commands import NoteCluster
 from domain.decide import ActionRefused, NotPermitted
 from domain.events import SYSTEM_ACTOR, Actor
 from domain.policy import wall_clock_seconds
 from domain.vocabulary import Role
-from infra.clusters import Alert, close_alert, get_alert, list_alerts, locked
+from infra.clusters import Alert, close_alert, get_alert, glance, list_alerts, locked
 from infra.logging import get_logger
 
 if TYPE_CHECKING:
@@ -54,10 +63,14 @@ async def detect(app: Application, state: CaseState) -> Noted | None:
     community = community_of(app.org, state.grid_id)
     window = timedelta(seconds=wall_clock_seconds(rule.window))
     case = Received(state.case_id, state.received_at)
+    grids = grids_of(app.org, community)
+    since = case.received_at - window
+    if not worth_locking(*await glance(app.pool, community, state.category, grids, since, case.received_at,
+                                       case.case_id), rule.threshold):
+        return None
     async with locked(app.pool, community, state.category) as alerts:
         current = await alerts.open_alert()
-        recent = [] if current is not None else await alerts.received(
-            grids_of(app.org, community), case.received_at - window, case.received_at)
+        recent = [] if current is not None else await alerts.received(grids, since, case.received_at)
         verdict = on_intake(case, window, rule.threshold, current, recent)
         if isinstance(verdict, Opens):
             alert_id, case_ids = alert_id_for(case.case_id), verdict.case_ids

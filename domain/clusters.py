@@ -85,6 +85,17 @@ def on_intake(case: Received, window: timedelta, threshold: int, open_alert: Ope
     return Opens(tuple(c.case_id for c in counted))
 
 
+def worth_locking(open_alert: bool, others_in_window: int, threshold: int) -> bool:
+    """Whether an intake must take the (community, category) lock and apply :func:`on_intake`: an alert is
+    open (join it), or the case with the others in its window reaches the threshold (open one). Otherwise
+    receiving it changes nothing, so most intakes answer from one read without the lock. The lock orders the
+    writes to an alert, not the reads of the cases: every case is projected before its own check, so of two
+    intakes racing the later read sees the other's case and the threshold is reached by one of them, with or
+    without the lock. (Either way a case received a moment before another but projected after it is counted by
+    neither intake: the window is read up to each case's own time.)"""
+    return open_alert or others_in_window + 1 >= threshold
+
+
 def alert_id_for(opening_case_id: str) -> str:
     """An alert is named after the case whose intake opened it: a case opens at most one, so a repeated intake
     names the same alert."""

@@ -75,6 +75,21 @@ class LockedAlerts:
         return tuple(found or ())
 
 
+async def glance(pool: asyncpg.Pool, jurisdiction: str, category: str, grids: Sequence[str], since: datetime,
+                 until: datetime, case_id: str) -> tuple[bool, int]:
+    """Without a lock, in one statement: whether the community's category has an open alert, and how many
+    other cases :meth:`LockedAlerts.received` would find (domain/clusters.py ``worth_locking``)."""
+    row = await pool.fetchrow(
+        """SELECT EXISTS (SELECT 1 FROM analysis_alerts
+                           WHERE kind = 'cluster' AND jurisdiction = $1 AND category = $2 AND status = 'open'),
+                  (SELECT count(*) FROM case_summaries
+                    WHERE category = $2 AND grid_id = ANY($3::text[]) AND received_at >= $4 AND received_at <= $5
+                      AND archive_reason IS DISTINCT FROM 'duplicate' AND case_id <> $6)""",
+        jurisdiction, category, list(grids), since, until, case_id)
+    assert row is not None
+    return bool(row[0]), int(row[1])
+
+
 @asynccontextmanager
 async def locked(pool: asyncpg.Pool, jurisdiction: str, category: str) -> AsyncIterator[LockedAlerts]:
     """A transaction holding the advisory lock of (community, category) until it ends."""

@@ -18,6 +18,7 @@ from domain.clusters import (
     grids_of,
     on_intake,
     within,
+    worth_locking,
 )
 from domain.commands import NoteCluster
 from domain.decide import ActionRefused, NotPermitted, decide
@@ -58,6 +59,13 @@ def test_below_the_threshold_nothing_opens_and_the_new_case_counts_once() -> Non
     assert on_intake(new, WEEK, 2, None, [r("C1", 1), new]) == Opens(("C1", "C2"))
     assert on_intake(r("C5", 0), WEEK, 5, None, [r(f"C{i}", i) for i in range(1, 5)]) == Opens(
         ("C4", "C3", "C2", "C1", "C5"))
+
+
+def test_only_an_open_alert_or_reaching_the_threshold_needs_the_lock() -> None:
+    assert not worth_locking(False, 0, 3) and not worth_locking(False, 1, 3)
+    assert worth_locking(False, 2, 3)  # with this case, three: it may open one
+    assert worth_locking(True, 0, 3)  # an alert is open: the case joins it
+    assert worth_locking(False, 1, 2) and not worth_locking(False, 0, 2)
 
 
 def test_a_later_case_joins_the_open_alert_instead_of_opening_another() -> None:
