@@ -96,7 +96,8 @@ SELECT shanghai_day(f.at), f.department, sign * count(*),
        follow_ups = d.follow_ups + excluded.follow_ups, satisfied = d.satisfied + excluded.satisfied $$;
 
 -- Statement triggers with transition tables: the projector rewrites a batch's cases with one DELETE and one
--- INSERT per table, so each costs one grouped upsert, not one per row.
+-- INSERT per table, so each costs one grouped upsert, not one per row. One projector writes at a time (its
+-- advisory lock, infra/projections.py), so two upserts of the same day never wait on each other.
 CREATE FUNCTION task_days_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
