@@ -112,17 +112,12 @@ async def _district_scores(pool: asyncpg.Pool, org: Organisation, scoring: Scori
             raise InvalidInput(str(exc), "jurisdiction") from exc
     counts = [c for c in await department_counts(pool, period, now) if _within(org, c.department, jurisdiction)]
     ranking = rank(counts, scoring)
-    rows = tuple(ScoreRow(figures=f, name=org.department_name(f.department), jurisdiction=_home(org, f.department))
-                 for f in ranking.rows)
+    # One look-up a department (the organisation's own look-ups go through pydantic's private attributes).
+    known = {d.id: d for d in org.departments}
+    rows = tuple(ScoreRow(figures=f, name=d.name if d else f.department, jurisdiction=d.jurisdiction if d else "")
+                 for f in ranking.rows for d in (known.get(f.department),))
     return Scores(period=period, jurisdiction=jurisdiction, rows=rows, red_list=ranking.red_list,
                   black_list=ranking.black_list)
-
-
-def _home(org: Organisation, department: str) -> str:
-    try:
-        return org.department(department).jurisdiction
-    except UnknownId:
-        return ""
 
 
 # --------------------------------------------------------------------------------------------- 公示
