@@ -70,8 +70,8 @@ KEEP_ALARM_TIMER_PATCH = "keep-alarm-timer"
 # appended together; a channel the batch could not deliver is retried on its own, as before.
 BATCH_DELIVERIES_PATCH = "batch-deliveries"
 # Generation 3 only (never asked with workflow.patched: they pay at the start and at the close of a run, which
-# runs started before them are past or would pay a marker for). Each search-attribute upsert is a visibility
-# write in the server, about as much of its CPU as a whole user action.
+# runs started before them are past or would pay a marker for). Each search-attribute upsert of a running case
+# is a visibility write in the server (a transaction of its own), beside the history event.
 # The client starts the workflow with the search attributes its intake leads to (intake_attributes), and a run
 # upserts only the attributes that differ from the ones it has: the intake upserts nothing.
 START_ATTRIBUTES = "start-attributes"
