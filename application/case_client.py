@@ -4,6 +4,7 @@ benchmarks use it; entry points go through `application.cases`)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from temporalio.client import (
     Client,
@@ -18,7 +19,7 @@ from domain.case import CaseState
 from domain.commands import Command, ReceiveCase
 from domain.decide import ActionRefused, NotPermitted
 from domain.events import Actor
-from workflows.dispute_case import GENERATION, DisputeCaseWorkflow
+from workflows.dispute_case import GENERATION, DisputeCaseWorkflow, intake_attributes
 from workflows.messages import ActionRequest, ActionResult, CaseInput
 
 
@@ -58,13 +59,16 @@ class CaseClient:
         self, case_id: str, command: ReceiveCase, actor: Actor, request_id: str | None = None
     ) -> ActionResult:
         """Start the case's workflow and record its intake in one step (update-with-start): by the time this
-        returns, CaseReceived is in the event store. Repeating it with the same request id does nothing more."""
+        returns, CaseReceived is in the event store. Repeating it with the same request id does nothing more.
+        The workflow starts with the search attributes its intake leads to, so the intake upserts none (a
+        visibility write fewer in the server)."""
         start = WithStartWorkflowOperation(
             DisputeCaseWorkflow.run,
             CaseInput(case_id=case_id, generation=GENERATION),
             id=case_id,
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=intake_attributes(case_id, command, actor, datetime.now(UTC)),
         )
         try:
             return await self.client.execute_update_with_start_workflow(

@@ -11,7 +11,12 @@ import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import (
+    RetryPolicy,
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+)
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -31,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.alarms import Alarm, next_alarm
     from domain.case import CaseState, Delivery, NotificationRecord, evolve
-    from domain.commands import Command
+    from domain.commands import Command, ReceiveCase
     from domain.decide import ActionRefused, NotPermitted, decide
     from domain.events import (
         SYSTEM_ACTOR,
@@ -64,6 +69,16 @@ KEEP_ALARM_TIMER_PATCH = "keep-alarm-timer"
 # a case's notifications due at one instant share one durable timer and go out in one activity, their outcomes
 # appended together; a channel the batch could not deliver is retried on its own, as before.
 BATCH_DELIVERIES_PATCH = "batch-deliveries"
+# Generation 3 only (never asked with workflow.patched: they pay at the start and at the close of a run, which
+# runs started before them are past or would pay a marker for). Each search-attribute upsert of a running case
+# is a visibility write in the server (a transaction of its own), beside the history event.
+# The client starts the workflow with the search attributes its intake leads to (intake_attributes), and a run
+# upserts only the attributes that differ from the ones it has: the intake upserts nothing.
+START_ATTRIBUTES = "start-attributes"
+# the archived case is sealed by a local activity: with no delivery pending, in the archive's own workflow task,
+# so the run closes in that task and the server's close record carries the archived stage (the upsert's own
+# visibility write is skipped for a closed run).
+LOCAL_SEAL = "local-seal"
 # the rest of DELIVERY_RETRY after a batch's attempt (its first): the same backoff, one step on.
 RETRY_AFTER_BATCH = RetryPolicy(initial_interval=DELIVERY_RETRY.initial_interval * 2, backoff_coefficient=2.0,
                                 maximum_interval=DELIVERY_RETRY.maximum_interval,
@@ -78,7 +93,8 @@ _REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChan
 # patches built into that generation without asking; the input is part of the run's history, so a replay
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
 # A new patch is asked for with workflow.patched until a new generation, added here, builds it in too
-# (generation 2: batch-deliveries, which runs of generation 1 ask for).
+# (generation 2: batch-deliveries, which runs of generation 1 ask for). A change that only a run's start can
+# take (generation 3: START_ATTRIBUTES, LOCAL_SEAL) goes straight into a new generation, never asked.
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
 # Folding each event with its actor (an acknowledgement names its liaison the task's 责任人) needs no patch: it
 # changes the state only, never which commands a recorded history issues.
@@ -89,6 +105,9 @@ BUILT_IN: dict[int, frozenset[str]] = {
     2: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
                   "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
                   BATCH_DELIVERIES_PATCH}),
+    3: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
+                  "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
+                  BATCH_DELIVERIES_PATCH, START_ATTRIBUTES, LOCAL_SEAL}),
 }
 GENERATION = max(BUILT_IN)
 
@@ -144,7 +163,11 @@ class DisputeCaseWorkflow:
         if self._deliveries:  # an archived case still delivers (and records) what it had issued
             await workflow.wait_condition(lambda: not self._deliveries and not self._outcomes)
         # Added after the first cases ran: histories recorded before it replay without the activity.
-        if self._patched("seal-archived-case"):
+        if LOCAL_SEAL in self._built_in:
+            await workflow.execute_local_activity_method(
+                EventStoreActivities.seal_archived_case, self.state.case_id,
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
+        elif self._patched("seal-archived-case"):
             await workflow.execute_activity_method(
                 EventStoreActivities.seal_archived_case, self.state.case_id,
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=APPEND_RETRY)
@@ -274,14 +297,18 @@ class DisputeCaseWorkflow:
     def _moved(self, before: CaseState, state: CaseState, pending: list[PendingEvent]) -> ActionResult:
         self._state = state
         self._changed = True
-        # A re-graded risk updates the search attribute too; histories from before never re-grade.
-        regraded = state.risk_level is not before.risk_level and before.version > 0 \
-            and self._patched("risk-regrade-attribute")
-        if state.stage is not before.stage or before.version == 0 or regraded:
-            workflow.upsert_search_attributes([
-                STAGE.value_set(state.stage.value), RISK.value_set(state.risk_level.value),
-                CATEGORY.value_set(state.category),
-            ])
+        if START_ATTRIBUTES in self._built_in:
+            # Only what differs from the run's attributes (set at its start, or carried over by continue-as-new).
+            have = workflow.info().typed_search_attributes
+            changed = [key.value_set(value) for key, value in _attributes(state) if have.get(key) != value]
+            if changed:
+                workflow.upsert_search_attributes(changed)
+        else:
+            # A re-graded risk updates the search attribute too; histories from before never re-grade.
+            regraded = state.risk_level is not before.risk_level and before.version > 0 \
+                and self._patched("risk-regrade-attribute")
+            if state.stage is not before.stage or before.version == 0 or regraded:
+                workflow.upsert_search_attributes([key.value_set(value) for key, value in _attributes(state)])
         return ActionResult(case_id=state.case_id, version=state.version, stage=state.stage.value,
                             events=[p.type for p in pending])
 
@@ -494,6 +521,25 @@ class DisputeCaseWorkflow:
             await self._append(AppendRequest(case_id=before.case_id, expected_version=before.version,
                                              events=pending))
             self._moved(before, state, pending)
+
+
+def _attributes(state: CaseState) -> list[tuple[SearchAttributeKey[str], str]]:
+    """The case's stage, risk and category, its Temporal search attributes (never personal data)."""
+    return [(STAGE, state.stage.value), (RISK, state.risk_level.value), (CATEGORY, state.category)]
+
+
+def intake_attributes(case_id: str, command: ReceiveCase, actor: Actor, now: datetime) -> TypedSearchAttributes:
+    """The search attributes the case has once ``command`` is recorded, for the client to start its workflow
+    with (START_ATTRIBUTES): the very decision the workflow's validator takes on the empty case. Empty when the
+    intake would be refused, so a workflow whose intake is refused carries no stage, as before."""
+    state = CaseState(case_id=case_id)
+    try:
+        events = decide(state, command, actor, now)
+    except (ActionRefused, NotPermitted):
+        return TypedSearchAttributes.empty
+    for e in events:
+        state = evolve(state, e, now, actor=actor)
+    return TypedSearchAttributes([SearchAttributePair(key, value) for key, value in _attributes(state)])
 
 
 def _update_id() -> str:

@@ -57,7 +57,12 @@ async def test_a_long_case_continues_as_new_without_losing_anything(eager_server
         await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.satisfied), MEDIATOR)
         await cases.act(case_id, ArchiveCase(), MEDIATOR)
         result = await client.get_workflow_handle(case_id, result_type=CaseState).result()
-        last_run = (await client.get_workflow_handle(case_id).describe()).run_id
+        described = await client.get_workflow_handle(case_id).describe()
+        last_run = described.run_id
+
+    # The search attributes set at the start were carried over by each continue-as-new, the stage upserted after.
+    assert {p.key.name: p.value for p in described.typed_search_attributes if p.key.name.startswith("Liandiao")} == {
+        "LiandiaoStage": "archived", "LiandiaoRisk": "medium", "LiandiaoCategory": "leak"}
 
     assert last_run != first_run  # it did continue as new, more than once on the way
     events = await EventStore(pool).read_stream(case_id)

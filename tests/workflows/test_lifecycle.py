@@ -21,6 +21,7 @@ from domain.commands import (
     PauseClock,
     RecordFollowUp,
     RecordMediation,
+    RegradeRisk,
     ReplyTask,
     RequestExtension,
     ResumeClock,
@@ -30,7 +31,7 @@ from domain.commands import (
     VerifyResolution,
 )
 from domain.decide import ActionRefused, NotPermitted
-from domain.vocabulary import MediationMethod, Outcome, Satisfaction, Stage, TaskStatus
+from domain.vocabulary import MediationMethod, Outcome, RiskLevel, Satisfaction, Stage, TaskStatus
 from infra.event_store import EventStore
 from tests.workflows.scenario import (
     CO,
@@ -281,3 +282,35 @@ async def test_the_workflow_refuses_a_route_outside_the_pinned_organisation(case
         await cases.act(case_id, RouteCase(lead_department="dept-gone"), MEDIATOR)
     routed = await cases.act(case_id, RouteCase(lead_department=LEAD, co_departments=(CO,)), MEDIATOR)
     assert routed.stage == Stage.coordination
+
+
+async def _attributes(cases: CaseClient, case_id: str) -> dict[str, object]:
+    described = await cases.client.get_workflow_handle(case_id).describe()
+    return {p.key.name: p.value for p in described.typed_search_attributes if p.key.name.startswith("Liandiao")}
+
+
+async def test_the_stage_risk_and_category_are_in_temporal_from_the_start_to_the_archive(cases: CaseClient) -> None:
+    # The workflow starts with the attributes its intake leads to and upserts what changes after (stage, risk).
+    case_id = f"C-{uuid.uuid4().hex[:10]}"
+    await cases.receive(case_id, receive_command(), MEDIATOR)
+    triage = {"LiandiaoStage": "triage", "LiandiaoRisk": "medium", "LiandiaoCategory": "leak"}
+    assert await _attributes(cases, case_id) == triage
+    await cases.act(case_id, RouteCase(lead_department=LEAD), MEDIATOR)
+    assert await _attributes(cases, case_id) == {**triage, "LiandiaoStage": "coordination"}
+    await cases.act(case_id, RegradeRisk(risk_level=RiskLevel.high, reason="矛盾激化"), MEDIATOR)
+    assert await _attributes(cases, case_id) == {**triage, "LiandiaoStage": "coordination", "LiandiaoRisk": "high"}
+    await _resolve(cases, case_id)
+    await cases.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
+    await cases.act(case_id, RecordFollowUp(satisfaction=Satisfaction.satisfied), MEDIATOR)
+    await cases.act(case_id, ArchiveCase(), MEDIATOR)
+    await cases.client.get_workflow_handle(case_id).result()
+    assert await _attributes(cases, case_id) == {**triage, "LiandiaoStage": "archived", "LiandiaoRisk": "high"}
+
+    duplicate = f"C-{uuid.uuid4().hex[:10]}"  # received and archived in one step
+    await cases.receive(duplicate, receive_command(duplicate_of=case_id), MEDIATOR)
+    assert await _attributes(cases, duplicate) == {**triage, "LiandiaoStage": "archived"}
+
+    refused = f"C-{uuid.uuid4().hex[:10]}"  # an intake the workflow refuses leaves no stage behind, as before
+    with pytest.raises(NotPermitted):
+        await cases.receive(refused, receive_command(), SUPERVISOR)
+    assert await _attributes(cases, refused) == {}

@@ -65,7 +65,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
 # Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
 # a case started under older code may still be running.
-CURRENT = "generation-2"  # runs carry their generation: no patch markers, every patch so far built in
+CURRENT = "generation-3"  # runs carry their generation: no patch markers, every patch so far built in
 
 
 def replayer() -> Replayer:
@@ -160,7 +160,8 @@ def test_the_recorded_histories_are_there() -> None:
     assert {p.stem for p in HISTORIES.glob("*.json")} >= {
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
         for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", "supervision-as-practised",
-                    "supervision-notify", "resolve-in-append", "keep-alarm-timer", "generation-1", CURRENT)
+                    "supervision-notify", "resolve-in-append", "keep-alarm-timer", "generation-1", "generation-2",
+                    CURRENT)
     } | {f"notify_{s}-{tag}" for s in ("ladder", "quiet") for tag in ("notify", "batch-deliveries")} \
       | {"sweep-escalation"}
 
@@ -319,3 +320,27 @@ def test_a_run_of_the_current_generation_asks_for_no_patch(scenario: str) -> Non
     shorter = len(WorkflowHistory.from_json(older.stem, older.read_text()).events) \
         - len(WorkflowHistory.from_json(current.stem, current.read_text()).events)
     assert shorter >= 2 * 5
+
+
+def _upserts(path: Path) -> list[set[str]]:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    return [set(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+            for e in history.events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+
+
+@pytest.mark.parametrize("scenario", ["full_lifecycle", "escalation"])
+def test_generation_3_starts_with_the_intakes_attributes_and_closes_in_the_archives_task(scenario: str) -> None:
+    # START_ATTRIBUTES: the start carries the stage, risk and category the intake leads to, and a run upserts only
+    # what changed (the stage, the risk); LOCAL_SEAL: the seal is a local activity in the archive's workflow task.
+    older, current = HISTORIES / f"{scenario}-generation-2.json", HISTORIES / f"{scenario}-generation-3.json"
+    events = list(WorkflowHistory.from_json(current.stem, current.read_text()).events)
+    started = events[0].workflow_execution_started_event_attributes.search_attributes.indexed_fields
+    assert set(started) == {"LiandiaoStage", "LiandiaoRisk", "LiandiaoCategory"}
+    assert all(u <= {"LiandiaoStage", "LiandiaoRisk"} for u in _upserts(current))
+    assert len(_upserts(current)) == len(_upserts(older)) - 1  # the intake's
+    assert "seal_archived_case" in _activities(older) and not _activities(current)
+    closing = [e for e in events if e.HasField("workflow_task_completed_event_attributes")][-1]
+    after = [e for e in events if e.event_id > closing.event_id]
+    assert [e.HasField("marker_recorded_event_attributes") for e in after[-2:]] == [True, False]
+    assert after[-1].HasField("workflow_execution_completed_event_attributes")
+    assert any(e.HasField("workflow_execution_update_completed_event_attributes") for e in after)  # the archive
