@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
+
 from application.access import require_role
 from application.case_client import CaseNotFound
 from application.errors import InvalidInput, NotFound, Refused
@@ -107,7 +109,8 @@ async def _note(app: Application, case_id: str, command: NoteCluster) -> None:
     except (ActionRefused, NotPermitted, CaseNotFound) as exc:  # archived (sealed), or recorded already
         log.info("cluster alert not recorded on case", case_id=case_id, alert_id=command.alert_id,
                  reason=str(exc))
-    except TimeoutError:
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # The SDK answers the wait's cancellation with its own error rather than letting TimeoutError through.
         log.warning("cluster alert not yet recorded on case: its workflow did not answer in time",
                     case_id=case_id, alert_id=command.alert_id, waited_s=NOTE_WAIT_S)
 
