@@ -12,7 +12,7 @@ the workflow, the events and the logs know a channel by its id and redacted addr
 
 A batch claims, sends and marks its channels a chunk of ``BATCH_CONCURRENCY`` at a time: a claim is taken just
 before its send, so its lease covers one send as a single delivery's does. Webhooks (Apprise ``json://`` and
-``jsons://``) are posted through one shared HTTP client with keep-alive, the address parsed by Apprise's own
+``jsons://``) are posted through a few shared HTTP clients with keep-alive, the address parsed by Apprise's own
 plugin (headers, parameters, credentials and payload fields as Apprise would send them); every other scheme
 goes through Apprise itself."""
 
