@@ -12,7 +12,7 @@ the workflow, the events and the logs know a channel by its id and redacted addr
 
 A batch claims, sends and marks its channels a chunk of ``BATCH_CONCURRENCY`` at a time: a claim is taken just
 before its send, so its lease covers one send as a single delivery's does. Webhooks (Apprise ``json://`` and
-``jsons://``) are posted through one shared HTTP client with keep-alive, the address parsed by Apprise's own
+``jsons://``) are posted through a few shared HTTP clients with keep-alive, the address parsed by Apprise's own
 plugin (headers, parameters, credentials and payload fields as Apprise would send them); every other scheme
 goes through Apprise itself."""
 
@@ -21,12 +21,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import apprise
 import asyncpg
 import httpx
+from apprise.manager_plugins import NotificationManager
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -52,10 +54,15 @@ logging.getLogger("apprise").setLevel(logging.CRITICAL)
 ATTEMPT_TIMEOUT = timedelta(seconds=20)  # one send; also the lease of a claim
 SEND_TIMEOUT_S = 10
 BATCH_CONCURRENCY = 16  # sends at once in one batch; also the channels claimed together
-# webhook posts in flight at once in a worker, all batches together: as many as the shared client's connections.
+# webhook posts in flight at once in a worker, all batches together: as many as the clients' connections.
 # More would wait inside httpcore's pool, whose bookkeeping grows with the square of the requests queued there
 # (5,000 queued took the worker's event loop from the workflow tasks for seconds).
 WEBHOOKS_IN_FLIGHT = 64
+# connections of one client: the posts in flight are spread over WEBHOOKS_IN_FLIGHT / this many clients, each
+# one post per connection. httpcore's pool walks all its connections on every request and every response (and
+# asks each idle one's socket whether it is readable, and counts its idle ones once per connection): one pool
+# of 64 connections cost 3.3 ms of CPU per post to a local receiver, 16 pools of 4 cost 0.7 ms.
+CONNECTIONS_PER_CLIENT = 4
 
 
 class ResolveRequest(BaseModel):
@@ -150,14 +157,19 @@ async def send(url: str, subject: str, text: str, limit_s: float = SEND_TIMEOUT_
 
 
 class Webhooks:
-    """Apprise ``json://`` / ``jsons://`` posts through one shared ``httpx.AsyncClient`` (keep-alive, no thread
+    """Apprise ``json://`` / ``jsons://`` posts through shared ``httpx.AsyncClient``s (keep-alive, no thread
     per send). The address is parsed once per URL by Apprise's plugin; the request is built from it as the
-    plugin's ``send`` builds it (method, headers, parameters, basic auth, payload fields re-mapped)."""
+    plugin's ``send`` builds it (method, headers, parameters, basic auth, payload fields re-mapped).
+
+    A post takes a slot: one of ``WEBHOOKS_IN_FLIGHT``, ``CONNECTIONS_PER_CLIENT`` to a client (one client per
+    slot group and certificate check), so no client ever has more posts than connections and none waits in its
+    pool. The slots are taken last in, first out: the clients used last, whose connections are open, go first."""
 
     def __init__(self) -> None:
-        self._clients: dict[bool, httpx.AsyncClient] = {}  # by whether certificates are verified
+        self._ssl: dict[bool, ssl.SSLContext] = {}  # by whether certificates are verified; shared by the clients
         self._plugins: dict[str, Any] = {}
-        self._gate: asyncio.Semaphore | None = None  # made on the activities' event loop
+        # a slot's clients, by whether certificates are verified; made on the activities' event loop
+        self._slots: asyncio.LifoQueue[dict[bool, httpx.AsyncClient]] | None = None
 
     def plugin(self, url: str) -> Any | None:
         """Apprise's parsed plugin for a webhook URL; None for another scheme (or an address it cannot parse)."""
@@ -169,14 +181,22 @@ class Webhooks:
             self._plugins[url] = apprise.Apprise.instantiate(url)
         return self._plugins[url]
 
+    def _client(self, group: dict[bool, httpx.AsyncClient], verify: bool) -> httpx.AsyncClient:
+        if verify not in group:
+            if verify not in self._ssl:  # one context for all the clients: each of its own costs milliseconds
+                self._ssl[verify] = httpx.create_ssl_context(verify=verify)
+            group[verify] = httpx.AsyncClient(
+                verify=self._ssl[verify], limits=httpx.Limits(max_connections=CONNECTIONS_PER_CLIENT))
+        return group[verify]
+
     async def post(self, plugin: Any, subject: str, text: str, limit_s: float) -> bool:
-        verify = bool(plugin.verify_certificate)
-        if verify not in self._clients:
-            self._clients[verify] = httpx.AsyncClient(
-                verify=verify, limits=httpx.Limits(max_connections=WEBHOOKS_IN_FLIGHT))
-        client = self._clients[verify]
-        if self._gate is None:
-            self._gate = asyncio.Semaphore(WEBHOOKS_IN_FLIGHT)
+        if self._slots is None:
+            self._slots = asyncio.LifoQueue()
+            groups: list[dict[bool, httpx.AsyncClient]] = [
+                {} for _ in range(WEBHOOKS_IN_FLIGHT // CONNECTIONS_PER_CLIENT)]
+            for _ in range(CONNECTIONS_PER_CLIENT):
+                for group in groups:
+                    self._slots.put_nowait(group)
         payload: dict[str, Any] = {"version": plugin.json_version, "title": subject, "message": text,
                                    "attachments": [], "type": "info"}
         for key, value in plugin.payload_extras.items():
@@ -191,13 +211,16 @@ class Webhooks:
         headers = {"User-Agent": plugin.app_id, "Content-Type": "application/json", **plugin.headers}
         auth = (plugin.user, plugin.password or "") if plugin.user else None
         timeout = httpx.Timeout(plugin.socket_read_timeout, connect=plugin.socket_connect_timeout)
+        group = await self._slots.get()
         try:
-            async with self._gate:
-                response = await asyncio.wait_for(client.request(
-                    plugin.method, target, content=json.dumps(payload).encode(), params=plugin.params,
-                    headers=headers, auth=auth, timeout=timeout, follow_redirects=plugin.redirects), limit_s)
+            client = self._client(group, bool(plugin.verify_certificate))
+            response = await asyncio.wait_for(client.request(
+                plugin.method, target, content=json.dumps(payload).encode(), params=plugin.params,
+                headers=headers, auth=auth, timeout=timeout, follow_redirects=plugin.redirects), limit_s)
         except (httpx.HTTPError, TimeoutError):
             return False
+        finally:
+            self._slots.put_nowait(group)
         return 200 <= response.status_code < 300
 
 
@@ -208,6 +231,9 @@ class NotificationActivities:
         self.public_url = public_url
         self.give_up_after_s = give_up_after_s
         self.webhooks = Webhooks()
+        # Apprise loads its plugins (a hundred modules) on first use: 0.4-2 s on the event loop, which held up a
+        # worker's first burst of deliveries and every workflow task with it. Loaded here, at the worker's start.
+        NotificationManager().load_modules()  # type: ignore[no-untyped-call]
 
     @activity.defn(name="resolve_notifications")
     async def resolve_notifications(self, request: ResolveRequest) -> list[Resolved]:
