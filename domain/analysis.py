@@ -94,8 +94,11 @@ def name_of(org: Organisation, key: str, by: HotspotBy) -> str:
 
 def roll_up(org: Organisation, tallies: Iterable[Tally], by: HotspotBy) -> dict[str, int]:
     out: dict[str, int] = {}
+    places: dict[str, str] = {}  # a grid's key, looked up once per grid rather than once per category
     for t in tallies:
-        key = key_of(org, t, by)
+        key = t.category if by is HotspotBy.category else places.get(t.grid_id)
+        if key is None:
+            key = places[t.grid_id] = key_of(org, t, by)
         out[key] = out.get(key, 0) + t.count
     return out
 
@@ -126,8 +129,10 @@ def heat(org: Organisation, tallies: Iterable[Tally]) -> Heat:
     grids = sorted(by_grid, key=lambda k: (-by_grid[k], k))
     categories = sorted(by_category, key=lambda k: (-by_category[k], k))
     cell: dict[tuple[str, str], int] = {}
+    places: dict[str, str] = {}
     for t in tallies:
-        g = key_of(org, t, HotspotBy.grid)
+        if (g := places.get(t.grid_id)) is None:
+            g = places[t.grid_id] = key_of(org, t, HotspotBy.grid)
         cell[g, t.category] = cell.get((g, t.category), 0) + t.count
     cells = tuple(tuple(cell.get((g, c), 0) for c in categories) for g in grids)
     return Heat(grids=tuple((g, org.jurisdiction_name(g)) for g in grids),

@@ -168,6 +168,10 @@ class Organisation(Frozen):
     _categories: dict[str, Category] = PrivateAttr(default_factory=dict)
     _rules: dict[str, RoutingRule] = PrivateAttr(default_factory=dict)
     _fingerprint: str = PrivateAttr(default="")
+    # Each jurisdiction's chain up to the district and its full name, worked out once: routing, notifying and
+    # 研判 ask for them per case and per tally (a private attribute costs pydantic's __getattr__ on each read).
+    _chains: dict[str, tuple[Jurisdiction, ...]] = PrivateAttr(default_factory=dict)
+    _full_names: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_integrity(self) -> Organisation:
@@ -182,6 +186,18 @@ class Organisation(Frozen):
         self._categories = {c.id: c for c in self.categories}
         self._rules = {r.category: r for r in self.rules}
         self._fingerprint = hashlib.sha256(self.canonical_json.encode("utf-8")).hexdigest()
+        by_id = self._jurisdictions
+        chains: dict[str, tuple[Jurisdiction, ...]] = {}
+        for j in self.jurisdictions:
+            chain = [j]
+            while (parent := chain[-1].parent) is not None:
+                chain.append(by_id[parent])
+            chains[j.id] = tuple(chain)
+        self._chains = chains
+        self._full_names = {
+            id: "".join(j.name for j in reversed([j for j in chain if j.level is not JurisdictionLevel.district]))
+            or by_id[id].name
+            for id, chain in chains.items()}
         return self
 
     @property
@@ -203,10 +219,7 @@ class Organisation(Frozen):
 
     def jurisdiction_name(self, id: str) -> str:
         """The jurisdiction's name with its parents' for a grid or community (东湖街道花园社区第一网格)."""
-        if id not in self._jurisdictions:
-            return id
-        chain = [j for j in self.ancestors(id) if j.level is not JurisdictionLevel.district]
-        return "".join(j.name for j in reversed(chain)) or self._jurisdictions[id].name
+        return self._full_names.get(id, id)
 
     def category_name(self, id: str) -> str:
         found = self._categories.get(id)
@@ -246,10 +259,10 @@ class Organisation(Frozen):
 
     def ancestors(self, jurisdiction_id: str) -> list[Jurisdiction]:
         """The jurisdiction itself first, then its parent, ... up to the district."""
-        chain = [self.jurisdiction(jurisdiction_id)]
-        while (parent := chain[-1].parent) is not None:
-            chain.append(self._jurisdictions[parent])
-        return chain
+        chain = self._chains.get(jurisdiction_id)
+        if chain is None:
+            raise UnknownId("jurisdiction", jurisdiction_id)
+        return list(chain)
 
     def escalation_target(self, department_id: str) -> Jurisdiction | None:
         """Where listed supervision (挂牌督办) of a department's task is notified: the next jurisdiction
