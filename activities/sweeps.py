@@ -105,12 +105,13 @@ class SweepActivities:
         and answer its deliveries not yet made, whether its event was appended now or by an earlier attempt."""
         wanted = notice_id(request.sweep_id, request.alarm)
         for _ in range(5):
-            events = await sweep_events(self.pool, request.sweep_id)
+            stored = await sweep_events_at(self.pool, request.sweep_id)
+            events = [e for e, _ in stored]
             state = replay(events)
             if state is None:
                 return []
             if next_alarm(state) != request.alarm:
-                await self._project(state.sweep_id)  # an earlier attempt may have stopped before it
+                await self._project(state.sweep_id, stored)  # an earlier attempt may have stopped before it
                 return self._deliveries(state, wanted)
             try:
                 decided = decide(state, request.alarm.command, actor=SYSTEM_ACTOR, sweep_id=state.sweep_id,
@@ -128,39 +129,40 @@ class SweepActivities:
                 continue  # a report got in first: read again
             after = replay([*events, *new])
             assert after is not None
-            await self._project(state.sweep_id)
+            await self._project(state.sweep_id, [*stored, *((e, request.alarm.at) for e in new)])
             return self._deliveries(after, wanted)
         raise StaleSweep(request.sweep_id)  # retried by Temporal
 
     @activity.defn(name="record_sweep_delivery")
     async def record_sweep_delivery(self, outcome: DeliveryOutcome) -> None:
         for _ in range(5):
-            events = await sweep_events(self.pool, outcome.sweep_id)
+            stored = await sweep_events_at(self.pool, outcome.sweep_id)
+            events = [e for e, _ in stored]
             state = replay(events)
             record = None if state is None else \
                 next((r for r in state.notices if r.notice.notification_id == outcome.notification_id), None)
             if state is None or record is None or outcome.channel_id not in record.undelivered:
                 if state is not None:
-                    await self._project(state.sweep_id)  # recorded by an earlier attempt, maybe not shown
+                    await self._project(state.sweep_id, stored)  # recorded by an earlier attempt, maybe not shown
                 return
             event: SweepEvent = SweepNoticeDelivered(
                 notification_id=outcome.notification_id, channel_id=outcome.channel_id, attempts=outcome.attempts,
             ) if outcome.delivered else SweepNoticeFailed(
                 notification_id=outcome.notification_id, channel_id=outcome.channel_id, attempts=outcome.attempts,
                 reason=outcome.reason or "投递失败")
+            at = datetime.now(UTC)
             try:
                 await append_sweep_events(self.pool, state.sweep_id, state.jurisdiction, len(events), [event],
-                                          SYSTEM_ACTOR, datetime.now(UTC))
-                await self._project(state.sweep_id)
-                return
+                                          SYSTEM_ACTOR, at)
             except StaleSweep:
                 continue
+            await self._project(state.sweep_id, [*stored, (event, at)])
+            return
         raise StaleSweep(outcome.sweep_id)
 
-    async def _project(self, sweep_id: str) -> None:
-        """The sweep's notices onto the bells of the centres told (each time whole, from the stream)."""
-        records = notifications_of(await sweep_events_at(self.pool, sweep_id),
-                                   sweep_link(self.public_url, sweep_id), self.give_up_after_s)
+    async def _project(self, sweep_id: str, stored: list[tuple[SweepEvent, datetime]]) -> None:
+        """The sweep's notices onto the bells of the centres told (each time whole, from the stream as stored)."""
+        records = notifications_of(stored, sweep_link(self.public_url, sweep_id), self.give_up_after_s)
         await record_sweep_notifications(self.pool, records)
 
     def _notice(self, state: SweepState, grid_id: str, level: int, notification_id: str,

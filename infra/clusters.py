@@ -37,6 +37,16 @@ def _alert(row: asyncpg.Record) -> Alert:
                  status=row["status"], closed_at=row["closed_at"], closed_by=row["closed_by"], note=row["note"])
 
 
+# The conditions both the locked read and the lock-free glance apply (domain/clusters.py), with the numbers of
+# their parameters: the open alert of (jurisdiction, category), and the cases counted: category, grids, since, until.
+def _open_alert(jurisdiction: str, category: str) -> str:
+    return f"kind = 'cluster' AND jurisdiction = {jurisdiction} AND category = {category} AND status = 'open'"
+
+
+_RECEIVED = """category = $1 AND grid_id = ANY($2::text[]) AND received_at >= $3 AND received_at <= $4
+                  AND archive_reason IS DISTINCT FROM 'duplicate'"""
+
+
 class LockedAlerts:
     """One community's and category's cluster alerts, locked for this transaction."""
 
@@ -45,8 +55,7 @@ class LockedAlerts:
 
     async def open_alert(self) -> OpenAlert | None:
         row = await self.conn.fetchrow(
-            """SELECT alert_id, case_ids FROM analysis_alerts
-                WHERE kind = 'cluster' AND jurisdiction = $1 AND category = $2 AND status = 'open'""",
+            f"SELECT alert_id, case_ids FROM analysis_alerts WHERE {_open_alert('$1', '$2')}",
             self.jurisdiction, self.category)
         return None if row is None else OpenAlert(row["alert_id"], tuple(row["case_ids"]))
 
@@ -54,9 +63,7 @@ class LockedAlerts:
         """The cases of the category received in these grids in ``[since, until]``, duplicates (重复件) left out
         (domain/clusters.py)."""
         rows = await self.conn.fetch(
-            """SELECT case_id, received_at FROM case_summaries
-                WHERE category = $1 AND grid_id = ANY($2::text[]) AND received_at >= $3 AND received_at <= $4
-                  AND archive_reason IS DISTINCT FROM 'duplicate'""",
+            f"SELECT case_id, received_at FROM case_summaries WHERE {_RECEIVED}",
             self.category, list(grids), since, until)
         return [Received(r["case_id"], r["received_at"]) for r in rows]
 
@@ -79,13 +86,11 @@ async def glance(pool: asyncpg.Pool, jurisdiction: str, category: str, grids: Se
                  until: datetime, case_id: str) -> tuple[bool, int]:
     """Without a lock, in one statement: whether the community's category has an open alert, and how many
     other cases :meth:`LockedAlerts.received` would find (domain/clusters.py ``worth_locking``)."""
-    row = await pool.fetchrow(
-        """SELECT EXISTS (SELECT 1 FROM analysis_alerts
-                           WHERE kind = 'cluster' AND jurisdiction = $1 AND category = $2 AND status = 'open'),
-                  (SELECT count(*) FROM case_summaries
-                    WHERE category = $2 AND grid_id = ANY($3::text[]) AND received_at >= $4 AND received_at <= $5
-                      AND archive_reason IS DISTINCT FROM 'duplicate' AND case_id <> $6)""",
-        jurisdiction, category, list(grids), since, until, case_id)
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            f"""SELECT EXISTS (SELECT 1 FROM analysis_alerts WHERE {_open_alert('$5', '$1')}),
+                       (SELECT count(*) FROM case_summaries WHERE {_RECEIVED} AND case_id <> $6)""",
+            category, list(grids), since, until, jurisdiction, case_id)
     assert row is not None
     return bool(row[0]), int(row[1])
 

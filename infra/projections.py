@@ -194,9 +194,14 @@ def _rewrite(out: list[tuple[str, list[Any]]], family: Sequence[Any], states: li
                         _columns(rows, len(types))))
 
 
+def departments_of(n: NotificationRecord) -> list[str]:
+    """The departments a notification went to ("liaisons:{d}", "head:{d}"); "user:{id}" is addressed to one
+    person, not a department: found by its recipient (notification_reads.py)."""
+    return list(dict.fromkeys(r.partition(":")[2] for r in n.recipients if not r.startswith("user:")))
+
+
 def notification_row(n: NotificationRecord) -> dict[str, Any]:
-    # "user:{id}" is addressed to one person, not a department: found by its recipient (notification_reads.py)
-    departments = list(dict.fromkeys(r.partition(":")[2] for r in n.recipients if not r.startswith("user:")))
+    departments = departments_of(n)
     return {"notification_id": n.notification_id, "kind": n.kind, "level": n.level,
             "departments": json.dumps(departments), "recipients": json.dumps(list(n.recipients)),
             "record": n.model_dump_json(), "created_at": n.created_at}

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 from domain.case import NotificationRecord
 from domain.chain import GENESIS_HASH, chain_hash, chain_hash_matches, envelope_for_hash
 from domain.events import Actor, SweepEvent
+from infra.projections import departments_of
 
 _EVENT: TypeAdapter[SweepEvent] = TypeAdapter(SweepEvent)
 
@@ -49,7 +50,7 @@ async def record_sweep_notifications(pool: asyncpg.Pool, records: list[Notificat
            ON CONFLICT (notification_id) DO UPDATE SET record = EXCLUDED.record
            WHERE notifications.record IS DISTINCT FROM EXCLUDED.record""",
         [(r.notification_id, r.kind, r.level,
-          list(dict.fromkeys(x.partition(":")[2] for x in r.recipients if not x.startswith("user:"))),
+          departments_of(r),
           list(r.recipients), r.model_dump_json(), r.created_at) for r in records])
 
 
