@@ -47,7 +47,7 @@ class DecisionActivities:
 
     @activity.defn(name="append_decision")
     async def append_decision(self, request: DecisionAppend) -> DecisionAppended:
-        resolved = self.notify.resolve(request.resolve)
+        resolved = await self.notify.resolve(request.resolve)
         ids = iter(request.event_ids)
         notices = [PendingEvent(event_id=next(ids), occurred_at=request.occurred_at, actor=request.actor, payload=p)
                    for plan, r in zip(request.plans, resolved, strict=True)

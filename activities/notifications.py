@@ -34,7 +34,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.events import DeliveryTarget, DomainEvent, NotificationDeferred, NotificationIssued
-from domain.notifications import Intent, message, recipients, targets, url_for
+from domain.notifications import Intent, message, person_of, person_targets, person_url, recipients, targets, url_for
 from domain.organisation import Organisation
 from infra.deliveries import (
     claim_deliveries,
@@ -46,6 +46,7 @@ from infra.deliveries import (
     mark_outcomes,
 )
 from infra.logging import get_logger
+from infra.users import notify_urls
 
 log = get_logger(__name__)
 # Apprise logs the URLs it sends to (with their keys and passwords) at debug and info: keep it quiet.
@@ -239,21 +240,35 @@ class NotificationActivities:
     async def resolve_notifications(self, request: ResolveRequest) -> list[Resolved]:
         """Each intent's recipients and channels as the organisation names them now (recorded with the
         notification, so a later change of the organisation does not rewrite who was told)."""
-        return self.resolve(request)
+        return await self.resolve(request)
 
-    def resolve(self, request: ResolveRequest) -> list[Resolved]:
+    async def resolve(self, request: ResolveRequest) -> list[Resolved]:
         link = case_link(self.public_url, request.case_id)
+        people = [a.ref for intent in request.intents for a in intent.audiences if a.kind == "user"]
+        # A person told by name (a 包案 leader) is reached on the channels the admin gave them: one read, and
+        # only for the rare notification that names a person.
+        channels = await notify_urls(self.pool, people) if people else {}
         out = []
         for intent in request.intents:
             who = recipients(self.org, intent)
             _, text = message(intent, request.case_id, request.title, request.timezone, link, self.org)
-            out.append(Resolved(recipients=who, targets=tuple(t for r in who for t in targets(self.org, r)),
-                                text=text, link=link, give_up_after_s=self.give_up_after_s))
+            found = tuple(t for r in who for t in (
+                person_targets(r[5:], channels.get(r[5:], ())) if r.startswith("user:") else targets(self.org, r)))
+            out.append(Resolved(recipients=who, targets=found, text=text, link=link,
+                                give_up_after_s=self.give_up_after_s))
         return out
+
+    async def _url(self, channel_id: str) -> str | None:
+        """The URL a recorded channel stands for now: a department's from the organisation, a person's from
+        their own channels (``None`` once they no longer have it, or are disabled)."""
+        person = person_of(channel_id)
+        if person is None:
+            return url_for(self.org, channel_id)
+        return person_url(channel_id, (await notify_urls(self.pool, [person])).get(person, ()))
 
     @activity.defn(name="deliver_notification")
     async def deliver_notification(self, request: DeliverRequest) -> DeliverResult:
-        url = url_for(self.org, request.channel_id)
+        url = await self._url(request.channel_id)
         if url is None:
             raise ApplicationError("the organisation no longer has this channel", type="ChannelRemoved",
                                    non_retryable=True)
@@ -300,7 +315,7 @@ class NotificationActivities:
         done: dict[int, ItemOutcome] = {}
         urls: dict[int, str] = {}
         for i, item in enumerate(items):
-            url = url_for(self.org, item.channel_id)
+            url = await self._url(item.channel_id)
             if url is None:
                 done[i] = outcome(item, "failed", error="ChannelRemoved")
             else:

@@ -112,6 +112,14 @@ class AdminDesk:
         await self._log(admin, "reset_password", user.login)
         return user, password
 
+    async def set_channels(self, admin: Actor, login: str, urls: list[str]) -> User:
+        """The person's own channels (each an Apprise URL; none clears them). On record by their redacted
+        addresses: the URLs may hold a robot key or a password."""
+        require_role(admin, ADMIN)
+        user = await self.app.people.set_channels(login, urls)
+        await self._log(admin, "set_channels", user.login, " ".join(user.channels) or "-")
+        return user
+
     async def _is_self(self, admin: Actor, login: str) -> bool:
         me = await self.app.people.user(admin.id)
         return me is not None and me.login == login

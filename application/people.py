@@ -23,6 +23,7 @@ from domain.access import (
     role_problem,
 )
 from domain.events import Actor
+from domain.notifications import person_channels_problem
 from domain.organisation import JurisdictionLevel, Organisation, UnknownId
 from domain.vocabulary import Role
 from infra import tokens, users
@@ -131,6 +132,17 @@ class People:
         if user is None:
             raise NotFound(f"no person with login {login!r}", "no_user", {"login": login})
         return user, password
+
+    async def set_channels(self, login: str, urls: list[str]) -> User:
+        """Replace a person's own channels (Apprise URLs; ``[]``: none): a 包案 leader is told there as well as
+        in the workbench. Blank entries and repeats are dropped."""
+        kept = list(dict.fromkeys(u.strip() for u in urls if u.strip()))
+        if problem := person_channels_problem(kept):
+            raise InvalidInput(problem, "notify")
+        user = await users.set_notify(self.pool, login, kept)
+        if user is None:
+            raise NotFound(f"no person with login {login!r}", "no_user", {"login": login})
+        return user
 
     async def user(self, user_id: str) -> User | None:
         return await users.user_by_id(self.pool, user_id)

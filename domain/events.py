@@ -320,9 +320,9 @@ class DeliveryTarget(Frozen):
     """One channel a notification goes out on, as recorded: never the URL itself (it may embed a robot key or a
     password), only a stable id and a redacted address (scheme and host or recipient)."""
 
-    channel_id: str  # "{department}/{role}/{index}/{first 12 hex of sha256(url)}"
-    department: str
-    role: Literal["liaisons", "head"]
+    channel_id: str  # "{department}/{role}/{index}/{first 12 hex of sha256(url)}"; a person's: "user/{id}/..."
+    department: str  # the department told; for a person's own channel (role "user"), the person's id
+    role: Literal["liaisons", "head", "user"]
     address: str  # e.g. "json://127.0.0.1:8080/hook", "mailto://liaison@example.org", "wecombot://***"
 
 

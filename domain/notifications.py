@@ -19,7 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import SerializerFunctionWrapHandler, model_serializer
+from pydantic import SerializerFunctionWrapHandler, TypeAdapter, ValidationError, model_serializer
 
 from domain.case import CaseState
 from domain.describe import NOTIFICATION_KIND
@@ -42,7 +42,7 @@ from domain.events import (
     TaskReminded,
 )
 from domain.handling import LEVEL_NAMES, place_at
-from domain.organisation import Department, JurisdictionLevel, Organisation, UnknownId
+from domain.organisation import Department, JurisdictionLevel, NotifyUrl, Organisation, UnknownId
 from domain.policy import NotificationPolicy
 from domain.vocabulary import WATCH_CLOCKS, Clock, RiskLevel
 
@@ -57,8 +57,8 @@ class Audience(Frozen):
     centre one jurisdiction level above the department's) or a jurisdiction id (centre_of: the 综治中心 of it or
     nearest above; street_centre: of the street that holds it; police_above, district_centre: from it up;
     centre_at: the centre of its ancestor at ``level``, or the nearest above that) or, for ``user``, a
-    user's id (a 包案 leader: told in the workbench, by id; the organisation names no channel for a
-    person)."""
+    user's id (a 包案 leader: told in the workbench, by id, and on the person's own channels when the admin has
+    given them some: :func:`person_targets`)."""
 
     kind: AudienceKind
     ref: str
@@ -284,6 +284,50 @@ def targets(org: Organisation, recipient: str) -> tuple[DeliveryTarget, ...]:
         DeliveryTarget(channel_id=f"{department}/{role}/{i}/{url_hash(url)}", department=department,
                        role="liaisons" if role == "liaisons" else "head", address=redact(url))
         for i, url in enumerate(urls))
+
+
+# A person's own channels (a 包案 leader's, set by the admin on the person: infra/users.py) are recorded as
+# "user/{user id}/{index}/{hash}", with ``role`` "user" and the person's id where a department's would be, so
+# that ``f"{role}:{department}"`` is the recipient they reach ("user:{id}") as for a department's channels.
+PERSON_CHANNEL = "user"
+
+
+def person_targets(user_id: str, urls: tuple[str, ...]) -> tuple[DeliveryTarget, ...]:
+    """The channels that reach ``"user:{user_id}"``: the person's own URLs (none when the admin gave none)."""
+    return tuple(
+        DeliveryTarget(channel_id=f"{PERSON_CHANNEL}/{user_id}/{i}/{url_hash(url)}", department=user_id,
+                       role="user", address=redact(url))
+        for i, url in enumerate(urls))
+
+
+MAX_PERSON_CHANNELS = 5
+_NOTIFY_URL: TypeAdapter[str] = TypeAdapter(NotifyUrl)
+
+
+def person_channels_problem(urls: list[str]) -> str | None:
+    """What is wrong with ``urls`` as a person's own channels, or ``None``: Apprise URLs as a department's
+    (``scheme://...``), at most five. A problem names a URL by its redacted form only (it may hold a key)."""
+    if len(urls) > MAX_PERSON_CHANNELS:
+        return f"at most {MAX_PERSON_CHANNELS} channels a person, not {len(urls)}"
+    for i, url in enumerate(urls, 1):
+        try:
+            _NOTIFY_URL.validate_python(url)
+        except ValidationError:
+            return f"channel {i} is not an Apprise URL (scheme://…, no spaces): {redact(url)}"
+    return None
+
+
+def person_of(channel_id: str) -> str | None:
+    """The person a recorded channel reaches, when it is a person's own (else ``None``: a department's)."""
+    kind, _, rest = channel_id.partition("/")
+    return rest.rsplit("/", 2)[0] if kind == PERSON_CHANNEL and rest.count("/") >= 2 else None
+
+
+def person_url(channel_id: str, urls: tuple[str, ...]) -> str | None:
+    """The URL a person's recorded channel stands for among their URLs now (by its hash, wherever it now sits
+    in the list); ``None`` when they no longer have it."""
+    digest = channel_id.rsplit("/", 1)[-1]
+    return next((u for u in urls if url_hash(u) == digest), None)
 
 
 def url_for(org: Organisation, channel_id: str) -> str | None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
 from domain.events import Actor
+from domain.notifications import redact
 from domain.vocabulary import Role
 
 
@@ -28,6 +31,7 @@ class User:
     created_at: datetime
     disabled_at: datetime | None
     jurisdiction: str | None = None  # a grid worker's grid
+    channels: tuple[str, ...] = ()  # the person's own channels, redacted (the URLs stay in the table)
 
     @property
     def grid(self) -> str | None:
@@ -44,11 +48,13 @@ class User:
                      jurisdiction=self.jurisdiction)
 
 
-_USER_COLUMNS = "id, login, name, role, department, kind, created_at, disabled_at, jurisdiction"
+_USER_COLUMNS = "id, login, name, role, department, kind, created_at, disabled_at, jurisdiction, notify"
 
 
-def _user(row: asyncpg.Record) -> User:
-    return User(**{**dict(row), "role": Role(row["role"])})
+def _user(row: Mapping[str, Any]) -> User:
+    record = dict(row)
+    urls = record.pop("notify")
+    return User(**{**record, "role": Role(record["role"]), "channels": tuple(redact(u) for u in urls)})
 
 
 class LoginTaken(Exception):
@@ -89,9 +95,8 @@ async def password_hash_of(pool: asyncpg.Pool, login: str) -> tuple[User, str | 
     row = await pool.fetchrow(f"SELECT {_USER_COLUMNS}, password_hash FROM users WHERE login = $1", login)
     if row is None:
         return None
-    record = dict(row)
-    password_hash = record.pop("password_hash")
-    return User(**{**record, "role": Role(record["role"])}), password_hash
+    password_hash = row["password_hash"]
+    return _user({k: v for k, v in dict(row).items() if k != "password_hash"}), password_hash
 
 
 async def list_users(pool: asyncpg.Pool, include_machines: bool = True) -> list[User]:
@@ -126,6 +131,22 @@ async def disable_user(pool: asyncpg.Pool, login: str) -> User | None:
         f"""UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE login = $1
             RETURNING {_USER_COLUMNS}""", login)
     return None if row is None else _user(row)
+
+
+async def set_notify(pool: asyncpg.Pool, login: str, urls: list[str]) -> User | None:
+    """Replace a person's own channels (``[]``: none)."""
+    row = await pool.fetchrow(
+        f"UPDATE users SET notify = $2 WHERE login = $1 AND kind = 'person' RETURNING {_USER_COLUMNS}", login, urls)
+    return None if row is None else _user(row)
+
+
+async def notify_urls(pool: asyncpg.Pool, user_ids: list[str]) -> dict[str, tuple[str, ...]]:
+    """The channels of those of ``user_ids`` who are people in use and have some: a disabled person is told
+    nowhere outside the workbench (they no longer read it either)."""
+    rows = await pool.fetch(
+        "SELECT id, notify FROM users WHERE id = ANY($1::text[]) AND disabled_at IS NULL AND kind = 'person'"
+        " AND cardinality(notify) > 0", user_ids)
+    return {r["id"]: tuple(r["notify"]) for r in rows}
 
 
 async def set_password_hash(pool: asyncpg.Pool, login: str, password_hash: str) -> User | None:

@@ -128,6 +128,19 @@ def register(app: typer.Typer, token_app: typer.Typer, fail: Callable[[str, int]
             os_user, "disable_user", lambda people: people.disable_user(login), lambda done: done.login)))
         print(f"disabled {user.login} ({user.name}) at {_when(user.disabled_at)}")
 
+    @user_app.command("channels")
+    def user_channels(
+        login: str,
+        urls: Annotated[list[str] | None, typer.Argument(
+            help="Apprise URLs (wecombot://..., mailto://..., json://...); none clears them")] = None,
+        data_dir: DataDir = None,
+    ) -> None:
+        """Set a person's own channels: a 包案 leader is told there as well as in the workbench."""
+        user = run_db(data_dir, people_work(on_record(
+            os_user, "set_channels", lambda people: people.set_channels(login, list(urls or [])),
+            lambda done: done.login, lambda done: " ".join(done.channels) or "-")))
+        print(f"{user.login} ({user.name}): " + (", ".join(user.channels) or "in the workbench only"))
+
     @token_app.command("list")
     def token_list(
         revoked: Annotated[bool, typer.Option("--revoked", help="also list revoked tokens")] = False,

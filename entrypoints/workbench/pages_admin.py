@@ -6,6 +6,7 @@ answering the POST (never in a URL, never cached); every rule is in ``applicatio
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +29,8 @@ router = APIRouter(route_class=WorkbenchRoute)
 FRESH_FOR = timedelta(minutes=10)
 ROLES = [(r.value, ROLE[r]) for r in SIGNING_ROLES]
 ACTION = {"add_user": "添加账号", "disable_user": "停用账号", "reset_password": "重置密码",
-          "revoke_token": "吊销令牌", "issue_token": "签发令牌", "organisation": "组织架构生效", "calendar": "载入日历"}
+          "set_channels": "设置通知渠道", "revoke_token": "吊销令牌", "issue_token": "签发令牌",
+          "organisation": "组织架构生效", "calendar": "载入日历"}
 NO_STORE = {"Cache-Control": "no-store"}
 
 admin_only = role_in(Role.admin)
@@ -174,6 +176,28 @@ async def reset_password(request: Request, login: str, who: Session = Depends(cs
     page = render(request, "admin_password.html", user=user, password=password, title="密码已重置")
     page.headers.update(NO_STORE)
     return page
+
+
+@router.post("/admin/people/{login}/channels", include_in_schema=False)
+async def set_channels(request: Request, login: str, who: Session = Depends(csrf_checked)) -> Response:
+    if (step := await _acting(request, who)) is not None:
+        return step
+    text = str((await request.form()).get("notify") or "")[:5000]
+    try:
+        await _desk(request).set_channels(who.actor, login[:64], text.splitlines())
+    except InvalidInput as exc:
+        return await _page(request, who, 422, channels_open=login, people_error=_channels_message(exc.message))
+    except NotFound:
+        return await _page(request, who, 404, people_error="没有这个账号。")
+    return go("/admin?done=已保存通知渠道#people")
+
+
+def _channels_message(problem: str) -> str:
+    if "at most" in problem:
+        return "每人最多 5 个通知地址。"
+    line = re.search(r"channel (\d+)", problem)
+    return ("通知地址须为 Apprise 地址，形如 “wecombot://…”、“mailto://…” 或 “json://…”，每行一个，不含空格"
+            + (f"（第 {line.group(1)} 个地址有误）。" if line else "。"))
 
 
 @router.post("/admin/tokens/{token_id}/revoke", include_in_schema=False)

@@ -17,7 +17,7 @@ import pytest
 from application.admin import AdminDesk, PeoplePage, PeopleQuery
 from application.calendar import ScheduleProblems
 from application.cases import Application, Intake
-from application.errors import Forbidden, InvalidInput
+from application.errors import Forbidden, InvalidInput, NotFound
 from application.organisation import OrganisationProblems, in_force
 from application.people import SignInRefused
 from bootstrap import build_application
@@ -271,6 +271,12 @@ def test_the_command_line_puts_its_admin_commands_on_the_same_log(  # type: igno
     token = issued.stdout.strip()
     revoked = runner.invoke(cli, ["token", "revoke", token, *where])
     assert revoked.exit_code == 0, revoked.output
+    channels = runner.invoke(cli, ["user", "channels", login, "wecombot://CLIROBOTKEY", *where])
+    assert channels.exit_code == 0, channels.output
+    assert channels.stdout.strip() == f"{login} (命令行加的人): wecombot://***"
+    typo = runner.invoke(cli, ["user", "channels", login, "wecombot:/CLIROBOTKEY", *where])
+    assert typo.exit_code == 1 and "not an Apprise URL" in typo.output and "CLIROBOTKEY" not in typo.output
+    assert "Traceback" not in typo.output and len(typo.output.strip().splitlines()) == 1
     disabled = runner.invoke(cli, ["user", "disable", login, *where])
     assert disabled.exit_code == 0, disabled.output
     failed = runner.invoke(cli, ["user", "disable", "nobody-at-all", *where])
@@ -288,6 +294,40 @@ def test_the_command_line_puts_its_admin_commands_on_the_same_log(  # type: igno
     user = getpass.getuser()
     assert [(e["action"], e["actor_id"]) for e in entries] == [
         ("add_user", f"cli:{user}"), ("issue_token", f"cli:{user}"), ("revoke_token", f"cli:{user}"),
-        ("disable_user", f"cli:{user}")]
+        ("set_channels", f"cli:{user}"), ("disable_user", f"cli:{user}")]
+    assert entries[3]["detail"] == "wecombot://***"
     assert entries[1]["subject"] == entries[2]["subject"] and entries[1]["subject"].startswith("tok-")
-    assert all(password not in str(dict(e)) and token not in str(dict(e)) for e in entries)
+    assert all(password not in str(dict(e)) and token not in str(dict(e)) and "CLIROBOTKEY" not in str(dict(e))
+               for e in entries)
+
+
+async def test_a_persons_own_channels_are_set_shown_redacted_and_cleared(app: Application) -> None:
+    admin = await _admin(app)
+    desk = AdminDesk(app)
+    login = _login("leader")
+    added = await desk.add_person(admin, name="王领导", role=Role.leader, department=None, grid=None, login=login)
+    assert added.user.channels == ()
+    secret = "wecombot://ROBOTKEY0123456789"
+    user = await desk.set_channels(admin, login, [f"  {secret} ", "", "mailto://leader:pw@mail.example?to=wang@x.cn",
+                                                  secret])
+    # trimmed, blanks and repeats dropped; shown only redacted (the robot key and the password stay in the table)
+    assert user.channels == ("wecombot://***", "mailto://mail.example")
+    listed = (await desk.find_people(admin, PeopleQuery(text=login))).people
+    assert [u.channels for u in listed] == [("wecombot://***", "mailto://mail.example")]
+    stored = await app.pool.fetchval("SELECT notify FROM users WHERE login = $1", login)
+    assert stored == [secret, "mailto://leader:pw@mail.example?to=wang@x.cn"]
+    entry = next(e for e in await desk.log(admin) if e.subject == login and e.action == "set_channels")
+    assert entry.detail == "wecombot://*** mailto://mail.example" and "ROBOTKEY" not in entry.detail
+
+    with pytest.raises(InvalidInput, match="channel 2 is not an Apprise URL") as bad:
+        await desk.set_channels(admin, login, ["json://127.0.0.1/hook", "not a url with SECRETKEY"])
+    assert bad.value.field == "notify" and "SECRETKEY" not in bad.value.message
+    with pytest.raises(InvalidInput, match="at most 5"):
+        await desk.set_channels(admin, login, [f"json://127.0.0.1/{i}" for i in range(6)])
+    with pytest.raises(NotFound):
+        await desk.set_channels(admin, "nobody-" + login, ["json://127.0.0.1/hook"])
+    with pytest.raises(Forbidden):
+        await desk.set_channels(added.user.actor, login, [])
+    assert (await app.pool.fetchval("SELECT notify FROM users WHERE login = $1", login))[0] == secret  # unchanged
+
+    assert (await desk.set_channels(admin, login, [])).channels == ()

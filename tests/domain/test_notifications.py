@@ -109,3 +109,23 @@ def test_messages_are_chinese_with_the_due_time_in_local_time_and_no_personal_da
     assert subject == "【联调·催办】案件 C-1"
     assert "2026年03月02日 09:00 前答复" in body and "级别：1 级" in body and "https://x.example/cases/C-1" in body
     assert "张三" not in body and "13800001234" not in body
+
+
+def test_a_persons_channels_are_recorded_by_id_and_redacted_address_and_found_again_by_hash() -> None:
+    from domain.notifications import person_channels_problem, person_of, person_targets, person_url, url_hash
+
+    urls = ("wecombot://ROBOTKEY42", "mailto://wang:pw@mail.example?to=wang@x.cn")
+    first, second = person_targets("usr-0a1b2c", urls)
+    assert first.channel_id == f"user/usr-0a1b2c/0/{url_hash(urls[0])}" and first.address == "wecombot://***"
+    assert (second.role, second.department, second.address) == ("user", "usr-0a1b2c", "mailto://mail.example")
+    assert person_targets("usr-0a1b2c", ()) == ()
+    assert person_of(first.channel_id) == "usr-0a1b2c"
+    assert person_of(f"dept-donghu-labour/liaisons/0/{url_hash(urls[0])}") is None
+    assert person_of("user/broken") is None
+    # found by its hash wherever it now sits; gone once the person no longer has it
+    assert person_url(second.channel_id, (urls[1],)) == urls[1]
+    assert person_url(first.channel_id, (urls[1],)) is None
+    assert person_channels_problem(list(urls)) is None and person_channels_problem([]) is None
+    assert person_channels_problem(["json://h/1"] * 6) == "at most 5 channels a person, not 6"
+    assert person_channels_problem(["json://h/1", "wecombot:/KEY"]) == \
+        "channel 2 is not an Apprise URL (scheme://…, no spaces): wecombot://***"

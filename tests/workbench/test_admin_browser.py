@@ -139,6 +139,40 @@ def test_a_bad_person_gets_a_chinese_message_and_keeps_what_was_typed(browser: A
     page.context.close()
 
 
+def test_a_leaders_own_channel_is_set_shown_redacted_and_refused_when_malformed(browser: Any, desk: Desk) -> None:
+    page = _admin(browser, desk)
+    login = f"wang-{uuid.uuid4().hex[:6]}"
+    page.get_by_label("姓名").fill("王领导")
+    page.get_by_label("角色").select_option(label="领导")
+    page.get_by_label("用户名").fill(login)
+    page.get_by_role("button", name="添加").click()
+    page.get_by_role("link", name="返回管理页").click()
+    row = page.locator(f'tr[data-login="{login}"]')
+    expect(row).to_contain_text("仅站内")
+    row.get_by_text("设置").click()
+    row.get_by_label("通知地址").fill("wecombot://ROBOTKEY0042\nnot a url")
+    row.get_by_role("button", name=f"保存通知渠道 {login}").click()
+    expect(page.get_by_role("alert")).to_contain_text("第 2 个地址有误")
+    assert "ROBOTKEY0042" not in page.content()  # refused: nothing saved, the key never echoed
+    row = page.locator(f'tr[data-login="{login}"]')
+    expect(row.get_by_label("通知地址")).to_be_visible()  # the form stays open on the row it was about
+    row.get_by_label("通知地址").fill("wecombot://ROBOTKEY0042\nmailto://wang:pw@mail.example?to=wang@x.cn")
+    row.get_by_role("button", name=f"保存通知渠道 {login}").click()
+    page.wait_for_url(re.compile(r".*/admin\?done=.*"))
+    row = page.locator(f'tr[data-login="{login}"]')
+    expect(row).to_contain_text("wecombot://***")
+    expect(row).to_contain_text("mailto://mail.example")
+    assert "ROBOTKEY0042" not in page.content() and "wang:pw" not in page.content()
+    expect(page.locator("#admin-log")).to_contain_text("设置通知渠道")
+    shoot(page, "admin-person-channels")
+
+    row.get_by_text("设置").click()
+    row.get_by_role("button", name=f"保存通知渠道 {login}").click()  # saved empty: cleared
+    page.wait_for_url(re.compile(r".*/admin\?done=.*"))
+    expect(page.locator(f'tr[data-login="{login}"]')).to_contain_text("仅站内")
+    page.context.close()
+
+
 def test_a_broken_organisation_file_shows_its_json_paths(browser: Any, desk: Desk) -> None:
     page = _admin(browser, desk)
     data = json.loads(demo_organisation().canonical_json)

@@ -16,7 +16,7 @@ import pytest
 from temporalio.worker import Replayer
 
 from application.case_client import CaseClient
-from domain.commands import HandUp, ReceiveCase, RouteCase
+from domain.commands import AssignLeader, HandUp, ReceiveCase, RouteCase
 from domain.events import Actor, NotificationDeferred, NotificationDelivered
 from domain.organisation import JurisdictionLevel
 from domain.vocabulary import Channel, RiskLevel, Role
@@ -37,7 +37,7 @@ from tests.workflows.notify_setup import (
     posts_for,
     settled,
 )
-from tests.workflows.scenario import CALM, CO, FAST, LEAD, MEDIATOR, receive_command, wait_for_events
+from tests.workflows.scenario import CALM, CO, FAST, LEAD, MEDIATOR, SUPERVISOR, receive_command, wait_for_events
 from workers.case_worker import build_worker
 from workflows.dispute_case import DisputeCaseWorkflow
 
@@ -240,3 +240,41 @@ async def test_a_hand_up_reaches_the_next_levels_centre_and_no_one_else(
                for n in issued(events) for t in n.targets)
     assert (await store.verify(case_id)).valid
     await replays(notifying.client, case_id, "hand_up")
+
+
+async def test_a_leader_is_told_on_their_own_channel_and_a_leader_without_one_in_the_workbench_only(
+    notifying: CaseClient, receivers, pool: asyncpg.Pool  # type: ignore[no-untyped-def]
+) -> None:
+    """包案: the leader the admin gave a channel gets the assignment there (delivered, recorded with the redacted
+    address and the person as recipient); a leader with none is told in the workbench alone, as before."""
+    from application.people import People
+
+    hook, _ = receivers
+    store = EventStore(pool)
+    people = People(pool, organisation(hook, None))
+    run = uuid.uuid4().hex[:8]
+    path = f"/leader/{run}/{SECRET}"
+    told = await people.add_user(name="王志刚", role=Role.leader, login=f"leader-{run}")
+    await people.set_channels(told.user.login, [hook.url(path)])
+    quiet = await people.add_user(name="刘副区长", role=Role.leader, login=f"quiet-{run}")
+
+    case_id = await routed(notifying, CALM + NO_QUIET)
+    await notifying.act(case_id, AssignLeader(user=told.user.id, reason="重大疑难", user_role=Role.leader), SUPERVISOR)
+    events = await wait_for_events(store, case_id, lambda es: settled(es, "leader_assignment"), 60)
+    [message_] = posts_for(hook, case_id, path)
+    assert message_.startswith("【联调·") and f"{PUBLIC_URL}cases/{case_id}" in message_ and "王志刚" not in message_
+    [assignment] = [n for n in issued(events) if n.kind == "leader_assignment"]
+    assert assignment.recipients == (f"user:{told.user.id}",)
+    [target] = assignment.targets
+    assert (target.role, target.department, target.address) == ("user", told.user.id, f"json://127.0.0.1:{hook.port}")
+    assert isinstance(outcomes(events)[(assignment.notification_id, target.channel_id)].payload,
+                      NotificationDelivered)
+    stored = await pool.fetch("SELECT data::text AS data FROM events WHERE case_id = $1", case_id)
+    assert not any(SECRET in r["data"] for r in stored)  # the URL's secret never reaches the record
+
+    other = await routed(notifying, CALM + NO_QUIET)
+    await notifying.act(other, AssignLeader(user=quiet.user.id, reason="重大疑难", user_role=Role.leader), SUPERVISOR)
+    events = await wait_for_events(store, other, lambda es: settled(es, "leader_assignment"), 60)
+    [assignment] = [n for n in issued(events) if n.kind == "leader_assignment"]
+    assert assignment.recipients == (f"user:{quiet.user.id}",) and assignment.targets == ()
+    assert not [p for p in hook.accepted() if other in p.body["message"] and p.path.startswith("/leader/")]
