@@ -318,6 +318,50 @@ async def test_every_event_type_appended_one_at_a_time_verifies_and_reads_back(o
     assert (await store.verify(case)).valid
 
 
+
+async def test_a_stream_reads_back_the_records_the_dataclass_builds_from_its_rows(own_pool: asyncpg.Pool) -> None:
+    """read_stream builds its records without RecordedEvent's __init__ (infra/event_store._recorded): over a
+    stream of every event type, each record equals, field by field and type by type, the one the constructor
+    builds from the same row with the payload validated whole from its stored data; the records stay frozen,
+    and the global read finds the same ones."""
+    import dataclasses
+    import json
+
+    from domain.events import RecordedEvent, payload_data, payload_from
+    from tests.domain.test_canonical_json import one_of_each
+
+    store = EventStore(own_pool)  # a database of its own, as the test above
+    case = new_case()
+    pending = [PendingEvent(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), actor=ACTOR,
+                            payload=payload_from(p.type, json.loads(json.dumps(payload_data(p)).replace(
+                                "\\u0000", ""))))  # type: ignore[attr-defined]
+               for p in one_of_each()]
+    await store.append(case, 0, pending[:1])
+    await store.append(case, 1, pending[1:])
+    rows = await own_pool.fetch("SELECT * FROM events WHERE case_id = $1 ORDER BY seq", case)
+    expected = [RecordedEvent(
+        case_id=r["case_id"], seq=r["seq"], event_id=r["event_id"], occurred_at=r["occurred_at"],
+        recorded_at=r["recorded_at"], actor=Actor.model_validate(r["actor"]),
+        payload=payload_from(r["type"], r["data"]), schema_version=r["schema_version"], prev_hash=r["prev_hash"],
+        hash=r["hash"]) for r in rows]
+
+    events = await store.read_stream(case)
+    assert events == expected and len(events) == len(pending)
+    for got, want in zip(events, expected, strict=True):
+        for field in dataclasses.fields(RecordedEvent):
+            assert type(getattr(got, field.name)) is type(getattr(want, field.name)), (want.type, field.name)
+        assert got.occurred_at.tzinfo is want.occurred_at.tzinfo
+    assert [e.payload for e in events] == [p.payload for p in pending]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        events[0].seq = 2  # type: ignore[misc]
+    assert await store.read_stream(case, 3, 5) == expected[2:5]
+
+    checkpoint, read = GlobalPosition(), []
+    while batch := await store.read_all(checkpoint):
+        read += [item.event for item in batch if item.event.case_id == case]
+        checkpoint = batch[-1].position
+    assert read == expected
+
 async def test_a_retried_single_append_writes_nothing_and_returns_its_version(store: EventStore) -> None:
     case = new_case()
     first, second = event("一"), event("二")
@@ -445,6 +489,26 @@ async def test_back_to_back_appends_hold_one_connection_and_give_it_back_when_id
     assert store._held is None
     assert (await store.verify(case)).valid and await store.version(case) == 10
 
+
+
+async def test_back_to_back_reads_hold_one_connection_and_concurrent_reads_share_the_pool(
+        small_pool: asyncpg.Pool) -> None:
+    """Stream reads take the appends' held connection (infra/event_store.read_stream): a replay reading stream
+    after stream opens no second connection and gives it back when idle; reads at once take the pool's."""
+    store = EventStore(small_pool)
+    cases = [new_case() for _ in range(5)]
+    for case in cases:
+        await store.append(case, 0, [event(), event("第二")])
+    assert await _all_idle(small_pool)
+    for _ in range(3):
+        for case in cases:
+            assert [e.seq for e in await store.read_stream(case)] == [1, 2]
+    assert store._held is not None and small_pool.get_size() == 1
+    assert await _all_idle(small_pool) and store._held is None
+
+    streams = await asyncio.gather(*(store.read_stream(case) for case in cases * 2))
+    assert [[e.case_id for e in s] for s in streams] == [[case, case] for case in cases * 2]
+    assert await _all_idle(small_pool)
 
 async def test_concurrent_appends_share_the_pool_and_leave_every_connection_idle(small_pool: asyncpg.Pool) -> None:
     """Writers at once: one writes on the held connection, the others on the pool's (at most its size), one
