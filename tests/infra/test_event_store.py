@@ -456,6 +456,37 @@ def test_a_pinned_policys_text_is_shared_by_equal_policies_and_exact_for_each() 
     assert data_texts[0] == data_texts[1] == data_texts[-1] != data_texts[2]
 
 
+
+def test_a_received_cases_data_reads_the_same_whatever_its_policy_holds() -> None:
+    """A received case's data comes in two texts, the rest and the policy (infra/event_store._STREAM_COLUMNS):
+    the payload is the data validated whole, its policy interned when an object; a policy that is not one is
+    refused as the data whole is."""
+    import json
+
+    import pydantic
+
+    from domain.events import CaseReceived, Party, payload_data, payload_from
+    from domain.policy import DEFAULT_POLICY, pin_policy
+    from domain.vocabulary import Channel, PartyRole, RiskLevel
+    from infra.event_store import _payload
+
+    payload = CaseReceived(title="漏水", description="楼上漏水", category="邻里纠纷", channel=Channel.hotline,
+                           grid_id="G-01", risk_level=RiskLevel.low,
+                           policy=pin_policy(DEFAULT_POLICY, datetime(2026, 3, 1, tzinfo=UTC)),
+                           parties=(Party(name="张三", role=PartyRole.applicant),))
+    data = payload_data(payload)
+    rest = json.dumps({k: v for k, v in data.items() if k != "policy"}, ensure_ascii=False)
+    policy = json.dumps(data["policy"], ensure_ascii=False)
+    assert _payload("CaseReceived", 1, rest, policy) == payload == payload_from("CaseReceived", data)
+    assert _payload("CaseReceived", 1, rest, policy).policy is _payload("CaseReceived", 1, rest, policy).policy
+    for not_an_object in ("null", '"2026"', "[]"):
+        with pytest.raises(pydantic.ValidationError):
+            payload_from("CaseReceived", {**data, "policy": json.loads(not_an_object)})
+        with pytest.raises(pydantic.ValidationError):
+            _payload("CaseReceived", 1, rest, not_an_object)
+    with pytest.raises(pydantic.ValidationError):
+        _payload("CaseReceived", 1, rest, None)  # no policy at all
+
 # --------------------------------------------------------------------------------------------- the held connection
 # Back-to-back appends write on one pool connection the store holds, given back at the first idle turn of the
 # loop (infra/event_store._Writer). These run on pools of their own, to see the pool's connections.
