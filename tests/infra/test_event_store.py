@@ -362,6 +362,37 @@ async def test_a_stream_reads_back_the_records_the_dataclass_builds_from_its_row
         checkpoint = batch[-1].position
     assert read == expected
 
+
+async def test_times_read_back_in_utc_whatever_the_sessions_zone_and_date_style(pool: asyncpg.Pool,
+                                                                               pg_url: str) -> None:
+    """read_stream takes the two times as JSON text (infra/event_store._utc): in a session whose TimeZone is not
+    UTC and whose DateStyle is not ISO, the records are the ones asyncpg's decoding gives, times aware in UTC,
+    to the microsecond, an offset in seconds (Shanghai's before 1901) included."""
+    store = EventStore(pool)
+    case = new_case()
+    times = [datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC), datetime(1900, 1, 1, 0, 0, 0, 5, tzinfo=UTC),
+             datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    await store.append(case, 0, [PendingEvent(event_id=uuid.uuid4(), occurred_at=at, actor=ACTOR,
+                                              payload=ClockPaused(reason="等待鉴定")) for at in times])
+    rows = await pool.fetch("SELECT occurred_at, recorded_at FROM events WHERE case_id = $1 ORDER BY seq", case)
+    elsewhere = await asyncpg.create_pool(pg_url, min_size=1, max_size=1,
+                                          server_settings={"TimeZone": "Asia/Shanghai", "DateStyle": "SQL, DMY"})
+    try:
+        for events in (await store.read_stream(case), await EventStore(elsewhere).read_stream(case)):
+            assert [e.occurred_at for e in events] == times == [r["occurred_at"] for r in rows]
+            assert [e.recorded_at for e in events] == [r["recorded_at"] for r in rows]
+            assert all(e.occurred_at.tzinfo is UTC and e.recorded_at.tzinfo is UTC for e in events)  # type: ignore[union-attr]
+    finally:
+        await elsewhere.close()
+
+
+def test_postgresqls_infinite_times_read_as_asyncpg_reads_them() -> None:
+    from infra.event_store import _utc
+
+    assert _utc('"infinity"') == datetime.max and _utc('"-infinity"') == datetime.min
+    with pytest.raises(ValueError):
+        _utc('"44-03-15T12:00:00+00:00 BC"')  # asyncpg cannot read a year before 1 either
+
 async def test_a_retried_single_append_writes_nothing_and_returns_its_version(store: EventStore) -> None:
     case = new_case()
     first, second = event("一"), event("二")
