@@ -506,11 +506,11 @@ def test_a_received_cases_data_reads_the_same_whatever_its_policy_holds() -> Non
                            policy=pin_policy(DEFAULT_POLICY, datetime(2026, 3, 1, tzinfo=UTC)),
                            parties=(Party(name="张三", role=PartyRole.applicant),))
     data = payload_data(payload)
-    rest = json.dumps({k: v for k, v in data.items() if k != "policy"}, ensure_ascii=False)
-    policy = json.dumps(data["policy"], ensure_ascii=False)
+    rest = json.dumps({k: v for k, v in data.items() if k != "policy"}, ensure_ascii=False).encode()
+    policy = json.dumps(data["policy"], ensure_ascii=False).encode()
     assert _payload("CaseReceived", 1, rest, policy) == payload == payload_from("CaseReceived", data)
     assert _payload("CaseReceived", 1, rest, policy).policy is _payload("CaseReceived", 1, rest, policy).policy
-    for not_an_object in ("null", '"2026"', "[]"):
+    for not_an_object in (b"null", b'"2026"', b"[]"):
         with pytest.raises(pydantic.ValidationError):
             payload_from("CaseReceived", {**data, "policy": json.loads(not_an_object)})
         with pytest.raises(pydantic.ValidationError):
