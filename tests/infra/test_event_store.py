@@ -490,7 +490,8 @@ def test_a_pinned_policys_text_is_shared_by_equal_policies_and_exact_for_each() 
 
 def test_a_received_cases_data_reads_the_same_whatever_its_policy_holds() -> None:
     """A received case's data comes in two texts, the rest and the policy (infra/event_store._STREAM_COLUMNS):
-    the payload is the data validated whole, its policy interned when an object; a policy that is not one is
+    the payload is the data validated whole (the rest validated in one pass, the policy put in: the same
+    values, fields set, key order and JSON), its policy interned when an object; a policy that is not one is
     refused as the data whole is."""
     import json
 
@@ -499,7 +500,7 @@ def test_a_received_cases_data_reads_the_same_whatever_its_policy_holds() -> Non
     from domain.events import CaseReceived, Party, payload_data, payload_from
     from domain.policy import DEFAULT_POLICY, pin_policy
     from domain.vocabulary import Channel, PartyRole, RiskLevel
-    from infra.event_store import _payload
+    from infra.event_store import _VALIDATE_RECEIVED_REST, _payload
 
     payload = CaseReceived(title="漏水", description="楼上漏水", category="邻里纠纷", channel=Channel.hotline,
                            grid_id="G-01", risk_level=RiskLevel.low,
@@ -508,7 +509,18 @@ def test_a_received_cases_data_reads_the_same_whatever_its_policy_holds() -> Non
     data = payload_data(payload)
     rest = json.dumps({k: v for k, v in data.items() if k != "policy"}, ensure_ascii=False).encode()
     policy = json.dumps(data["policy"], ensure_ascii=False).encode()
-    assert _payload("CaseReceived", 1, rest, policy) == payload == payload_from("CaseReceived", data)
+    whole = payload_from("CaseReceived", data)
+    assert _VALIDATE_RECEIVED_REST is not None  # the one-pass path, not the dict's
+    for parts in ((rest, policy), (json.dumps({**json.loads(rest), "repeat_of": ["C-0"], "handling_level": "grid"},
+                                              ensure_ascii=False).encode(), policy)):
+        read = _payload("CaseReceived", 1, *parts)
+        expected = CaseReceived.model_validate({**json.loads(parts[0]), "policy": data["policy"]})  # as stored
+        assert type(read) is CaseReceived and read == expected and list(read.__dict__) == list(expected.__dict__)
+        assert read.model_fields_set == expected.model_fields_set
+        assert read.model_dump_json() == expected.model_dump_json()
+        with pytest.raises(pydantic.ValidationError):
+            read.title = "改"  # type: ignore[misc]  # frozen as ever
+    assert _payload("CaseReceived", 1, rest, policy) == payload == whole
     assert _payload("CaseReceived", 1, rest, policy).policy is _payload("CaseReceived", 1, rest, policy).policy
     for not_an_object in (b"null", b'"2026"', b"[]"):
         with pytest.raises(pydantic.ValidationError):
