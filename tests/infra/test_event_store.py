@@ -318,6 +318,81 @@ async def test_every_event_type_appended_one_at_a_time_verifies_and_reads_back(o
     assert (await store.verify(case)).valid
 
 
+
+async def test_a_stream_reads_back_the_records_the_dataclass_builds_from_its_rows(own_pool: asyncpg.Pool) -> None:
+    """read_stream builds its records without RecordedEvent's __init__ (infra/event_store._recorded): over a
+    stream of every event type, each record equals, field by field and type by type, the one the constructor
+    builds from the same row with the payload validated whole from its stored data; the records stay frozen,
+    and the global read finds the same ones."""
+    import dataclasses
+    import json
+
+    from domain.events import RecordedEvent, payload_data, payload_from
+    from tests.domain.test_canonical_json import one_of_each
+
+    store = EventStore(own_pool)  # a database of its own, as the test above
+    case = new_case()
+    pending = [PendingEvent(event_id=uuid.uuid4(), occurred_at=datetime.now(UTC), actor=ACTOR,
+                            payload=payload_from(p.type, json.loads(json.dumps(payload_data(p)).replace(
+                                "\\u0000", ""))))  # type: ignore[attr-defined]
+               for p in one_of_each()]
+    await store.append(case, 0, pending[:1])
+    await store.append(case, 1, pending[1:])
+    rows = await own_pool.fetch("SELECT * FROM events WHERE case_id = $1 ORDER BY seq", case)
+    expected = [RecordedEvent(
+        case_id=r["case_id"], seq=r["seq"], event_id=r["event_id"], occurred_at=r["occurred_at"],
+        recorded_at=r["recorded_at"], actor=Actor.model_validate(r["actor"]),
+        payload=payload_from(r["type"], r["data"]), schema_version=r["schema_version"], prev_hash=r["prev_hash"],
+        hash=r["hash"]) for r in rows]
+
+    events = await store.read_stream(case)
+    assert events == expected and len(events) == len(pending)
+    for got, want in zip(events, expected, strict=True):
+        for field in dataclasses.fields(RecordedEvent):
+            assert type(getattr(got, field.name)) is type(getattr(want, field.name)), (want.type, field.name)
+        assert got.occurred_at.tzinfo is want.occurred_at.tzinfo
+    assert [e.payload for e in events] == [p.payload for p in pending]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        events[0].seq = 2  # type: ignore[misc]
+    assert await store.read_stream(case, 3, 5) == expected[2:5]
+
+    checkpoint, read = GlobalPosition(), []
+    while batch := await store.read_all(checkpoint):
+        read += [item.event for item in batch if item.event.case_id == case]
+        checkpoint = batch[-1].position
+    assert read == expected
+
+
+async def test_times_read_back_in_utc_whatever_the_sessions_zone_and_date_style(pool: asyncpg.Pool,
+                                                                               pg_url: str) -> None:
+    """read_stream takes the two times as JSON text (infra/event_store._utc): in a session whose TimeZone is not
+    UTC and whose DateStyle is not ISO, the records are the ones asyncpg's decoding gives, times aware in UTC,
+    to the microsecond, an offset in seconds (Shanghai's before 1901) included."""
+    store = EventStore(pool)
+    case = new_case()
+    times = [datetime(2026, 3, 1, 9, 0, 0, 123456, tzinfo=UTC), datetime(1900, 1, 1, 0, 0, 0, 5, tzinfo=UTC),
+             datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)]
+    await store.append(case, 0, [PendingEvent(event_id=uuid.uuid4(), occurred_at=at, actor=ACTOR,
+                                              payload=ClockPaused(reason="等待鉴定")) for at in times])
+    rows = await pool.fetch("SELECT occurred_at, recorded_at FROM events WHERE case_id = $1 ORDER BY seq", case)
+    elsewhere = await asyncpg.create_pool(pg_url, min_size=1, max_size=1,
+                                          server_settings={"TimeZone": "Asia/Shanghai", "DateStyle": "SQL, DMY"})
+    try:
+        for events in (await store.read_stream(case), await EventStore(elsewhere).read_stream(case)):
+            assert [e.occurred_at for e in events] == times == [r["occurred_at"] for r in rows]
+            assert [e.recorded_at for e in events] == [r["recorded_at"] for r in rows]
+            assert all(e.occurred_at.tzinfo is UTC and e.recorded_at.tzinfo is UTC for e in events)  # type: ignore[union-attr]
+    finally:
+        await elsewhere.close()
+
+
+def test_postgresqls_infinite_times_read_as_asyncpg_reads_them() -> None:
+    from infra.event_store import _utc
+
+    assert _utc('"infinity"') == datetime.max and _utc('"-infinity"') == datetime.min
+    with pytest.raises(ValueError):
+        _utc('"44-03-15T12:00:00+00:00 BC"')  # asyncpg cannot read a year before 1 either
+
 async def test_a_retried_single_append_writes_nothing_and_returns_its_version(store: EventStore) -> None:
     case = new_case()
     first, second = event("一"), event("二")
@@ -412,6 +487,49 @@ def test_a_pinned_policys_text_is_shared_by_equal_policies_and_exact_for_each() 
     assert data_texts[0] == data_texts[1] == data_texts[-1] != data_texts[2]
 
 
+
+def test_a_received_cases_data_reads_the_same_whatever_its_policy_holds() -> None:
+    """A received case's data comes in two texts, the rest and the policy (infra/event_store._STREAM_COLUMNS):
+    the payload is the data validated whole (the rest validated in one pass, the policy put in: the same
+    values, fields set, key order and JSON), its policy interned when an object; a policy that is not one is
+    refused as the data whole is."""
+    import json
+
+    import pydantic
+
+    from domain.events import CaseReceived, Party, payload_data, payload_from
+    from domain.policy import DEFAULT_POLICY, pin_policy
+    from domain.vocabulary import Channel, PartyRole, RiskLevel
+    from infra.event_store import _VALIDATE_RECEIVED_REST, _payload
+
+    payload = CaseReceived(title="漏水", description="楼上漏水", category="邻里纠纷", channel=Channel.hotline,
+                           grid_id="G-01", risk_level=RiskLevel.low,
+                           policy=pin_policy(DEFAULT_POLICY, datetime(2026, 3, 1, tzinfo=UTC)),
+                           parties=(Party(name="张三", role=PartyRole.applicant),))
+    data = payload_data(payload)
+    rest = json.dumps({k: v for k, v in data.items() if k != "policy"}, ensure_ascii=False).encode()
+    policy = json.dumps(data["policy"], ensure_ascii=False).encode()
+    whole = payload_from("CaseReceived", data)
+    assert _VALIDATE_RECEIVED_REST is not None  # the one-pass path, not the dict's
+    for parts in ((rest, policy), (json.dumps({**json.loads(rest), "repeat_of": ["C-0"], "handling_level": "grid"},
+                                              ensure_ascii=False).encode(), policy)):
+        read = _payload("CaseReceived", 1, *parts)
+        expected = CaseReceived.model_validate({**json.loads(parts[0]), "policy": data["policy"]})  # as stored
+        assert type(read) is CaseReceived and read == expected and list(read.__dict__) == list(expected.__dict__)
+        assert read.model_fields_set == expected.model_fields_set
+        assert read.model_dump_json() == expected.model_dump_json()
+        with pytest.raises(pydantic.ValidationError):
+            read.title = "改"  # type: ignore[misc]  # frozen as ever
+    assert _payload("CaseReceived", 1, rest, policy) == payload == whole
+    assert _payload("CaseReceived", 1, rest, policy).policy is _payload("CaseReceived", 1, rest, policy).policy
+    for not_an_object in (b"null", b'"2026"', b"[]"):
+        with pytest.raises(pydantic.ValidationError):
+            payload_from("CaseReceived", {**data, "policy": json.loads(not_an_object)})
+        with pytest.raises(pydantic.ValidationError):
+            _payload("CaseReceived", 1, rest, not_an_object)
+    with pytest.raises(pydantic.ValidationError):
+        _payload("CaseReceived", 1, rest, None)  # no policy at all
+
 # --------------------------------------------------------------------------------------------- the held connection
 # Back-to-back appends write on one pool connection the store holds, given back at the first idle turn of the
 # loop (infra/event_store._Writer). These run on pools of their own, to see the pool's connections.
@@ -445,6 +563,26 @@ async def test_back_to_back_appends_hold_one_connection_and_give_it_back_when_id
     assert store._held is None
     assert (await store.verify(case)).valid and await store.version(case) == 10
 
+
+
+async def test_back_to_back_reads_hold_one_connection_and_concurrent_reads_share_the_pool(
+        small_pool: asyncpg.Pool) -> None:
+    """Stream reads take the appends' held connection (infra/event_store.read_stream): a replay reading stream
+    after stream opens no second connection and gives it back when idle; reads at once take the pool's."""
+    store = EventStore(small_pool)
+    cases = [new_case() for _ in range(5)]
+    for case in cases:
+        await store.append(case, 0, [event(), event("第二")])
+    assert await _all_idle(small_pool)
+    for _ in range(3):
+        for case in cases:
+            assert [e.seq for e in await store.read_stream(case)] == [1, 2]
+    assert store._held is not None and small_pool.get_size() == 1
+    assert await _all_idle(small_pool) and store._held is None
+
+    streams = await asyncio.gather(*(store.read_stream(case) for case in cases * 2))
+    assert [[e.case_id for e in s] for s in streams] == [[case, case] for case in cases * 2]
+    assert await _all_idle(small_pool)
 
 async def test_concurrent_appends_share_the_pool_and_leave_every_connection_idle(small_pool: asyncpg.Pool) -> None:
     """Writers at once: one writes on the held connection, the others on the pool's (at most its size), one
