@@ -221,20 +221,25 @@ def _record(row: asyncpg.Record) -> RecordedEvent:
     )
 
 
-_ACTOR_TEXTS: dict[Actor, tuple[str, bool]] = {}
+_ACTOR_TEXTS: dict[tuple[Any, ...], tuple[str, bool]] = {}
 _ACTOR_TEXTS_MAX = 4096  # actors repeat (a few hundred people and the system); bounded all the same
 
 
 def _actor_text(actor: Actor) -> tuple[str, bool]:
-    """The actor's canonical JSON and whether it is exact by the fast path (Actor is frozen: one text each)."""
-    found = _ACTOR_TEXTS.get(actor)
+    """The actor's canonical JSON and whether it is exact by the fast path (Actor is frozen: one text each).
+
+    Keyed by its class and field values (its ``__dict__``: extra fields are forbidden), which hash and compare
+    in C, where the model's own ``__hash__`` and ``__eq__`` are Python (an actor arrives as a new instance
+    with every event). Its fields are strings and a role: equal values, equal text."""
+    key = (type(actor), *actor.__dict__.values())
+    found = _ACTOR_TEXTS.get(key)
     if found is None:
         data = actor.model_dump(mode="json")
         fast = fast_form_is_canonical(data)
         found = (_canonical_fast(data) if fast else canonical_json(data), fast)
         if len(_ACTOR_TEXTS) >= _ACTOR_TEXTS_MAX:
             _ACTOR_TEXTS.clear()
-        _ACTOR_TEXTS[actor] = found
+        _ACTOR_TEXTS[key] = found
     return found
 
 
@@ -287,7 +292,9 @@ def _data_text(payload: Any) -> str | None:
     # From the fields themselves: a getattr of a field a payload lacks runs pydantic's __getattr__ and raises.
     policy = payload.__dict__.get("policy")
     if type(policy) is not PinnedPolicy:
-        data = payload_data(payload)
+        # payload_data, by the class's serializer itself (model_dump is a Python wrapper around it).
+        data = payload.__pydantic_serializer__.to_python(payload, mode="json")
+        del data["type"]
         return _canonical_fast(data) if fast_form_is_canonical(data) else None
     policy_json, fast = _policy_text(policy)
     rest = payload.model_dump(mode="json", exclude=_TYPE_AND_POLICY)
@@ -315,17 +322,18 @@ def event_texts(case_id: str, seq: int, event: PendingEvent) -> tuple[str, str, 
     the data or the actor needs the exact JCS path (a float ``repr`` writes otherwise, an astral key), the
     envelope is serialised whole, as before, and the columns get the codec's plain JSON.
     tests/infra/test_event_store.py holds the result equal to ``canonical_json(envelope_for_hash(...))``."""
+    payload = event.payload
     actor_json, actor_fast = _actor_text(event.actor)
-    data_json = _data_text(event.payload) if actor_fast else None
+    data_json = _data_text(payload) if actor_fast else None
     if data_json is not None:
-        type_ = event.type
+        type_ = payload.type
         type_json = _TYPE_TEXTS.get(type_)
         if type_json is None:
             type_json = _TYPE_TEXTS[type_] = _ENCODE_STR(type_)
         canonical = "".join((
             '{"actor":', actor_json, ',"case_id":', _ENCODE_STR(case_id), ',"data":', data_json,
             ',"event_id":"', str(event.event_id), '","occurred_at":"', format_time(event.occurred_at),
-            '","schema_version":', str(int(event.schema_version)), ',"seq":', str(int(seq)),
+            '","schema_version":', str(int(payload.schema_version)), ',"seq":', str(int(seq)),
             ',"type":', type_json, "}",
         ))
         return actor_json, data_json, canonical
@@ -368,10 +376,14 @@ class _Writer:
 
     The store keeps the pool connection it last wrote on while appends follow one another (a step or a
     loader appending event after event), and gives it back at the first turn of the event loop that finds
-    it idle. So back-to-back appends skip the pool's acquire and release (35–90 µs each: the release runs
-    as a shielded task and costs extra loop turns), an append on its own returns without waiting for the
-    release (it runs in the background), nothing holds a connection while idle, and the pool's ``close()``,
-    which waits for every acquired connection, finds it back within one loop turn. A second append while
+    it idle: each append on it leaves a timer due at once, which the next append to take it cancels. (A
+    ``call_soon`` did the same but cost every back-to-back append a turn of the loop of its own, an
+    ``epoll`` and a callback that found the connection busy; a cancelled timer at the head of the loop's
+    queue is dropped before it picks its timeout, so it costs none.) So back-to-back appends skip the pool's
+    acquire and release (35–90 µs each: the release runs as a shielded task and costs extra loop turns), an
+    append on its own returns without waiting for the release (it runs in the background), nothing holds a
+    connection while idle, and the pool's ``close()``, which waits for every acquired connection, finds it
+    back within one loop turn. A second append while
     the held one is busy (concurrent writers) takes a pool connection as before; once the pool is closing,
     every append goes to the pool, which refuses it as it did.
 
@@ -391,6 +403,9 @@ class _Writer:
             conn: asyncpg.Connection = await self._pooled.__aenter__()
             return conn
         store._held_busy = True
+        if store._release_due is not None:
+            store._release_due.cancel()
+            store._release_due = None
         held = store._held
         if held is not None and held.is_closed():
             store._give_back()
@@ -411,23 +426,23 @@ class _Writer:
         store._held_busy = False
         if (exc is not None and not isinstance(exc, _KEEPS_CONNECTION)) or store._held.is_closed():
             store._give_back()
-        elif not store._release_soon:
-            store._release_soon = True
-            asyncio.get_running_loop().call_soon(store._release_if_idle)
+        elif store._release_due is None:
+            loop = asyncio.get_running_loop()
+            store._release_due = loop.call_at(loop.time(), store._release_if_idle)
 
 
 class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
         # The pool connection held across back-to-back appends (_Writer): whenever it is held and not busy,
-        # a _release_if_idle is due on the loop.
+        # a _release_if_idle is due on the loop (_release_due).
         self._held: Any = None
         self._held_busy = False
-        self._release_soon = False
+        self._release_due: asyncio.TimerHandle | None = None
         self._releases: set[asyncio.Task[None]] = set()
 
     def _release_if_idle(self) -> None:
-        self._release_soon = False
+        self._release_due = None
         if not self._held_busy:
             self._give_back()
 
@@ -490,11 +505,12 @@ class EventStore:
         """One event in one statement, its own transaction (see _APPEND_ONE_SQL)."""
         seq = expected_version + 1
         actor_json, data_json, canonical = event_texts(case_id, seq, event)
+        payload = event.payload
         sql = _APPEND_ONE_SQL[expected_version == 0, bool(outbox_args)]
         async with _Writer(self) as conn:
             try:
-                head = await conn.fetchval(sql, case_id, expected_version, event.event_id, event.type,
-                                           event.schema_version, event.occurred_at, actor_json, data_json,
+                head = await conn.fetchval(sql, case_id, expected_version, event.event_id, payload.type,
+                                           payload.schema_version, event.occurred_at, actor_json, data_json,
                                            canonical, *outbox_args)
             except asyncpg.UniqueViolationError:
                 head = None  # seq is taken: by this very event (a retry) or by another (a conflict)
