@@ -407,6 +407,44 @@ async def test_a_retried_single_append_writes_nothing_and_returns_its_version(st
     assert await store.version(case) == 2
 
 
+async def test_single_appends_with_an_outbox_store_each_once_first_and_later(store: EventStore,
+                                                                            pool: asyncpg.Pool) -> None:
+    """A case's first event and a later one go by different statements (infra/event_store._APPEND_ONE_SQL),
+    each with its outbox rows in the same statement: stored once, a retry writes neither again, and the head
+    returned is the stored chain's."""
+    case = new_case()
+    first, later = event("一"), event("二")
+    told_first = [OutboxEntry(first.event_id, "liaisons:dept-a", "inbox", "assignment")]
+    told_later = [OutboxEntry(later.event_id, "supervisors:dept-z", "inbox", "warning")]
+    one = await store.append(case, 0, [first], outbox=told_first)
+    two = await store.append(case, 1, [later], outbox=told_later)
+    again = [await store.append(case, 0, [first], outbox=told_first),
+             await store.append(case, 1, [later], outbox=told_later)]
+    assert [(r.version, r.written) for r in (one, two, *again)] == [(1, 1), (2, 1), (1, 0), (2, 0)]
+    stored = await store.read_stream(case)
+    assert [one.head_hash, two.head_hash] == [e.hash for e in stored] == [a.head_hash for a in again]
+    assert stored[0].prev_hash == "0" * 64 and stored[1].prev_hash == stored[0].hash
+    assert await outbox_rows(pool, case) == [("liaisons:dept-a", "inbox", "assignment"),
+                                             ("supervisors:dept-z", "inbox", "warning")]
+    assert (await store.verify(case)).valid
+
+
+def test_an_actors_text_is_found_by_its_values() -> None:
+    """Actors arrive as new instances with every event: equal ones share one text (infra/event_store
+    _actor_text), one that differs in any field, a later optional one included, gets its own, and each is the
+    canonical JSON of its dump."""
+    from domain.chain import canonical_json
+    from infra.event_store import _actor_text
+
+    twin = Actor(role=Role.mediator, id="m-1", department="zongzhi")
+    named = Actor(role=Role.mediator, id="m-1", department="zongzhi", name="调解员")
+    other_role = Actor(role=Role.liaison, id="m-1", department="zongzhi")
+    assert twin is not ACTOR and _actor_text(twin)[0] is _actor_text(ACTOR)[0]
+    texts = [_actor_text(a)[0] for a in (ACTOR, named, other_role)]
+    assert texts == [canonical_json(a.model_dump(mode="json")) for a in (ACTOR, named, other_role)]
+    assert len(set(texts)) == 3
+
+
 async def test_a_single_append_ahead_of_the_head_is_a_conflict_and_leaves_no_gap(store: EventStore) -> None:
     case = new_case()
     with pytest.raises(ConcurrencyConflict, match="found 0"):
@@ -559,8 +597,9 @@ async def test_back_to_back_appends_hold_one_connection_and_give_it_back_when_id
         await store.append(case, version, [event(f"第{version}次")])
     assert store._held is not None  # still held: no turn of the loop found the store idle yet
     assert small_pool.get_size() == 1  # and no second connection was opened for the appends
+    assert store._release_due is not None  # its release is due at the next turn, unless an append takes it
     assert await _all_idle(small_pool)
-    assert store._held is None
+    assert store._held is None and store._release_due is None
     assert (await store.verify(case)).valid and await store.version(case) == 10
 
 
