@@ -31,6 +31,9 @@ class DecisionAppend(BaseModel):
     plans: list[IssuePlan]  # one per intent, in the same order
     quiet_end: datetime | None  # the end of the quiet hours the decision falls in, if it does
     event_ids: list[UUID]  # ids for the notification events: two per plan (issued, and deferred if it is)
+    # The workflow has the decided events already: True answers with the notification events alone (the
+    # routing's marker in the history: 1.9 KB -> about 0.6 KB).
+    notices_only: bool = False
 
 
 class DecisionAppended(BaseModel):
@@ -38,6 +41,9 @@ class DecisionAppended(BaseModel):
     head_hash: str
     written: int
     events: list[PendingEvent]  # as appended: the decided ones first, then each notification's
+    # Set when ``events`` holds each notification's alone (asked with DecisionAppend.notices_only); absent
+    # from the answers recorded before, which hold every event.
+    notices_only: bool = False
 
 
 class DecisionActivities:
@@ -57,5 +63,7 @@ class DecisionActivities:
                   for n in notices if isinstance(n.payload, NotificationIssued) for who in n.payload.recipients]
         result = await self.store.append_events(AppendRequest(
             case_id=request.case_id, expected_version=request.expected_version, events=events, notifications=outbox))
+        assert result is not None  # asked with an answer
         return DecisionAppended(version=result.version, head_hash=result.head_hash, written=result.written,
-                                events=events)
+                                events=notices if request.notices_only else events,
+                                notices_only=request.notices_only)

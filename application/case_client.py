@@ -22,6 +22,10 @@ from domain.events import Actor
 from workflows.dispute_case import GENERATION, DisputeCaseWorkflow, intake_attributes
 from workflows.messages import ActionRequest, ActionResult, CaseInput
 
+# The workflow's update takes its ActionRequest raw (decoded once for its validator and handler), so it is
+# named here rather than typed through the method.
+ACT = "act"
+
 
 class CaseNotFound(LookupError):
     pass
@@ -71,14 +75,16 @@ class CaseClient:
             search_attributes=intake_attributes(case_id, command, actor, datetime.now(UTC)),
         )
         try:
-            return await self.client.execute_update_with_start_workflow(
-                DisputeCaseWorkflow.act,
+            result: ActionResult = await self.client.execute_update_with_start_workflow(
+                ACT,
                 ActionRequest(command=command, actor=actor),
                 start_workflow_operation=start,
                 id=request_id,
+                result_type=ActionResult,
             )
         except WorkflowUpdateFailedError as exc:
             raise _translate(exc) from exc
+        return result
 
     async def act(
         self, case_id: str, command: Command, actor: Actor, request_id: str | None = None
@@ -88,13 +94,16 @@ class CaseClient:
         try:
             for delay in TASK_FAILING_BACKOFF_S:
                 try:
-                    return await handle.execute_update(DisputeCaseWorkflow.act, request, id=request_id)
+                    result: ActionResult = await handle.execute_update(ACT, request, id=request_id,
+                                                                       result_type=ActionResult)
+                    return result
                 except RPCError as exc:
                     if not task_failing(exc):
                         raise
                 # refused before it was admitted: sending it again cannot apply it twice
                 await asyncio.sleep(delay)
-            return await handle.execute_update(DisputeCaseWorkflow.act, request, id=request_id)
+            last: ActionResult = await handle.execute_update(ACT, request, id=request_id, result_type=ActionResult)
+            return last
         except WorkflowUpdateFailedError as exc:
             raise _translate(exc) from exc
         except RPCError as exc:
