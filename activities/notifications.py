@@ -66,6 +66,9 @@ WEBHOOKS_IN_FLIGHT = 64
 CONNECTIONS_PER_CLIENT = 4
 
 
+_PERSON = "user:"  # a recipient told in person: "user:{id}"
+
+
 class ResolveRequest(BaseModel):
     case_id: str
     title: str  # domain.notifications.safe_title: parties' data masked
@@ -244,18 +247,23 @@ class NotificationActivities:
 
     async def resolve(self, request: ResolveRequest) -> list[Resolved]:
         link = case_link(self.public_url, request.case_id)
-        people = [a.ref for intent in request.intents for a in intent.audiences if a.kind == "user"]
-        # A person told by name (a 包案 leader) is reached on the channels the admin gave them: one read, and
-        # only for the rare notification that names a person.
+        told = [recipients(self.org, intent) for intent in request.intents]
+        # A person told by name ("user:{id}", a 包案 leader) is reached on the channels the admin gave them: one
+        # read, and only for the rare notification that names a person.
+        people = [r.removeprefix(_PERSON) for who in told for r in who if r.startswith(_PERSON)]
         channels = await notify_urls(self.pool, people) if people else {}
+
+        def reaching(recipient: str) -> tuple[DeliveryTarget, ...]:
+            if recipient.startswith(_PERSON):
+                person = recipient.removeprefix(_PERSON)
+                return person_targets(person, channels.get(person, ()))
+            return targets(self.org, recipient)
+
         out = []
-        for intent in request.intents:
-            who = recipients(self.org, intent)
+        for intent, who in zip(request.intents, told, strict=True):
             _, text = message(intent, request.case_id, request.title, request.timezone, link, self.org)
-            found = tuple(t for r in who for t in (
-                person_targets(r[5:], channels.get(r[5:], ())) if r.startswith("user:") else targets(self.org, r)))
-            out.append(Resolved(recipients=who, targets=found, text=text, link=link,
-                                give_up_after_s=self.give_up_after_s))
+            out.append(Resolved(recipients=who, targets=tuple(t for r in who for t in reaching(r)), text=text,
+                                link=link, give_up_after_s=self.give_up_after_s))
         return out
 
     async def _url(self, channel_id: str) -> str | None:

@@ -393,9 +393,7 @@ def _data_text(payload: Any) -> str | None:
     # From the fields themselves: a getattr of a field a payload lacks runs pydantic's __getattr__ and raises.
     policy = payload.__dict__.get("policy")
     if type(policy) is not PinnedPolicy:
-        # payload_data, by the class's serializer itself (model_dump is a Python wrapper around it).
-        data = payload.__pydantic_serializer__.to_python(payload, mode="json")
-        del data["type"]
+        data = payload_data(payload)
         return _canonical_fast(data) if fast_form_is_canonical(data) else None
     policy_json, fast = _policy_text(policy)
     rest = payload.model_dump(mode="json", exclude=_TYPE_AND_POLICY)
@@ -471,9 +469,9 @@ def _append_args(case_id: str, expected_version: int, events: Sequence[PendingEv
 _KEEPS_CONNECTION = (asyncpg.PostgresError, ConcurrencyConflict)
 
 
-class _Writer:
-    """The connection an append writes on (``async with``): the store's held one when it is free, else one
-    of the pool's, as every append used to take.
+class _Held:
+    """The connection an append writes on, or a stream is read on (``async with``): the store's held one when
+    it is free, else one of the pool's, as every append and read used to take.
 
     The store keeps the pool connection it last wrote on while appends follow one another (a step or a
     loader appending event after event), and gives it back at the first turn of the event loop that finds
@@ -484,9 +482,8 @@ class _Writer:
     acquire and release (35–90 µs each: the release runs as a shielded task and costs extra loop turns), an
     append on its own returns without waiting for the release (it runs in the background), nothing holds a
     connection while idle, and the pool's ``close()``, which waits for every acquired connection, finds it
-    back within one loop turn. A second append while
-    the held one is busy (concurrent writers) takes a pool connection as before; once the pool is closing,
-    every append goes to the pool, which refuses it as it did.
+    back within one loop turn. A second append while the held one is busy (concurrent writers) takes a pool
+    connection as before; once the pool is closing, every append goes to the pool, which refuses it as it did.
 
     A connection that may be in a bad state (lost, closed by the server, a query cancelled in flight) goes
     back to the pool at once, whose release terminates or repairs it (_KEEPS_CONNECTION)."""
@@ -535,7 +532,7 @@ class _Writer:
 class EventStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        # The pool connection held across back-to-back appends (_Writer): whenever it is held and not busy,
+        # The pool connection held across back-to-back appends (_Held): whenever it is held and not busy,
         # a _release_if_idle is due on the loop (_release_due).
         self._held: Any = None
         self._held_busy = False
@@ -608,7 +605,7 @@ class EventStore:
         actor_json, data_json, canonical = event_texts(case_id, seq, event)
         payload = event.payload
         sql = _APPEND_ONE_SQL[expected_version == 0, bool(outbox_args)]
-        async with _Writer(self) as conn:
+        async with _Held(self) as conn:
             try:
                 head = await conn.fetchval(sql, case_id, expected_version, event.event_id, payload.type,
                                            payload.schema_version, event.occurred_at, actor_json, data_json,
@@ -623,7 +620,7 @@ class EventStore:
         try:
             if conn is not None:
                 return list(await conn.fetch(sql, *args))
-            async with _Writer(self) as own:
+            async with _Held(self) as own:
                 return list(await own.fetch(sql, *args))
         except asyncpg.PostgresError as exc:
             if exc.sqlstate == "LD409":
@@ -631,10 +628,10 @@ class EventStore:
             raise
 
     async def read_stream(self, case_id: str, from_seq: int = 1, upto: int | None = None) -> list[RecordedEvent]:
-        # On the connection appends hold (_Writer), not one of the pool's: a replay, a projection or a step
+        # On the connection appends hold (_Held), not one of the pool's: a replay, a projection or a step
         # reads stream after stream (and appends between), and the pool's acquire and release cost as much as
         # building the events of a short stream. A concurrent read takes a pool connection as before.
-        async with _Writer(self) as conn:
+        async with _Held(self) as conn:
             rows = await conn.fetch(_STREAM_SQL, case_id, from_seq, upto if upto is not None else 2**31 - 1)
         return [_recorded(case_id, *row) for row in rows]
 

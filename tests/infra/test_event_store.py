@@ -570,7 +570,7 @@ def test_a_received_cases_data_reads_the_same_whatever_its_policy_holds() -> Non
 
 # --------------------------------------------------------------------------------------------- the held connection
 # Back-to-back appends write on one pool connection the store holds, given back at the first idle turn of the
-# loop (infra/event_store._Writer). These run on pools of their own, to see the pool's connections.
+# loop (infra/event_store._Held). These run on pools of their own, to see the pool's connections.
 
 
 @pytest.fixture
