@@ -7,6 +7,7 @@ first, then imports this module as ``bench._common``."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -156,3 +157,27 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.start
+
+
+class GcClock:
+    """The thread CPU this process has spent in the cyclic garbage collector since ``install()``, so a
+    benchmark can tell how much of its Python time the collector takes (a part of it, not in addition).
+    One per process: the collector's callbacks are global."""
+
+    seconds = 0.0
+    _started = 0.0
+    _installed = False
+
+    @classmethod
+    def install(cls) -> None:
+        if not cls._installed:
+            gc.callbacks.append(cls._callback)
+            cls._installed = True
+
+    @classmethod
+    def _callback(cls, phase: str, info: dict[str, int]) -> None:
+        # a collection runs to its end in the thread that started it, holding the GIL: no interleaving
+        if phase == "start":
+            cls._started = time.thread_time()
+        else:
+            cls.seconds += time.thread_time() - cls._started

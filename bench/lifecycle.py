@@ -77,7 +77,7 @@ with workflow.unsafe.imports_passed_through():
     from datetime import UTC, datetime
     from typing import Any
 
-    from bench._common import Result, print_table, quiet_warnings, write_results
+    from bench._common import GcClock, Result, print_table, quiet_warnings, write_results
 
     quiet_warnings()
 
@@ -304,11 +304,13 @@ async def history_counts(client: Client, workflow_id: str) -> dict[str, int]:
 
 class CpuMeter:
     """CPU seconds (user + system) of this process (workers, drivers, client) and of each server with all its
-    live descendants (PostgreSQL's backends count), read from /proc."""
+    live descendants (PostgreSQL's backends count), read from /proc; ``python_gc``: the part of this
+    process's that its garbage collector took."""
 
     def __init__(self, roots: dict[str, int]) -> None:
         self.roots = roots
         self.tick = os.sysconf("SC_CLK_TCK")
+        GcClock.install()
 
     def snapshot(self) -> dict[str, float]:
         own = os.times()
@@ -326,7 +328,7 @@ class CpuMeter:
             parent[pid] = int(fields[1])
             used[pid] = (int(fields[11]) + int(fields[12])) / self.tick  # utime, stime
         by_root = {pid: name for name, pid in self.roots.items()}
-        totals = {"python": own.user + own.system, **dict.fromkeys(self.roots, 0.0)}
+        totals = {"python": own.user + own.system, "python_gc": GcClock.seconds, **dict.fromkeys(self.roots, 0.0)}
         for pid, seconds in used.items():
             node, hops = pid, 0
             while node not in by_root and node > 1 and hops < 64:
@@ -390,7 +392,8 @@ async def lifecycle_phase(
         "ours_actions_per_s": round(ours_rate * ACTIONS, 1), "bare_actions_per_s": round(bare_rate * ACTIONS, 1),
         "cpu_ms_per_case": {side: {k: round(v * 1000 / done[side], 1) for k, v in spent[side].items()}
                             for side in spent},
-        "cpu_utilisation": {side: round(sum(spent[side].values()) / times[side] / (os.cpu_count() or 1), 2)
+        "cpu_utilisation": {side: round(sum(v for k, v in spent[side].items() if k != "python_gc")  # within python
+                                        / times[side] / (os.cpu_count() or 1), 2)
                             for side in spent},
     }
     context["history_per_case"] = {
