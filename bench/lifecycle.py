@@ -307,6 +307,8 @@ class CpuMeter:
     live descendants (PostgreSQL's backends count), read from /proc; ``python_gc``: the part of this
     process's that its garbage collector took."""
 
+    SHARES = frozenset({"python_gc"})  # parts of another figure, not a process of their own
+
     def __init__(self, roots: dict[str, int]) -> None:
         self.roots = roots
         self.tick = os.sysconf("SC_CLK_TCK")
@@ -340,6 +342,11 @@ class CpuMeter:
     @staticmethod
     def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
         return {k: after[k] - before[k] for k in after}
+
+    @classmethod
+    def busy(cls, spent: dict[str, float]) -> float:
+        """The CPU seconds of all the processes in ``spent`` (a delta), each counted once."""
+        return sum(v for k, v in spent.items() if k not in cls.SHARES)
 
 
 def max_rss_mib() -> float:
@@ -392,8 +399,7 @@ async def lifecycle_phase(
         "ours_actions_per_s": round(ours_rate * ACTIONS, 1), "bare_actions_per_s": round(bare_rate * ACTIONS, 1),
         "cpu_ms_per_case": {side: {k: round(v * 1000 / done[side], 1) for k, v in spent[side].items()}
                             for side in spent},
-        "cpu_utilisation": {side: round(sum(v for k, v in spent[side].items() if k != "python_gc")  # within python
-                                        / times[side] / (os.cpu_count() or 1), 2)
+        "cpu_utilisation": {side: round(CpuMeter.busy(spent[side]) / times[side] / (os.cpu_count() or 1), 2)
                             for side in spent},
     }
     context["history_per_case"] = {
