@@ -25,6 +25,7 @@ run: $(STAMP_RUN) browser
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/mypy domain workflows activities application workers infra entrypoints bootstrap
+	$(BIN)/mypy --explicit-package-bases bench  # scripts, not a package: each checked against the repo root
 
 # The dossier and workbench tests drive Debian's Chromium (Playwright launches /usr/bin/chromium; it never
 # downloads a browser) and need CJK fonts to render Chinese; the mediation papers embed the same fonts in

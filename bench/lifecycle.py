@@ -70,10 +70,11 @@ with workflow.unsafe.imports_passed_through():
     import shutil
     import statistics
     import tempfile
+    import threading
     import time
     import uuid
     from collections import Counter
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
     from datetime import UTC, datetime
     from typing import Any
 
@@ -304,14 +305,20 @@ async def history_counts(client: Client, workflow_id: str) -> dict[str, int]:
 
 class CpuMeter:
     """CPU seconds (user + system) of this process (workers, drivers, client) and of each server with all its
-    live descendants (PostgreSQL's backends count), read from /proc; ``python_gc``: the part of this
-    process's that its garbage collector took."""
+    live descendants (PostgreSQL's backends count), read from /proc. Parts of this process's figure:
+    ``python_gc``, what its garbage collector took; by thread, ``python_loop`` (the event loop: activities,
+    the SDK's Python side, the codec, the drivers), ``python_workflows`` (the SDK's workflow threads: the
+    workflows' code in their sandbox), ``python_native`` (threads Python did not start: the SDK's Rust
+    core, its gRPC) and ``python_threads`` (other threads Python started). The four need not sum to
+    ``python``: a thread that ends loses its CPU after it was last seen (``watch_threads``)."""
 
-    SHARES = frozenset({"python_gc"})  # parts of another figure, not a process of their own
+    # parts of another figure, not a process of their own
+    SHARES = frozenset({"python_gc", "python_loop", "python_workflows", "python_native", "python_threads"})
 
     def __init__(self, roots: dict[str, int]) -> None:
         self.roots = roots
         self.tick = os.sysconf("SC_CLK_TCK")
+        self.seen: dict[int, tuple[str, str, float]] = {}  # thread id -> kind, name, CPU seconds when last seen
         GcClock.install()
 
     def snapshot(self) -> dict[str, float]:
@@ -330,7 +337,8 @@ class CpuMeter:
             parent[pid] = int(fields[1])
             used[pid] = (int(fields[11]) + int(fields[12])) / self.tick  # utime, stime
         by_root = {pid: name for name, pid in self.roots.items()}
-        totals = {"python": own.user + own.system, "python_gc": GcClock.seconds, **dict.fromkeys(self.roots, 0.0)}
+        totals = {"python": own.user + own.system, "python_gc": GcClock.seconds, **self.threads(),
+                  **dict.fromkeys(self.roots, 0.0)}
         for pid, seconds in used.items():
             node, hops = pid, 0
             while node not in by_root and node > 1 and hops < 64:
@@ -339,12 +347,46 @@ class CpuMeter:
                 totals[by_root[node]] += seconds
         return totals
 
+    def threads(self) -> dict[str, float]:
+        """This process's CPU by kind of thread. Each thread seen counts with its CPU when last seen, so a thread
+        that ends between two snapshots keeps what it had (its last moments are lost, never subtracted)."""
+        named = {t.native_id: t.name for t in threading.enumerate()}
+        main = threading.main_thread().native_id
+        for entry in os.scandir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{entry.name}/stat") as f:
+                    comm, rest = f.read().split("(", 1)[1].rsplit(")", 1)
+            except OSError:
+                continue  # ended between the listing and the read
+            tid, fields = int(entry.name), rest.split()
+            kind = ("python_loop" if tid == main else "python_native" if tid not in named
+                    else "python_workflows" if named[tid].startswith("temporal_workflow_") else "python_threads")
+            self.seen[tid] = (kind, named.get(tid, comm), (int(fields[11]) + int(fields[12])) / self.tick)
+        parts = dict.fromkeys(("python_loop", "python_workflows", "python_native", "python_threads"), 0.0)
+        for kind, _, seconds in self.seen.values():
+            parts[kind] += seconds
+        return parts
+
+    def by_thread_name(self) -> dict[str, float]:
+        """CPU seconds so far by thread name (numbered names folded), for a run's context."""
+        totals: dict[str, float] = {}
+        for _, name, seconds in self.seen.values():
+            key = name.rstrip("0123456789_-")
+            totals[key] = totals.get(key, 0.0) + seconds
+        return {name: round(seconds, 1) for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1])}
+
+    async def watch_threads(self, every_s: float = 0.5) -> None:
+        """Look at the threads between snapshots too, so that one that ends loses half a second at most."""
+        while True:
+            self.threads()
+            await asyncio.sleep(every_s)
+
     @staticmethod
     def delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
         return {k: after[k] - before[k] for k in after}
 
     @classmethod
-    def busy(cls, spent: dict[str, float]) -> float:
+    def busy(cls, spent: Mapping[str, float]) -> float:
         """The CPU seconds of all the processes in ``spent`` (a delta), each counted once."""
         return sum(v for k, v in spent.items() if k not in cls.SHARES)
 
@@ -675,7 +717,11 @@ async def stack() -> AsyncIterator[tuple[str, str, Path, CpuMeter]]:
         url = await postgres.start()
         address = await temporal.start()
         cpu = CpuMeter({"temporal": temporal.proc.pid, "postgres": postgres.proc.pid})  # type: ignore[union-attr]
-        yield url, address, tmp, cpu
+        watching = asyncio.create_task(cpu.watch_threads())
+        try:
+            yield url, address, tmp, cpu
+        finally:
+            watching.cancel()
     finally:
         try:
             temporal.stop()
@@ -740,6 +786,8 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
             if args.scale_out:
                 rows += await scale_out_phase(client, pool, address, url, args, actions_per_s, cpu, context)
             context["server"] = await pool.fetchval("SHOW server_version")
+            cpu.threads()
+            context["cpu_s_by_thread"] = cpu.by_thread_name()  # the whole run, this process's threads
         finally:
             await pool.close()
     context["max_rss_mib"] = round(max_rss_mib(), 1)
