@@ -308,7 +308,7 @@ class CpuMeter:
     live descendants (PostgreSQL's backends count), read from /proc. Parts of this process's figure:
     ``python_gc``, what its garbage collector took; by thread, ``python_loop`` (the event loop: activities,
     the SDK's Python side, the codec, the drivers), ``python_workflows`` (the SDK's workflow threads: the
-    workflows' code in their sandbox), ``python_native`` (threads Python did not start: the SDK's Rust
+    workflows' own code, sandboxed or not), ``python_native`` (threads Python did not start: the SDK's Rust
     core, its gRPC) and ``python_threads`` (other threads Python started). The four need not sum to
     ``python``: a thread that ends loses its CPU after it was last seen (``watch_threads``)."""
 

@@ -1,6 +1,6 @@
 """Soak: a district's busiest hour, ten times over, for ten minutes, against a real `liandiao up`.
 
-    .venv/bin/python bench/soak.py [--minutes 10] [--scale 10] [--seed 1]
+    .venv/bin/python bench/soak.py [--minutes 10] [--scale 10] [--seed 1] [--smoke]
 
 One `liandiao up --demo` (embedded PostgreSQL and Temporal, the workbench and the API on one port, the
 worker and the projector in the same process) on a temp data dir, with a policy whose deadlines run in
@@ -117,6 +117,7 @@ CASES = [  # (category, grid, risk): what the window receives, with its share of
 ]
 WARMUP_S = 120  # memory is compared from here on: the worker's and Temporal's caches fill first
 EARLY_S = 120
+SMOKE_MINUTES = 0.25  # every kind of person gets a turn; the rows of so short a run mean nothing
 # A route's p99 is compared only where the first two minutes hold this many of its requests (their p99 is then
 # a real 99th percentile); a route called less often is compared by its median.
 MIN_FOR_P99 = 100
@@ -547,7 +548,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="how long the load runs")
     parser.add_argument("--scale", type=float, default=10.0, help="times the district's busiest hour")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a tiny run (15 s of load): it completes and writes its rows")
     args = parser.parse_args()
+    if args.smoke:
+        args.minutes = SMOKE_MINUTES
     began = time.monotonic()
     results, context = asyncio.run(soak(args.minutes, args.scale, args.seed))
     print_table(results)

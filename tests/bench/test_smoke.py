@@ -19,6 +19,7 @@ BENCHMARKS = {  # script -> the results file its smoke run writes
     "event_store": "event_store.json",
     "reports": "reports.json",
     "analysis": "analysis.json",
+    "soak": "soak.json",
 }
 
 
