@@ -312,8 +312,8 @@ class CpuMeter:
     core, its gRPC) and ``python_threads`` (other threads Python started). The four need not sum to
     ``python``: a thread that ends loses its CPU after it was last seen (``watch_threads``)."""
 
-    # parts of another figure, not a process of their own
-    SHARES = frozenset({"python_gc", "python_loop", "python_workflows", "python_native", "python_threads"})
+    THREAD_KINDS = ("python_loop", "python_workflows", "python_native", "python_threads")
+    SHARES = frozenset({"python_gc", *THREAD_KINDS})  # parts of another figure, not a process of their own
 
     def __init__(self, roots: dict[str, int]) -> None:
         self.roots = roots
@@ -362,13 +362,14 @@ class CpuMeter:
             kind = ("python_loop" if tid == main else "python_native" if tid not in named
                     else "python_workflows" if named[tid].startswith("temporal_workflow_") else "python_threads")
             self.seen[tid] = (kind, named.get(tid, comm), (int(fields[11]) + int(fields[12])) / self.tick)
-        parts = dict.fromkeys(("python_loop", "python_workflows", "python_native", "python_threads"), 0.0)
+        parts = dict.fromkeys(self.THREAD_KINDS, 0.0)
         for kind, _, seconds in self.seen.values():
             parts[kind] += seconds
         return parts
 
     def by_thread_name(self) -> dict[str, float]:
         """CPU seconds so far by thread name (numbered names folded), for a run's context."""
+        self.threads()
         totals: dict[str, float] = {}
         for _, name, seconds in self.seen.values():
             key = name.rstrip("0123456789_-")
@@ -786,7 +787,6 @@ async def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
             if args.scale_out:
                 rows += await scale_out_phase(client, pool, address, url, args, actions_per_s, cpu, context)
             context["server"] = await pool.fetchval("SHOW server_version")
-            cpu.threads()
             context["cpu_s_by_thread"] = cpu.by_thread_name()  # the whole run, this process's threads
         finally:
             await pool.close()

@@ -54,6 +54,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import tempfile
 import time
@@ -182,11 +183,12 @@ class Up:
                 found["postgres"].append(child)
         return found
 
-    def memory_mib(self) -> dict[str, float]:
+    def memory_mib(self, found: dict[str, list[psutil.Process]] | None = None) -> dict[str, float]:
         """RSS of `up` and Temporal; for PostgreSQL the private memory (USS) summed over its processes: their
-        shared buffers are bounded by ``shared_buffers`` and counted once they are touched, which is not growth."""
+        shared buffers are bounded by ``shared_buffers`` and counted once they are touched, which is not growth.
+        ``found``: the processes, if the caller has them already."""
         out = {}
-        for name, procs in self.processes().items():
+        for name, procs in (found or self.processes()).items():
             total = 0
             for p in procs:
                 with _gone_ok():
@@ -236,8 +238,7 @@ class Calls:
 
 
 def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2] if ordered else float("nan")
+    return statistics.median(values) if values else float("nan")
 
 
 def p99(values: list[float]) -> float:
@@ -461,8 +462,9 @@ async def soak(minutes: float, scale: float, seed: int) -> tuple[list[Result], d
                 await asyncio.sleep(min(30.0, max(1.0, until - time.monotonic())))
                 # with PostgreSQL's process count: a backend (a pool connection opened, autovacuum) adds its
                 # private memory as a step
+                found = up.processes()
                 memory.append((round(time.monotonic() - calls.start),
-                               {**up.memory_mib(), "postgres_processes": len(up.processes()["postgres"])}))
+                               {**up.memory_mib(found), "postgres_processes": len(found["postgres"])}))
 
         async def warm() -> dict[str, float]:
             await asyncio.sleep(min(WARMUP_S, minutes * 60 / 4))
@@ -511,12 +513,11 @@ def windows(calls: Calls, width_s: float = EARLY_S) -> dict[str, list[dict[str, 
                        "p99_ms": round(p99(v), 1)} for w, v in sorted(by.items())]
     inbox = "GET /api/v1/departments/{id}/inbox"
     if inbox in out:
-        sizes: dict[int, list[int]] = defaultdict(list)
+        sizes: dict[int, list[float]] = defaultdict(list)
         for at, n in calls.inbox_items:
             sizes[int(at // width_s)].append(n)
         for window in out[inbox]:
-            held = sorted(sizes.get(int(window["from_s"] // width_s), [0]))
-            window["median_items"] = held[len(held) // 2]
+            window["median_items"] = median(sizes.get(int(window["from_s"] // width_s), [0]))
     return out
 
 
