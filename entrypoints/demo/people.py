@@ -46,7 +46,7 @@ GRID_WORKER = DemoPerson("grid", "刘洋", Role.grid_worker, None, "grid-donghu-
 _LIAISON_NAMES = {
     "dept-donghu-huayuan-committee": "孙丽", "dept-xicheng-housing": "钱峰", "dept-xicheng-taoyuan-committee": "吴芳",
     "dept-donghu-justice": "郑伟", "dept-xicheng-land": "冯涛", "dept-xicheng-market": "何静",
-    "dept-donghu-housing": "韩梅", "dept-xicheng-labour": "曹阳",
+    "dept-donghu-housing": "韩梅", "dept-xicheng-labour": "曹阳", "dept-xicheng-gulou-committee": "林芳",
 }
 PEOPLE = (MEDIATOR, LIAISON, SUPERVISOR, AUDITOR, ADMIN, LEADER, GRID_WORKER)
 
