@@ -79,6 +79,7 @@ from domain.events import (
 from domain.handling import LEVEL_NAMES
 from domain.masking import redact
 from domain.organisation import Organisation
+from domain.policy import Duration
 from domain.vocabulary import (
     ArchiveReason,
     Channel,
@@ -206,6 +207,19 @@ def tell(events: Iterable[RecordedEvent], names: Names | None = None, *,
         yield recorded, state, describe(recorded, before, state, names, masked=masked)
 
 
+DURATION_UNIT = {"s": "秒", "m": "分钟", "h": "小时", "d": "天", "wd": "个工作日", "wh": "个工作小时"}
+
+
+def duration_words(text: str) -> str:
+    """A policy duration as a reader says it: ``"3wd"`` as 3个工作日, ``"8wh"`` as 8个工作小时. The text was
+    validated when the step was taken; anything that does not parse (a newer unit) is shown as it is."""
+    try:
+        duration = Duration.parse(text)
+    except ValueError:
+        return text
+    return f"{duration.amount}{DURATION_UNIT[duration.unit]}"
+
+
 def _clip(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -292,7 +306,7 @@ def describe(recorded: RecordedEvent, before: CaseState, after: CaseState, names
         case EscalationCleared():
             return f"解除{LEVEL.get(e.level, '督办')}：{holder(e.task_id)}{CLOCK[e.clock]}已办理"
         case ExtensionRequested():
-            return f"{holder(e.task_id)}申请延期 {e.extra}：{free(e.reason)}"
+            return f"{holder(e.task_id)}申请延期{duration_words(e.extra)}：{free(e.reason)}"
         case ExtensionDecided():
             verdict = "批准" if e.approved else "不批准"
             return f"延期审批：{verdict}，{holder(e.task_id)}答复时限 {when(e.reply_due_at)}" + but(e.note, "；意见：")

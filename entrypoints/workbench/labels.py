@@ -40,6 +40,9 @@ def local_full(value: datetime | None) -> str:
     return "—" if value is None else value.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")
 
 
+duration = describe.duration_words  # "3wd" as 3个工作日
+
+
 def span(delta: timedelta) -> str:
     """A duration as a person says it: 2天3小时, 3小时12分, 8分钟."""
     minutes = int(abs(delta).total_seconds() // 60)

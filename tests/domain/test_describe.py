@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from domain.case import CaseState
-from domain.describe import Names, actor_label, describe, tell
-from domain.events import EVENT_TYPES, SYSTEM_ACTOR, Actor, EventPayload, RecordedEvent
+from domain.describe import Names, actor_label, describe, duration_words, tell
+from domain.events import EVENT_TYPES, SYSTEM_ACTOR, Actor, EventPayload, ExtensionRequested, RecordedEvent
 from domain.vocabulary import Role
 from tests.domain.test_canonical_json import one_of_each
 
@@ -90,3 +90,18 @@ def test_who_took_a_step() -> None:
     person = Actor(role=Role.liaison, id="usr-1", department="dept-a", name="孙丽")
     assert actor_label(person, Named()) == "孙丽（联络员，东湖街道人社所）"
     assert actor_label(SYSTEM_ACTOR, Named()) == "系统"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("3wd", "3个工作日"), ("8wh", "8个工作小时"), ("2d", "2天"), ("4h", "4小时"), ("15m", "15分钟"), ("90s", "90秒"),
+    ("3 weeks", "3 weeks"),  # not a policy duration: shown as it was recorded, never an error
+])
+def test_a_duration_is_said_in_words(text: str, words: str) -> None:
+    assert duration_words(text) == words
+
+
+def test_an_extension_request_says_how_long_in_words() -> None:
+    state = CaseState(case_id="C-1")
+    asked = ExtensionRequested(task_id="T-1", extra="3wd", reason="需补充材料")
+    text = describe(recorded(asked), state, state, Named())
+    assert "申请延期3个工作日：" in text and "3wd" not in text

@@ -213,7 +213,31 @@ def test_liaison_on_a_phone_acknowledges_and_replies(browser: Any, desk: Desk) -
     assert "已完成：签收" in page.inner_text("body")
     task = page.get_by_role("article", name=f"任务 {TITLE}")
     assert task.get_by_role("button", name="签收").count() == 0
-    assert task.get_by_role("button", name="申请延期").is_visible()
+    # 申请延期: a length picked in working days, read so by the supervisor, who approves it on the case page
+    task.get_by_role("button", name="申请延期").click()
+    page.get_by_label("延长时长").select_option(label="5个工作日")
+    page.get_by_label("原因").fill("需等待劳动监察大队核实工时")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(page, "extension-form-phone")
+    page.get_by_role("button", name="确定").click()
+    page.wait_for_url(re.compile(r".*/inbox\?done=.*"))
+    boss = sign_in(browser, desk, "supervisor")
+    expect(boss.get_by_role("region", name="待审批（延期、退回）")).to_contain_text(
+        "延期5个工作日 · 需等待劳动监察大队核实工时", timeout=30_000)
+    boss.goto(f"{desk.base}/cases/{case_id}")
+    held = boss.get_by_role("article", name="任务 东湖街道人社所")
+    assert "申请延期5个工作日：需等待劳动监察大队核实工时（待审批）" in held.inner_text()
+    held.get_by_role("button", name="审批延期").click()
+    boss.get_by_label("是否批准").select_option(label="批准")
+    boss.get_by_role("button", name="确定").click()
+    boss.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=.*"))
+    history = boss.get_by_role("region", name="办理过程").inner_text()
+    assert "东湖街道人社所申请延期5个工作日：需等待劳动监察大队核实工时" in history, history
+    assert "延期审批：批准，东湖街道人社所答复时限" in history, history
+    assert "（待审批）" not in boss.get_by_role("article", name="任务 东湖街道人社所").inner_text()
+    boss.context.close()
+    page.goto(f"{desk.base}/inbox")
+    task = page.get_by_role("article", name=f"任务 {TITLE}")
     task.get_by_role("button", name="答复").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_label("答复内容").fill("已约谈餐馆负责人，承诺本周内结清工资。")
