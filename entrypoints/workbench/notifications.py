@@ -21,12 +21,22 @@ def opens(item: dict[str, Any]) -> tuple[str, str]:
     return path, "排查" if path.startswith("/sweeps/") else "通知"
 
 
+def shown(item: dict[str, Any]) -> str:
+    """The message as the bell lists it: without the line that only gives its link (``详情：URL``, or the URL
+    alone), which the item itself opens. A phone shows a long URL as two lines of noise."""
+    link = item["link"]
+    lines = [line for line in item["text"].splitlines()
+             if not link or line.strip().removeprefix("详情：").strip() != link]
+    return "\n".join(lines) or item["text"]
+
+
 async def for_actor(app: Application, actor: Actor, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
     """The person's notifications, newest first (each with ``href`` and ``about`` for the page), and how many
     they have not read."""
     items, unread_count = await notifications.my_notifications(app, actor, None, limit)
     for item in items:
         item["href"], item["about"] = opens(item)
+        item["shown"] = shown(item)
     return items, unread_count
 
 

@@ -249,6 +249,11 @@ def test_liaison_on_a_phone_acknowledges_and_replies(browser: Any, desk: Desk) -
     assert "已答复" in page.inner_text("body")
     assert "钱小红" in page.inner_text("body")  # the department holding the task contacts the party
     shoot(page, "case-phone")
+    page.goto(f"{desk.base}/notifications")  # the bell: each message opens its case, so no bare link line
+    bell = page.locator("main").inner_text()
+    assert f"【联调·派单】案件 {case_id}" in bell and "详情：" not in bell and "http" not in bell, bell
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(page, "notifications-phone")
     page.context.close()
 
 

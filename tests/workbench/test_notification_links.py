@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from entrypoints.workbench import labels
-from entrypoints.workbench.notifications import opens
+from entrypoints.workbench.notifications import opens, shown
 from entrypoints.workbench.web import templates
 
 
@@ -23,8 +23,21 @@ def test_each_notification_opens_what_it_is_about() -> None:
                                          ("/reports/monthly", "研判"), ("/sweeps/SW-1", "排查")]
     for i in items:
         i["href"], i["about"] = opens(i)
+        i["shown"] = shown(i)
     html = templates.get_template("notifications.html").render(items=items, unread=3, labels=labels, csrf="t",
                                                                  who=None, role="", me="")
     assert 'action="/notifications/SW-1/grid-1/L3/read"' in html
     assert 'name="next" value="/sweeps/SW-1"' in html and "排查 · " in html
     assert 'name="next" value="/cases/C-20261201-0001"' in html
+
+
+def test_the_bell_lists_a_message_without_the_line_that_only_gives_its_link() -> None:
+    link = "https://desk.example/cases/C-1"
+    case = item("n-1", "C-1", "warning", link) | {
+        "text": f"【联调·预警】案件 C-1「漏水」已超时。\n级别：2 级（预警）\n详情：{link}"}
+    sweep = item("SW-1/g/L1", "", "reminder", "https://desk.example/sweeps/SW-1") | {
+        "text": "【联调·排查催办】排查 SW-1：第一网格 尚未上报。截止：12-11\nhttps://desk.example/sweeps/SW-1"}
+    other = item("n-2", "C-2", "summons", "") | {"text": "【联调·吹哨】案件 C-2 请于 12-08 前报到。"}
+    assert shown(case) == "【联调·预警】案件 C-1「漏水」已超时。\n级别：2 级（预警）"
+    assert shown(sweep) == "【联调·排查催办】排查 SW-1：第一网格 尚未上报。截止：12-11"
+    assert shown(other) == other["text"]
