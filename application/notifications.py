@@ -32,7 +32,10 @@ READ_CASE_NOTIFICATIONS = READ_EVENTS  # mediator, supervisor, auditor
 
 def audience(actor: Actor, org: Organisation) -> list[str] | None:
     """The departments whose notifications ``actor`` sees; ``None`` for all (besides those sent to them in person)."""
-    if actor.role is Role.leader:  # their own cases only, told to them by name
+    if actor.role in (Role.leader, Role.grid_worker):
+        # A leader: their own cases only, told to them by name. A grid worker belongs to a grid, which no
+        # department is set at: what is sent to them in person, never the departments' messages about other
+        # people's cases.
         return []
     if actor.department is None:
         return [] if actor.role is Role.liaison else None

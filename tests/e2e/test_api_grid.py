@@ -80,7 +80,15 @@ async def test_a_grid_worker_cannot_report_for_another_grid_nor_read_its_cases(a
     listed = await a.ok("other_grid", "GET", "/cases?limit=500")
     assert {c["grid_id"] for c in listed["items"]} <= {OTHER_GRID}
     assert_problem(await a.call("mediator", "GET", "/grid-reports/mine"), 403, "grid_worker")
-    assert "items" in await a.ok("grid", "GET", "/notifications")
+    # The departments' messages are not a grid worker's, not even about a case in their own grid.
+    await a.ok("mediator", "POST", f"/cases/{case_id}/route",
+               {"lead_department": "dept-donghu-labour", "co_departments": []})
+    told = await a.ok("auditor", "GET", f"/cases/{case_id}/notifications")
+    assert told, "routing tells the department"
+    for who in ("grid", "other_grid"):
+        seen = await a.ok(who, "GET", "/notifications")
+        assert case_id not in [n["case_id"] for n in seen["items"]]
+        assert_problem(await a.call(who, "POST", f"/notifications/{told[0]['notification_id']}/read", {}), 403)
 
 
 async def test_bad_grid_reports_are_problems(a: Api) -> None:
