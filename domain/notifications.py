@@ -383,7 +383,9 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str,
         "assignment": f"已派至本单位，请于 {due} 前{action}。",
         "reminder": f"请于 {due} 前{action}。",
         "warning": f"已于 {due} 超过{action}时限，请单位负责人督促办理。",
-        "listed_supervision": f"自 {due} 起超过{action}时限，已挂牌督办，请立即办理并报告。",
+        # by the ladder: since a deadline; by hand (a supervisor's 挂牌, no deadline passed): no time to give
+        "listed_supervision": f"自 {due} 起超过{action}时限，已挂牌督办，请立即办理并报告。" if due else
+                              "已挂牌督办，请立即办理并报告。",
         "critical_alert": "为重大风险案件（可能民转刑或引发群体性事件），请立即关注处置。",
         "summons": f"请于 {due} 前报到。",
         "return_requested": "责任单位申请退回，请督办人审核。",

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from domain.case import CaseState, Task
-from domain.events import CaseReceived, Party, TaskEscalated, TaskReminded
+from domain.events import CaseListed, CaseReceived, Party, TaskEscalated, TaskReminded
 from domain.notifications import (
     Audience,
     Intent,
@@ -129,3 +129,12 @@ def test_a_persons_channels_are_recorded_by_id_and_redacted_address_and_found_ag
     assert person_channels_problem(["json://h/1"] * 6) == "at most 5 channels a person, not 6"
     assert person_channels_problem(["json://h/1", "wecombot:/KEY"]) == \
         "channel 2 is not an Apprise URL (scheme://…, no spaces): wecombot://***"
+
+
+def test_a_listing_by_hand_says_it_was_listed_without_a_deadline_it_does_not_have() -> None:
+    (intent,) = intents_for(case_with_task(), CaseListed(leader="usr-1", reason="存在民转刑风险", leader_user="usr-1"))
+    assert intent.kind == "listed_supervision" and intent.due_at is None
+    subject, body = message(intent, "C-1", "楼上漏水", "Asia/Shanghai", "https://x.example/cases/C-1")
+    assert subject == "【联调·挂牌督办（红牌）】案件 C-1"
+    assert body.startswith("【联调·挂牌督办（红牌）】案件 C-1「楼上漏水」已挂牌督办，请立即办理并报告。"), body
+    assert "None" not in body and "时限" not in body
