@@ -31,6 +31,7 @@ from domain.events import (
     DeliveryTarget,
     DepartmentsSummoned,
     DomainEvent,
+    ExtensionRequested,
     Frozen,
     JudicialConfirmationApplied,
     LeaderAssigned,
@@ -120,6 +121,11 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
         case JudicialConfirmationApplied():  # 司法确认: the court applied to reviews it and enters its ruling
             return [Intent(kind="judicial_confirmation", level=0, clock=Clock.judicial_confirmation,
                            audiences=(Audience(kind="liaisons", ref=event.court_department),))]
+        case ExtensionRequested():  # 延期审批: the centre of the case's jurisdiction decides, before the reply is due
+            task = state.task(event.task_id)
+            return [Intent(kind="extension_requested", level=0, task_id=event.task_id, clock=Clock.reply,
+                           due_at=task.reply_due_at,
+                           audiences=(Audience(kind="centre_of", ref=state.grid_id),))] if task else []
         case ReturnRequested():  # 退回审核: the centre of the case's jurisdiction decides
             task = state.task(event.task_id)
             return [Intent(kind="return_requested", level=0, task_id=event.task_id,
@@ -389,6 +395,7 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str,
         "critical_alert": "为重大风险案件（可能民转刑或引发群体性事件），请立即关注处置。",
         "summons": f"请于 {due} 前报到。",
         "return_requested": "责任单位申请退回，请督办人审核。",
+        "extension_requested": f"责任单位申请延期，现答复时限 {due}，请督办人在此前审批。",
         "judicial_confirmation": "双方当事人已申请司法确认，请审查后录入确认结果。",
         "handed_up": f"已上交至{_handed_to(intent)}，请本中心接办。",
         "leader_assignment": "您已被确定为本案包案领导，请关注办理进展。",

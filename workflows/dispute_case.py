@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM_ACTOR,
         Actor,
         DomainEvent,
+        ExtensionRequested,
         NotificationDelivered,
         NotificationFailed,
         NotificationIssued,
@@ -80,6 +81,9 @@ START_ATTRIBUTES = "start-attributes"
 # so the run closes in that task and the server's close record carries the archived stage (the upsert's own
 # visibility write is skipped for a closed run).
 LOCAL_SEAL = "local-seal"
+# an extension request (延期申请) tells the centre that decides it, as a return request does; runs recorded
+# before it told no one (their appends carry no notification for it).
+EXTENSION_NOTICE_PATCH = "extension-notice"
 # the rest of DELIVERY_RETRY after a batch's attempt (its first): the same backoff, one step on.
 RETRY_AFTER_BATCH = RetryPolicy(initial_interval=DELIVERY_RETRY.initial_interval * 2, backoff_coefficient=2.0,
                                 maximum_interval=DELIVERY_RETRY.maximum_interval,
@@ -94,7 +98,8 @@ _REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChan
 # patches built into that generation without asking; the input is part of the run's history, so a replay
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
 # A new patch is asked for with workflow.patched until a new generation, added here, builds it in too
-# (generation 2: batch-deliveries, which runs of generation 1 ask for). A change that only a run's start can
+# (generation 2: batch-deliveries, which runs of generation 1 ask for; generation 4: extension-notice, which runs
+# of generations 0 to 3 ask for when an extension is requested). A change that only a run's start can
 # take (generation 3: START_ATTRIBUTES, LOCAL_SEAL) goes straight into a new generation, never asked.
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
 # Folding each event with its actor (an acknowledgement names its liaison the task's 责任人) needs no patch: it
@@ -109,6 +114,9 @@ BUILT_IN: dict[int, frozenset[str]] = {
     3: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
                   "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
                   BATCH_DELIVERIES_PATCH, START_ATTRIBUTES, LOCAL_SEAL}),
+    4: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
+                  "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
+                  BATCH_DELIVERIES_PATCH, START_ATTRIBUTES, LOCAL_SEAL, EXTENSION_NOTICE_PATCH}),
 }
 GENERATION = max(BUILT_IN)
 
@@ -341,7 +349,8 @@ class DisputeCaseWorkflow:
         intents: list[Intent] = []
         state = before
         for e in events:
-            intents += intents_for(state, e)
+            if not isinstance(e, ExtensionRequested) or self._patched(EXTENSION_NOTICE_PATCH):
+                intents += intents_for(state, e)
             state = evolve(state, e, now, actor=actor)
         if intents and self._patched(RESOLVE_IN_APPEND_PATCH):
             return await self._append_resolving(before, state, events, intents, actor, now)

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from domain.case import CaseState, Task
-from domain.events import CaseListed, CaseReceived, Party, TaskEscalated, TaskReminded
+from domain.events import CaseListed, CaseReceived, ExtensionRequested, Party, TaskEscalated, TaskReminded
 from domain.notifications import (
     Audience,
     Intent,
@@ -138,3 +138,15 @@ def test_a_listing_by_hand_says_it_was_listed_without_a_deadline_it_does_not_hav
     assert subject == "【联调·挂牌督办（红牌）】案件 C-1"
     assert body.startswith("【联调·挂牌督办（红牌）】案件 C-1「楼上漏水」已挂牌督办，请立即办理并报告。"), body
     assert "None" not in body and "时限" not in body
+
+
+def test_an_extension_request_tells_the_centre_that_decides_it_with_the_deadline_it_would_move() -> None:
+    state = case_with_task()
+    (intent,) = intents_for(state, ExtensionRequested(task_id="C-1-T1", extra="2wd", reason="等待补充材料"))
+    assert (intent.kind, intent.level, intent.clock, intent.due_at) == ("extension_requested", 0, Clock.reply, T0)
+    assert intent.audiences == (Audience(kind="centre_of", ref="grid-donghu-huayuan-1"),)
+    assert recipients(org(), intent) == ("liaisons:dept-donghu-zongzhi",)
+    subject, body = message(intent, "C-1", "楼上漏水", "Asia/Shanghai", "https://x.example/cases/C-1")
+    assert subject == "【联调·延期申请】案件 C-1"
+    assert "责任单位申请延期，现答复时限 2026年03月02日 09:00，请督办人在此前审批。" in body
+    assert intents_for(state, ExtensionRequested(task_id="C-1-T9", extra="2wd", reason="x")) == []  # no such task

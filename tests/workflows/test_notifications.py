@@ -16,7 +16,7 @@ import pytest
 from temporalio.worker import Replayer
 
 from application.case_client import CaseClient
-from domain.commands import AssignLeader, HandUp, ReceiveCase, RouteCase
+from domain.commands import AcknowledgeTask, AssignLeader, HandUp, ReceiveCase, RequestExtension, RouteCase
 from domain.events import Actor, NotificationDeferred, NotificationDelivered
 from domain.organisation import JurisdictionLevel
 from domain.vocabulary import Channel, RiskLevel, Role
@@ -37,7 +37,17 @@ from tests.workflows.notify_setup import (
     posts_for,
     settled,
 )
-from tests.workflows.scenario import CALM, CO, FAST, LEAD, MEDIATOR, SUPERVISOR, receive_command, wait_for_events
+from tests.workflows.scenario import (
+    CALM,
+    CO,
+    FAST,
+    LEAD,
+    MEDIATOR,
+    SUPERVISOR,
+    liaison,
+    receive_command,
+    wait_for_events,
+)
 from workers.case_worker import build_worker
 from workflows.dispute_case import DisputeCaseWorkflow
 
@@ -48,11 +58,12 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 RECORDED_AFTER = "batch-deliveries"
 
 
-async def replays(client, case_id: str, scenario: str) -> None:  # type: ignore[no-untyped-def]
+async def replays(client, case_id: str, scenario: str,  # type: ignore[no-untyped-def]
+                  after: str = RECORDED_AFTER) -> None:
     """The case's history so far replays on today's code; recorded with LIANDIAO_RECORD_HISTORIES=1."""
     history = await client.get_workflow_handle(case_id).fetch_history()
     if os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1":
-        (HISTORIES / f"{scenario}-{RECORDED_AFTER}.json").write_text(history.to_json())
+        (HISTORIES / f"{scenario}-{after}.json").write_text(history.to_json())
     # With the payload codec, as every worker runs (tests/conftest.py's key ring).
     await Replayer(workflows=[DisputeCaseWorkflow],
                    data_converter=data_converter(load_codec(TEST_KEYS))).replay_workflow(history)
@@ -240,6 +251,30 @@ async def test_a_hand_up_reaches_the_next_levels_centre_and_no_one_else(
                for n in issued(events) for t in n.targets)
     assert (await store.verify(case_id)).valid
     await replays(notifying.client, case_id, "hand_up")
+
+
+async def test_an_extension_request_reaches_the_centre_that_decides_it_before_the_reply_is_due(
+    notifying: CaseClient, receivers, pool: asyncpg.Pool  # type: ignore[no-untyped-def]
+) -> None:
+    """延期申请: the centre of the case's jurisdiction (who approves it) is told, with the reply deadline it would
+    move, as for a return request; the department asking is not told its own request."""
+    hook, _ = receivers
+    store = EventStore(pool)
+    case_id = await routed(notifying, CALM + NO_QUIET)
+    await notifying.act(case_id, AcknowledgeTask(task_id=f"{case_id}-T1"), liaison(LEAD))
+    await notifying.act(case_id, RequestExtension(task_id=f"{case_id}-T1", extra="2wd", reason="等待张三补交材料"),
+                        liaison(LEAD))
+    events = await wait_for_events(store, case_id, lambda es: settled(es, "extension_requested"), 60)
+    [asked] = [n for n in issued(events) if n.kind == "extension_requested"]
+    assert asked.recipients == ("liaisons:dept-donghu-zongzhi",) and asked.level == 0
+    [to_centre] = posts_for(hook, case_id, "/street-centre")
+    assert to_centre.startswith(f"【联调·延期申请】案件 {case_id}"), to_centre
+    assert "责任单位申请延期，现答复时限" in to_centre and "请督办人在此前审批" in to_centre
+    assert "张三" not in to_centre and "13800001234" not in to_centre
+    assert not [p for p in posts_for(hook, case_id, "/lead/liaison") + posts_for(hook, case_id, "/lead/head")
+                if "延期" in p]
+    assert (await store.verify(case_id)).valid
+    await replays(notifying.client, case_id, "extension", after="extension-notice")
 
 
 async def test_a_leader_is_told_on_their_own_channel_and_a_leader_without_one_in_the_workbench_only(
