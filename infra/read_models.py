@@ -91,6 +91,7 @@ class InboxItem(BaseModel):
     grid_id: str
     received_at: datetime | None
     assignee: Person | None = None  # 责任人
+    extension_asked: str | None = None  # an extension asked for ("3wd") and not yet decided
 
 
 class BoardItem(BaseModel):
@@ -313,7 +314,9 @@ _INBOX_COLUMNS = """t.task_id, t.case_id, t.department, t.role, t.status, t.assi
     t.reply_due_at, t.acknowledged_at, t.replied_at, t.escalation_level, t.open_clock, t.open_due_at AS due_at,
     coalesce(t.open_due_at < now(), false) AS overdue, t.updated_at, s.title, s.category, s.stage,
     s.risk_level, s.grid_id, s.received_at, t.assignee AS assignee_id,
-    (SELECT u.name FROM users u WHERE u.id = t.assignee) AS assignee_name"""
+    (SELECT u.name FROM users u WHERE u.id = t.assignee) AS assignee_name,
+    (SELECT d.extra FROM awaiting_decisions d
+      WHERE d.case_id = t.case_id AND d.task_id = t.task_id AND d.kind = 'extension') AS extension_asked"""
 
 # Open tasks first, soonest due first; then the closed ones, latest change first. Each half walks its own
 # partial index and stops at the limit.

@@ -51,7 +51,11 @@ async def test_a_case_through_its_whole_lifecycle_over_http(api_client: Api) -> 
     await a.ok("liaison_justice", "POST", f"/cases/{case_id}/tasks/{t2}/acknowledge", {})
     await a.ok("liaison_labour", "POST", f"/cases/{case_id}/tasks/{t1}/extension",
                {"extra": "2wd", "reason": "核实工时"})
+    asked = {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
+    assert asked[t1]["extension_asked"] == "2wd"  # read-your-writes: the answer waited for the projection
     await a.ok("supervisor", "POST", f"/cases/{case_id}/tasks/{t1}/extension/decision", {"approve": True})
+    decided = {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
+    assert decided[t1]["extension_asked"] is None
     await a.ok("supervisor", "POST", f"/cases/{case_id}/clock/pause", {"reason": "等待劳动仲裁材料"})
     await a.ok("supervisor", "POST", f"/cases/{case_id}/clock/resume", {"reason": "材料已到"})
     await a.ok("mediator", "POST", f"/cases/{case_id}/meetings",

@@ -221,6 +221,8 @@ def test_liaison_on_a_phone_acknowledges_and_replies(browser: Any, desk: Desk) -
     shoot(page, "extension-form-phone")
     page.get_by_role("button", name="确定").click()
     page.wait_for_url(re.compile(r".*/inbox\?done=.*"))
+    expect(page.get_by_role("article", name=f"任务 {TITLE}")).to_contain_text("已申请延期5个工作日，待审批",
+                                                                           timeout=30_000)
     boss = sign_in(browser, desk, "supervisor")
     expect(boss.get_by_role("region", name="待审批（延期、退回）")).to_contain_text(
         "延期5个工作日 · 需等待劳动监察大队核实工时", timeout=30_000)
@@ -238,6 +240,7 @@ def test_liaison_on_a_phone_acknowledges_and_replies(browser: Any, desk: Desk) -
     boss.context.close()
     page.goto(f"{desk.base}/inbox")
     task = page.get_by_role("article", name=f"任务 {TITLE}")
+    expect(task).not_to_contain_text("待审批", timeout=30_000)
     task.get_by_role("button", name="答复").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_label("答复内容").fill("已约谈餐馆负责人，承诺本周内结清工资。")
