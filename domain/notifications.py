@@ -31,11 +31,13 @@ from domain.events import (
     DeliveryTarget,
     DepartmentsSummoned,
     DomainEvent,
+    ExtensionDecided,
     ExtensionRequested,
     Frozen,
     JudicialConfirmationApplied,
     LeaderAssigned,
     NotificationKind,
+    ReturnDecided,
     ReturnRequested,
     RiskRegraded,
     TaskAssigned,
@@ -85,6 +87,7 @@ class Intent(Frozen):
     jurisdiction: str | None = None
     category: str | None = None
     count: int | None = None
+    approved: bool | None = None  # a decision on a department's request: what the message tells it
 
 
 def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
@@ -126,6 +129,15 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
             return [Intent(kind="extension_requested", level=0, task_id=event.task_id, clock=Clock.reply,
                            due_at=task.reply_due_at,
                            audiences=(Audience(kind="centre_of", ref=state.grid_id),))] if task else []
+        case ExtensionDecided():  # the department that asked is told, with its reply deadline as it now stands
+            task = state.task(event.task_id)
+            return [Intent(kind="extension_decided", level=0, task_id=event.task_id, clock=Clock.reply,
+                           due_at=event.reply_due_at, approved=event.approved,
+                           audiences=(Audience(kind="liaisons", ref=task.department),))] if task else []
+        case ReturnDecided():  # the department that asked is told: returned, or 强制派单 (it carries on)
+            task = state.task(event.task_id)
+            return [Intent(kind="return_decided", level=0, task_id=event.task_id, approved=event.approved,
+                           audiences=(Audience(kind="liaisons", ref=task.department),))] if task else []
         case ReturnRequested():  # 退回审核: the centre of the case's jurisdiction decides
             task = state.task(event.task_id)
             return [Intent(kind="return_requested", level=0, task_id=event.task_id,
@@ -396,6 +408,10 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str,
         "summons": f"请于 {due} 前报到。",
         "return_requested": "责任单位申请退回，请督办人审核。",
         "extension_requested": f"责任单位申请延期，现答复时限 {due}，请督办人在此前审批。",
+        "extension_decided": f"延期申请已批准，答复时限延至 {due}。" if intent.approved else
+                             f"延期申请未获批准，请于 {due} 前答复。",
+        "return_decided": "退回申请已批准，任务已退回。" if intent.approved else
+                          "退回申请未获批准（强制派单），请本单位继续办理。",
         "judicial_confirmation": "双方当事人已申请司法确认，请审查后录入确认结果。",
         "handed_up": f"已上交至{_handed_to(intent)}，请本中心接办。",
         "leader_assignment": "您已被确定为本案包案领导，请关注办理进展。",

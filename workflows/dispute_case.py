@@ -43,11 +43,13 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM_ACTOR,
         Actor,
         DomainEvent,
+        ExtensionDecided,
         ExtensionRequested,
         NotificationDelivered,
         NotificationFailed,
         NotificationIssued,
         PendingEvent,
+        ReturnDecided,
     )
     from domain.notifications import Intent, intents_for, is_urgent, legacy_notifications_for, quiet_until, safe_title
     from domain.policy import NotificationPolicy
@@ -81,9 +83,11 @@ START_ATTRIBUTES = "start-attributes"
 # so the run closes in that task and the server's close record carries the archived stage (the upsert's own
 # visibility write is skipped for a closed run).
 LOCAL_SEAL = "local-seal"
-# an extension request (延期申请) tells the centre that decides it, as a return request does; runs recorded
-# before it told no one (their appends carry no notification for it).
-EXTENSION_NOTICE_PATCH = "extension-notice"
+# a department's requests and their decisions reach the people concerned: an extension request (延期申请) tells
+# the centre that decides it, as a return request does; the decision on an extension or a return tells the
+# department that asked. Runs recorded before it told no one (their appends carry no notification for these).
+REQUEST_NOTICES_PATCH = "request-notices"
+_REQUEST_NOTICES = (ExtensionRequested, ExtensionDecided, ReturnDecided)
 # the rest of DELIVERY_RETRY after a batch's attempt (its first): the same backoff, one step on.
 RETRY_AFTER_BATCH = RetryPolicy(initial_interval=DELIVERY_RETRY.initial_interval * 2, backoff_coefficient=2.0,
                                 maximum_interval=DELIVERY_RETRY.maximum_interval,
@@ -98,8 +102,8 @@ _REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChan
 # patches built into that generation without asking; the input is part of the run's history, so a replay
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
 # A new patch is asked for with workflow.patched until a new generation, added here, builds it in too
-# (generation 2: batch-deliveries, which runs of generation 1 ask for; generation 4: extension-notice, which runs
-# of generations 0 to 3 ask for when an extension is requested). A change that only a run's start can
+# (generation 2: batch-deliveries, which runs of generation 1 ask for; generation 4: request-notices, which runs
+# of generations 0 to 3 ask for when a request or its decision is recorded). A change that only a run's start can
 # take (generation 3: START_ATTRIBUTES, LOCAL_SEAL) goes straight into a new generation, never asked.
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
 # Folding each event with its actor (an acknowledgement names its liaison the task's 责任人) needs no patch: it
@@ -116,7 +120,7 @@ BUILT_IN: dict[int, frozenset[str]] = {
                   BATCH_DELIVERIES_PATCH, START_ATTRIBUTES, LOCAL_SEAL}),
     4: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
                   "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
-                  BATCH_DELIVERIES_PATCH, START_ATTRIBUTES, LOCAL_SEAL, EXTENSION_NOTICE_PATCH}),
+                  BATCH_DELIVERIES_PATCH, START_ATTRIBUTES, LOCAL_SEAL, REQUEST_NOTICES_PATCH}),
 }
 GENERATION = max(BUILT_IN)
 
@@ -349,7 +353,7 @@ class DisputeCaseWorkflow:
         intents: list[Intent] = []
         state = before
         for e in events:
-            if not isinstance(e, ExtensionRequested) or self._patched(EXTENSION_NOTICE_PATCH):
+            if not isinstance(e, _REQUEST_NOTICES) or self._patched(REQUEST_NOTICES_PATCH):
                 intents += intents_for(state, e)
             state = evolve(state, e, now, actor=actor)
         if intents and self._patched(RESOLVE_IN_APPEND_PATCH):

@@ -6,7 +6,16 @@ import json
 from datetime import UTC, datetime
 
 from domain.case import CaseState, Task
-from domain.events import CaseListed, CaseReceived, ExtensionRequested, Party, TaskEscalated, TaskReminded
+from domain.events import (
+    CaseListed,
+    CaseReceived,
+    ExtensionDecided,
+    ExtensionRequested,
+    Party,
+    ReturnDecided,
+    TaskEscalated,
+    TaskReminded,
+)
 from domain.notifications import (
     Audience,
     Intent,
@@ -150,3 +159,20 @@ def test_an_extension_request_tells_the_centre_that_decides_it_with_the_deadline
     assert subject == "【联调·延期申请】案件 C-1"
     assert "责任单位申请延期，现答复时限 2026年03月02日 09:00，请督办人在此前审批。" in body
     assert intents_for(state, ExtensionRequested(task_id="C-1-T9", extra="2wd", reason="x")) == []  # no such task
+
+
+def test_each_decision_on_a_request_tells_the_department_that_asked() -> None:
+    state, later = case_with_task(), datetime(2026, 3, 4, 1, 0, tzinfo=UTC)
+    told = {}
+    for event in (ExtensionDecided(task_id="C-1-T1", approved=True, reply_due_at=later),
+                  ExtensionDecided(task_id="C-1-T1", approved=False, note="理由不足", reply_due_at=T0),
+                  ReturnDecided(task_id="C-1-T1", approved=True), ReturnDecided(task_id="C-1-T1", approved=False)):
+        (intent,) = intents_for(state, event)
+        assert intent.audiences == (Audience(kind="liaisons", ref=LEAD),) and intent.level == 0
+        told[(intent.kind, intent.approved)] = message(intent, "C-1", "楼上漏水", "Asia/Shanghai", "https://x/c")[1]
+    assert "延期申请已批准，答复时限延至 2026年03月04日 09:00。" in told[("extension_decided", True)]
+    assert "延期申请未获批准，请于 2026年03月02日 09:00 前答复。" in told[("extension_decided", False)]
+    assert "退回申请已批准，任务已退回。" in told[("return_decided", True)]
+    assert "退回申请未获批准（强制派单），请本单位继续办理。" in told[("return_decided", False)]
+    assert all("理由不足" not in text for text in told.values())  # the note is free text: never in a message
+    assert all(text.startswith(("【联调·延期审批】", "【联调·退回审批】")) for text in told.values())

@@ -40,11 +40,13 @@ async def test_a_return_is_reviewed_and_a_co_departments_only_withdraws_its_task
     assert {"case_id": case_id, "task_id": co, "kind": "return"}.items() <= next(
         d for d in board["awaiting_decision"] if d["case_id"] == case_id).items()
     done = await a.ok("supervisor", "POST", f"{c}/tasks/{co}/return/decision", {"approve": True})
-    assert done["stage"] == "coordination" and done["events"] == ["ReturnDecided", "TaskWithdrawn"]
+    # the department that asked is told the decision (退回审批)
+    assert done["stage"] == "coordination" and done["events"] == ["ReturnDecided", "TaskWithdrawn",
+                                                                   "NotificationIssued"]
     await a.ok("lead", "POST", f"{c}/tasks/{lead}/return", {"reason": "不属劳动争议"})
     decision = f"{c}/tasks/{lead}/return/decision"
     refused = await a.ok("supervisor", "POST", decision, {"approve": False, "note": "属本单位"})
-    assert refused["events"] == ["ReturnDecided"]
+    assert refused["events"] == ["ReturnDecided", "NotificationIssued"]
     assert (await a.ok("mediator", "GET", c))["tasks"][0]["forced"] is True
     assert_problem(await a.call("lead", "POST", f"{c}/tasks/{lead}/return", {"reason": "再退"}), 409, "强制派单")
     assert_problem(await a.call("supervisor", "POST", f"{c}/tasks/{lead}/return/decision", {"approve": "yes"}), 422,

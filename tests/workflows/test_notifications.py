@@ -16,8 +16,18 @@ import pytest
 from temporalio.worker import Replayer
 
 from application.case_client import CaseClient
-from domain.commands import AcknowledgeTask, AssignLeader, HandUp, ReceiveCase, RequestExtension, RouteCase
-from domain.events import Actor, NotificationDeferred, NotificationDelivered
+from domain.commands import (
+    AcknowledgeTask,
+    AssignLeader,
+    DecideExtension,
+    DecideReturn,
+    HandUp,
+    ReceiveCase,
+    RequestExtension,
+    ReturnTask,
+    RouteCase,
+)
+from domain.events import Actor, ExtensionDecided, NotificationDeferred, NotificationDelivered
 from domain.organisation import JurisdictionLevel
 from domain.vocabulary import Channel, RiskLevel, Role
 from infra.audit.dossier import render_dossier_html
@@ -253,28 +263,41 @@ async def test_a_hand_up_reaches_the_next_levels_centre_and_no_one_else(
     await replays(notifying.client, case_id, "hand_up")
 
 
-async def test_an_extension_request_reaches_the_centre_that_decides_it_before_the_reply_is_due(
+async def test_a_departments_requests_reach_the_centre_and_the_decisions_reach_the_department(
     notifying: CaseClient, receivers, pool: asyncpg.Pool  # type: ignore[no-untyped-def]
 ) -> None:
-    """延期申请: the centre of the case's jurisdiction (who approves it) is told, with the reply deadline it would
-    move, as for a return request; the department asking is not told its own request."""
+    """延期申请 reaches the centre of the case's jurisdiction (who decides), with the reply deadline it would move,
+    as a return request does; each decision (延期审批, 退回审批) reaches the department that asked: an approved
+    extension with its new deadline, a refused return as 强制派单. No message names a party."""
     hook, _ = receivers
     store = EventStore(pool)
-    case_id = await routed(notifying, CALM + NO_QUIET)
-    await notifying.act(case_id, AcknowledgeTask(task_id=f"{case_id}-T1"), liaison(LEAD))
-    await notifying.act(case_id, RequestExtension(task_id=f"{case_id}-T1", extra="2wd", reason="等待张三补交材料"),
-                        liaison(LEAD))
+    case_id = await routed(notifying, CALM + NO_QUIET, co=(CO,))
+    lead, co = f"{case_id}-T1", f"{case_id}-T2"
+    await notifying.act(case_id, AcknowledgeTask(task_id=lead), liaison(LEAD))
+    await notifying.act(case_id, RequestExtension(task_id=lead, extra="2h", reason="等待张三补交材料"), liaison(LEAD))
     events = await wait_for_events(store, case_id, lambda es: settled(es, "extension_requested"), 60)
     [asked] = [n for n in issued(events) if n.kind == "extension_requested"]
     assert asked.recipients == ("liaisons:dept-donghu-zongzhi",) and asked.level == 0
-    [to_centre] = posts_for(hook, case_id, "/street-centre")
+    [to_centre] = [p for p in posts_for(hook, case_id, "/street-centre") if "延期" in p]
     assert to_centre.startswith(f"【联调·延期申请】案件 {case_id}"), to_centre
     assert "责任单位申请延期，现答复时限" in to_centre and "请督办人在此前审批" in to_centre
-    assert "张三" not in to_centre and "13800001234" not in to_centre
     assert not [p for p in posts_for(hook, case_id, "/lead/liaison") + posts_for(hook, case_id, "/lead/head")
-                if "延期" in p]
+                if "延期" in p]  # not told its own request
+
+    await notifying.act(case_id, DecideExtension(task_id=lead, approve=True), SUPERVISOR)
+    await notifying.act(case_id, ReturnTask(task_id=co, reason="非本单位职责"), liaison(CO))
+    await notifying.act(case_id, DecideReturn(task_id=co, approve=False, note="属本单位职责"), SUPERVISOR)
+    events = await wait_for_events(store, case_id, lambda es: settled(es, "extension_decided", "return_decided"), 60)
+    [approved] = [p for p in posts_for(hook, case_id, "/lead/liaison") if "延期" in p]
+    moved = next(e.payload.reply_due_at for e in events if isinstance(e.payload, ExtensionDecided))
+    assert f"延期申请已批准，答复时限延至 {moved.astimezone(ZoneInfo('Asia/Shanghai')):%Y年%m月%d日 %H:%M}" in approved
+    [refused] = [p for p in posts_for(hook, case_id, f"/co/liaison/{SECRET}") if "退回" in p]
+    assert refused.startswith(f"【联调·退回审批】案件 {case_id}"), refused
+    assert "退回申请未获批准（强制派单），请本单位继续办理" in refused
+    for text in (to_centre, approved, refused):
+        assert "张三" not in text and "13800001234" not in text and "属本单位职责" not in text
     assert (await store.verify(case_id)).valid
-    await replays(notifying.client, case_id, "extension", after="extension-notice")
+    await replays(notifying.client, case_id, "requests", after="request-notices")
 
 
 async def test_a_leader_is_told_on_their_own_channel_and_a_leader_without_one_in_the_workbench_only(

@@ -163,7 +163,7 @@ def test_the_recorded_histories_are_there() -> None:
                     "supervision-notify", "resolve-in-append", "keep-alarm-timer", "generation-1", "generation-2",
                     "generation-3", CURRENT)
     } | {f"notify_{s}-{tag}" for s in ("ladder", "quiet") for tag in ("notify", "batch-deliveries")} \
-      | {"sweep-escalation", "extension-extension-notice"}
+      | {"sweep-escalation", "requests-request-notices"}
 
 
 def _markers(path: Path) -> list[str]:
