@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 from application import notifications
 from application.cases import Application
+from domain.describe import Names, recipients_label
 from domain.events import Actor
+from domain.organisation import Organisation
 
 
 def opens(item: dict[str, Any]) -> tuple[str, str]:
@@ -30,6 +32,15 @@ def shown(item: dict[str, Any]) -> str:
     return "\n".join(lines) or item["text"]
 
 
+def told(item: dict[str, Any], org: Organisation, reader: str) -> str:
+    """Whom the notification went to, as the bell names them: a supervisor reads many departments' messages, and
+    two reminders of one case differ only by the department they went to. The reader in person is 您; another
+    person, 个人 (their name is not the reader's to see)."""
+    people = {r.removeprefix("user:"): "个人" for r in item.get("recipients", ()) if r.startswith("user:")}
+    people[reader] = "您"
+    return recipients_label(item.get("recipients", ()), Names(org, people))
+
+
 async def for_actor(app: Application, actor: Actor, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
     """The person's notifications, newest first (each with ``href`` and ``about`` for the page), and how many
     they have not read."""
@@ -37,6 +48,7 @@ async def for_actor(app: Application, actor: Actor, limit: int = 100) -> tuple[l
     for item in items:
         item["href"], item["about"] = opens(item)
         item["shown"] = shown(item)
+        item["to"] = told(item, app.org, actor.id)
     return items, unread_count
 
 

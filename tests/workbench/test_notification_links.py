@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.organisation import demo_organisation
 from entrypoints.workbench import labels
-from entrypoints.workbench.notifications import opens, shown
+from entrypoints.workbench.notifications import opens, shown, told
 from entrypoints.workbench.web import templates
 
 
@@ -41,3 +42,16 @@ def test_the_bell_lists_a_message_without_the_line_that_only_gives_its_link() ->
     assert shown(case) == "【联调·预警】案件 C-1「漏水」已超时。\n级别：2 级（预警）"
     assert shown(sweep) == "【联调·排查催办】排查 SW-1：第一网格 尚未上报。截止：12-11"
     assert shown(other) == other["text"]
+
+
+def test_the_bell_names_whom_each_message_went_to() -> None:
+    org = demo_organisation()
+    reminder = item("n-1", "C-1", "reminder", "") | {"recipients": ["liaisons:dept-donghu-labour"]}
+    warning = item("n-2", "C-1", "warning", "") | {"recipients": ["head:dept-donghu-labour",
+                                                                 "liaisons:dept-donghu-zongzhi"]}
+    leader = item("n-3", "C-1", "leader_assignment", "") | {"recipients": ["user:usr-me"]}
+    other = item("n-4", "C-1", "leader_assignment", "") | {"recipients": ["user:usr-someone"]}
+    assert told(reminder, org, "usr-me") == "东湖街道人社所联络员"
+    assert told(warning, org, "usr-me") == "东湖街道人社所负责人、东湖街道综治中心联络员"
+    assert told(leader, org, "usr-me") == "您" and told(other, org, "usr-me") == "个人"
+    assert told(item("n-5", "", "monthly_report", ""), org, "usr-me") == ""  # recorded without recipients
