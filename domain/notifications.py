@@ -383,6 +383,17 @@ def safe_title(state: CaseState) -> str:
     return _DIGITS.sub(lambda m: "*" * len(m.group()), title)
 
 
+DETAIL = "详情："  # the last line of a message: where it opens (a sweep's rung gives the link bare)
+
+
+def without_link(text: str, link: str) -> str:
+    """``text`` without the line that only gives ``link`` (a message's last, above): for a reader already on the
+    page the link opens, such as the workbench's bell."""
+    lines = [line for line in text.splitlines()
+             if not link or line.strip().removeprefix(DETAIL).strip() != link]
+    return "\n".join(lines) or text
+
+
 def local_time(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%Y年%m月%d日 %H:%M")
 
@@ -417,7 +428,7 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str,
         "leader_assignment": "您已被确定为本案包案领导，请关注办理进展。",
     }[intent.kind]
     subject = f"【联调·{name}】案件 {case_id}"
-    body = f"{subject}「{title}」{what}\n级别：{intent.level} 级（{name}）\n详情：{link}"
+    body = f"{subject}「{title}」{what}\n级别：{intent.level} 级（{name}）\n{DETAIL}{link}"
     return subject, body
 
 
@@ -433,7 +444,7 @@ def _cluster_message(intent: Intent, case_id: str, link: str, org: Organisation 
     subject = f"【联调·聚集预警】{place}"
     # The delivery's subject is what comes before the first 「 (workflows/dispute_case.py).
     body = (f"{subject}「{category}类矛盾纠纷近期已达 {intent.count or 0} 件」（最新案件 {case_id}），"
-            f"可能形成群体性隐患，请立即研判处置。\n级别：{intent.level} 级（聚集预警）\n详情：{link}")
+            f"可能形成群体性隐患，请立即研判处置。\n级别：{intent.level} 级（聚集预警）\n{DETAIL}{link}")
     return subject, body
 
 

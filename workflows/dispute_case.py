@@ -108,19 +108,16 @@ _REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChan
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
 # Folding each event with its actor (an acknowledgement names its liaison the task's 责任人) needs no patch: it
 # changes the state only, never which commands a recorded history issues.
+_GENERATION_1 = frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
+                           "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH})
+_GENERATION_2 = _GENERATION_1 | {BATCH_DELIVERIES_PATCH}
+_GENERATION_3 = _GENERATION_2 | {START_ATTRIBUTES, LOCAL_SEAL}
 BUILT_IN: dict[int, frozenset[str]] = {
     0: frozenset(),
-    1: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
-                  "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH}),
-    2: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
-                  "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
-                  BATCH_DELIVERIES_PATCH}),
-    3: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
-                  "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
-                  BATCH_DELIVERIES_PATCH, START_ATTRIBUTES, LOCAL_SEAL}),
-    4: frozenset({"seal-archived-case", "local-append", "continue-as-new-by-length", NOTIFY_PATCH,
-                  "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH,
-                  BATCH_DELIVERIES_PATCH, START_ATTRIBUTES, LOCAL_SEAL, REQUEST_NOTICES_PATCH}),
+    1: _GENERATION_1,
+    2: _GENERATION_2,
+    3: _GENERATION_3,
+    4: _GENERATION_3 | {REQUEST_NOTICES_PATCH},
 }
 GENERATION = max(BUILT_IN)
 

@@ -9,6 +9,7 @@ from application import notifications
 from application.cases import Application
 from domain.describe import Names, recipients_label
 from domain.events import Actor
+from domain.notifications import without_link
 from domain.organisation import Organisation
 
 
@@ -24,12 +25,9 @@ def opens(item: dict[str, Any]) -> tuple[str, str]:
 
 
 def shown(item: dict[str, Any]) -> str:
-    """The message as the bell lists it: without the line that only gives its link (``详情：URL``, or the URL
-    alone), which the item itself opens. A phone shows a long URL as two lines of noise."""
-    link = item["link"]
-    lines = [line for line in item["text"].splitlines()
-             if not link or line.strip().removeprefix("详情：").strip() != link]
-    return "\n".join(lines) or item["text"]
+    """The message as the bell lists it: without its link line, which the item itself opens (a phone shows a
+    long URL as two lines of noise)."""
+    return without_link(item["text"], item["link"])
 
 
 def told(item: dict[str, Any], org: Organisation, reader: str) -> str:
