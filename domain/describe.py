@@ -137,7 +137,8 @@ NOTIFICATION_KIND = {"assignment": "派单", "reminder": "催办", "warning": "�
                      "judicial_confirmation": "司法确认申请", "monthly_report": "月度研判报告",
                      "handed_up": "上交", "cluster_alert": "聚集预警",
                      "leader_assignment": "包案通知", "extension_requested": "延期申请",
-                     "extension_decided": "延期审批", "return_decided": "退回审批"}
+                     "extension_decided": "延期审批", "return_decided": "退回审批",
+                     "verification_rejected": "验收退回", "case_reopened": "重新办理"}
 RECIPIENT_ROLE = {"liaisons": "联络员", "head": "负责人"}
 
 

@@ -302,7 +302,7 @@ class CaseArchived(EventPayload):
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
                            "return_requested", "judicial_confirmation", "monthly_report",
                            "handed_up", "cluster_alert", "leader_assignment", "extension_requested",
-                           "extension_decided", "return_decided"]
+                           "extension_decided", "return_decided", "verification_rejected", "case_reopened"]
 
 
 class ClusterDetected(EventPayload):

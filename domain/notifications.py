@@ -27,6 +27,7 @@ from domain.events import (
     CaseHandedUp,
     CaseListed,
     CaseReceived,
+    CaseReopened,
     ClusterDetected,
     DeliveryTarget,
     DepartmentsSummoned,
@@ -37,6 +38,7 @@ from domain.events import (
     JudicialConfirmationApplied,
     LeaderAssigned,
     NotificationKind,
+    ResolutionRejected,
     ReturnDecided,
     ReturnRequested,
     RiskRegraded,
@@ -138,6 +140,14 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
             task = state.task(event.task_id)
             return [Intent(kind="return_decided", level=0, task_id=event.task_id, approved=event.approved,
                            audiences=(Audience(kind="liaisons", ref=task.department),))] if task else []
+        case ResolutionRejected() | CaseReopened():
+            # 验收不通过 or a reopened case (回访不满意): each department sent back to work is told, with its new reply
+            # deadline; the reason is free text and stays in the case.
+            kind: NotificationKind = "verification_rejected" if isinstance(event, ResolutionRejected) \
+                else "case_reopened"
+            return [Intent(kind=kind, level=0, task_id=due.task_id, clock=Clock.reply, due_at=due.reply_due_at,
+                           audiences=(Audience(kind="liaisons", ref=task.department),))
+                    for due in event.reopened if (task := state.task(due.task_id)) is not None]
         case ReturnRequested():  # 退回审核: the centre of the case's jurisdiction decides
             task = state.task(event.task_id)
             return [Intent(kind="return_requested", level=0, task_id=event.task_id,
@@ -423,6 +433,8 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str,
                              f"延期申请未获批准，请于 {due} 前答复。",
         "return_decided": "退回申请已批准，任务已退回。" if intent.approved else
                           "退回申请未获批准（强制派单），请本单位继续办理。",
+        "verification_rejected": f"办理结果验收未通过，已退回本单位重新办理，请于 {due} 前答复。",
+        "case_reopened": f"回访当事人不满意，案件重新办理，请于 {due} 前答复。",
         "judicial_confirmation": "双方当事人已申请司法确认，请审查后录入确认结果。",
         "handed_up": f"已上交至{_handed_to(intent)}，请本中心接办。",
         "leader_assignment": "您已被确定为本案包案领导，请关注办理进展。",

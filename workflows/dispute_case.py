@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import (
         SYSTEM_ACTOR,
         Actor,
+        CaseReopened,
         DomainEvent,
         ExtensionDecided,
         ExtensionRequested,
@@ -49,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         NotificationFailed,
         NotificationIssued,
         PendingEvent,
+        ResolutionRejected,
         ReturnDecided,
     )
     from domain.notifications import Intent, intents_for, is_urgent, legacy_notifications_for, quiet_until, safe_title
@@ -87,7 +89,12 @@ LOCAL_SEAL = "local-seal"
 # the centre that decides it, as a return request does; the decision on an extension or a return tells the
 # department that asked. Runs recorded before it told no one (their appends carry no notification for these).
 REQUEST_NOTICES_PATCH = "request-notices"
-_REQUEST_NOTICES = (ExtensionRequested, ExtensionDecided, ReturnDecided)
+# a department sent back to work (验收不通过, or the case reopened after a dissatisfied follow-up) is told, with its
+# new reply deadline. Runs recorded before it told no one: the department heard first from the reminder.
+REOPEN_NOTICES_PATCH = "reopen-notices"
+_LATER_NOTICES = {ExtensionRequested: REQUEST_NOTICES_PATCH, ExtensionDecided: REQUEST_NOTICES_PATCH,
+                  ReturnDecided: REQUEST_NOTICES_PATCH, ResolutionRejected: REOPEN_NOTICES_PATCH,
+                  CaseReopened: REOPEN_NOTICES_PATCH}
 # the rest of DELIVERY_RETRY after a batch's attempt (its first): the same backoff, one step on.
 RETRY_AFTER_BATCH = RetryPolicy(initial_interval=DELIVERY_RETRY.initial_interval * 2, backoff_coefficient=2.0,
                                 maximum_interval=DELIVERY_RETRY.maximum_interval,
@@ -103,7 +110,8 @@ _REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChan
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
 # A new patch is asked for with workflow.patched until a new generation, added here, builds it in too
 # (generation 2: batch-deliveries, which runs of generation 1 ask for; generation 4: request-notices, which runs
-# of generations 0 to 3 ask for when a request or its decision is recorded). A change that only a run's start can
+# of generations 0 to 3 ask for when a request or its decision is recorded; generation 5: reopen-notices, which
+# runs of generations 0 to 4 ask for when a department is sent back to work). A change that only a run's start can
 # take (generation 3: START_ATTRIBUTES, LOCAL_SEAL) goes straight into a new generation, never asked.
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
 # Folding each event with its actor (an acknowledgement names its liaison the task's 责任人) needs no patch: it
@@ -112,12 +120,14 @@ _GENERATION_1 = frozenset({"seal-archived-case", "local-append", "continue-as-ne
                            "risk-regrade-attribute", RESOLVE_IN_APPEND_PATCH, KEEP_ALARM_TIMER_PATCH})
 _GENERATION_2 = _GENERATION_1 | {BATCH_DELIVERIES_PATCH}
 _GENERATION_3 = _GENERATION_2 | {START_ATTRIBUTES, LOCAL_SEAL}
+_GENERATION_4 = _GENERATION_3 | {REQUEST_NOTICES_PATCH}
 BUILT_IN: dict[int, frozenset[str]] = {
     0: frozenset(),
     1: _GENERATION_1,
     2: _GENERATION_2,
     3: _GENERATION_3,
-    4: _GENERATION_3 | {REQUEST_NOTICES_PATCH},
+    4: _GENERATION_4,
+    5: _GENERATION_4 | {REOPEN_NOTICES_PATCH},
 }
 GENERATION = max(BUILT_IN)
 
@@ -350,7 +360,8 @@ class DisputeCaseWorkflow:
         intents: list[Intent] = []
         state = before
         for e in events:
-            if not isinstance(e, _REQUEST_NOTICES) or self._patched(REQUEST_NOTICES_PATCH):
+            patch = _LATER_NOTICES.get(type(e))
+            if patch is None or self._patched(patch):
                 intents += intents_for(state, e)
             state = evolve(state, e, now, actor=actor)
         if intents and self._patched(RESOLVE_IN_APPEND_PATCH):

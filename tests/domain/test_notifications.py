@@ -9,9 +9,12 @@ from domain.case import CaseState, Task
 from domain.events import (
     CaseListed,
     CaseReceived,
+    CaseReopened,
+    DueTimes,
     ExtensionDecided,
     ExtensionRequested,
     Party,
+    ResolutionRejected,
     ReturnDecided,
     TaskEscalated,
     TaskReminded,
@@ -159,6 +162,25 @@ def test_an_extension_request_tells_the_centre_that_decides_it_with_the_deadline
     assert subject == "【联调·延期申请】案件 C-1"
     assert "责任单位申请延期，现答复时限 2026年03月02日 09:00，请督办人在此前审批。" in body
     assert intents_for(state, ExtensionRequested(task_id="C-1-T9", extra="2wd", reason="x")) == []  # no such task
+
+
+def test_a_department_sent_back_to_work_is_told_with_its_new_reply_deadline() -> None:
+    state, later = case_with_task(), datetime(2026, 3, 5, 1, 0, tzinfo=UTC)
+    again = (DueTimes(task_id="C-1-T1", acknowledge_due_at=T0, reply_due_at=later),
+             DueTimes(task_id="C-1-T9", acknowledge_due_at=T0, reply_due_at=later))  # no such task: no one told
+    told = {}
+    for event in (ResolutionRejected(note="材料不全", reopened=again),
+                  CaseReopened(reason="回访不满意，经督办人认定合理: 确未解决", reopen_count=1, reopened=again)):
+        (intent,) = intents_for(state, event)
+        assert intent.audiences == (Audience(kind="liaisons", ref=LEAD),)
+        assert (intent.level, intent.task_id, intent.clock, intent.due_at) == (0, "C-1-T1", Clock.reply, later)
+        told[intent.kind] = message(intent, "C-1", "楼上漏水", "Asia/Shanghai", "https://x/c")[1]
+    assert told["verification_rejected"].startswith("【联调·验收退回】案件 C-1「楼上漏水」办理结果验收未通过，"
+                                                   "已退回本单位重新办理，请于 2026年03月05日 09:00 前答复。")
+    assert told["case_reopened"].startswith("【联调·重新办理】案件 C-1「楼上漏水」回访当事人不满意，案件重新办理，"
+                                            "请于 2026年03月05日 09:00 前答复。")
+    assert all("材料不全" not in text and "确未解决" not in text for text in told.values())  # free text stays out
+    assert intents_for(state, ResolutionRejected(note="x")) == []  # nothing reopened (no lead had replied)
 
 
 def test_each_decision_on_a_request_tells_the_department_that_asked() -> None:

@@ -22,14 +22,19 @@ from domain.commands import (
     DecideExtension,
     DecideReturn,
     HandUp,
+    JudgeComplaint,
     ReceiveCase,
+    RecordFollowUp,
+    ReplyTask,
     RequestExtension,
     ReturnTask,
     RouteCase,
+    SubmitResolution,
+    VerifyResolution,
 )
-from domain.events import Actor, ExtensionDecided, NotificationDeferred, NotificationDelivered
+from domain.events import Actor, ExtensionDecided, NotificationDeferred, NotificationDelivered, ResolutionRejected
 from domain.organisation import JurisdictionLevel
-from domain.vocabulary import Channel, RiskLevel, Role
+from domain.vocabulary import Channel, Outcome, RiskLevel, Role, Satisfaction
 from infra.audit.dossier import render_dossier_html
 from infra.audit.timeline import replay
 from infra.event_store import EventStore
@@ -298,6 +303,42 @@ async def test_a_departments_requests_reach_the_centre_and_the_decisions_reach_t
         assert "张三" not in text and "13800001234" not in text and "属本单位职责" not in text
     assert (await store.verify(case_id)).valid
     await replays(notifying.client, case_id, "requests", after="request-notices")
+
+
+async def test_a_department_sent_back_to_work_is_told_at_once_with_its_new_reply_deadline(
+    notifying: CaseClient, receivers, pool: asyncpg.Pool  # type: ignore[no-untyped-def]
+) -> None:
+    """验收不通过 and a case reopened by a dissatisfied follow-up each send the lead department back to work with a
+    new reply deadline: its liaisons hear it then, not from the first reminder. The reason given stays out."""
+    hook, _ = receivers
+    store = EventStore(pool)
+    case_id = await routed(notifying, CALM + NO_QUIET)
+    lead = f"{case_id}-T1"
+    await notifying.act(case_id, AcknowledgeTask(task_id=lead), liaison(LEAD))
+    await notifying.act(case_id, ReplyTask(task_id=lead, summary="已处理"), liaison(LEAD))
+    await notifying.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="调解成功"), MEDIATOR)
+    await notifying.act(case_id, VerifyResolution(accepted=False, note="张三的材料不全"), SUPERVISOR)
+    events = await wait_for_events(store, case_id, lambda es: settled(es, "verification_rejected"), 60)
+    [sent_back] = [n for n in issued(events) if n.kind == "verification_rejected"]
+    reopened = next(e.payload.reopened for e in events if isinstance(e.payload, ResolutionRejected))
+    assert sent_back.recipients == (f"liaisons:{LEAD}",) and sent_back.due_at == reopened[0].reply_due_at
+    [rejected] = [p for p in posts_for(hook, case_id, "/lead/liaison") if "验收" in p]
+    due = f"{reopened[0].reply_due_at.astimezone(ZoneInfo('Asia/Shanghai')):%Y年%m月%d日 %H:%M}"
+    assert rejected.startswith(f"【联调·验收退回】案件 {case_id}"), rejected
+    assert f"办理结果验收未通过，已退回本单位重新办理，请于 {due} 前答复" in rejected
+
+    await notifying.act(case_id, ReplyTask(task_id=lead, summary="补充答复"), liaison(LEAD))
+    await notifying.act(case_id, SubmitResolution(outcome=Outcome.mediated, summary="调解成功"), MEDIATOR)
+    await notifying.act(case_id, VerifyResolution(accepted=True), SUPERVISOR)
+    await notifying.act(case_id, RecordFollowUp(satisfaction=Satisfaction.dissatisfied), MEDIATOR)
+    await notifying.act(case_id, JudgeComplaint(reasonable=True, reason="确未解决"), SUPERVISOR)
+    events = await wait_for_events(store, case_id, lambda es: settled(es, "case_reopened"), 60)
+    [again] = [p for p in posts_for(hook, case_id, "/lead/liaison") if "重新办理】" in p]
+    assert "回访当事人不满意，案件重新办理，请于" in again
+    for text in (rejected, again):
+        assert "张三" not in text and "13800001234" not in text and "材料不全" not in text and "确未解决" not in text
+    assert (await store.verify(case_id)).valid
+    await replays(notifying.client, case_id, "reopen", after="reopen-notices")
 
 
 async def test_a_leader_is_told_on_their_own_channel_and_a_leader_without_one_in_the_workbench_only(

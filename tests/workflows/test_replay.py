@@ -65,7 +65,7 @@ HISTORIES = Path(__file__).parent.parent / "histories"
 RECORD = os.environ.get("LIANDIAO_RECORD_HISTORIES") == "1"
 # Histories are named <scenario>-<the workflow change they were recorded after>.json. Keep every one:
 # a case started under older code may still be running.
-CURRENT = "generation-4"  # runs carry their generation: no patch markers, every patch so far built in
+CURRENT = "generation-5"  # runs carry their generation: no patch markers, every patch so far built in
 
 
 def replayer() -> Replayer:
@@ -161,9 +161,9 @@ def test_the_recorded_histories_are_there() -> None:
         f"{scenario}-{tag}" for scenario in ("full_lifecycle", "escalation")
         for tag in ("before-archive-seal", "archive-seal", "notify", "local-append", "supervision-as-practised",
                     "supervision-notify", "resolve-in-append", "keep-alarm-timer", "generation-1", "generation-2",
-                    "generation-3", CURRENT)
+                    "generation-3", "generation-4", CURRENT)
     } | {f"notify_{s}-{tag}" for s in ("ladder", "quiet") for tag in ("notify", "batch-deliveries")} \
-      | {"sweep-escalation", "requests-request-notices"}
+      | {"sweep-escalation", "requests-request-notices", "reopen-reopen-notices"}
 
 
 def _markers(path: Path) -> list[str]:
