@@ -391,6 +391,10 @@ def test_a_supervisor_reads_the_month_s_scores_and_downloads_them(browser: Any, 
     page.context.close()
     leader = sign_in(browser, desk, "leader", PHONE)  # a leader lands on the figures, on a phone too
     expect(leader.get_by_role("heading", name=re.compile("部门考核"))).to_be_visible()
+    figures = leader.locator("#table-h ~ .table-wrap")  # wider than a phone: it scrolls, the names held in view
+    figures.evaluate("wrap => { wrap.scrollLeft = wrap.scrollWidth; }")
+    name, wrap = figures.locator("td.name").first.bounding_box(), figures.bounding_box()
+    assert name is not None and wrap is not None and abs(name["x"] - wrap["x"]) < 2, (name, wrap)
     shoot(leader, "scores-leader-phone")
     leader.context.close()
 
@@ -405,6 +409,9 @@ def test_the_public_page_shows_the_month_without_one_personal_detail(browser: An
     assert "/login" not in page.url
     expect(page.get_by_role("heading", name=re.compile("矛盾纠纷化解公示"))).to_be_visible()
     shoot(page, "public-phone")
+    # a resident reads it on a phone: each case and each department a card, nothing to scroll sideways
+    assert page.evaluate("[...document.querySelectorAll('main .table-wrap')]"
+                         ".every(w => w.scrollWidth <= w.clientWidth)")
     months = [page.locator("#period-picker option").nth(i).get_attribute("value") for i in range(3)]
     for month in months:  # this month and the two before: wherever the demo's archived cases fall
         page.goto(f"{desk.base}/public?period={month}")
