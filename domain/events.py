@@ -302,7 +302,8 @@ class CaseArchived(EventPayload):
 NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervision", "critical_alert", "summons",
                            "return_requested", "judicial_confirmation", "monthly_report",
                            "handed_up", "cluster_alert", "leader_assignment", "extension_requested",
-                           "extension_decided", "return_decided", "verification_rejected", "case_reopened"]
+                           "extension_decided", "return_decided", "verification_rejected", "case_reopened",
+                           "clock_paused", "clock_resumed"]
 
 
 class ClusterDetected(EventPayload):

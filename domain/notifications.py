@@ -28,6 +28,8 @@ from domain.events import (
     CaseListed,
     CaseReceived,
     CaseReopened,
+    ClockPaused,
+    ClockResumed,
     ClusterDetected,
     DeliveryTarget,
     DepartmentsSummoned,
@@ -148,6 +150,15 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
             return [Intent(kind=kind, level=0, task_id=due.task_id, clock=Clock.reply, due_at=due.reply_due_at,
                            audiences=(Audience(kind="liaisons", ref=task.department),))
                     for due in event.reopened if (task := state.task(due.task_id)) is not None]
+        case ClockPaused():  # 中止计时: each department at work is told its deadline stopped (none hurries for nothing)
+            return [Intent(kind="clock_paused", level=0, task_id=t.task_id, clock=t.open_clock,
+                           audiences=(Audience(kind="liaisons", ref=t.department),)) for t in state.active_tasks]
+        case ClockResumed():  # 恢复计时: and told the deadline it now works to, moved by the paused time
+            return [Intent(kind="clock_resumed", level=0, task_id=due.task_id, clock=clock,
+                           due_at=due.acknowledge_due_at if clock is Clock.acknowledge else due.reply_due_at,
+                           audiences=(Audience(kind="liaisons", ref=task.department),))
+                    for due in event.due_times
+                    if (task := state.task(due.task_id)) is not None and (clock := task.open_clock) is not None]
         case ReturnRequested():  # 退回审核: the centre of the case's jurisdiction decides
             task = state.task(event.task_id)
             return [Intent(kind="return_requested", level=0, task_id=event.task_id,
@@ -435,6 +446,8 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str,
                           "退回申请未获批准（强制派单），请本单位继续办理。",
         "verification_rejected": f"办理结果验收未通过，已退回本单位重新办理，请于 {due} 前答复。",
         "case_reopened": f"回访当事人不满意，案件重新办理，请于 {due} 前答复。",
+        "clock_paused": f"已中止计时，{action}时限暂停计算；恢复计时后将告知新的时限。",
+        "clock_resumed": f"已恢复计时，{action}时限顺延至 {due}。",
         "judicial_confirmation": "双方当事人已申请司法确认，请审查后录入确认结果。",
         "handed_up": f"已上交至{_handed_to(intent)}，请本中心接办。",
         "leader_assignment": "您已被确定为本案包案领导，请关注办理进展。",

@@ -43,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         SYSTEM_ACTOR,
         Actor,
         CaseReopened,
+        ClockPaused,
+        ClockResumed,
         DomainEvent,
         ExtensionDecided,
         ExtensionRequested,
@@ -89,12 +91,15 @@ LOCAL_SEAL = "local-seal"
 # the centre that decides it, as a return request does; the decision on an extension or a return tells the
 # department that asked. Runs recorded before it told no one (their appends carry no notification for these).
 REQUEST_NOTICES_PATCH = "request-notices"
-# a department sent back to work (验收不通过, or the case reopened after a dissatisfied follow-up) is told, with its
-# new reply deadline. Runs recorded before it told no one: the department heard first from the reminder.
-REOPEN_NOTICES_PATCH = "reopen-notices"
+# a department whose deadline is set again by someone else's action is told: sent back to work (验收不通过, or the
+# case reopened after a dissatisfied follow-up) with its new reply deadline; the case's clock paused (中止计时), and
+# resumed with the deadline moved by the paused time. Runs recorded before it told no one: the department heard
+# first from a reminder, or not at all.
+DEADLINE_NOTICES_PATCH = "deadline-notices"
 _LATER_NOTICES = {ExtensionRequested: REQUEST_NOTICES_PATCH, ExtensionDecided: REQUEST_NOTICES_PATCH,
-                  ReturnDecided: REQUEST_NOTICES_PATCH, ResolutionRejected: REOPEN_NOTICES_PATCH,
-                  CaseReopened: REOPEN_NOTICES_PATCH}
+                  ReturnDecided: REQUEST_NOTICES_PATCH, ResolutionRejected: DEADLINE_NOTICES_PATCH,
+                  CaseReopened: DEADLINE_NOTICES_PATCH, ClockPaused: DEADLINE_NOTICES_PATCH,
+                  ClockResumed: DEADLINE_NOTICES_PATCH}
 # the rest of DELIVERY_RETRY after a batch's attempt (its first): the same backoff, one step on.
 RETRY_AFTER_BATCH = RetryPolicy(initial_interval=DELIVERY_RETRY.initial_interval * 2, backoff_coefficient=2.0,
                                 maximum_interval=DELIVERY_RETRY.maximum_interval,
@@ -110,8 +115,8 @@ _REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChan
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
 # A new patch is asked for with workflow.patched until a new generation, added here, builds it in too
 # (generation 2: batch-deliveries, which runs of generation 1 ask for; generation 4: request-notices, which runs
-# of generations 0 to 3 ask for when a request or its decision is recorded; generation 5: reopen-notices, which
-# runs of generations 0 to 4 ask for when a department is sent back to work). A change that only a run's start can
+# of generations 0 to 3 ask for when a request or its decision is recorded; generation 5: deadline-notices, which
+# runs of generations 0 to 4 ask for when a department's deadline is set again). A change that only a run's start can
 # take (generation 3: START_ATTRIBUTES, LOCAL_SEAL) goes straight into a new generation, never asked.
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
 # Folding each event with its actor (an acknowledgement names its liaison the task's 责任人) needs no patch: it
@@ -127,7 +132,7 @@ BUILT_IN: dict[int, frozenset[str]] = {
     2: _GENERATION_2,
     3: _GENERATION_3,
     4: _GENERATION_4,
-    5: _GENERATION_4 | {REOPEN_NOTICES_PATCH},
+    5: _GENERATION_4 | {DEADLINE_NOTICES_PATCH},
 }
 GENERATION = max(BUILT_IN)
 

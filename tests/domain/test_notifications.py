@@ -10,6 +10,8 @@ from domain.events import (
     CaseListed,
     CaseReceived,
     CaseReopened,
+    ClockPaused,
+    ClockResumed,
     DueTimes,
     ExtensionDecided,
     ExtensionRequested,
@@ -181,6 +183,24 @@ def test_a_department_sent_back_to_work_is_told_with_its_new_reply_deadline() ->
                                             "请于 2026年03月05日 09:00 前答复。")
     assert all("材料不全" not in text and "确未解决" not in text for text in told.values())  # free text stays out
     assert intents_for(state, ResolutionRejected(note="x")) == []  # nothing reopened (no lead had replied)
+
+
+def test_a_paused_clock_tells_each_department_at_work_and_its_resumption_the_deadline_moved() -> None:
+    state, later = case_with_task(), datetime(2026, 3, 6, 1, 0, tzinfo=UTC)
+    done = Task(task_id="C-1-T2", department="dept-donghu-justice", role=TaskRole.co, status=TaskStatus.replied,
+                assigned_at=T0, acknowledge_due_at=T0, reply_due_at=T0)
+    state = state.model_copy(update={"tasks": (*state.tasks, done)})  # replied: no deadline left to stop or move
+    (paused,) = intents_for(state, ClockPaused(reason="等待鉴定"))
+    (resumed,) = intents_for(state, ClockResumed(reason="鉴定完成", due_times=(
+        DueTimes(task_id="C-1-T1", acknowledge_due_at=later, reply_due_at=T0),)))
+    for intent in (paused, resumed):
+        assert intent.audiences == (Audience(kind="liaisons", ref=LEAD),) and intent.clock is Clock.acknowledge
+    assert resumed.due_at == later  # the deadline it is on (签收, not yet acknowledged), moved by the pause
+    told = [message(i, "C-1", "楼上漏水", "Asia/Shanghai", "https://x/c")[1] for i in (paused, resumed)]
+    assert told[0].startswith("【联调·中止计时】案件 C-1「楼上漏水」"
+                              "已中止计时，签收时限暂停计算；恢复计时后将告知新的时限。")
+    assert told[1].startswith("【联调·恢复计时】案件 C-1「楼上漏水」已恢复计时，签收时限顺延至 2026年03月06日 09:00。")
+    assert all("鉴定" not in text for text in told)
 
 
 def test_each_decision_on_a_request_tells_the_department_that_asked() -> None:

@@ -23,16 +23,25 @@ from domain.commands import (
     DecideReturn,
     HandUp,
     JudgeComplaint,
+    PauseClock,
     ReceiveCase,
     RecordFollowUp,
     ReplyTask,
     RequestExtension,
+    ResumeClock,
     ReturnTask,
     RouteCase,
     SubmitResolution,
     VerifyResolution,
 )
-from domain.events import Actor, ExtensionDecided, NotificationDeferred, NotificationDelivered, ResolutionRejected
+from domain.events import (
+    Actor,
+    ClockResumed,
+    ExtensionDecided,
+    NotificationDeferred,
+    NotificationDelivered,
+    ResolutionRejected,
+)
 from domain.organisation import JurisdictionLevel
 from domain.vocabulary import Channel, Outcome, RiskLevel, Role, Satisfaction
 from infra.audit.dossier import render_dossier_html
@@ -338,7 +347,39 @@ async def test_a_department_sent_back_to_work_is_told_at_once_with_its_new_reply
     for text in (rejected, again):
         assert "张三" not in text and "13800001234" not in text and "材料不全" not in text and "确未解决" not in text
     assert (await store.verify(case_id)).valid
-    await replays(notifying.client, case_id, "reopen", after="reopen-notices")
+    await replays(notifying.client, case_id, "reopen", after="deadline-notices")
+
+
+async def test_a_paused_clock_and_its_resumption_reach_every_department_at_work(
+    notifying: CaseClient, receivers, pool: asyncpg.Pool  # type: ignore[no-untyped-def]
+) -> None:
+    """中止计时 tells each department with a task open that its deadline stopped; 恢复计时, the deadline it now
+    works to (签收 or 答复, whichever it is on), moved by the paused time. The reason stays in the case."""
+    hook, _ = receivers
+    store = EventStore(pool)
+    case_id = await routed(notifying, CALM + NO_QUIET, co=(CO,))
+    await notifying.act(case_id, AcknowledgeTask(task_id=f"{case_id}-T1"), liaison(LEAD))
+    await notifying.act(case_id, PauseClock(reason="等待张三的伤情鉴定"), SUPERVISOR)
+    events = await wait_for_events(store, case_id, lambda es: settled(es, "clock_paused"), 60)
+    assert sorted(n.recipients for n in issued(events) if n.kind == "clock_paused") == [
+        (f"liaisons:{CO}",), (f"liaisons:{LEAD}",)]
+    [stopped] = [p for p in posts_for(hook, case_id, "/lead/liaison") if "中止计时】" in p]
+    assert "已中止计时，答复时限暂停计算" in stopped
+
+    await notifying.act(case_id, ResumeClock(reason="鉴定完成"), SUPERVISOR)
+    events = await wait_for_events(store, case_id, lambda es: settled(es, "clock_resumed"), 60)
+    moved = {d.task_id: d for e in events if isinstance(e.payload, ClockResumed) for d in e.payload.due_times}
+    def local(at: datetime) -> str:
+        return f"{at.astimezone(ZoneInfo('Asia/Shanghai')):%Y年%m月%d日 %H:%M}"
+
+    [lead] = [p for p in posts_for(hook, case_id, "/lead/liaison") if "恢复计时】" in p]
+    assert f"已恢复计时，答复时限顺延至 {local(moved[f'{case_id}-T1'].reply_due_at)}" in lead
+    [co] = [p for p in posts_for(hook, case_id, f"/co/liaison/{SECRET}") if "恢复计时】" in p]
+    assert f"签收时限顺延至 {local(moved[f'{case_id}-T2'].acknowledge_due_at)}" in co
+    for text in (stopped, lead, co):
+        assert "张三" not in text and "鉴定" not in text
+    assert (await store.verify(case_id)).valid
+    await replays(notifying.client, case_id, "pause", after="deadline-notices")
 
 
 async def test_a_leader_is_told_on_their_own_channel_and_a_leader_without_one_in_the_workbench_only(

@@ -163,7 +163,7 @@ def test_the_recorded_histories_are_there() -> None:
                     "supervision-notify", "resolve-in-append", "keep-alarm-timer", "generation-1", "generation-2",
                     "generation-3", "generation-4", CURRENT)
     } | {f"notify_{s}-{tag}" for s in ("ladder", "quiet") for tag in ("notify", "batch-deliveries")} \
-      | {"sweep-escalation", "requests-request-notices", "reopen-reopen-notices"}
+      | {"sweep-escalation", "requests-request-notices", "reopen-deadline-notices", "pause-deadline-notices"}
 
 
 def _markers(path: Path) -> list[str]:
@@ -344,3 +344,26 @@ def test_generation_3_starts_with_the_intakes_attributes_and_closes_in_the_archi
     assert [e.HasField("marker_recorded_event_attributes") for e in after[-2:]] == [True, False]
     assert after[-1].HasField("workflow_execution_completed_event_attributes")
     assert any(e.HasField("workflow_execution_update_completed_event_attributes") for e in after)  # the archive
+
+
+def _notified_kinds(path: Path, kinds: set[str]) -> set[str]:
+    """Which of ``kinds`` a recorded history's deliveries and local activities' results name (payloads decoded)."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    codec = load_codec(TEST_KEYS)
+    payloads = []
+    for e in history.events:
+        if e.HasField("activity_task_scheduled_event_attributes"):
+            payloads += e.activity_task_scheduled_event_attributes.input.payloads
+        if e.HasField("marker_recorded_event_attributes"):
+            for recorded in e.marker_recorded_event_attributes.details.values():
+                payloads += recorded.payloads
+    texts = [p.data.decode(errors="ignore") for p in asyncio.run(codec.decode(payloads))]
+    return {k for k in kinds if any(f'"{k}"' in t for t in texts)}
+
+
+def test_a_department_whose_deadline_is_set_again_is_told_in_new_runs_only() -> None:
+    # DEADLINE_NOTICES_PATCH: the full lifecycle rejects a resolution, reopens the case and pauses its clock;
+    # generation 5 tells the departments each time, the histories recorded before it told no one.
+    kinds = {"verification_rejected", "case_reopened", "clock_paused", "clock_resumed"}
+    assert _notified_kinds(HISTORIES / f"full_lifecycle-{CURRENT}.json", kinds) == kinds
+    assert _notified_kinds(HISTORIES / "full_lifecycle-generation-4.json", kinds) == set()
