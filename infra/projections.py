@@ -68,7 +68,7 @@ def summary_row(s: CaseState) -> tuple[Any, ...]:
         s.follow_ups[-1].satisfaction.value if s.follow_ups else None,
         s.reopen_count, s.archive_reason.value if s.archive_reason else None,
         party_fingerprint(s.category, s.grid_id, s.parties) if s.parties else None,
-        s.handling_level.value,
+        s.handling_level.value, s.paused_at,
     )
 
 
@@ -261,7 +261,7 @@ class _Batch:
         if states:
             out.append((_UPSERT_STATES, [[s.case_id for s in states], [s.version for s in states],
                                          [s.model_dump_json() for s in states]]))
-            out.append((_UPSERT_SUMMARIES, _columns([summary_row(s) for s in states], 20)))
+            out.append((_UPSERT_SUMMARIES, _columns([summary_row(s) for s in states], 21)))
         tasks = [
             task_row(case_id, task, updated_at)
             for (case_id, task_id), updated_at in self.task_updated.items()
@@ -322,16 +322,18 @@ ON CONFLICT (case_id) DO UPDATE SET version = excluded.version, state = excluded
 _SUMMARY_COLUMNS = (
     "case_id, stage, title, category, channel, grid_id, risk_level, received_at, updated_at, version, "
     "departments, lead_department, escalation_level, overdue_since, outcome, satisfaction, reopen_count, "
-    "archive_reason, party_fingerprint, handling_level"
+    "archive_reason, party_fingerprint, handling_level, paused_at"
 )
 _UPSERT_SUMMARIES = f"""
 INSERT INTO case_summaries ({_SUMMARY_COLUMNS})
 SELECT case_id, stage, title, category, channel, grid_id, risk_level, received_at, updated_at, version,
        ARRAY(SELECT jsonb_array_elements_text(departments::jsonb)), lead_department, escalation_level,
-       overdue_since, outcome, satisfaction, reopen_count, archive_reason, party_fingerprint, handling_level
+       overdue_since, outcome, satisfaction, reopen_count, archive_reason, party_fingerprint, handling_level,
+       paused_at
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
               $8::timestamptz[], $9::timestamptz[], $10::int[], $11::text[], $12::text[], $13::int[],
-              $14::timestamptz[], $15::text[], $16::text[], $17::int[], $18::text[], $19::text[], $20::text[])
+              $14::timestamptz[], $15::text[], $16::text[], $17::int[], $18::text[], $19::text[], $20::text[],
+              $21::timestamptz[])
        AS u({_SUMMARY_COLUMNS})
 ON CONFLICT (case_id) DO UPDATE SET
 {", ".join(f"{c} = excluded.{c}" for c in _SUMMARY_COLUMNS.split(", ")[1:])}"""

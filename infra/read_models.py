@@ -92,6 +92,7 @@ class InboxItem(BaseModel):
     received_at: datetime | None
     assignee: Person | None = None  # 责任人
     extension_asked: str | None = None  # an extension asked for ("3wd") and not yet decided
+    clock_paused: bool = False  # the case's clock is paused (中止计时): the due time waits, it is not running late
 
 
 class BoardItem(BaseModel):
@@ -312,7 +313,8 @@ async def case_summary(pool: asyncpg.Pool, case_id: str) -> CaseSummary | None:
 
 _INBOX_COLUMNS = """t.task_id, t.case_id, t.department, t.role, t.status, t.assigned_at, t.acknowledge_due_at,
     t.reply_due_at, t.acknowledged_at, t.replied_at, t.escalation_level, t.open_clock, t.open_due_at AS due_at,
-    coalesce(t.open_due_at < now(), false) AS overdue, t.updated_at, s.title, s.category, s.stage,
+    coalesce(t.open_due_at < now() AND s.paused_at IS NULL, false) AS overdue, s.paused_at IS NOT NULL AS clock_paused,
+    t.updated_at, s.title, s.category, s.stage,
     s.risk_level, s.grid_id, s.received_at, t.assignee AS assignee_id,
     (SELECT u.name FROM users u WHERE u.id = t.assignee) AS assignee_name,
     CASE WHEN t.open_due_at IS NOT NULL THEN
@@ -449,7 +451,7 @@ async def supervision_extras(pool: asyncpg.Pool, limit: int = 100) -> dict[str, 
                 ORDER BY d.requested_at, d.case_id, d.task_id LIMIT $1""", limit)
         summons = await conn.fetch(
             """SELECT o.case_id, o.summons_id, o.department, o.reason, o.since, o.due_at,
-                      o.due_at < now() AS overdue, s.title
+                      o.due_at < now() AND s.paused_at IS NULL AS overdue, s.title
                  FROM open_summons o JOIN case_summaries s USING (case_id)
                 ORDER BY o.due_at, o.case_id, o.summons_id, o.department LIMIT $1""", limit)
     return {

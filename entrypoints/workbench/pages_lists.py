@@ -44,7 +44,10 @@ async def desk(request: Request, who: Session = Depends(role_in(Role.mediator)))
 
 
 def _urgency(item: InboxItem) -> tuple[int, float]:
-    """Most urgent first: highest escalation level, then the soonest (or longest overdue) due time."""
+    """Most urgent first: highest escalation level, then the soonest (or longest overdue) due time. A task of a
+    paused case (中止计时) waits for nothing: after the running tasks of no escalation."""
+    if item.open_clock and item.clock_paused:
+        return (0, float("inf"))
     due = item.due_at.timestamp() if item.due_at else float("inf")
     return (-item.escalation_level if item.open_clock else 1, due)
 

@@ -57,7 +57,11 @@ async def test_a_case_through_its_whole_lifecycle_over_http(api_client: Api) -> 
     decided = {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
     assert decided[t1]["extension_asked"] is None
     await a.ok("supervisor", "POST", f"/cases/{case_id}/clock/pause", {"reason": "等待劳动仲裁材料"})
+    paused = {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
+    assert paused[t1]["clock_paused"] is True and paused[t1]["overdue"] is False  # its deadline waits
     await a.ok("supervisor", "POST", f"/cases/{case_id}/clock/resume", {"reason": "材料已到"})
+    resumed = {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
+    assert resumed[t1]["clock_paused"] is False and resumed[t1]["due_at"] >= paused[t1]["due_at"]
     await a.ok("mediator", "POST", f"/cases/{case_id}/meetings",
                {"at": "2026-12-01T09:30:00+08:00", "departments": [LEAD, CO], "agenda": "欠薪协调会"})
     await a.ok("mediator", "POST", f"/cases/{case_id}/mediations",

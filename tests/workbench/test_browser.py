@@ -237,10 +237,23 @@ def test_liaison_on_a_phone_acknowledges_and_replies(browser: Any, desk: Desk) -
     assert "东湖街道人社所申请延期5个工作日：需等待劳动监察大队核实工时" in history, history
     assert "延期审批：批准，东湖街道人社所答复时限" in history, history
     assert "（待审批）" not in boss.get_by_role("article", name="任务 东湖街道人社所").inner_text()
+    # 中止计时: the liaison's card says the deadline waits (no countdown, never overdue) until it is resumed
+    for button, reason in (("中止", "等待工伤鉴定结论"), ("恢复", "鉴定结论已出")):
+        boss.get_by_role("button", name=button, exact=True).click()
+        boss.get_by_label("原因").fill(reason)
+        boss.get_by_role("button", name="确定").click()
+        boss.wait_for_url(re.compile(rf".*/cases/{case_id}\?done=.*"))
+        if button == "中止":
+            page.goto(f"{desk.base}/inbox")
+            card = page.get_by_role("article", name=f"任务 {TITLE}")
+            expect(card).to_contain_text("已中止计时，答复时限暂停计算", timeout=30_000)
+            assert "恢复计时后顺延" in card.inner_text() and "截止" not in card.inner_text()
+            shoot(page, "inbox-paused-phone")
     boss.context.close()
     page.goto(f"{desk.base}/inbox")
     task = page.get_by_role("article", name=f"任务 {TITLE}")
     expect(task).not_to_contain_text("待审批", timeout=30_000)
+    expect(task).not_to_contain_text("中止计时", timeout=30_000)
     task.get_by_role("button", name="答复").click()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.get_by_label("答复内容").fill("已约谈餐馆负责人，承诺本周内结清工资。")
