@@ -139,7 +139,7 @@ NOTIFICATION_KIND = {"assignment": "派单", "reminder": "催办", "warning": "�
                      "leader_assignment": "包案通知", "extension_requested": "延期申请",
                      "extension_decided": "延期审批", "return_decided": "退回审批",
                      "verification_rejected": "验收退回", "case_reopened": "重新办理",
-                     "clock_paused": "中止计时", "clock_resumed": "恢复计时"}
+                     "clock_paused": "中止计时", "clock_resumed": "恢复计时", "summons_reported": "全部报到"}
 RECIPIENT_ROLE = {"liaisons": "联络员", "head": "负责人"}
 
 

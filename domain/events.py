@@ -303,7 +303,7 @@ NotificationKind = Literal["assignment", "reminder", "warning", "listed_supervis
                            "return_requested", "judicial_confirmation", "monthly_report",
                            "handed_up", "cluster_alert", "leader_assignment", "extension_requested",
                            "extension_decided", "return_decided", "verification_rejected", "case_reopened",
-                           "clock_paused", "clock_resumed"]
+                           "clock_paused", "clock_resumed", "summons_reported"]
 
 
 class ClusterDetected(EventPayload):

@@ -44,6 +44,7 @@ from domain.events import (
     ReturnDecided,
     ReturnRequested,
     RiskRegraded,
+    SummonsReported,
     TaskAssigned,
     TaskEscalated,
     TaskReminded,
@@ -108,6 +109,13 @@ def intents_for(state: CaseState, event: DomainEvent) -> list[Intent]:
         case DepartmentsSummoned():  # 吹哨: each summoned department must report (报到) by the deadline
             return [Intent(kind="summons", level=0, clock=Clock.report, due_at=event.due_at,
                            audiences=tuple(Audience(kind="liaisons", ref=d) for d in event.departments))]
+        case SummonsReported():  # the last of a summons's departments reported: the centre that summoned can go on
+            summons = state.summons_by_id(event.summons_id)
+            if summons is None or [d.department for d in summons.departments if d.reported_at is None] \
+                    != [event.department]:
+                return []
+            return [Intent(kind="summons_reported", level=0, count=len(summons.departments),
+                           audiences=(Audience(kind="centre_of", ref=state.grid_id),))]
         case ClusterDetected() if event.opened:
             # 聚集预警: the street's and the district's centres, at once (the other cases of the alert are quiet).
             return [Intent(kind="cluster_alert", level=3, jurisdiction=event.jurisdiction, category=event.category,
@@ -438,6 +446,7 @@ def message(intent: Intent, case_id: str, title: str, timezone: str, link: str,
                               "已挂牌督办，请立即办理并报告。",
         "critical_alert": "为重大风险案件（可能民转刑或引发群体性事件），请立即关注处置。",
         "summons": f"请于 {due} 前报到。",
+        "summons_reported": f"吹哨召集的{intent.count}个单位已全部报到。",
         "return_requested": "责任单位申请退回，请督办人审核。",
         "extension_requested": f"责任单位申请延期，现答复时限 {due}，请督办人在此前审批。",
         "extension_decided": f"延期申请已批准，答复时限延至 {due}。" if intent.approved else

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         PendingEvent,
         ResolutionRejected,
         ReturnDecided,
+        SummonsReported,
     )
     from domain.notifications import Intent, intents_for, is_urgent, legacy_notifications_for, quiet_until, safe_title
     from domain.policy import NotificationPolicy
@@ -96,10 +97,12 @@ REQUEST_NOTICES_PATCH = "request-notices"
 # resumed with the deadline moved by the paused time. Runs recorded before it told no one: the department heard
 # first from a reminder, or not at all.
 DEADLINE_NOTICES_PATCH = "deadline-notices"
+# the centre that summoned departments (吹哨) is told when the last of them reported (报到): it can go on.
+SUMMONS_NOTICE_PATCH = "summons-notice"
 _LATER_NOTICES = {ExtensionRequested: REQUEST_NOTICES_PATCH, ExtensionDecided: REQUEST_NOTICES_PATCH,
                   ReturnDecided: REQUEST_NOTICES_PATCH, ResolutionRejected: DEADLINE_NOTICES_PATCH,
                   CaseReopened: DEADLINE_NOTICES_PATCH, ClockPaused: DEADLINE_NOTICES_PATCH,
-                  ClockResumed: DEADLINE_NOTICES_PATCH}
+                  ClockResumed: DEADLINE_NOTICES_PATCH, SummonsReported: SUMMONS_NOTICE_PATCH}
 # the rest of DELIVERY_RETRY after a batch's attempt (its first): the same backoff, one step on.
 RETRY_AFTER_BATCH = RetryPolicy(initial_interval=DELIVERY_RETRY.initial_interval * 2, backoff_coefficient=2.0,
                                 maximum_interval=DELIVERY_RETRY.maximum_interval,
@@ -115,9 +118,9 @@ _REASONS = {"ChannelRemoved": "组织架构中已无此渠道", "UnsupportedChan
 # takes the same branches. Runs started before (generation 0) ask workflow.patched as they always did.
 # A new patch is asked for with workflow.patched until a new generation, added here, builds it in too
 # (generation 2: batch-deliveries, which runs of generation 1 ask for; generation 4: request-notices, which runs
-# of generations 0 to 3 ask for when a request or its decision is recorded; generation 5: deadline-notices, which
-# runs of generations 0 to 4 ask for when a department's deadline is set again). A change that only a run's start can
-# take (generation 3: START_ATTRIBUTES, LOCAL_SEAL) goes straight into a new generation, never asked.
+# of generations 0 to 3 ask for when a request or its decision is recorded; generation 5: deadline-notices and
+# summons-notice, which runs of generations 0 to 4 ask for when such an event is recorded). A change that only a
+# run's start can take (generation 3: START_ATTRIBUTES, LOCAL_SEAL) goes straight into a new generation, never asked.
 # A generation is never taken back: code that does not know a run's generation treats it as its newest.
 # Folding each event with its actor (an acknowledgement names its liaison the task's 责任人) needs no patch: it
 # changes the state only, never which commands a recorded history issues.
@@ -132,7 +135,7 @@ BUILT_IN: dict[int, frozenset[str]] = {
     2: _GENERATION_2,
     3: _GENERATION_3,
     4: _GENERATION_4,
-    5: _GENERATION_4 | {DEADLINE_NOTICES_PATCH},
+    5: _GENERATION_4 | {DEADLINE_NOTICES_PATCH, SUMMONS_NOTICE_PATCH},
 }
 GENERATION = max(BUILT_IN)
 

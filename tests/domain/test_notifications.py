@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from domain.case import CaseState, Task
+from domain.case import CaseState, Task, evolve
 from domain.events import (
     CaseListed,
     CaseReceived,
     CaseReopened,
     ClockPaused,
     ClockResumed,
+    DepartmentsSummoned,
     DueTimes,
     ExtensionDecided,
     ExtensionRequested,
     Party,
     ResolutionRejected,
     ReturnDecided,
+    SummonsReported,
     TaskEscalated,
     TaskReminded,
 )
@@ -201,6 +203,20 @@ def test_a_paused_clock_tells_each_department_at_work_and_its_resumption_the_dea
                               "已中止计时，签收时限暂停计算；恢复计时后将告知新的时限。")
     assert told[1].startswith("【联调·恢复计时】案件 C-1「楼上漏水」已恢复计时，签收时限顺延至 2026年03月06日 09:00。")
     assert all("鉴定" not in text for text in told)
+
+
+def test_the_centre_that_summoned_is_told_when_the_last_department_reported() -> None:
+    justice = "dept-donghu-justice"
+    state = evolve(case_with_task(), DepartmentsSummoned(summons_id="C-1-S1", departments=(LEAD, justice),
+                                                         reason="吹哨报到", due_at=T0), T0)
+    first = SummonsReported(summons_id="C-1-S1", department=justice, note="已到场")
+    assert intents_for(state, first) == []  # one still to report
+    (done,) = intents_for(evolve(state, first, T0), SummonsReported(summons_id="C-1-S1", department=LEAD))
+    assert (done.kind, done.level, done.count) == ("summons_reported", 0, 2)
+    assert recipients(org(), done) == ("liaisons:dept-donghu-zongzhi",)
+    subject, body = message(done, "C-1", "楼上漏水", "Asia/Shanghai", "https://x/c")
+    assert subject == "【联调·全部报到】案件 C-1" and "「楼上漏水」吹哨召集的2个单位已全部报到。" in body
+    assert intents_for(state, SummonsReported(summons_id="C-1-S9", department=LEAD)) == []  # no such summons
 
 
 def test_each_decision_on_a_request_tells_the_department_that_asked() -> None:

@@ -27,11 +27,13 @@ from domain.commands import (
     ReceiveCase,
     RecordFollowUp,
     ReplyTask,
+    ReportToSummons,
     RequestExtension,
     ResumeClock,
     ReturnTask,
     RouteCase,
     SubmitResolution,
+    SummonDepartments,
     VerifyResolution,
 )
 from domain.events import (
@@ -380,6 +382,27 @@ async def test_a_paused_clock_and_its_resumption_reach_every_department_at_work(
         assert "张三" not in text and "鉴定" not in text
     assert (await store.verify(case_id)).valid
     await replays(notifying.client, case_id, "pause", after="deadline-notices")
+
+
+async def test_the_centre_that_summoned_hears_when_the_last_department_reported(
+    notifying: CaseClient, receivers, pool: asyncpg.Pool  # type: ignore[no-untyped-def]
+) -> None:
+    """吹哨报到: each summoned department is told to report; once the last has reported, the centre of the case's
+    jurisdiction is told, once, so it can go on (a meeting, mediation). A report's note stays in the case."""
+    hook, _ = receivers
+    store = EventStore(pool)
+    case_id = await routed(notifying, CALM + NO_QUIET, co=(CO,))
+    await notifying.act(case_id, SummonDepartments(departments=(LEAD, CO), reason="吹哨报到"), SUPERVISOR)
+    await notifying.act(case_id, ReportToSummons(summons_id=f"{case_id}-S1", note="张三已到场"), liaison(CO))
+    await notifying.act(case_id, ReportToSummons(summons_id=f"{case_id}-S1"), liaison(LEAD))
+    events = await wait_for_events(store, case_id, lambda es: settled(es, "summons", "summons_reported"), 60)
+    assert [n.recipients for n in issued(events) if n.kind == "summons_reported"] == [
+        ("liaisons:dept-donghu-zongzhi",)]
+    [all_in] = [p for p in posts_for(hook, case_id, "/street-centre") if "报到" in p]
+    assert all_in.startswith(f"【联调·全部报到】案件 {case_id}") and "吹哨召集的2个单位已全部报到" in all_in
+    assert "张三" not in all_in and "已到场" not in all_in
+    assert (await store.verify(case_id)).valid
+    await replays(notifying.client, case_id, "summons", after="summons-notice")
 
 
 async def test_a_leader_is_told_on_their_own_channel_and_a_leader_without_one_in_the_workbench_only(

@@ -163,7 +163,8 @@ def test_the_recorded_histories_are_there() -> None:
                     "supervision-notify", "resolve-in-append", "keep-alarm-timer", "generation-1", "generation-2",
                     "generation-3", "generation-4", CURRENT)
     } | {f"notify_{s}-{tag}" for s in ("ladder", "quiet") for tag in ("notify", "batch-deliveries")} \
-      | {"sweep-escalation", "requests-request-notices", "reopen-deadline-notices", "pause-deadline-notices"}
+      | {"sweep-escalation", "requests-request-notices", "reopen-deadline-notices", "pause-deadline-notices",
+                                       "summons-summons-notice"}
 
 
 def _markers(path: Path) -> list[str]:
@@ -361,9 +362,10 @@ def _notified_kinds(path: Path, kinds: set[str]) -> set[str]:
     return {k for k in kinds if any(f'"{k}"' in t for t in texts)}
 
 
-def test_a_department_whose_deadline_is_set_again_is_told_in_new_runs_only() -> None:
-    # DEADLINE_NOTICES_PATCH: the full lifecycle rejects a resolution, reopens the case and pauses its clock;
-    # generation 5 tells the departments each time, the histories recorded before it told no one.
-    kinds = {"verification_rejected", "case_reopened", "clock_paused", "clock_resumed"}
+def test_a_deadline_set_again_and_a_summons_answered_are_told_in_new_runs_only() -> None:
+    # DEADLINE_NOTICES_PATCH, SUMMONS_NOTICE_PATCH: the full lifecycle rejects a resolution, reopens the case,
+    # pauses its clock and has its one summoned department report; generation 5 tells the people concerned each
+    # time, the histories recorded before it told no one.
+    kinds = {"verification_rejected", "case_reopened", "clock_paused", "clock_resumed", "summons_reported"}
     assert _notified_kinds(HISTORIES / f"full_lifecycle-{CURRENT}.json", kinds) == kinds
     assert _notified_kinds(HISTORIES / "full_lifecycle-generation-4.json", kinds) == set()
