@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,11 @@ async def test_health_needs_no_token_and_the_openapi_document_is_served(api_clie
     assert "/api/v1/cases/{case_id}/tasks/{task_id}/acknowledge" in document["paths"]
 
 
+async def lead_inbox(a: Api) -> dict[str, dict[str, Any]]:
+    """The lead department's inbox as its liaison reads it, by task id."""
+    return {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
+
+
 async def test_a_case_through_its_whole_lifecycle_over_http(api_client: Api) -> None:
     a = api_client
     created = await a.ok("mediator", "POST", "/cases", case_body())
@@ -51,16 +57,16 @@ async def test_a_case_through_its_whole_lifecycle_over_http(api_client: Api) -> 
     await a.ok("liaison_justice", "POST", f"/cases/{case_id}/tasks/{t2}/acknowledge", {})
     await a.ok("liaison_labour", "POST", f"/cases/{case_id}/tasks/{t1}/extension",
                {"extra": "2wd", "reason": "核实工时"})
-    asked = {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
+    asked = await lead_inbox(a)
     assert asked[t1]["extension_asked"] == "2wd"  # read-your-writes: the answer waited for the projection
     await a.ok("supervisor", "POST", f"/cases/{case_id}/tasks/{t1}/extension/decision", {"approve": True})
-    decided = {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
+    decided = await lead_inbox(a)
     assert decided[t1]["extension_asked"] is None
     await a.ok("supervisor", "POST", f"/cases/{case_id}/clock/pause", {"reason": "等待劳动仲裁材料"})
-    paused = {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
+    paused = await lead_inbox(a)
     assert paused[t1]["clock_paused"] is True and paused[t1]["overdue"] is False  # its deadline waits
     await a.ok("supervisor", "POST", f"/cases/{case_id}/clock/resume", {"reason": "材料已到"})
-    resumed = {i["task_id"]: i for i in (await a.ok("liaison_labour", "GET", f"/departments/{LEAD}/inbox"))["items"]}
+    resumed = await lead_inbox(a)
     assert resumed[t1]["clock_paused"] is False and resumed[t1]["due_at"] >= paused[t1]["due_at"]
     await a.ok("mediator", "POST", f"/cases/{case_id}/meetings",
                {"at": "2026-12-01T09:30:00+08:00", "departments": [LEAD, CO], "agenda": "欠薪协调会"})
