@@ -261,7 +261,7 @@ class _Batch:
         if states:
             out.append((_UPSERT_STATES, [[s.case_id for s in states], [s.version for s in states],
                                          [s.model_dump_json() for s in states]]))
-            out.append((_UPSERT_SUMMARIES, _columns([summary_row(s) for s in states], 21)))
+            out.append((_UPSERT_SUMMARIES, _columns([summary_row(s) for s in states], _SUMMARY_WIDTH)))
         tasks = [
             task_row(case_id, task, updated_at)
             for (case_id, task_id), updated_at in self.task_updated.items()
@@ -324,6 +324,7 @@ _SUMMARY_COLUMNS = (
     "departments, lead_department, escalation_level, overdue_since, outcome, satisfaction, reopen_count, "
     "archive_reason, party_fingerprint, handling_level, paused_at"
 )
+_SUMMARY_WIDTH = len(_SUMMARY_COLUMNS.split(", "))  # summary_row's length: one array per column
 _UPSERT_SUMMARIES = f"""
 INSERT INTO case_summaries ({_SUMMARY_COLUMNS})
 SELECT case_id, stage, title, category, channel, grid_id, risk_level, received_at, updated_at, version,
